@@ -1,0 +1,217 @@
+/**
+ * Coded CDA entries → clinical resources. Which resource an entry becomes is decided by its section
+ * (sections.ts `entryKind`): problem observations → Condition, allergy observations → AllergyIntolerance,
+ * substanceAdministration → MedicationRequest. Entries are also kept verbatim in the section narrative
+ * and in the original document, so an entry we cannot code loses nothing.
+ */
+import type {
+  AllergyIntolerance,
+  CodeableConcept,
+  Condition,
+  Dosage,
+  Identifier,
+  MedicationRequest,
+  Patient,
+  Reference,
+} from '@medplum/fhirtypes';
+import { DRUG_CODE_SYSTEM_URLS } from './code-systems';
+import {
+  codeableConceptFromCD,
+  dateTimeFromTS,
+  identifiersFromIIs,
+  originalText,
+  type NarrativeIndex,
+} from './datatypes';
+import type { EntryKind } from './sections';
+import { attribute, children, child, descend, type XmlElement } from './xml';
+
+const JP_CORE = 'http://jpfhir.jp/fhir/core/StructureDefinition';
+
+export type ClinicalResource = Condition | AllergyIntolerance | MedicationRequest;
+
+export interface EntryContext {
+  patient: Reference<Patient>;
+  narrative: NarrativeIndex;
+}
+
+/** The clinical statement of an entry: directly under entry, or wrapped in a concern act (entryRelationship). */
+function clinicalStatements(entry: XmlElement, name: string): XmlElement[] {
+  const direct = children(entry, name);
+  const wrapped = children(child(entry, 'act'), 'entryRelationship').flatMap((relationship) => children(relationship, name));
+  return [...direct, ...wrapped];
+}
+
+/** Maps one entry; returns no resources when the entry has nothing coded for this kind. */
+export function mapEntry(entry: XmlElement, kind: EntryKind, context: EntryContext): ClinicalResource[] {
+  switch (kind) {
+    case 'condition':
+      return clinicalStatements(entry, 'observation').flatMap((observation) => conditionFrom(observation, context) ?? []);
+    case 'allergy':
+      return clinicalStatements(entry, 'observation').flatMap((observation) => allergyFrom(observation, context) ?? []);
+    case 'medication':
+      return clinicalStatements(entry, 'substanceAdministration').flatMap((administration) => medicationRequestFrom(administration, context) ?? []);
+  }
+}
+
+interface Interval {
+  start?: string;
+  end?: string;
+}
+
+/** IVL_TS low/high, or a single TS value as the start. */
+function intervalFrom(effectiveTime: XmlElement | undefined): Interval {
+  const start = dateTimeFromTS(attribute(child(effectiveTime, 'low'), 'value') ?? attribute(effectiveTime, 'value'));
+  const end = dateTimeFromTS(attribute(child(effectiveTime, 'high'), 'value'));
+  return { ...(start ? { start } : {}), ...(end ? { end } : {}) };
+}
+
+function identifiersOf(statement: XmlElement): { identifier?: Identifier[] } {
+  const identifiers = identifiersFromIIs(children(statement, 'id'));
+  return identifiers.length > 0 ? { identifier: identifiers } : {};
+}
+
+function conditionFrom(observation: XmlElement, context: EntryContext): Condition | undefined {
+  const code = codeableConceptFromCD(child(observation, 'value'), context.narrative);
+  if (!code) return undefined;
+  const { start, end } = intervalFrom(child(observation, 'effectiveTime'));
+  const refuted = attribute(observation, 'negationInd') === 'true';
+  return {
+    resourceType: 'Condition',
+    meta: { profile: [`${JP_CORE}/JP_Condition`] },
+    ...identifiersOf(observation),
+    // An end date means the problem is over; without one the letter presents it as current.
+    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: end ? 'resolved' : 'active' }] },
+    verificationStatus: {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: refuted ? 'refuted' : 'confirmed' }],
+    },
+    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item' }] }],
+    code,
+    subject: context.patient,
+    ...(start ? { onsetDateTime: start } : {}),
+    ...(end ? { abatementDateTime: end } : {}),
+  };
+}
+
+type AllergyCategory = NonNullable<AllergyIntolerance['category']>[number];
+interface IntoleranceKind {
+  type?: AllergyIntolerance['type'];
+  category?: AllergyCategory;
+}
+
+/**
+ * Observation codes that say what kind of intolerance it is: HL7 v3 ObservationIntoleranceType (C-CDA style)
+ * and HL7 v2 table 0127 (allergen type, as JAHIS v2 messages send it), by their FHIR system URLs.
+ */
+const INTOLERANCE_KIND: Readonly<Record<string, Readonly<Record<string, IntoleranceKind>>>> = {
+  'http://terminology.hl7.org/CodeSystem/v3-ActCode': {
+    ALG: { type: 'allergy' },
+    DALG: { type: 'allergy', category: 'medication' },
+    FALG: { type: 'allergy', category: 'food' },
+    EALG: { type: 'allergy', category: 'environment' },
+    INT: { type: 'intolerance' },
+    DINT: { type: 'intolerance', category: 'medication' },
+    FINT: { type: 'intolerance', category: 'food' },
+    EINT: { type: 'intolerance', category: 'environment' },
+  },
+  'http://terminology.hl7.org/CodeSystem/v2-0127': {
+    DA: { category: 'medication' },
+    FA: { category: 'food' },
+    EA: { category: 'environment' },
+    LA: { category: 'environment' },
+    AA: { category: 'environment' },
+    PA: { category: 'environment' },
+  },
+};
+
+function intoleranceKind(code: CodeableConcept | undefined): IntoleranceKind {
+  for (const coding of code?.coding ?? []) {
+    const kind = coding.system && coding.code ? INTOLERANCE_KIND[coding.system]?.[coding.code] : undefined;
+    if (kind) return kind;
+  }
+  return {};
+}
+
+/** The allergen: the consumable participant (C-CDA), else the observation value. */
+function allergenOf(observation: XmlElement, narrative: NarrativeIndex): CodeableConcept | undefined {
+  const consumable = children(observation, 'participant').find((participant) => attribute(participant, 'typeCode') === 'CSM');
+  const playingEntity = descend(consumable, 'participantRole', 'playingEntity');
+  return codeableConceptFromCD(child(playingEntity, 'code'), narrative) ?? codeableConceptFromCD(child(observation, 'value'), narrative);
+}
+
+function allergyFrom(observation: XmlElement, context: EntryContext): AllergyIntolerance | undefined {
+  const allergen = allergenOf(observation, context.narrative);
+  if (!allergen) return undefined;
+  const kind = intoleranceKind(codeableConceptFromCD(child(observation, 'code'), context.narrative));
+  const codedAsDrug = allergen.coding?.some((coding) => coding.system !== undefined && DRUG_CODE_SYSTEM_URLS.has(coding.system));
+  const category = kind.category ?? (codedAsDrug ? 'medication' : undefined);
+  const { start, end } = intervalFrom(child(observation, 'effectiveTime'));
+  const manifestations = children(observation, 'entryRelationship')
+    .filter((relationship) => attribute(relationship, 'typeCode') === 'MFST')
+    .map((relationship) => codeableConceptFromCD(descend(relationship, 'observation', 'value'), context.narrative))
+    .filter((manifestation): manifestation is CodeableConcept => manifestation !== undefined);
+  return {
+    resourceType: 'AllergyIntolerance',
+    meta: { profile: [`${JP_CORE}/JP_AllergyIntolerance`] },
+    ...identifiersOf(observation),
+    clinicalStatus: {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: end ? 'resolved' : 'active' }],
+    },
+    ...(kind.type ? { type: kind.type } : {}),
+    ...(category ? { category: [category] } : {}),
+    code: allergen,
+    patient: context.patient,
+    ...(start ? { onsetDateTime: start } : {}),
+    ...(manifestations.length > 0 ? { reaction: [{ manifestation: manifestations }] } : {}),
+  };
+}
+
+const MEDICATION_STATUS: Readonly<Record<string, MedicationRequest['status']>> = {
+  active: 'active',
+  completed: 'completed',
+  aborted: 'stopped',
+  cancelled: 'cancelled',
+  suspended: 'on-hold',
+  held: 'on-hold',
+  nullified: 'entered-in-error',
+};
+
+function medicationRequestFrom(administration: XmlElement, context: EntryContext): MedicationRequest | undefined {
+  const material = descend(administration, 'consumable', 'manufacturedProduct', 'manufacturedMaterial');
+  const codedMedication = codeableConceptFromCD(child(material, 'code'), context.narrative);
+  const materialName = descend(material, 'name');
+  const medication = codedMedication ?? (materialName ? { text: originalText(materialName, context.narrative) } : undefined);
+  if (!medication || (!medication.coding && !medication.text)) return undefined;
+  const statusCode = attribute(child(administration, 'statusCode'), 'code');
+  const dosage = dosageFrom(administration, context.narrative);
+  return {
+    resourceType: 'MedicationRequest',
+    meta: { profile: [`${JP_CORE}/JP_MedicationRequest`] },
+    ...identifiersOf(administration),
+    status: (statusCode && MEDICATION_STATUS[statusCode]) || 'unknown',
+    intent: 'order',
+    medicationCodeableConcept: medication,
+    subject: context.patient,
+    ...(dosage ? { dosageInstruction: [dosage] } : {}),
+  };
+}
+
+function dosageFrom(administration: XmlElement, narrative: NarrativeIndex): Dosage | undefined {
+  const text = originalText(child(administration, 'text'), narrative);
+  const period = children(administration, 'effectiveTime')
+    .filter((effectiveTime) => !attribute(effectiveTime, 'xsi:type')?.endsWith('PIVL_TS'))
+    .map(intervalFrom)
+    .find((interval) => interval.start || interval.end);
+  const route = codeableConceptFromCD(child(administration, 'routeCode'), narrative);
+  const doseQuantity = child(administration, 'doseQuantity');
+  const doseValue = Number(attribute(doseQuantity, 'value'));
+  const doseUnit = attribute(doseQuantity, 'unit');
+  const dosage: Dosage = {
+    ...(text ? { text } : {}),
+    ...(period ? { timing: { repeat: { boundsPeriod: period } } } : {}),
+    ...(route ? { route } : {}),
+    ...(attribute(doseQuantity, 'value') !== undefined && Number.isFinite(doseValue)
+      ? { doseAndRate: [{ doseQuantity: { value: doseValue, ...(doseUnit ? { unit: doseUnit } : {}) } }] }
+      : {}),
+  };
+  return Object.keys(dosage).length > 0 ? dosage : undefined;
+}

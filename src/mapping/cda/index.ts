@@ -1,0 +1,1 @@
+export { mapCdaReferral, type CdaReferralResult } from './map-referral';
