@@ -1,0 +1,4 @@
+/** Every schema change, in order. TypeORM runs the ones not yet recorded in `tonet_migrations`. */
+import { InitialSchema1764000000000 } from './1764000000000-InitialSchema';
+
+export const migrations = [InitialSchema1764000000000];

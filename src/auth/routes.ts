@@ -1,0 +1,49 @@
+/**
+ * POST /oauth2/token (client-credentials grant, RFC 6749 §4.4) and the administrator's client registry.
+ */
+import type { FastifyInstance } from 'fastify';
+import { badRequest, forbidden, FhirError, outcome } from '../fhir/errors';
+import { authenticate } from '../http/app';
+import type { ClientStore, NewClient } from './clients';
+import type { TokenService } from './tokens';
+
+export function registerAuthRoutes(app: FastifyInstance, clients: ClientStore, tokens: TokenService): void {
+  app.post('/oauth2/token', async (request, reply) => {
+    const form = (request.body ?? {}) as Record<string, string>;
+    const oauthError = (status: number, error: string, description: string) =>
+      reply.status(status).header('Cache-Control', 'no-store').send({ error, error_description: description });
+    if (form.grant_type !== 'client_credentials') return oauthError(400, 'unsupported_grant_type', 'Only grant_type=client_credentials is supported');
+    let clientId = form.client_id;
+    let clientSecret = form.client_secret;
+    const basic = /^Basic\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+    if (basic) {
+      const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      clientId = decodeURIComponent(decoded.slice(0, colon));
+      clientSecret = decodeURIComponent(decoded.slice(colon + 1));
+    }
+    if (!clientId || !clientSecret) return oauthError(401, 'invalid_client', 'Client credentials missing (HTTP Basic or client_id/client_secret in the form)');
+    const client = await clients.authenticate(clientId, clientSecret);
+    if (!client) {
+      request.log.warn({ clientId, ip: request.ip }, 'failed client authentication');
+      return oauthError(401, 'invalid_client', 'Unknown client or wrong secret');
+    }
+    return reply
+      .header('Cache-Control', 'no-store')
+      .send({ access_token: tokens.issue(client), token_type: 'Bearer', expires_in: tokens.lifetimeSeconds, scope: `system/*.* role/${client.role}` });
+  });
+
+  app.post('/admin/clients', async (request, reply) => {
+    const ctx = await authenticate(tokens, request);
+    if (ctx.role !== 'admin') throw forbidden('Only an administrator may create clients');
+    const body = request.body as NewClient | undefined;
+    if (!body || typeof body !== 'object') throw badRequest('Body must be JSON {name, role, organization?, patient?}');
+    try {
+      const created = await clients.create(body);
+      return reply.status(201).send({ client_id: created.clientId, client_secret: created.clientSecret, role: body.role, organization: body.organization, patient: body.patient });
+    } catch (err) {
+      if (err instanceof FhirError) throw err;
+      throw new FhirError(500, outcome('error', 'exception', 'Could not create client'));
+    }
+  });
+}

@@ -1,0 +1,52 @@
+/** Configuration read once from the environment; every other module receives it as a value. */
+import path from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** PostgreSQL URL; undefined selects the embedded PGlite database in dataDir. */
+  databaseUrl?: string;
+  /** Where the embedded database lives; undefined (tests) keeps it in memory. */
+  dataDir?: string;
+  adminClientId?: string;
+  adminClientSecret?: string;
+  logLevel: string;
+  /** Public base URL used in links (Location, Bundle.link, fullUrl). */
+  baseUrl: string;
+  /** Largest accepted request body, in bytes. */
+  bodyLimit: number;
+  /** Secret for signing access tokens; generated and kept in the database when unset. */
+  jwtSecret?: string;
+  tokenLifetimeSeconds: number;
+  mllpPort: number;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = intFrom(env.PORT, 8080, 'PORT');
+  const host = env.HOST ?? '0.0.0.0';
+  return {
+    port,
+    host,
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.DATABASE_URL ? undefined : path.resolve(env.TONET_DATA_DIR ?? './data'),
+    adminClientId: env.TONET_ADMIN_CLIENT_ID || undefined,
+    adminClientSecret: env.TONET_ADMIN_CLIENT_SECRET || undefined,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    baseUrl: (env.TONET_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    bodyLimit: intFrom(env.TONET_BODY_LIMIT, 16 * 1024 * 1024, 'TONET_BODY_LIMIT'),
+    jwtSecret: env.TONET_JWT_SECRET || undefined,
+    tokenLifetimeSeconds: intFrom(env.TONET_TOKEN_LIFETIME, 3600, 'TONET_TOKEN_LIFETIME'),
+    mllpPort: intFrom(env.MLLP_PORT, 2575, 'MLLP_PORT'),
+  };
+}
+
+function intFrom(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') {
+    return fallback;
+  }
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) {
+    throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  }
+  return parsed;
+}

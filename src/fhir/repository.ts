@@ -1,0 +1,256 @@
+/**
+ * FHIR persistence semantics, independent of HTTP: versions, conditional operations, history, search.
+ * Every method takes the request context and asks the access policy, so no caller can skip consent.
+ */
+import { generateId, parseSearchRequest, SearchRequest, validateResource, OperationOutcomeError } from '@medplum/core';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { applyPatch, Operation } from 'fast-json-patch';
+import type { RequestContext } from '../auth/context';
+import type { AccessPolicy } from '../consent/access';
+import type { Db } from '../db/database';
+import { sql, Sql } from '../db/sql';
+import { isKnownResourceType } from './definitions';
+import { badRequest, FhirError, gone, notFound, preconditionFailed, unprocessable } from './errors';
+import { executeSearch, SearchPage, StoredRow } from './search/execute';
+import { writeVersions } from './store';
+
+export interface HistoryEntry {
+  resourceType: string;
+  id: string;
+  versionId: number;
+  lastUpdated: string;
+  deleted: boolean;
+  content: string;
+}
+
+export interface HistoryOptions {
+  resourceType?: string;
+  id?: string;
+  since?: string;
+  count: number;
+  /** Keyset position: entries strictly older than this (lastUpdated ISO, rid, versionId). */
+  before?: { lastUpdated: string; rid: string; versionId: number };
+}
+
+export interface WriteResult {
+  resource: Resource;
+  created: boolean;
+}
+
+const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+
+export class Repository {
+  constructor(
+    readonly db: Db,
+    private readonly access: AccessPolicy
+  ) {}
+
+  /** The same repository bound to one database transaction. */
+  async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => fn(new Repository(tx, this.access)));
+  }
+
+  async read(ctx: RequestContext, resourceType: string, id: string): Promise<Resource> {
+    this.checkType(resourceType);
+    this.access.assertMayRead(ctx, resourceType);
+    const [row] = await this.db.query<{ content: string; deleted: boolean }>(
+      sql`SELECT content, deleted FROM resource r WHERE r.resource_type = ${resourceType} AND r.id = ${id} AND ${this.access.readFilter(ctx, 'r')}`
+    );
+    if (!row) throw notFound(`${resourceType}/${id} not found`);
+    if (row.deleted) throw gone(`${resourceType}/${id} was deleted`);
+    return JSON.parse(row.content);
+  }
+
+  async vread(ctx: RequestContext, resourceType: string, id: string, versionId: string): Promise<Resource> {
+    this.checkType(resourceType);
+    this.access.assertMayRead(ctx, resourceType);
+    if (!/^\d+$/.test(versionId)) throw notFound(`${resourceType}/${id}/_history/${versionId} not found`);
+    const [row] = await this.db.query<{ content: string; deleted: boolean }>(sql`SELECT h.content, h.deleted FROM resource_history h
+      WHERE h.resource_type = ${resourceType} AND h.id = ${id} AND h.version_id = ${Number(versionId)} AND ${this.access.readFilter(ctx, 'h')}`);
+    if (!row) throw notFound(`${resourceType}/${id}/_history/${versionId} not found`);
+    if (row.deleted) throw gone(`${resourceType}/${id}/_history/${versionId} is a deletion`);
+    return JSON.parse(row.content);
+  }
+
+  async create(ctx: RequestContext, resource: Resource): Promise<Resource> {
+    this.assertWritable(ctx, resource);
+    const stored = this.prepare(ctx, { ...resource, id: generateId() }, 1);
+    await writeVersions(this.db, [{ resource: stored, deleted: false, source: stored.meta?.source }]);
+    return stored;
+  }
+
+  /** Creates resources whose ids were assigned by the caller (a transaction), checked with assertWritable, in one write batch. */
+  async createMany(ctx: RequestContext, resources: Resource[]): Promise<Resource[]> {
+    const stored = resources.map((r) => this.prepare(ctx, r, 1));
+    await writeVersions(this.db, stored.map((resource) => ({ resource, deleted: false, source: resource.meta?.source })));
+    return stored;
+  }
+
+  /** Conditional create: the search decides; one match returns it unchanged, several are an error. */
+  async createIfNoneExist(ctx: RequestContext, resource: Resource, query: string): Promise<WriteResult> {
+    const matches = await this.conditionalMatches(ctx, resource.resourceType, query);
+    if (matches.length > 1) throw preconditionFailed(`If-None-Exist "${query}" matched ${matches.length} resources`);
+    if (matches.length === 1) return { resource: JSON.parse(matches[0].content), created: false };
+    return { resource: await this.create(ctx, resource), created: true };
+  }
+
+  /** PUT: update, or create with the client's id when none exists (update-as-create). */
+  async update(ctx: RequestContext, resource: Resource, ifMatch?: string): Promise<WriteResult> {
+    this.assertWritable(ctx, resource);
+    const id = resource.id as string;
+    if (!ID_PATTERN.test(id)) throw badRequest(`Invalid id "${id}"`, ['id']);
+    const current = await this.lockCurrent(resource.resourceType, id);
+    if (ifMatch !== undefined && (!current || current.deleted || String(current.version_id) !== ifMatch)) {
+      throw preconditionFailed(`Version mismatch: If-Match ${ifMatch}, current ${current ? current.version_id : 'none'}`);
+    }
+    const version = current ? current.version_id + 1 : 1;
+    const stored = this.prepare(ctx, resource, version);
+    if (current && !current.deleted && sameContent(JSON.parse(current.content), stored)) {
+      // Nothing changed: keep the version, as re-sent data must not grow history.
+      return { resource: JSON.parse(current.content), created: false };
+    }
+    await writeVersions(this.db, [{ resource: stored, rid: current?.rid, deleted: false, source: stored.meta?.source }]);
+    return { resource: stored, created: !current || current.deleted };
+  }
+
+  /** Conditional update: no match creates, one match updates it, several are an error. */
+  async conditionalUpdate(ctx: RequestContext, resource: Resource, query: string): Promise<WriteResult> {
+    const matches = await this.conditionalMatches(ctx, resource.resourceType, query);
+    if (matches.length > 1) throw preconditionFailed(`Conditional update "${query}" matched ${matches.length} resources`);
+    if (matches.length === 1) {
+      if (resource.id && resource.id !== matches[0].id) throw badRequest(`Resource id ${resource.id} does not match the resource found by the condition`, ['id']);
+      return this.update(ctx, { ...resource, id: matches[0].id });
+    }
+    if (resource.id) return this.update(ctx, resource);
+    return { resource: await this.create(ctx, resource), created: true };
+  }
+
+  async delete(ctx: RequestContext, resourceType: string, id: string): Promise<void> {
+    this.checkType(resourceType);
+    this.access.assertMayWrite(ctx, { resourceType });
+    const current = await this.lockCurrent(resourceType, id);
+    if (!current || current.deleted) return; // Deleting what is not there succeeds (FHIR: idempotent delete).
+    const previous = JSON.parse(current.content) as Resource;
+    const tombstone: Resource = { ...previous, meta: { ...previous.meta, versionId: String(current.version_id + 1), lastUpdated: new Date().toISOString() } };
+    await writeVersions(this.db, [{ resource: tombstone, rid: current.rid, deleted: true, source: previous.meta?.source }]);
+  }
+
+  async conditionalDelete(ctx: RequestContext, resourceType: string, query: string): Promise<number> {
+    const matches = await this.conditionalMatches(ctx, resourceType, query);
+    if (matches.length > 1) throw preconditionFailed(`Conditional delete "${query}" matched ${matches.length} resources`);
+    for (const match of matches) await this.delete(ctx, resourceType, match.id);
+    return matches.length;
+  }
+
+  async patch(ctx: RequestContext, resourceType: string, id: string, operations: Operation[], ifMatch?: string): Promise<Resource> {
+    const current = await this.read(ctx, resourceType, id);
+    let patched: Resource;
+    try {
+      patched = applyPatch(structuredClone(current), operations, true, false).newDocument;
+    } catch (err) {
+      const message = (err as Error).message.split('\n')[0];
+      // A failed "test" operation is a precondition, anything else a malformed patch.
+      if ((err as { name?: string }).name === 'TEST_OPERATION_FAILED') throw unprocessable([{ severity: 'error', code: 'processing', diagnostics: `JSON Patch test failed: ${message}` }]);
+      throw badRequest(`Invalid JSON Patch: ${message}`);
+    }
+    if (patched.resourceType !== resourceType || patched.id !== id) throw badRequest('A patch may not change resourceType or id');
+    return (await this.update(ctx, patched, ifMatch)).resource;
+  }
+
+  async search(ctx: RequestContext, request: SearchRequest, types?: string[], extra?: Sql): Promise<SearchPage> {
+    const searchTypes = types ?? [request.resourceType];
+    searchTypes.forEach((t) => {
+      this.checkType(t);
+      this.access.assertMayRead(ctx, t);
+    });
+    return executeSearch(this.db, { request, types: searchTypes, visible: (alias) => this.access.readFilter(ctx, alias), extra });
+  }
+
+  async history(ctx: RequestContext, options: HistoryOptions): Promise<{ entries: (HistoryEntry & { rid: string })[]; more: boolean }> {
+    if (options.resourceType) {
+      this.checkType(options.resourceType);
+    }
+    this.access.assertMayRead(ctx, options.resourceType);
+    const conditions: Sql[] = [this.access.readFilter(ctx, 'h')];
+    if (options.resourceType) conditions.push(sql`h.resource_type = ${options.resourceType}`);
+    if (options.id) conditions.push(sql`h.id = ${options.id}`);
+    if (options.since) conditions.push(sql`h.last_updated >= ${options.since}::timestamptz`);
+    if (options.before) {
+      const b = options.before;
+      conditions.push(sql`(h.last_updated, h.rid, h.version_id) < (${b.lastUpdated}::timestamptz, ${b.rid}::bigint, ${b.versionId}::int)`);
+    }
+    const where = conditions.reduce((acc, c) => sql`${acc} AND ${c}`);
+    const rows = await this.db.query<{ rid: string; resource_type: string; id: string; version_id: number; last_updated: Date | string; deleted: boolean; content: string }>(sql`
+      SELECT h.rid::text AS rid, h.resource_type, h.id, h.version_id, h.last_updated, h.deleted, h.content
+      FROM resource_history h WHERE ${where}
+      ORDER BY h.last_updated DESC, h.rid DESC, h.version_id DESC LIMIT ${options.count + 1}`);
+    const more = rows.length > options.count;
+    return {
+      more,
+      entries: rows.slice(0, options.count).map((r) => ({
+        rid: r.rid,
+        resourceType: r.resource_type,
+        id: r.id,
+        versionId: r.version_id,
+        lastUpdated: new Date(r.last_updated).toISOString(),
+        deleted: r.deleted,
+        content: r.content,
+      })),
+    };
+  }
+
+  /** Matches of a condition (If-None-Exist, conditional update/delete) among what the caller may see. */
+  async conditionalMatches(ctx: RequestContext, resourceType: string, query: string): Promise<StoredRow[]> {
+    this.checkType(resourceType);
+    const request = parseSearchRequest(`${resourceType}?${query.replace(/^\?/, '')}`);
+    if (!request.filters?.length) throw badRequest(`Condition "${query}" has no search criteria`);
+    const page = await this.search(ctx, { ...request, count: 2, total: 'none', sortRules: [] });
+    return page.matches;
+  }
+
+  private async lockCurrent(resourceType: string, id: string) {
+    const [row] = await this.db.query<{ rid: string; version_id: number; deleted: boolean; content: string }>(sql`
+      SELECT r.rid::text AS rid, r.version_id, r.deleted, r.content
+      FROM resource r WHERE r.resource_type = ${resourceType} AND r.id = ${id} FOR UPDATE`);
+    return row;
+  }
+
+  private checkType(resourceType: string): void {
+    if (!isKnownResourceType(resourceType)) throw notFound(`Unknown resource type "${resourceType}"`);
+  }
+
+  assertWritable(ctx: RequestContext, resource: Resource): void {
+    if (!resource || typeof resource !== 'object' || !resource.resourceType) throw badRequest('Body is not a FHIR resource (no resourceType)');
+    this.checkType(resource.resourceType);
+    this.access.assertMayWrite(ctx, resource);
+    validate(resource);
+  }
+
+  /** Server-owned metadata: version, time, and the supplying facility as meta.source. */
+  private prepare(ctx: RequestContext, resource: Resource, version: number): Resource {
+    const source = this.access.sourceFor(ctx, resource);
+    const meta = { ...resource.meta, versionId: String(version), lastUpdated: new Date().toISOString() };
+    if (source) meta.source = source;
+    else delete meta.source;
+    return { ...resource, meta } as Resource;
+  }
+}
+
+/** Validation against the R4 StructureDefinitions; errors name the path. */
+export function validate(resource: Resource): void {
+  let issues: OperationOutcomeIssue[];
+  try {
+    issues = validateResource(resource);
+  } catch (err) {
+    if (err instanceof OperationOutcomeError) throw new FhirError(400, err.outcome);
+    throw err;
+  }
+  const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  if (errors.length) throw unprocessable(errors);
+}
+
+function sameContent(a: Resource, b: Resource): boolean {
+  const strip = (r: Resource) => JSON.stringify({ ...r, meta: { ...r.meta, versionId: undefined, lastUpdated: undefined } });
+  return strip(a) === strip(b);
+}
+

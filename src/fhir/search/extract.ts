@@ -1,0 +1,251 @@
+/**
+ * Turns a resource into the rows of the search tables, driven only by the R4 SearchParameter definitions:
+ * each parameter's FHIRPath expression is evaluated and its values are reduced to the parameter's kind.
+ * No resource type has code of its own here.
+ */
+import { evalFhirPathTyped, FhirPathAtom, parseFhirPath, toTypedValue, TypedValue } from '@medplum/core';
+import type { Resource, SearchParameter } from '@medplum/fhirtypes';
+import { patientCompartmentParams, searchParametersOf } from '../definitions';
+import { MAX_DATE, MIN_DATE, parseDateRange } from './dates';
+import { normalizeString } from './normalize';
+
+export type TokenRow = [code: string, system: string | null, value: string | null, display: string | null];
+export type StringRow = [code: string, value: string, exact: string];
+export type DateRow = [code: string, lo: string, hi: string];
+export type NumberRow = [code: string, value: number];
+export type QuantityRow = [code: string, value: number, system: string | null, unit: string | null];
+export type ReferenceRow = [code: string, targetType: string | null, targetId: string];
+
+export interface SearchRows {
+  token: TokenRow[];
+  string: StringRow[];
+  date: DateRow[];
+  number: NumberRow[];
+  quantity: QuantityRow[];
+  reference: ReferenceRow[];
+}
+
+interface CompiledParam {
+  code: string;
+  type: SearchParameter['type'];
+  branches: FhirPathAtom[];
+}
+
+const compiledByType = new Map<string, CompiledParam[]>();
+
+/** The parameters of one type with their expressions parsed once, keeping only the branches about this type. */
+export function compiledParams(resourceType: string): CompiledParam[] {
+  let compiled = compiledByType.get(resourceType);
+  if (!compiled) {
+    compiled = searchParametersOf(resourceType).map((sp) => ({
+      code: sp.code as string,
+      type: sp.type,
+      branches: branchesFor(resourceType, sp.expression as string).map((b) => parseFhirPath(b)),
+    }));
+    compiledByType.set(resourceType, compiled);
+  }
+  return compiled;
+}
+
+/**
+ * Shared parameters list every type in one union ("AllergyIntolerance.code | Condition.code | …").
+ * Evaluating the whole union for each resource would walk every other type's paths, so only the
+ * branches that start at this type (or at Resource) are kept.
+ */
+function branchesFor(resourceType: string, expression: string): string[] {
+  const branches = splitTopLevelUnion(expression);
+  const own = branches.filter((b) => {
+    const head = b.replace(/^\(+/, '');
+    return head.startsWith(resourceType + '.') || head.startsWith('Resource.') || head.startsWith('DomainResource.') || head === resourceType;
+  });
+  return own.length > 0 ? own : branches;
+}
+
+function splitTopLevelUnion(expression: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quote = false;
+  let current = '';
+  for (const ch of expression) {
+    if (ch === "'") quote = !quote;
+    if (!quote && ch === '(') depth++;
+    if (!quote && ch === ')') depth--;
+    if (!quote && depth === 0 && ch === '|') {
+      parts.push(current.trim());
+      current = '';
+    } else {
+      current += ch;
+    }
+  }
+  parts.push(current.trim());
+  return parts.filter(Boolean);
+}
+
+export function extractSearchRows(resource: Resource): SearchRows {
+  const rows: SearchRows = { token: [], string: [], date: [], number: [], quantity: [], reference: [] };
+  const input = [toTypedValue(resource)];
+  for (const param of compiledParams(resource.resourceType)) {
+    for (const branch of param.branches) {
+      for (const typed of evalFhirPathTyped(branch, input)) {
+        addValue(rows, param, typed);
+      }
+    }
+  }
+  return dedupe(rows);
+}
+
+function addValue(rows: SearchRows, param: CompiledParam, typed: TypedValue): void {
+  const { code } = param;
+  const v = typed.value;
+  if (v === undefined || v === null) {
+    return;
+  }
+  switch (param.type) {
+    case 'token':
+      for (const row of tokenRows(code, typed)) rows.token.push(row);
+      break;
+    case 'uri':
+      if (typeof v === 'string') rows.token.push([code, null, v, null]);
+      break;
+    case 'string':
+      for (const text of stringValues(typed)) rows.string.push([code, normalizeString(text), text]);
+      break;
+    case 'date': {
+      const range = dateRange(typed);
+      if (range) rows.date.push([code, range[0], range[1]]);
+      break;
+    }
+    case 'number':
+      if (typeof v === 'number') rows.number.push([code, v]);
+      else if (typeof v === 'object' && typeof v.value === 'number') rows.number.push([code, v.value]);
+      break;
+    case 'quantity':
+      for (const row of quantityRows(code, typed)) rows.quantity.push(row);
+      break;
+    case 'reference': {
+      const ref = referenceTarget(typed);
+      if (ref) rows.reference.push([code, ref.type, ref.id]);
+      break;
+    }
+  }
+}
+
+function tokenRows(code: string, typed: TypedValue): TokenRow[] {
+  const v = typed.value;
+  switch (typed.type) {
+    case 'CodeableConcept': {
+      const rows: TokenRow[] = (v.coding ?? []).map((c: CodingLike) => [code, c.system ?? null, c.code ?? null, c.display ?? v.text ?? null]);
+      if (v.text) rows.push([code, null, null, v.text]);
+      return rows;
+    }
+    case 'Coding':
+      return [[code, v.system ?? null, v.code ?? null, v.display ?? null]];
+    case 'Identifier':
+      return [[code, v.system ?? null, v.value ?? null, v.type?.text ?? null]];
+    case 'ContactPoint':
+      return [[code, v.system ?? null, v.value ?? null, null]];
+    case 'Reference':
+      return v.identifier ? [[code, v.identifier.system ?? null, v.identifier.value ?? null, v.display ?? null]] : [];
+    default:
+      return typeof v === 'object' ? [] : [[code, null, String(v), null]];
+  }
+}
+
+interface CodingLike {
+  system?: string;
+  code?: string;
+  display?: string;
+}
+
+function stringValues(typed: TypedValue): string[] {
+  const v = typed.value;
+  switch (typed.type) {
+    case 'HumanName': {
+      const given: string[] = v.given ?? [];
+      const parts = [v.text, v.family, ...given, ...(v.prefix ?? []), ...(v.suffix ?? [])];
+      // Japanese names are written family-first without a space (山田太郎); index that form too.
+      if (v.family && given.length) parts.push(v.family + given.join(''), `${v.family} ${given.join(' ')}`);
+      return parts.filter((p): p is string => typeof p === 'string' && p.length > 0);
+    }
+    case 'Address':
+      return [v.text, ...(v.line ?? []), v.city, v.district, v.state, v.postalCode, v.country].filter(
+        (p): p is string => typeof p === 'string' && p.length > 0
+      );
+    default:
+      return typeof v === 'string' ? [v] : [];
+  }
+}
+
+function dateRange(typed: TypedValue): [string, string] | undefined {
+  const v = typed.value;
+  if (typeof v === 'string') {
+    const range = parseDateRange(v);
+    return range && [range.lo.toISOString(), range.hi.toISOString()];
+  }
+  if (typed.type === 'Period') {
+    const start = v.start ? parseDateRange(v.start) : undefined;
+    const end = v.end ? parseDateRange(v.end) : undefined;
+    if (!start && !end) return undefined;
+    return [start ? start.lo.toISOString() : MIN_DATE, end ? end.hi.toISOString() : MAX_DATE];
+  }
+  if (typed.type === 'Timing' && Array.isArray(v.event) && v.event.length) {
+    const ranges = (v.event as string[]).map(parseDateRange).filter((r): r is NonNullable<typeof r> => !!r);
+    if (!ranges.length) return undefined;
+    return [new Date(Math.min(...ranges.map((r) => +r.lo))).toISOString(), new Date(Math.max(...ranges.map((r) => +r.hi))).toISOString()];
+  }
+  return undefined;
+}
+
+function quantityRows(code: string, typed: TypedValue): QuantityRow[] {
+  const v = typed.value;
+  if (typeof v !== 'object' || typeof v.value !== 'number') return [];
+  if (typed.type === 'Money') return [[code, v.value, 'urn:iso:std:iso:4217', v.currency ?? null]];
+  const rows: QuantityRow[] = [[code, v.value, v.system ?? null, v.code ?? v.unit ?? null]];
+  // "value||unit" may name the human unit as well as the coded one.
+  if (v.unit && v.code && v.unit !== v.code) rows.push([code, v.value, null, v.unit]);
+  return rows;
+}
+
+const REFERENCE_PATTERN = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/;
+
+export function referenceTarget(typed: TypedValue): { type: string | null; id: string } | undefined {
+  const v = typed.value;
+  if (typed.type === 'canonical' || typed.type === 'uri') {
+    return typeof v === 'string' ? { type: null, id: v.split('|')[0] } : undefined;
+  }
+  const reference: unknown = typeof v === 'string' ? v : v?.reference;
+  if (typeof reference !== 'string') return undefined;
+  const m = REFERENCE_PATTERN.exec(reference);
+  return m ? { type: m[1], id: m[2] } : { type: null, id: reference };
+}
+
+/** The ids of the Patients whose compartment contains this resource; consent is decided on these. */
+export function patientCompartmentOf(resource: Resource, rows: SearchRows): string[] {
+  const ids = new Set<string>();
+  if (resource.resourceType === 'Patient' && resource.id) ids.add(resource.id);
+  const params = new Set(patientCompartmentParams(resource.resourceType));
+  for (const [code, type, id] of rows.reference) {
+    if (type === 'Patient' && params.has(code)) ids.add(id);
+  }
+  return [...ids];
+}
+
+function dedupe(rows: SearchRows): SearchRows {
+  const unique = <T extends unknown[]>(list: T[]): T[] => {
+    const seen = new Set<string>();
+    return list.filter((row) => {
+      const key = JSON.stringify(row);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  };
+  return {
+    token: unique(rows.token),
+    string: unique(rows.string),
+    date: unique(rows.date),
+    number: unique(rows.number),
+    quantity: unique(rows.quantity),
+    reference: unique(rows.reference),
+  };
+}

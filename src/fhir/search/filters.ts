@@ -1,0 +1,254 @@
+/**
+ * Compiles one search filter into a SQL predicate over a resource row, by the parameter's kind.
+ * Each kind reads its own search table with an EXISTS sub-query, so filters combine freely with AND
+ * (repeated parameters) and OR (comma-separated values).
+ */
+import { Filter, Operator, splitSearchOnComma } from '@medplum/core';
+import type { SearchParameter } from '@medplum/fhirtypes';
+import { and, or, raw, sql, Sql } from '../../db/sql';
+import { searchParameterOf } from '../definitions';
+import { badRequest } from '../errors';
+import { parseDateRange } from './dates';
+import { escapeLike, normalizeString } from './normalize';
+
+/** What a filter needs to know about where it runs. */
+export interface FilterScope {
+  /** Alias of the resource row being filtered. */
+  alias: string;
+  /** The resource type of that row: a bound constant (helps the index), or a column for system-wide search. */
+  resourceType: string;
+  typeExpr: Sql;
+  /** The access predicate for any other row a filter looks at (chains, _has): no inference through hidden data. */
+  visible: (alias: string) => Sql;
+  depth: number;
+}
+
+const MAX_CHAIN_DEPTH = 3;
+
+export function compileFilter(scope: FilterScope, filter: Filter): Sql {
+  const { code } = filter;
+  if (code.startsWith('_has:')) return compileHas(scope, filter);
+  const dot = code.indexOf('.');
+  if (dot > 0) return compileChain(scope, filter, code.slice(0, dot), code.slice(dot + 1));
+  const row = raw(scope.alias);
+  if (code === '_id') {
+    const ids = splitSearchOnComma(filter.value);
+    const match = sql`${row}.id = ANY(${ids}::text[])`;
+    return filter.operator === Operator.NOT || filter.operator === Operator.NOT_EQUALS ? sql`NOT ${match}` : match;
+  }
+  if (code === '_lastUpdated') {
+    return or(splitSearchOnComma(filter.value).map((v) => dateCondition(filter.operator, v, sql`${row}.last_updated`, sql`${row}.last_updated + interval '1 millisecond'`)));
+  }
+  const param = searchParameterOf(scope.resourceType, code);
+  if (!param) throw badRequest(`Unknown search parameter "${code}" for ${scope.resourceType}`, [code]);
+  if (filter.operator === Operator.MISSING || filter.operator === Operator.PRESENT) {
+    const missing = (filter.operator === Operator.MISSING) === (filter.value === 'true');
+    const exists = sql`EXISTS (SELECT 1 FROM ${raw(tableOf(param))} x WHERE x.rid = ${row}.rid AND x.resource_type = ${scope.typeExpr} AND x.code = ${code})`;
+    return missing ? sql`NOT ${exists}` : exists;
+  }
+  const values = splitSearchOnComma(filter.value);
+  const negated = filter.operator === Operator.NOT || (filter.operator === Operator.NOT_EQUALS && param.type !== 'date' && param.type !== 'number' && param.type !== 'quantity');
+  const match = or(values.map((v) => valueCondition(param, filter.operator, v)));
+  const exists = sql`EXISTS (SELECT 1 FROM ${raw(tableOf(param))} x WHERE x.rid = ${row}.rid AND x.resource_type = ${scope.typeExpr} AND x.code = ${code} AND ${match})`;
+  return negated ? sql`NOT ${exists}` : exists;
+}
+
+function tableOf(param: SearchParameter): string {
+  switch (param.type) {
+    case 'token':
+    case 'uri':
+      return 'sp_token';
+    case 'string':
+      return 'sp_string';
+    case 'date':
+      return 'sp_date';
+    case 'number':
+      return 'sp_number';
+    case 'quantity':
+      return 'sp_quantity';
+    case 'reference':
+      return 'sp_reference';
+    default:
+      throw badRequest(`Search parameter type ${param.type} is not supported`, [param.code as string]);
+  }
+}
+
+/** The condition on one search-table row `x` for one (comma-separated) value. */
+function valueCondition(param: SearchParameter, operator: Operator, value: string): Sql {
+  switch (param.type) {
+    case 'token':
+      return tokenCondition(operator, value, param.code as string);
+    case 'uri':
+      return uriCondition(operator, value);
+    case 'string':
+      return stringCondition(operator, value);
+    case 'date':
+      return dateCondition(operator, value, raw('x.lo'), raw('x.hi'));
+    case 'number':
+      return numberCondition(operator, value, raw('x.value'));
+    case 'quantity':
+      return quantityCondition(operator, value);
+    case 'reference':
+      return referenceCondition(operator, value);
+    default:
+      throw badRequest(`Search parameter type ${param.type} is not supported`);
+  }
+}
+
+function tokenCondition(operator: Operator, value: string, code: string): Sql {
+  if (operator === Operator.TEXT) {
+    return sql`x.display ILIKE ${'%' + escapeLike(value) + '%'}`;
+  }
+  if (operator === Operator.IN || operator === Operator.NOT_IN || operator === Operator.ABOVE || operator === Operator.BELOW || operator === Operator.OF_TYPE) {
+    throw badRequest(`Modifier :${operator} is not supported on token parameter "${code}"`, [code]);
+  }
+  const bar = value.indexOf('|');
+  if (bar < 0) return sql`x.value = ${value}`;
+  const system = value.slice(0, bar);
+  const codeValue = value.slice(bar + 1);
+  if (system === '') return sql`x.system IS NULL AND x.value = ${codeValue}`;
+  if (codeValue === '') return sql`x.system = ${system}`;
+  return sql`x.system = ${system} AND x.value = ${codeValue}`;
+}
+
+function uriCondition(operator: Operator, value: string): Sql {
+  if (operator === Operator.BELOW) return sql`x.value LIKE ${escapeLike(value) + '%'}`;
+  if (operator === Operator.ABOVE) return sql`${value} LIKE (replace(replace(replace(x.value, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')`;
+  return sql`x.value = ${value}`;
+}
+
+function stringCondition(operator: Operator, value: string): Sql {
+  if (operator === Operator.EXACT) return sql`x.exact = ${value}`;
+  const normalized = escapeLike(normalizeString(value));
+  if (operator === Operator.CONTAINS) return sql`x.value LIKE ${'%' + normalized + '%'}`;
+  return sql`x.value LIKE ${normalized + '%'}`;
+}
+
+/**
+ * Date prefixes compare ranges (FHIR R4 §3.1.1.4.5): the target [lo, hi) against the search value's
+ * [slo, shi) at the precision the user wrote.
+ */
+export function dateCondition(operator: Operator, value: string, lo: Sql, hi: Sql): Sql {
+  const range = parseDateRange(value);
+  if (!range) throw badRequest(`Invalid date "${value}"`);
+  const slo = range.lo.toISOString();
+  const shi = range.hi.toISOString();
+  switch (operator) {
+    case Operator.EQUALS:
+      return sql`(${lo} >= ${slo}::timestamptz AND ${hi} <= ${shi}::timestamptz)`;
+    case Operator.NOT_EQUALS:
+      return sql`NOT (${lo} >= ${slo}::timestamptz AND ${hi} <= ${shi}::timestamptz)`;
+    case Operator.GREATER_THAN:
+      return sql`${hi} > ${shi}::timestamptz`;
+    case Operator.GREATER_THAN_OR_EQUALS:
+      return sql`${hi} > ${slo}::timestamptz`;
+    case Operator.LESS_THAN:
+      return sql`${lo} < ${slo}::timestamptz`;
+    case Operator.LESS_THAN_OR_EQUALS:
+      return sql`${lo} < ${shi}::timestamptz`;
+    case Operator.STARTS_AFTER:
+      return sql`${lo} >= ${shi}::timestamptz`;
+    case Operator.ENDS_BEFORE:
+      return sql`${hi} <= ${slo}::timestamptz`;
+    case Operator.APPROXIMATELY: {
+      // ±10% of the distance from now, at least a day, as HAPI and Medplum read "ap".
+      const slack = Math.max(86_400_000, Math.abs(Date.now() - range.lo.getTime()) * 0.1);
+      return sql`(${hi} > ${new Date(range.lo.getTime() - slack).toISOString()}::timestamptz AND ${lo} < ${new Date(range.hi.getTime() + slack).toISOString()}::timestamptz)`;
+    }
+    default:
+      throw badRequest(`Prefix or modifier "${operator}" is not valid for a date`);
+  }
+}
+
+/** Numbers carry implicit precision: "100" means [99.5, 100.5). */
+function numberCondition(operator: Operator, value: string, column: Sql): Sql {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw badRequest(`Invalid number "${value}"`);
+  const decimals = (value.split('.')[1] ?? '').replace(/e.*$/i, '').length;
+  const half = 0.5 * 10 ** -decimals;
+  const lo = String(n - half);
+  const hi = String(n + half);
+  switch (operator) {
+    case Operator.EQUALS:
+      return sql`(${column} >= ${lo}::numeric AND ${column} < ${hi}::numeric)`;
+    case Operator.NOT_EQUALS:
+      return sql`NOT (${column} >= ${lo}::numeric AND ${column} < ${hi}::numeric)`;
+    case Operator.GREATER_THAN:
+    case Operator.STARTS_AFTER:
+      return sql`${column} > ${value}::numeric`;
+    case Operator.GREATER_THAN_OR_EQUALS:
+      return sql`${column} >= ${value}::numeric`;
+    case Operator.LESS_THAN:
+    case Operator.ENDS_BEFORE:
+      return sql`${column} < ${value}::numeric`;
+    case Operator.LESS_THAN_OR_EQUALS:
+      return sql`${column} <= ${value}::numeric`;
+    case Operator.APPROXIMATELY:
+      return sql`(${column} >= ${String(n - Math.abs(n) * 0.1)}::numeric AND ${column} <= ${String(n + Math.abs(n) * 0.1)}::numeric)`;
+    default:
+      throw badRequest(`Prefix or modifier "${operator}" is not valid for a number`);
+  }
+}
+
+function quantityCondition(operator: Operator, value: string): Sql {
+  const [number, system, unit] = value.split('|');
+  const conditions = [numberCondition(operator, number, raw('x.value'))];
+  if (system) conditions.push(sql`x.system = ${system}`);
+  if (unit) conditions.push(sql`x.unit = ${unit}`);
+  return and(conditions);
+}
+
+const TYPED_REFERENCE = /^(?:.*\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/;
+
+function referenceCondition(operator: Operator, value: string): Sql {
+  if (operator === Operator.IDENTIFIER || operator === Operator.TEXT || operator === Operator.ABOVE || operator === Operator.BELOW) {
+    throw badRequest(`Modifier :${operator} is not supported on reference parameters`);
+  }
+  const typed = TYPED_REFERENCE.exec(value);
+  if (typed && !value.includes('://')) return sql`x.target_type = ${typed[1]} AND x.target_id = ${typed[2]}`;
+  if (typed) return sql`((x.target_type = ${typed[1]} AND x.target_id = ${typed[2]}) OR x.target_id = ${value.split('|')[0]})`;
+  return sql`x.target_id = ${value.split('|')[0]}`;
+}
+
+/**
+ * `subject:Patient.name=yamada`: the referenced resource must match and be visible to the caller,
+ * so a chain can never reveal a hidden resource by the answer it gives.
+ */
+function compileChain(scope: FilterScope, filter: Filter, link: string, rest: string): Sql {
+  if (scope.depth >= MAX_CHAIN_DEPTH) throw badRequest(`Chains are limited to ${MAX_CHAIN_DEPTH} links`, [filter.code]);
+  const [paramCode, explicitType] = link.split(':');
+  const param = searchParameterOf(scope.resourceType, paramCode);
+  if (!param || param.type !== 'reference') throw badRequest(`"${paramCode}" is not a reference parameter of ${scope.resourceType}`, [filter.code]);
+  const nextCode = rest.split('.')[0].split(':')[0];
+  const candidates = explicitType ? [explicitType] : (param.target ?? []).filter((t) => nextCode.startsWith('_') || searchParameterOf(t, nextCode));
+  if (candidates.length === 0) throw badRequest(`No target of "${paramCode}" has a parameter "${nextCode}"`, [filter.code]);
+  const depth = scope.depth + 1;
+  const target = `c${depth}`;
+  const row = raw(scope.alias);
+  const perType = candidates.map((type) => {
+    const inner: FilterScope = { alias: target, resourceType: type, typeExpr: sql`${type}`, visible: scope.visible, depth };
+    return sql`(${raw(target)}.resource_type = ${type} AND ${compileFilter(inner, { ...filter, code: rest })})`;
+  });
+  return sql`EXISTS (SELECT 1 FROM sp_reference x${raw(String(depth))}
+      JOIN resource ${raw(target)} ON ${raw(target)}.resource_type = x${raw(String(depth))}.target_type AND ${raw(target)}.id = x${raw(String(depth))}.target_id
+      WHERE x${raw(String(depth))}.rid = ${row}.rid AND x${raw(String(depth))}.resource_type = ${scope.typeExpr} AND x${raw(String(depth))}.code = ${paramCode}
+        AND NOT ${raw(target)}.deleted AND ${scope.visible(target)} AND ${or(perType)})`;
+}
+
+/** `_has:Observation:patient:code=1234`: some visible Observation whose `patient` points here matches code=1234. */
+function compileHas(scope: FilterScope, filter: Filter): Sql {
+  const [, sourceType, refParam, ...restParts] = filter.code.split(':');
+  const rest = restParts.join(':');
+  if (!sourceType || !refParam || !rest) throw badRequest(`Malformed _has parameter "${filter.code}"`, [filter.code]);
+  if (scope.depth >= MAX_CHAIN_DEPTH) throw badRequest(`_has is limited to ${MAX_CHAIN_DEPTH} levels`, [filter.code]);
+  const param = searchParameterOf(sourceType, refParam);
+  if (!param || param.type !== 'reference') throw badRequest(`"${refParam}" is not a reference parameter of ${sourceType}`, [filter.code]);
+  const depth = scope.depth + 1;
+  const source = `h${depth}`;
+  const x = raw(`hx${depth}`);
+  const row = raw(scope.alias);
+  const inner: FilterScope = { alias: source, resourceType: sourceType, typeExpr: sql`${sourceType}`, visible: scope.visible, depth };
+  return sql`EXISTS (SELECT 1 FROM sp_reference ${x} JOIN resource ${raw(source)} ON ${raw(source)}.rid = ${x}.rid
+      WHERE ${x}.resource_type = ${sourceType} AND ${x}.code = ${refParam} AND ${x}.target_id = ${row}.id AND ${x}.target_type = ${row}.resource_type
+        AND NOT ${raw(source)}.deleted AND ${scope.visible(source)} AND ${compileFilter(inner, { ...filter, code: rest })})`;
+}

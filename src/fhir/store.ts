@@ -1,0 +1,137 @@
+/**
+ * Writes resources with everything that must change with them, in as few statements as possible:
+ * a batch of N resources costs a fixed number of multi-row statements (the resource rows, their history,
+ * the old search rows removed, the new ones added), whatever N is. Single writes are batches of one.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import type { Db } from '../db/database';
+import { raw, sql } from '../db/sql';
+import { extractSearchRows, patientCompartmentOf, SearchRows } from './search/extract';
+
+export interface StoredVersion {
+  /** The resource as stored, meta filled in. */
+  resource: Resource;
+  /** Present when an existing row is being replaced. */
+  rid?: string;
+  deleted: boolean;
+  source?: string;
+}
+
+export const SEARCH_TABLES = ['sp_token', 'sp_string', 'sp_date', 'sp_number', 'sp_quantity', 'sp_reference'] as const;
+
+/** Unit separator: cannot occur in a FHIR id, so it safely joins one row's compartment ids into one array cell. */
+const SEP = '\u001f';
+
+export async function writeVersions(db: Db, versions: StoredVersion[]): Promise<void> {
+  if (versions.length === 0) return;
+  const prepared = versions.map((v) => {
+    const rows = v.deleted ? emptyRows() : extractSearchRows(v.resource);
+    return { ...v, rows, compartments: v.deleted ? [] : patientCompartmentOf(v.resource, rows), content: JSON.stringify(v.resource) };
+  });
+
+  const inserts = prepared.filter((p) => !p.rid);
+  const updates = prepared.filter((p) => p.rid);
+  const ridByKey = new Map<string, string>();
+
+  if (inserts.length) {
+    const cols = columns(inserts);
+    const inserted = await db.query<{ rid: string; resource_type: string; id: string }>(sql`
+      INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content, compartments, source)
+      SELECT t, i, v, u, d, c, CASE WHEN p = '' THEN '{}'::text[] ELSE string_to_array(p, ${SEP}) END, s
+      FROM unnest(${cols.types}::text[], ${cols.ids}::text[], ${cols.versions}::int[], ${cols.updated}::timestamptz[],
+                  ${cols.deleted}::boolean[], ${cols.contents}::text[], ${cols.compartments}::text[], ${cols.sources}::text[])
+           AS x(t, i, v, u, d, c, p, s)
+      RETURNING rid, resource_type, id`);
+    for (const row of inserted) ridByKey.set(`${row.resource_type}/${row.id}`, String(row.rid));
+  }
+  if (updates.length) {
+    const cols = columns(updates);
+    await db.query(sql`
+      UPDATE resource SET version_id = x.v, last_updated = x.u, deleted = x.d, content = x.c,
+        compartments = CASE WHEN x.p = '' THEN '{}'::text[] ELSE string_to_array(x.p, ${SEP}) END, source = x.s
+      FROM unnest(${updates.map((u) => u.rid)}::bigint[], ${cols.versions}::int[], ${cols.updated}::timestamptz[],
+                  ${cols.deleted}::boolean[], ${cols.contents}::text[], ${cols.compartments}::text[], ${cols.sources}::text[])
+           AS x(r, v, u, d, c, p, s)
+      WHERE resource.rid = x.r`);
+    const rids = updates.map((u) => u.rid as string);
+    for (const table of SEARCH_TABLES) {
+      await db.query(sql`DELETE FROM ${raw(table)} WHERE rid = ANY(${rids}::bigint[])`);
+    }
+    for (const u of updates) ridByKey.set(`${u.resource.resourceType}/${u.resource.id}`, u.rid as string);
+  }
+
+  const all = prepared.map((p) => ({ ...p, rid: ridByKey.get(`${p.resource.resourceType}/${p.resource.id}`) as string }));
+  const cols = columns(all);
+  await db.query(sql`
+    INSERT INTO resource_history (rid, resource_type, id, version_id, last_updated, deleted, content, compartments, source)
+    SELECT r, t, i, v, u, d, CASE WHEN d THEN '' ELSE c END, CASE WHEN p = '' THEN '{}'::text[] ELSE string_to_array(p, ${SEP}) END, s
+    FROM unnest(${all.map((a) => a.rid)}::bigint[], ${cols.types}::text[], ${cols.ids}::text[], ${cols.versions}::int[],
+                ${cols.updated}::timestamptz[], ${cols.deleted}::boolean[], ${cols.contents}::text[], ${cols.compartments}::text[], ${cols.sources}::text[])
+         AS x(r, t, i, v, u, d, c, p, s)`);
+  await insertSearchRows(db, all);
+}
+
+async function insertSearchRows(db: Db, all: { rid: string; resource: Resource; rows: SearchRows }[]): Promise<void> {
+  const flat = <T extends unknown[]>(pick: (rows: SearchRows) => T[]): { rid: string; type: string; row: T }[] =>
+    all.flatMap((a) => pick(a.rows).map((row) => ({ rid: a.rid, type: a.resource.resourceType, row })));
+  const base = (list: { rid: string; type: string }[]): [string[], string[]] => [list.map((x) => x.rid), list.map((x) => x.type)];
+
+  const tokens = flat((r) => r.token);
+  if (tokens.length) {
+    const [rids, types] = base(tokens);
+    await db.query(sql`INSERT INTO sp_token (rid, resource_type, code, system, value, display)
+      SELECT * FROM unnest(${rids}::bigint[], ${types}::text[], ${col(tokens, 0)}::text[], ${col(tokens, 1)}::text[], ${col(tokens, 2)}::text[], ${col(tokens, 3)}::text[])`);
+  }
+  const strings = flat((r) => r.string);
+  if (strings.length) {
+    const [rids, types] = base(strings);
+    await db.query(sql`INSERT INTO sp_string (rid, resource_type, code, value, exact)
+      SELECT * FROM unnest(${rids}::bigint[], ${types}::text[], ${col(strings, 0)}::text[], ${col(strings, 1)}::text[], ${col(strings, 2)}::text[])`);
+  }
+  const dates = flat((r) => r.date);
+  if (dates.length) {
+    const [rids, types] = base(dates);
+    await db.query(sql`INSERT INTO sp_date (rid, resource_type, code, lo, hi)
+      SELECT * FROM unnest(${rids}::bigint[], ${types}::text[], ${col(dates, 0)}::text[], ${col(dates, 1)}::timestamptz[], ${col(dates, 2)}::timestamptz[])`);
+  }
+  const numbers = flat((r) => r.number);
+  if (numbers.length) {
+    const [rids, types] = base(numbers);
+    await db.query(sql`INSERT INTO sp_number (rid, resource_type, code, value)
+      SELECT * FROM unnest(${rids}::bigint[], ${types}::text[], ${col(numbers, 0)}::text[], ${col(numbers, 1)}::numeric[])`);
+  }
+  const quantities = flat((r) => r.quantity);
+  if (quantities.length) {
+    const [rids, types] = base(quantities);
+    await db.query(sql`INSERT INTO sp_quantity (rid, resource_type, code, value, system, unit)
+      SELECT * FROM unnest(${rids}::bigint[], ${types}::text[], ${col(quantities, 0)}::text[], ${col(quantities, 1)}::numeric[], ${col(quantities, 2)}::text[], ${col(quantities, 3)}::text[])`);
+  }
+  const references = flat((r) => r.reference);
+  if (references.length) {
+    const [rids, types] = base(references);
+    await db.query(sql`INSERT INTO sp_reference (rid, resource_type, code, target_type, target_id)
+      SELECT * FROM unnest(${rids}::bigint[], ${types}::text[], ${col(references, 0)}::text[], ${col(references, 1)}::text[], ${col(references, 2)}::text[])`);
+  }
+}
+
+function col<T extends unknown[]>(list: { row: T }[], index: number): unknown[] {
+  return list.map((x) => x.row[index]);
+}
+
+function columns(list: { resource: Resource; deleted: boolean; source?: string; compartments: string[]; content: string }[]) {
+  return {
+    types: list.map((p) => p.resource.resourceType),
+    ids: list.map((p) => p.resource.id as string),
+    versions: list.map((p) => Number(p.resource.meta?.versionId)),
+    updated: list.map((p) => p.resource.meta?.lastUpdated as string),
+    deleted: list.map((p) => p.deleted),
+    contents: list.map((p) => p.content),
+    compartments: list.map((p) => p.compartments.join(SEP)),
+    sources: list.map((p) => p.source ?? null),
+  };
+}
+
+function emptyRows(): SearchRows {
+  return { token: [], string: [], date: [], number: [], quantity: [], reference: [] };
+}
+

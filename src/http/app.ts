@@ -1,0 +1,101 @@
+/**
+ * The HTTP adapter: Fastify parses bodies, authenticates, and hands FHIR requests to the router.
+ * Every error, wherever raised, becomes an OperationOutcome here and nowhere else.
+ */
+import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RequestContext } from '../auth/context';
+import type { TokenService } from '../auth/tokens';
+import { badRequest, FhirError, outcome, tooLarge, unauthorized, unsupportedMediaType } from '../fhir/errors';
+import type { Logger } from '../logger';
+
+export const FHIR_JSON = 'application/fhir+json';
+const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json-patch+json'];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    tonet?: RequestContext;
+  }
+}
+
+export interface HttpOptions {
+  logger: Logger;
+  bodyLimit: number;
+  tokens: TokenService;
+}
+
+export function createHttpApp(options: HttpOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimit,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1000 },
+  }) as unknown as FastifyInstance;
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(badRequest(`Malformed JSON: ${(err as Error).message}`), undefined);
+    }
+  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    const form: Record<string, string | string[]> = {};
+    for (const [key, value] of new URLSearchParams(body as string)) {
+      const existing = form[key];
+      form[key] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
+    }
+    done(null, form);
+  });
+  // Everything else (HL7 v2, XML, DICOM) arrives as bytes; the route that takes it decides what it means.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: FastifyError | FhirError, request, reply) => {
+    const fhirError = toFhirError(err);
+    if (fhirError.status >= 500) request.log.error({ err }, 'request failed');
+    if (fhirError.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="tonet"');
+    reply.status(fhirError.status).type(FHIR_JSON).send(fhirError.outcome);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).type(FHIR_JSON).send(outcome('error', 'not-found', `No route for ${request.method} ${request.url.split('?')[0]}`));
+  });
+  return app;
+}
+
+function toFhirError(err: FastifyError | FhirError): FhirError {
+  if (err instanceof FhirError) return err;
+  const code = (err as FastifyError).code;
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return tooLarge(`Request body exceeds the limit of ${err.message.match(/\d+/)?.[0] ?? 'the configured'} bytes`);
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return unsupportedMediaType(err.message);
+  if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || code === 'FST_ERR_CTP_INVALID_TYPE') return badRequest(err.message);
+  const status = (err as FastifyError).statusCode;
+  if (status && status >= 400 && status < 500) return new FhirError(status, outcome('error', 'invalid', err.message));
+  return new FhirError(500, outcome('error', 'exception', 'Internal server error'));
+}
+
+/** The caller, from the bearer token; 401 with an OperationOutcome when there is none or it is bad. */
+export async function authenticate(tokens: TokenService, request: FastifyRequest): Promise<RequestContext> {
+  const header = request.headers.authorization;
+  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  if (!match) throw unauthorized('Missing bearer token (Authorization: Bearer <token> from POST /oauth2/token)');
+  const claims = tokens.verify(match[1]);
+  const declared = request.headers['x-purpose-of-use'];
+  const context: RequestContext = {
+    clientId: claims.clientId,
+    clientName: claims.name,
+    role: claims.role,
+    organization: claims.organization,
+    patient: claims.patient,
+    purposeOfUse: typeof declared === 'string' && /^[A-Z]{3,12}$/.test(declared) ? declared : 'TREAT',
+    requestId: String(request.id),
+    remoteAddress: request.ip,
+  };
+  request.tonet = context;
+  return context;
+}
+
+export function sendFhir(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}): FastifyReply {
+  reply.status(status).headers(headers);
+  if (body === undefined) return reply.send();
+  return reply.type(FHIR_JSON).send(body);
+}

@@ -1,0 +1,88 @@
+/**
+ * The composition root: the only place that builds the database, repository, access policy, routers and
+ * listeners and wires them together. Everything else receives what it needs.
+ */
+import type { FastifyInstance } from 'fastify';
+import { ClientStore, newSecret } from './auth/clients';
+import { registerAuthRoutes } from './auth/routes';
+import { TokenService } from './auth/tokens';
+import type { Config } from './config';
+import { AccessPolicy } from './consent/access';
+import { Database, openDatabase } from './db/database';
+import { processBundle } from './fhir/bundle';
+import { loadDefinitions } from './fhir/definitions';
+import { everythingOperation } from './fhir/everything';
+import { registerFhirRoutes } from './fhir/http';
+import { Repository } from './fhir/repository';
+import { FhirRouter } from './fhir/router';
+import { createHttpApp } from './http/app';
+import { createLogger, Logger } from './logger';
+
+export const VERSION: string = require('../package.json').version;
+
+export interface Tonet {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  http: FastifyInstance;
+  repo: Repository;
+  router: FhirRouter;
+  clients: ClientStore;
+  tokens: TokenService;
+  /** The bootstrap admin credentials when they were generated at this start (printed once). */
+  generatedAdmin?: { clientId: string; clientSecret: string };
+  close(): Promise<void>;
+}
+
+export async function buildServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Tonet> {
+  loadDefinitions();
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const applied = await db.migrate();
+  if (applied.length) logger.info({ applied }, 'migrations applied');
+
+  const access = new AccessPolicy();
+  const repo = new Repository(db, access);
+  const clients = new ClientStore(db);
+  const tokens = await TokenService.create(db, config.jwtSecret, config.tokenLifetimeSeconds);
+  const generatedAdmin = await bootstrapAdmin(clients, config, logger);
+
+  const fhirBase = `${config.baseUrl}/fhir`;
+  const router = new FhirRouter(repo, fhirBase, processBundle);
+  router.registerOperation(everythingOperation);
+
+  const http = createHttpApp({ logger, bodyLimit: config.bodyLimit, tokens });
+  registerAuthRoutes(http, clients, tokens);
+  registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION);
+  http.get('/healthz', async () => ({ status: 'ok' }));
+
+  return {
+    config,
+    logger,
+    db,
+    http,
+    repo,
+    router,
+    clients,
+    tokens,
+    generatedAdmin,
+    async close() {
+      await http.close();
+      await db.close();
+    },
+  };
+}
+
+/**
+ * The administrator named by TONET_ADMIN_CLIENT_ID/SECRET is created or updated at every start; without them,
+ * a first start generates one and prints its secret once (it is stored only hashed).
+ */
+async function bootstrapAdmin(clients: ClientStore, config: Config, logger: Logger): Promise<{ clientId: string; clientSecret: string } | undefined> {
+  if (config.adminClientId && config.adminClientSecret) {
+    await clients.upsert({ name: 'Administrator', role: 'admin' }, config.adminClientId, config.adminClientSecret);
+    return undefined;
+  }
+  if ((await clients.countByRole('admin')) > 0) return undefined;
+  const created = await clients.create({ name: 'Administrator', role: 'admin' }, 'admin', newSecret());
+  logger.warn({ clientId: created.clientId }, 'generated an administrator client; its secret is printed once on stderr');
+  return created;
+}

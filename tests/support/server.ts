@@ -1,0 +1,100 @@
+/**
+ * Starts a real Tonet on a real socket for a test file: on the embedded PGlite by default, or, when
+ * DATABASE_URL is set, on a fresh PostgreSQL database created for this file and dropped afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import { AddressInfo, createServer } from 'node:net';
+import { Client as PgClient } from 'pg';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { buildServer, Tonet } from '../../src/server';
+
+export interface TestServer {
+  tonet: Tonet;
+  url: string;
+  fhirUrl: string;
+  adminToken: string;
+  token(clientId: string, secret: string): Promise<string>;
+  /** Creates a client with the admin token and returns a bearer token for it. */
+  clientToken(input: { name?: string; role: string; organization?: string; patient?: string }): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const ADMIN_ID = 'test-admin';
+export const ADMIN_SECRET = 'test-admin-secret';
+
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const baseUrl = process.env.DATABASE_URL;
+  let databaseUrl: string | undefined;
+  let dropDatabase: (() => Promise<void>) | undefined;
+  if (baseUrl) {
+    const name = `tonet_t_${process.pid}_${randomBytes(4).toString('hex')}`;
+    const admin = new PgClient({ connectionString: baseUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(baseUrl);
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+    dropDatabase = async () => {
+      const c = new PgClient({ connectionString: baseUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    };
+  }
+  const port = await freePort();
+  const config = {
+    ...loadConfig({ ...env, PORT: String(port), TONET_BASE_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', TONET_ADMIN_CLIENT_ID: ADMIN_ID, TONET_ADMIN_CLIENT_SECRET: ADMIN_SECRET }),
+    databaseUrl,
+    dataDir: env.TONET_DATA_DIR,
+    host: '127.0.0.1',
+  };
+  const tonet = await buildServer(config, createLogger(config.logLevel));
+  await tonet.http.listen({ port, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${port}`;
+
+  const token = async (clientId: string, secret: string): Promise<string> => {
+    const res = await fetch(`${url}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret }),
+    });
+    if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { access_token: string }).access_token;
+  };
+  const adminToken = await token(ADMIN_ID, ADMIN_SECRET);
+  return {
+    tonet,
+    url,
+    fhirUrl: `${url}/fhir`,
+    adminToken,
+    token,
+    async clientToken(input) {
+      const res = await fetch(`${url}/admin/clients`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+        body: JSON.stringify({ name: input.name ?? `${input.role} client`, ...input }),
+      });
+      if (res.status !== 201) throw new Error(`client creation failed: ${res.status} ${await res.text()}`);
+      const created = (await res.json()) as { client_id: string; client_secret: string };
+      return token(created.client_id, created.client_secret);
+    },
+    async close() {
+      await tonet.close();
+      await dropDatabase?.();
+    },
+  };
+}
+
+/** A port the OS just handed out, so links in responses can name the real socket before it is opened. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
