@@ -1,0 +1,103 @@
+/**
+ * ADT-12/21/22/31/32/41/42/51/52 and their cancels → Encounter. The event (MSH-9.2) decides status and location
+ * status, per JAMI's ConceptMaps table-v2-0003-to-encounterstatus / -encounterlocationstatus; a cancel reverts the
+ * status rather than deleting, because the visit itself still happened (or is still planned).
+ */
+import type { Coding } from '@medplum/fhirtypes';
+import { codeableConcept, dateTime, location, lookup, practitioner } from '../converters';
+import type { Converter, MessageProfile, Scope } from '../engine';
+import { SYSTEM } from '../codesystems';
+import { FHIR_SYSTEM, HEADER_SEGMENTS, jpProfile, PATIENT_EXPECTED } from './common';
+
+interface EncounterEvent {
+  dataType: string;
+  status: string;
+  locationStatus: string;
+}
+
+/** Event → SS-MIX2 data type and FHIR statuses. Adding an event is one line here. */
+export const ENCOUNTER_EVENTS: Record<string, EncounterEvent> = {
+  A04: { dataType: 'ADT-12', status: 'arrived', locationStatus: 'active' },
+  A14: { dataType: 'ADT-21', status: 'planned', locationStatus: 'planned' },
+  A27: { dataType: 'ADT-21', status: 'cancelled', locationStatus: 'planned' },
+  A01: { dataType: 'ADT-22', status: 'arrived', locationStatus: 'active' },
+  A11: { dataType: 'ADT-22', status: 'cancelled', locationStatus: 'active' },
+  A21: { dataType: 'ADT-31', status: 'onleave', locationStatus: 'active' },
+  A52: { dataType: 'ADT-31', status: 'in-progress', locationStatus: 'active' },
+  A22: { dataType: 'ADT-32', status: 'in-progress', locationStatus: 'active' },
+  A53: { dataType: 'ADT-32', status: 'onleave', locationStatus: 'active' },
+  A15: { dataType: 'ADT-41', status: 'in-progress', locationStatus: 'planned' },
+  A26: { dataType: 'ADT-41', status: 'in-progress', locationStatus: 'planned' },
+  A02: { dataType: 'ADT-42', status: 'in-progress', locationStatus: 'active' },
+  A12: { dataType: 'ADT-42', status: 'in-progress', locationStatus: 'active' },
+  A16: { dataType: 'ADT-51', status: 'in-progress', locationStatus: 'planned' },
+  A25: { dataType: 'ADT-51', status: 'in-progress', locationStatus: 'planned' },
+  A03: { dataType: 'ADT-52', status: 'finished', locationStatus: 'completed' },
+  A13: { dataType: 'ADT-52', status: 'in-progress', locationStatus: 'active' },
+};
+
+const eventField = (name: 'status' | 'locationStatus') =>
+  lookup(Object.fromEntries(Object.entries(ENCOUNTER_EVENTS).map(([event, row]) => [event, row[name]])));
+
+/** HL7 table 0004 → v3 ActCode (JAMI ConceptMap table-v2-0004; E emergency added). */
+const ENCOUNTER_CLASS: Record<string, Coding> = {
+  I: { system: FHIR_SYSTEM.actCode, code: 'IMP', display: 'inpatient encounter' },
+  O: { system: FHIR_SYSTEM.actCode, code: 'AMB', display: 'ambulatory' },
+  E: { system: FHIR_SYSTEM.actCode, code: 'EMER', display: 'emergency' },
+};
+
+function participant(code: string): Converter {
+  return (field) => {
+    const individual = practitioner(field);
+    return individual ? { type: [{ coding: [{ system: FHIR_SYSTEM.participationType, code }] }], individual } : undefined;
+  };
+}
+
+const hasLocation = (scope: Scope) => scope.value('PV1-3') !== '';
+const eventIn = (...events: string[]) => (scope: Scope) => hasLocation(scope) && events.includes(scope.value('MSH-9.2'));
+
+export const ADT_ENCOUNTER: MessageProfile = {
+  dataType: 'ADT-2x',
+  groupStarts: [],
+  segments: [...HEADER_SEGMENTS, 'NK1', 'DB1', 'OBX', 'AL1', 'DG1', 'ROL', 'IN1', 'IN2', 'IN3'],
+  required: ['PID-3', 'PV1-2'],
+  expected: PATIENT_EXPECTED,
+  patient: 'stub',
+  resources: [
+    {
+      id: 'encounter',
+      resourceType: 'Encounter',
+      profile: jpProfile('JP_Encounter'),
+      anchor: 'PV1',
+      // Visit number when the HIS sends one; JAHIS often leaves it empty, then the admission time names the stay.
+      // Messages with neither (a transfer without PV1-44) can only be keyed by their own event time.
+      key: {
+        kind: 'encounter',
+        from: [
+          ['PID-3', '=visit', 'PV1-19'],
+          ['PID-3', '=admit', 'PV1-44'],
+          ['PID-3', '=event', 'EVN-2'],
+        ],
+        onDuplicate: 'merge',
+      },
+      patient: 'subject',
+      fields: [
+        { from: 'MSH-9.2', to: 'status', as: eventField('status') },
+        { from: 'PV1-2', to: 'class', as: lookup(ENCOUNTER_CLASS) },
+        { from: 'PV1-10', to: 'serviceType', as: (field) => (field.text() ? { coding: [{ system: SYSTEM.department, code: field.text() }] } : undefined) },
+        { from: 'PV1-3', to: 'location[0].location', as: location },
+        { from: 'MSH-9.2', to: 'location[0].status', as: eventField('locationStatus'), when: hasLocation },
+        { from: 'PV1-44', to: 'location[0].period.start', as: dateTime, when: eventIn('A01') },
+        { from: 'EVN-6', to: 'location[0].period.start', as: dateTime, when: eventIn('A21', 'A22', 'A02') },
+        { from: 'PV1-45', to: 'location[0].period.end', as: dateTime, when: eventIn('A03') },
+        { from: 'PV1-7', to: 'participant[]', as: participant('ATND') },
+        { from: 'PV1-17', to: 'participant[]', as: participant('ADM') },
+        { from: 'PV1-44', to: 'period.start', as: dateTime },
+        { from: 'PV1-45', to: 'period.end', as: dateTime },
+        { from: 'PV2-8', to: 'period.start', as: dateTime, when: (scope) => scope.value('MSH-9.2') === 'A14' },
+        { from: 'PV1-36', to: 'hospitalization.dischargeDisposition', as: (field) => (field.text() ? { coding: [{ system: FHIR_SYSTEM.dischargeDisposition, code: field.text() }] } : undefined) },
+        { from: 'PV2-3', to: 'reasonCode[]', as: codeableConcept },
+      ],
+    },
+  ],
+};

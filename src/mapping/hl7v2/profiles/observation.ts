@@ -1,0 +1,109 @@
+/**
+ * OBX → Observation lines shared by every table that carries results (ADT-00 body measurements, OML-11 lab results,
+ * OMG-13 physiology, order-time OBX in OMG/OMI). OBX-2 decides value[x], as in JAMI's ConceptMap segment-oml-11-obx.
+ */
+import type { Observation, ObservationReferenceRange, Quantity } from '@medplum/fhirtypes';
+import { codeableConcept, concept, dateTime, isEmpty, lookup, practitioner, quantity, quantityIn } from '../converters';
+import type { Converter, FieldRule, FieldView } from '../engine';
+import { parseLocator } from '../parse';
+import { FHIR_SYSTEM } from './common';
+
+/** HL7 table 0085 → Observation.status. */
+const RESULT_STATUS: Record<string, Observation['status']> = {
+  F: 'final',
+  C: 'corrected',
+  P: 'preliminary',
+  R: 'preliminary',
+  S: 'preliminary',
+  A: 'amended',
+  I: 'registered',
+  O: 'registered',
+  X: 'cancelled',
+  D: 'entered-in-error',
+  W: 'entered-in-error',
+};
+
+/** HL7 table 0078 abnormal flags → v3 ObservationInterpretation (same codes). */
+const INTERPRETATION: Record<string, string> = { H: 'H', L: 'L', HH: 'HH', LL: 'LL', A: 'A', AA: 'AA', N: 'N', '<': '<', '>': '>', U: 'U', D: 'D', B: 'B', W: 'W', S: 'S', R: 'R', I: 'I' };
+
+const sibling = (field: FieldView, fieldNumber: number): FieldView => field.at(field.segment, parseLocator(`${field.segment.name}-${fieldNumber}`));
+
+/** OBX-5 read by the data type named in OBX-2. */
+const observationValue: Converter = (field) => {
+  const valueType = sibling(field, 2).text();
+  const repetitions = field.repetitions();
+  if (repetitions.length === 0) {
+    return undefined;
+  }
+  switch (valueType) {
+    case 'NM':
+      return { valueQuantity: quantity(6)(field) };
+    case 'SN':
+      return structuredNumeric(field);
+    case 'ST':
+    case 'TX':
+    case 'FT':
+      return { valueString: repetitions.map((repetition) => repetition.text()).join('\n') };
+    case 'CWE':
+    case 'CE':
+    case 'CNE':
+    // JAHIS ZRD (drug used in an endoscopy) starts with the drug's CWE.
+    case 'ZRD':
+      return { valueCodeableConcept: codeableConcept(field) };
+    case 'TS':
+    case 'DT':
+    case 'DTM':
+      return { valueDateTime: dateTime(field) };
+    case 'XCN':
+      return { valueString: (practitioner(field) as { display?: string } | undefined)?.display ?? field.text() };
+    default:
+      field.report('102', `OBX-2 value type "${valueType}" is not supported; OBX-5 kept as text`);
+      return { valueString: repetitions.map((repetition) => repetition.text()).join('\n') };
+  }
+};
+
+/** SN: comparator^num1^separator^num2 ("<^5", "^10^-^20"). */
+function structuredNumeric(field: FieldView): Partial<Observation> | undefined {
+  const [comparator, first, separator, second] = [1, 2, 3, 4].map((n) => field.part(n));
+  if (!/^[+-]?\d+(\.\d*)?$/.test(first) || (separator !== '' && !/^[+-]?\d+(\.\d*)?$/.test(second))) {
+    field.report('102', `OBX-5 is not a structured numeric value: "${field.text()}"`, 'error');
+    return undefined;
+  }
+  if (separator === '-') {
+    return { valueRange: { low: quantityIn(field, Number(first), 6), high: quantityIn(field, Number(second), 6) } };
+  }
+  const comparators: Record<string, Quantity['comparator']> = { '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
+  return { valueQuantity: { ...quantityIn(field, Number(first), 6), ...(comparators[comparator] ? { comparator: comparators[comparator] } : {}) } };
+}
+
+/** OBX-7 "1.2-2.0", "<5", ">=10" → low/high in OBX-6's unit; the original text is always kept. */
+const referenceRange: Converter = (field): ObservationReferenceRange[] | undefined => {
+  const range = field.text();
+  if (!range) {
+    return undefined;
+  }
+  const unit = (value: string) => quantityIn(field, Number(value), 6);
+  const between = /^([+-]?\d+(?:\.\d+)?)\s*[-~～]\s*([+-]?\d+(?:\.\d+)?)$/.exec(range);
+  if (between) {
+    return [{ low: unit(between[1]), high: unit(between[2]), text: range }];
+  }
+  const bound = /^(<=?|>=?)\s*([+-]?\d+(?:\.\d+)?)$/.exec(range);
+  if (bound) {
+    return [{ ...(bound[1].startsWith('<') ? { high: unit(bound[2]) } : { low: unit(bound[2]) }), text: range }];
+  }
+  return [{ text: range }];
+};
+
+/** OBX lines common to every result Observation; tables add code, category, keys and links. */
+export const OBSERVATION_RESULT_FIELDS: FieldRule[] = [
+  { from: 'OBX-3', to: 'code', as: codeableConcept },
+  { from: 'OBX-5', to: '', as: observationValue },
+  { from: 'OBX-7', to: 'referenceRange', as: referenceRange },
+  { from: 'OBX-8', to: 'interpretation[]', as: (field) => field.repetitions().map(concept(FHIR_SYSTEM.interpretation, INTERPRETATION)).filter(Boolean) },
+  { from: 'OBX-11', to: 'status', as: lookup(RESULT_STATUS) },
+  { from: 'OBX-14', to: 'effectiveDateTime', as: dateTime },
+  { from: 'OBX-16', to: 'performer[]', as: practitioner },
+];
+
+/** When OBX-14 is empty the result time is the order's (OBR-7) time, as JAHIS lab messages send it. */
+export const EFFECTIVE_FROM_OBR: FieldRule = { from: 'OBR-7', to: 'effectiveDateTime', as: dateTime, when: isEmpty('OBX-14') };
