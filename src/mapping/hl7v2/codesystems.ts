@@ -46,7 +46,7 @@ const SYSTEM_RULES: SystemRule[] = [
   // JP Core publishes only the 2013 edition; JAHIS marks the 2003 edition with an empty CWE.7 and its codes match 2013's.
   { v2: /^I10$/, system: fixed(SYSTEM.icd10) },
   { v2: /^JAMISDP01$/, system: fixed(SYSTEM.medicationUsage) },
-  { v2: /^MR9P$/, system: fixed(SYSTEM.merit9Unit) },
+  // MR9P names all MERIT-9 tables (units, dosage forms, 処方区分); only unit fields map it to the unit system (converters.ts).
   // JP Core binds route to its own copy of HL7 table 0162.
   { v2: /^HL70162$/, system: fixed(SYSTEM.route) },
   { v2: /^HL7\d{4}$/, system: (name) => `http://terminology.hl7.org/CodeSystem/v2-${name.slice(3)}` },
