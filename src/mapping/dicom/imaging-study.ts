@@ -128,14 +128,10 @@ function byNumberThenUid(a: { number?: number; uid: string }, b: { number?: numb
   return byNumber !== 0 ? byNumber : a.uid.localeCompare(b.uid);
 }
 
+/** Distinct codings in code order, so that a merged study equals one mapped from all instances at once. */
 function uniqueCodings(codings: Coding[]): Coding[] {
-  const seen = new Set<string>();
-  return codings.filter((coding) => {
-    const key = `${coding.system}|${coding.code}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  const byKey = new Map(codings.map((coding) => [`${coding.system}|${coding.code}`, coding]));
+  return [...byKey.keys()].sort().map((key) => byKey.get(key) as Coding);
 }
 
 function union(values: string[], additions: string[]): string[] {
