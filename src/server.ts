@@ -16,6 +16,10 @@ import { registerFhirRoutes } from './fhir/http';
 import { Repository } from './fhir/repository';
 import { FhirRouter } from './fhir/router';
 import { createHttpApp } from './http/app';
+import { FacilityDirectory } from './ingest/facility';
+import { startMllpServer, MllpServer } from './ingest/mllp';
+import { Hl7Ingest } from './ingest/pipeline';
+import { registerIngestRoutes } from './ingest/routes';
 import { createLogger, Logger } from './logger';
 
 export const VERSION: string = require('../package.json').version;
@@ -29,6 +33,9 @@ export interface Tonet {
   router: FhirRouter;
   clients: ClientStore;
   tokens: TokenService;
+  ingest: Hl7Ingest;
+  /** Opens the HTTP and MLLP ports (port 0 = any free port) and returns what was bound. */
+  listen(): Promise<{ httpPort: number; mllpPort: number }>;
   /** The bootstrap admin credentials when they were generated at this start (printed once). */
   generatedAdmin?: { clientId: string; clientSecret: string };
   close(): Promise<void>;
@@ -50,10 +57,15 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   const router = new FhirRouter(repo, fhirBase, processBundle);
   router.registerOperation(everythingOperation);
 
+  const ingest = new Hl7Ingest(db, router, tokens, new FacilityDirectory(repo), logger);
+
   const http = createHttpApp({ logger, bodyLimit: config.bodyLimit, tokens });
   registerAuthRoutes(http, clients, tokens);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION);
+  registerIngestRoutes(http, ingest, db, tokens);
   http.get('/healthz', async () => ({ status: 'ok' }));
+
+  let mllp: MllpServer | undefined;
 
   return {
     config,
@@ -64,8 +76,16 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     router,
     clients,
     tokens,
+    ingest,
     generatedAdmin,
+    async listen() {
+      await http.listen({ port: config.port, host: config.host });
+      mllp = await startMllpServer(ingest, config.mllpPort, config.host, logger, config.bodyLimit);
+      const address = http.server.address();
+      return { httpPort: typeof address === 'object' && address ? address.port : config.port, mllpPort: mllp.port };
+    },
     async close() {
+      await mllp?.close();
       await http.close();
       await db.close();
     },

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
+import { importSsmix2 } from './import-ssmix2';
 import { openDatabase } from '../db/database';
 import { createLogger } from '../logger';
 import { buildServer, VERSION } from '../server';
@@ -13,10 +14,14 @@ const HELP = `tonet ${VERSION}: regional health-information network server (FHIR
 Usage:
   tonet serve              start the HTTP server (default command)
   tonet migrate            apply database migrations and exit
+  tonet import ssmix2 <root> --server <url> --client-id <id> --client-secret <secret> [--state <file>]
+                           send an SS-MIX2 standardized storage to a Tonet server as a gateway client
+                           (resumable; exit status 4 when some files were rejected)
   tonet --help | --version
 
 Environment:
   PORT                     HTTP port (default 8080)
+  MLLP_PORT                HL7 v2 MLLP port (default 2575)
   DATABASE_URL             PostgreSQL URL; unset = embedded PGlite in TONET_DATA_DIR
   TONET_DATA_DIR           embedded database directory (default ./data)
   TONET_ADMIN_CLIENT_ID    bootstrap administrator client id (with TONET_ADMIN_CLIENT_SECRET)
@@ -28,7 +33,19 @@ Environment:
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: false, options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+      server: { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret': { type: 'string' },
+      state: { type: 'string' },
+    },
+  });
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
@@ -49,10 +66,33 @@ async function main(argv: string[]): Promise<number> {
       await db.close();
       return 0;
     }
+    case 'import':
+      return runImport(positionals.slice(1), values as Record<string, string | undefined>);
     default:
       process.stderr.write(`unknown command "${command}"\n\n${HELP}`);
       return 2;
   }
+}
+
+async function runImport(args: string[], flags: Record<string, string | undefined>): Promise<number> {
+  const [kind, root] = args;
+  if (kind !== 'ssmix2' || !root) {
+    process.stderr.write(`usage: tonet import ssmix2 <root> --server <url> --client-id <id> --client-secret <secret>\n`);
+    return 2;
+  }
+  const server = flags.server ?? process.env.TONET_SERVER;
+  const clientId = flags['client-id'] ?? process.env.TONET_CLIENT_ID;
+  const clientSecret = flags['client-secret'] ?? process.env.TONET_CLIENT_SECRET;
+  if (!server || !clientId || !clientSecret) {
+    process.stderr.write('--server, --client-id and --client-secret are required\n');
+    return 2;
+  }
+  const summary = await importSsmix2({ root, server, clientId, clientSecret, statePath: flags.state });
+  process.stdout.write(
+    `accepted ${summary.accepted}, rejected ${summary.rejected.length}, superseded (flag 2) ${summary.superseded}, already imported ${summary.skipped}\n` +
+      summary.rejected.map((r) => `  rejected ${r.file}: ${r.reason}\n`).join('')
+  );
+  return summary.rejected.length ? 4 : 0;
 }
 
 async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
@@ -63,8 +103,8 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
       `\nAdministrator client created (shown only this once):\n  client_id:     ${tonet.generatedAdmin.clientId}\n  client_secret: ${tonet.generatedAdmin.clientSecret}\n\n`
     );
   }
-  await tonet.http.listen({ port: config.port, host: config.host });
-  logger.info({ port: config.port, database: tonet.db.kind, dataDir: config.dataDir }, 'tonet listening');
+  const ports = await tonet.listen();
+  logger.info({ ...ports, database: tonet.db.kind, dataDir: config.dataDir }, 'tonet listening');
   return new Promise((resolve) => {
     const stop = async (signal: string) => {
       logger.info({ signal }, 'shutting down');

@@ -45,6 +45,11 @@ export class Repository {
     private readonly access: AccessPolicy
   ) {}
 
+  /** The same repository on another connection (an enclosing transaction). */
+  withDb(db: Db): Repository {
+    return new Repository(db, this.access);
+  }
+
   /** The same repository bound to one database transaction. */
   async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
     return this.db.transaction((tx) => fn(new Repository(tx, this.access)));

@@ -13,6 +13,7 @@ export interface TestServer {
   tonet: Tonet;
   url: string;
   fhirUrl: string;
+  mllpPort: number;
   adminToken: string;
   token(clientId: string, secret: string): Promise<string>;
   /** Creates a client with the admin token and returns a bearer token for it. */
@@ -44,14 +45,15 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     };
   }
   const port = await freePort();
+  const mllpPort = await freePort();
   const config = {
-    ...loadConfig({ ...env, PORT: String(port), TONET_BASE_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', TONET_ADMIN_CLIENT_ID: ADMIN_ID, TONET_ADMIN_CLIENT_SECRET: ADMIN_SECRET }),
+    ...loadConfig({ ...env, PORT: String(port), TONET_BASE_URL: `http://127.0.0.1:${port}`, MLLP_PORT: String(mllpPort), LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', TONET_ADMIN_CLIENT_ID: ADMIN_ID, TONET_ADMIN_CLIENT_SECRET: ADMIN_SECRET }),
     databaseUrl,
     dataDir: env.TONET_DATA_DIR,
     host: '127.0.0.1',
   };
   const tonet = await buildServer(config, createLogger(config.logLevel));
-  await tonet.http.listen({ port, host: '127.0.0.1' });
+  await tonet.listen();
   const url = `http://127.0.0.1:${port}`;
 
   const token = async (clientId: string, secret: string): Promise<string> => {
@@ -68,6 +70,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     tonet,
     url,
     fhirUrl: `${url}/fhir`,
+    mllpPort,
     adminToken,
     token,
     async clientToken(input) {

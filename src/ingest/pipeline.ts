@@ -1,0 +1,147 @@
+/**
+ * The HL7 v2 ingest pipeline, the same for MLLP, HTTP and SS-MIX2 files:
+ *   authenticate → decode and map (pure, in memory) → one transaction: inbox row + resources + Provenance → ACK.
+ * The ACK is sent only after that transaction commits, so an acknowledged message is durable with all it
+ * produced; a rejected message is stored (status rejected, with its reasons) before the AE/AR goes out.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Bundle, BundleEntry, Provenance } from '@medplum/fhirtypes';
+import type { RequestContext } from '../auth/context';
+import type { TokenService } from '../auth/tokens';
+import type { Db } from '../db/database';
+import { sql } from '../db/sql';
+import { processBundle } from '../fhir/bundle';
+import { FhirError } from '../fhir/errors';
+import type { FhirRouter } from '../fhir/router';
+import { decodeHl7, mapHl7v2 } from '../mapping/hl7v2';
+import type { MappingIssue, SendingFacility } from '../mapping/types';
+import type { Logger } from '../logger';
+import { AckCode, buildAck, readHeader } from './ack';
+import type { FacilityDirectory } from './facility';
+
+export interface IngestOptions {
+  transport: 'mllp' | 'http' | 'replay';
+  /** The caller when the transport authenticated it (HTTP bearer); MLLP carries the token in MSH-8 instead. */
+  ctx?: RequestContext;
+  fileName?: string;
+  /** SS-MIX2 condition flag 0: the file says its data was deleted. */
+  deleted?: boolean;
+}
+
+export interface IngestResult {
+  ack: string;
+  code: AckCode;
+  inboxId?: string;
+  issues: MappingIssue[];
+}
+
+const GATEWAY_ROLES = new Set(['gateway', 'admin']);
+
+export class Hl7Ingest {
+  constructor(
+    private readonly db: Db,
+    private readonly router: FhirRouter,
+    private readonly tokens: TokenService,
+    private readonly facilities: FacilityDirectory,
+    private readonly logger: Logger
+  ) {}
+
+  async receive(raw: Buffer, options: IngestOptions): Promise<IngestResult> {
+    const text = decodeHl7(raw);
+    const header = readHeader(text);
+    const hash = createHash('sha256').update(raw).digest('hex');
+    const reject = (code: AckCode, issues: MappingIssue[], facility?: string, ctx?: RequestContext) =>
+      this.reject(raw, text, hash, code, issues, options, facility, ctx);
+
+    if (!header) return reject('AR', [{ severity: 'error', code: '100', segment: 'MSH', message: 'Not an HL7 v2 message: no MSH segment' }]);
+    const ctx = options.ctx ?? this.authenticateFromHeader(header.security);
+    if (!ctx) return reject('AR', [{ severity: 'error', code: '207', segment: 'MSH', segmentSequence: 1, field: 8, message: 'MSH-8 must carry a valid access token from /oauth2/token' }]);
+    if (!GATEWAY_ROLES.has(ctx.role) || !ctx.organization) {
+      return reject('AR', [{ severity: 'error', code: '207', segment: 'MSH', segmentSequence: 1, field: 8, message: `Client role ${ctx.role} may not send data; a gateway client of a facility is required` }], ctx.organization, ctx);
+    }
+    const facility = await this.facilities.resolve(ctx.organization);
+    if (!facility) {
+      return reject('AR', [{ severity: 'error', code: '207', segment: 'MSH', segmentSequence: 1, field: 4, message: `${ctx.organization} has no 10-digit medical institution code identifier` }], ctx.organization, ctx);
+    }
+    const claimed = header.sendingFacility.split(header.encodingCharacters[0] ?? '^')[0];
+    if (/^\d{10}$/.test(claimed) && claimed !== facility.code) {
+      return reject('AR', [{ severity: 'error', code: '207', segment: 'MSH', segmentSequence: 1, field: 4, message: `MSH-4 names facility ${claimed}, but this client sends for ${facility.code}` }], facility.organizationReference, ctx);
+    }
+
+    const mapped = mapHl7v2(text, facility);
+    const errors = mapped.issues.filter((i) => i.severity === 'error');
+    if (errors.length) {
+      const unsupported = errors.some((e) => e.code === '200' || e.code === '201' || e.code === '100');
+      return reject(unsupported ? 'AR' : 'AE', mapped.issues, facility.organizationReference, ctx);
+    }
+    const bundle = options.deleted ? asDeletion(mapped.bundle) : mapped.bundle;
+    try {
+      const stored = await this.db.transaction(async (tx) => {
+        // Identical messages from one facility are processed once; the lock orders racing copies.
+        await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${facility.organizationReference + hash}, 0))`);
+        const [existing] = await tx.query<{ id: string }>(sql`SELECT id::text AS id FROM inbox_message WHERE facility = ${facility.organizationReference} AND content_hash = ${hash} AND status = 'processed'`);
+        if (existing) return { inboxId: existing.id, duplicate: true };
+        const [row] = await tx.query<{ id: string }>(sql`INSERT INTO inbox_message
+            (transport, client_id, facility, message_control_id, message_type, data_type, file_name, content_hash, raw, status, ack_code, processed_at)
+          VALUES (${options.transport}, ${ctx.clientId}, ${facility.organizationReference}, ${mapped.messageControlId}, ${mapped.messageType}, ${mapped.dataType ?? null},
+                  ${options.fileName ?? null}, ${hash}, ${raw}, 'processed', 'AA', now())
+          RETURNING id::text AS id`);
+        const repo = this.router.repo.withDb(tx);
+        const txRouter = this.router.withRepository(repo);
+        const response = await processBundle(txRouter, ctx, withProvenance(bundle, facility, row.id, mapped.messageType));
+        const written = (response.entry ?? []).map((e) => e.response?.location?.replace(/\/_history\/.*$/, '').replace(/^.*\/fhir\//, '')).filter((l): l is string => !!l);
+        await tx.query(sql`UPDATE inbox_message SET resources = ${written}::text[] WHERE id = ${row.id}::bigint`);
+        return { inboxId: row.id, duplicate: false };
+      });
+      const note = stored.duplicate ? 'Duplicate of an accepted message; nothing stored again' : undefined;
+      return { code: 'AA', inboxId: stored.inboxId, issues: mapped.issues, ack: buildAck(header, 'AA', mapped.issues, randomUUID(), new Date(), note) };
+    } catch (err) {
+      if (!(err instanceof FhirError)) this.logger.error({ err, controlId: header.controlId }, 'ingest failed');
+      const message = err instanceof FhirError ? err.message : 'Internal error while storing the message';
+      return reject('AE', [...mapped.issues, { severity: 'error', code: '207', message }], facility.organizationReference, ctx);
+    }
+  }
+
+  private authenticateFromHeader(security: string): RequestContext | undefined {
+    if (!security) return undefined;
+    try {
+      const claims = this.tokens.verify(security);
+      return { ...claims, clientName: claims.name, purposeOfUse: 'TREAT', requestId: randomUUID() };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async reject(raw: Buffer, text: string, hash: string, code: AckCode, issues: MappingIssue[], options: IngestOptions, facility?: string, ctx?: RequestContext): Promise<IngestResult> {
+    const header = readHeader(text);
+    const [row] = await this.db.query<{ id: string }>(sql`INSERT INTO inbox_message
+        (transport, client_id, facility, message_control_id, message_type, file_name, content_hash, raw, status, ack_code, error)
+      VALUES (${options.transport}, ${ctx?.clientId ?? null}, ${facility ?? null}, ${header?.controlId ?? null}, ${header?.messageType ?? null},
+              ${options.fileName ?? null}, ${hash}, ${raw}, 'rejected', ${code}, ${JSON.stringify(issues)}::jsonb)
+      RETURNING id::text AS id`);
+    return { code, inboxId: row.id, issues, ack: buildAck(header, code, issues, randomUUID(), new Date()) };
+  }
+}
+
+/** One Provenance per message: what it produced, who sent it, and the inbox row that keeps the original. */
+function withProvenance(bundle: Bundle, facility: SendingFacility, inboxId: string, messageType: string): Bundle {
+  const targets = (bundle.entry ?? []).filter((e) => e.request?.method !== 'DELETE' && e.fullUrl).map((e) => ({ reference: e.fullUrl as string }));
+  if (!targets.length) return bundle;
+  const provenance: Provenance = {
+    resourceType: 'Provenance',
+    target: targets,
+    recorded: new Date().toISOString(),
+    activity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: 'CREATE' }] },
+    agent: [{ who: { reference: facility.organizationReference } }],
+    entity: [{ role: 'source', what: { identifier: { system: 'urn:tonet:inbox', value: inboxId }, display: `HL7 v2 ${messageType}` } }],
+  };
+  return { ...bundle, entry: [...(bundle.entry ?? []), { resource: provenance, request: { method: 'POST', url: 'Provenance' } }] };
+}
+
+/** Condition flag 0: every resource the message would write is deleted instead; stubs are not created. */
+function asDeletion(bundle: Bundle): Bundle {
+  const entries: BundleEntry[] = (bundle.entry ?? [])
+    .filter((e) => e.request?.method === 'PUT' || e.request?.method === 'DELETE')
+    .map((e) => ({ request: { method: 'DELETE', url: e.request?.url as string } }));
+  return { ...bundle, entry: entries };
+}
