@@ -6,7 +6,7 @@ import type { Bundle } from '@medplum/fhirtypes';
 import { sql } from '../db/sql';
 import { allResourceTypes, patientCompartmentParams } from './definitions';
 import { badRequest } from './errors';
-import { OperationHandler, parseQuery, values } from './router';
+import { instantParam, OperationHandler, parseQuery, values } from './router';
 
 export const everythingOperation: OperationHandler = {
   name: 'everything',
@@ -20,7 +20,7 @@ export const everythingOperation: OperationHandler = {
     const unknown = wanted.filter((t) => !compartmentTypes.includes(t));
     if (unknown.length) throw badRequest(`_type ${unknown.join(',')} is not in the Patient compartment`, ['_type']);
     const types = wanted.length ? wanted : compartmentTypes;
-    const since = values(request.query._since)[0];
+    const since = instantParam(values(request.query._since)[0], '_since');
     const query = { _count: request.query._count, _cursor: request.query._cursor };
     const search = parseQuery('Patient', query);
     const extra = since

@@ -10,6 +10,7 @@ import type { RequestContext } from '../auth/context';
 import { isKnownResourceType } from './definitions';
 import { allOk, badRequest, methodNotAllowed, notFound } from './errors';
 import { Repository } from './repository';
+import { parseDateRange } from './search/dates';
 import { DEFAULT_COUNT, MAX_COUNT, SearchPage } from './search/execute';
 import { subsetResource } from './summary';
 
@@ -234,7 +235,7 @@ export class FhirRouter {
 
   private async history(ctx: RequestContext, req: FhirRequest, type?: string, id?: string): Promise<FhirResponse> {
     const count = Math.min(Number(first(req.query._count) ?? DEFAULT_COUNT) || DEFAULT_COUNT, MAX_COUNT);
-    const since = first(req.query._since);
+    const since = instantParam(first(req.query._since), '_since');
     const before = decodeHistoryCursor(first(req.query._cursor));
     const { entries, more } = await this.repo.history(ctx, { resourceType: type, id, since, count, before });
     if (id && entries.length === 0 && !before) throw notFound(`${type}/${id} not found`);
@@ -337,6 +338,14 @@ function queryString(query: Query): string {
 function formBody(body: unknown): Query {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return {};
   return body as Query;
+}
+
+/** A date parameter such as _since, as the ISO instant its range starts at; PostgreSQL words like "yesterday" are not FHIR. */
+export function instantParam(value: string | undefined, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  const range = parseDateRange(value);
+  if (!range) throw badRequest(`${name} must be a FHIR date or instant, got "${value}"`, [name]);
+  return range.lo.toISOString();
 }
 
 function decodeHistoryCursor(cursor: string | undefined): { lastUpdated: string; rid: string; versionId: number } | undefined {
