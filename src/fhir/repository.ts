@@ -4,13 +4,13 @@
  */
 import { generateId, parseSearchRequest, SearchRequest, validateResource, OperationOutcomeError } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { applyPatch, Operation } from 'fast-json-patch';
 import type { RequestContext } from '../auth/context';
 import type { AccessPolicy } from '../consent/access';
 import type { Db } from '../db/database';
 import { sql, Sql } from '../db/sql';
 import { isKnownResourceType } from './definitions';
 import { badRequest, FhirError, gone, notFound, preconditionFailed, unprocessable } from './errors';
+import { applyJsonPatch } from './patch';
 import { executeSearch, SearchPage, StoredRow } from './search/execute';
 import { writeVersions } from './store';
 
@@ -147,17 +147,9 @@ export class Repository {
     return matches.length;
   }
 
-  async patch(ctx: RequestContext, resourceType: string, id: string, operations: Operation[], ifMatch?: string): Promise<Resource> {
+  async patch(ctx: RequestContext, resourceType: string, id: string, operations: unknown, ifMatch?: string): Promise<Resource> {
     const current = await this.read(ctx, resourceType, id);
-    let patched: Resource;
-    try {
-      patched = applyPatch(structuredClone(current), operations, true, false).newDocument;
-    } catch (err) {
-      const message = (err as Error).message.split('\n')[0];
-      // A failed "test" operation is a precondition, anything else a malformed patch.
-      if ((err as { name?: string }).name === 'TEST_OPERATION_FAILED') throw unprocessable([{ severity: 'error', code: 'processing', diagnostics: `JSON Patch test failed: ${message}` }]);
-      throw badRequest(`Invalid JSON Patch: ${message}`);
-    }
+    const patched = applyJsonPatch(current, operations);
     if (patched.resourceType !== resourceType || patched.id !== id) throw badRequest('A patch may not change resourceType or id');
     return (await this.update(ctx, patched, ifMatch)).resource;
   }

@@ -5,7 +5,6 @@
  */
 import { parseSearchRequest, SearchRequest } from '@medplum/core';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import type { Operation } from 'fast-json-patch';
 import type { RequestContext } from '../auth/context';
 import { isKnownResourceType } from './definitions';
 import { allOk, badRequest, methodNotAllowed, notFound } from './errors';
@@ -162,8 +161,7 @@ export class FhirRouter {
   }
 
   private async patch(ctx: RequestContext, type: string, id: string, req: FhirRequest): Promise<FhirResponse> {
-    if (!Array.isArray(req.body)) throw badRequest('PATCH needs a JSON Patch document (an array of operations, application/json-patch+json)');
-    const resource = await this.repo.patch(ctx, type, id, req.body as Operation[], parseETag(req.ifMatch));
+    const resource = await this.repo.patch(ctx, type, id, req.body, parseETag(req.ifMatch));
     return this.written(resource, 200, req.prefer);
   }
 
