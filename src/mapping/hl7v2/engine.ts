@@ -119,7 +119,7 @@ interface Instance {
   resource?: Resource;
 }
 
-export interface EngineResult {
+interface EngineResult {
   bundle: Bundle;
   issues: MappingIssue[];
 }
@@ -189,7 +189,7 @@ function collectInstances(rules: ResourceRule[], groupStarts: string[], message:
   return found;
 }
 
-export function makeScope(message: ParsedMessage, anchor: ParsedSegment, facility: SendingFacility, groupStarts: string[]): Scope {
+function makeScope(message: ParsedMessage, anchor: ParsedSegment, facility: SendingFacility, groupStarts: string[]): Scope {
   const segments = message.segments;
   const at = segments.indexOf(anchor);
   let start = at;
@@ -331,7 +331,7 @@ function makeView(scope: Scope, segment: ParsedSegment, locator: Locator, repeti
 }
 
 /** Every bundle's patient: keyed by PID-3 under the facility's JP Core patient-ID system. */
-export function patientIdentifier(scope: Scope): Identifier {
+function patientIdentifier(scope: Scope): Identifier {
   return { system: keySystem('patient', scope.facility.code), value: scope.value('PID-3') };
 }
 

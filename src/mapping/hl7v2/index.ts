@@ -2,6 +2,7 @@
  * HL7 v2.5 (SS-MIX2 / JAHIS) → FHIR R4 JP Core. Pure: the same text and facility always give the same bundle.
  * decode (bytes → text) → parse (medplum Hl7Message) → pick the data type's table → run the generic engine.
  */
+import type { Bundle } from '@medplum/fhirtypes';
 import type { MappingIssue, MappingResult, SendingFacility } from '../types';
 import { decodeHl7 } from './decode';
 import { runProfile } from './engine';
@@ -9,12 +10,13 @@ import { parseHl7, read } from './parse';
 import { PATIENT_STUB } from './profiles/common';
 import { MESSAGE_TABLES } from './profiles';
 
-const EMPTY_BUNDLE = { resourceType: 'Bundle', type: 'transaction', entry: [] } as const;
+/** A rejected message maps to nothing; the ingest layer answers with its issues. */
+const emptyBundle = (): Bundle => ({ resourceType: 'Bundle', type: 'transaction', entry: [] });
 
 export function mapHl7v2(text: string, facility: SendingFacility): MappingResult {
   const { parsed, issues } = parseHl7(text);
   if (!parsed) {
-    return { messageType: '', messageControlId: '', bundle: { ...EMPTY_BUNDLE, entry: [] }, issues };
+    return { messageType: '', messageControlId: '', bundle: emptyBundle(), issues };
   }
   const msh = parsed.segments[0];
   const messageType = msh.segment.getField(9)?.toString() ?? '';
@@ -26,7 +28,7 @@ export function mapHl7v2(text: string, facility: SendingFacility): MappingResult
     const unsupported: MappingIssue = events
       ? { severity: 'error', code: '201', segment: 'MSH', segmentSequence: 1, field: 9, component: 2, message: `Event ${event} of ${type} is not supported` }
       : { severity: 'error', code: '200', segment: 'MSH', segmentSequence: 1, field: 9, component: 1, message: `Message type ${type || '(empty)'} is not supported` };
-    return { messageType, messageControlId, bundle: { ...EMPTY_BUNDLE, entry: [] }, issues: [...issues, unsupported] };
+    return { messageType, messageControlId, bundle: emptyBundle(), issues: [...issues, unsupported] };
   }
   const profile = resolve(parsed);
   const result = runProfile(profile, parsed, facility, { stub: PATIENT_STUB });
@@ -36,7 +38,7 @@ export function mapHl7v2(text: string, facility: SendingFacility): MappingResult
     messageType,
     dataType: profile.dataType,
     messageControlId,
-    bundle: rejected ? { ...EMPTY_BUNDLE, entry: [] } : result.bundle,
+    bundle: rejected ? emptyBundle() : result.bundle,
     issues: allIssues,
   };
 }

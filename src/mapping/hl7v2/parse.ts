@@ -92,15 +92,6 @@ export function read(segment: ParsedSegment, field: number, component = 1, subco
   return unescapeHl7(part, segment.segment).trim();
 }
 
-/** The raw text of one repetition of a field (for composite values such as "9A100&IMP" that keep their separators). */
-export function readRaw(segment: ParsedSegment, field: number, repetition = 1): string {
-  const value = fieldOf(segment, field);
-  if (!value || repetition > value.components.length) {
-    return '';
-  }
-  return value.components[repetition - 1].join(value.context.componentSeparator);
-}
-
 export function readLocator(segment: ParsedSegment, locator: Locator): string {
   return read(segment, locator.field, locator.component ?? 1, locator.subcomponent);
 }

@@ -31,7 +31,7 @@ export const HEADER_SEGMENTS = ['MSH', 'SFT', 'EVN', 'PID', 'PD1', 'PV1', 'PV2',
 export const PATIENT_EXPECTED = ['PID-5', 'PID-7', 'PID-8'];
 
 /** ORC-1 order-control codes that withdraw an order: its resources are deleted. */
-export const CANCEL_ORDER_CONTROLS = ['CA', 'DC', 'OC', 'CR', 'DR', 'OD'];
+const CANCEL_ORDER_CONTROLS = ['CA', 'DC', 'OC', 'CR', 'DR', 'OD'];
 export const isCancelledOrder = valueIn('ORC-1', CANCEL_ORDER_CONTROLS);
 
 /** HL7 table 0001 → administrative-gender (JAMI ConceptMap table-v2-0001). */

@@ -26,6 +26,22 @@ const specimen: ResourceRule = {
   fields: SPECIMEN_FIELDS,
 };
 
+/** The battery order: anchored at OBR in orders, at ORC in results (where ORC follows OBR). */
+function labOrder(anchor: 'OBR' | 'ORC'): ResourceRule {
+  return {
+    id: 'serviceRequest',
+    resourceType: 'ServiceRequest',
+    profile: jpProfile('JP_ServiceRequest_Common'),
+    anchor,
+    key: labOrderKey,
+    patient: 'subject',
+    fixed: { status: 'active', intent: 'order', ...labCategory },
+    deleteWhen: isCancelledOrder,
+    fields: SERVICE_REQUEST_FIELDS,
+    links: [{ to: 'specimen[]', rule: 'specimen' }],
+  };
+}
+
 export const OML_01: MessageProfile = {
   dataType: 'OML-01',
   groupStarts: ['SPM'],
@@ -36,18 +52,7 @@ export const OML_01: MessageProfile = {
   patient: 'stub',
   resources: [
     specimen,
-    {
-      id: 'serviceRequest',
-      resourceType: 'ServiceRequest',
-      profile: jpProfile('JP_ServiceRequest_Common'),
-      anchor: 'OBR',
-      key: labOrderKey,
-      patient: 'subject',
-      fixed: { status: 'active', intent: 'order', ...labCategory },
-      deleteWhen: isCancelledOrder,
-      fields: SERVICE_REQUEST_FIELDS,
-      links: [{ to: 'specimen[]', rule: 'specimen' }],
-    },
+    labOrder('OBR'),
     {
       id: 'requestedItem',
       resourceType: 'ServiceRequest',
@@ -76,18 +81,7 @@ export const OML_11: MessageProfile = {
   patient: 'stub',
   resources: [
     specimen,
-    {
-      id: 'serviceRequest',
-      resourceType: 'ServiceRequest',
-      profile: jpProfile('JP_ServiceRequest_Common'),
-      anchor: 'ORC',
-      key: labOrderKey,
-      patient: 'subject',
-      fixed: { status: 'active', intent: 'order', ...labCategory },
-      deleteWhen: isCancelledOrder,
-      fields: SERVICE_REQUEST_FIELDS,
-      links: [{ to: 'specimen[]', rule: 'specimen' }],
-    },
+    labOrder('ORC'),
     {
       id: 'diagnosticReport',
       resourceType: 'DiagnosticReport',

@@ -11,7 +11,7 @@ const ORDER_CONTROL_STATUS: Record<string, ServiceRequest['status']> = { NW: 'ac
 /** ORC-5 order status (HL7 table 0038), when sent, is more precise than ORC-1. */
 const ORDER_STATUS: Record<string, ServiceRequest['status']> = { CM: 'completed', IP: 'active', SC: 'active', HD: 'on-hold', CA: 'revoked', DC: 'revoked', A: 'active' };
 /** OBR-25 / ORC-5 result status → DiagnosticReport.status. */
-export const REPORT_STATUS: Record<string, string> = { F: 'final', C: 'corrected', P: 'preliminary', R: 'preliminary', I: 'registered', O: 'registered', S: 'partial', X: 'cancelled', A: 'partial', CM: 'final', IP: 'partial' };
+const REPORT_STATUS: Record<string, string> = { F: 'final', C: 'corrected', P: 'preliminary', R: 'preliminary', I: 'registered', O: 'registered', S: 'partial', X: 'cancelled', A: 'partial', CM: 'final', IP: 'partial' };
 
 export const SERVICE_REQUEST_FIELDS: FieldRule[] = [
   { from: 'ORC-1', to: 'status', as: lookup(ORDER_CONTROL_STATUS) },
