@@ -35,9 +35,10 @@ async function transaction(router: FhirRouter, ctx: RequestContext, entries: Bun
       if (resource) resources.set(i, await resolveReferences(txRouter, ctx, rewriteReferences(resource, ids), i));
     }
 
-    const plainCreates = order.filter((i) => method(entries[i]) === 'POST' && !entries[i].request?.ifNoneExist && resources.has(i) && !isOperation(entries[i]) && ids.get(entries[i].fullUrl ?? '')?.created !== false);
+    // Conditional creates that matched nothing were decided in assignIds and are plain creates by now.
+    const plainCreates = order.filter((i) => method(entries[i]) === 'POST' && resources.has(i) && !isOperation(entries[i]) && ids.get(entryKey(entries[i], i))?.created !== false);
     const toCreate = plainCreates.map((i) => {
-      const resource = { ...(resources.get(i) as Resource), id: idFor(ids, entries[i]) };
+      const resource = { ...(resources.get(i) as Resource), id: (ids.get(entryKey(entries[i], i)) as Assigned).id };
       try {
         repo.assertWritable(ctx, resource);
       } catch (err) {
@@ -52,14 +53,14 @@ async function transaction(router: FhirRouter, ctx: RequestContext, entries: Bun
     for (const i of order) {
       if (responses[i]) continue;
       const entry = entries[i];
-      const pre = ids.get(entry.fullUrl ?? '');
+      const pre = ids.get(entryKey(entry, i));
       if (method(entry) === 'POST' && pre && pre.created === false) {
         // A conditional create that matched: the existing resource stands.
         responses[i] = { response: { status: '200 OK', location: `${pre.type}/${pre.id}` } };
         continue;
       }
       try {
-        const response = await txRouter.handle(ctx, toRequest(entry, resources.get(i), ids));
+        const response = await txRouter.handle(ctx, toRequest(entry, resources.get(i), ids.get(entryKey(entry, i))));
         responses[i] = entryResponse(response, txRouter);
       } catch (err) {
         if (err instanceof FhirError) throw new FhirError(err.status, prefixIssues(err.outcome, i));
@@ -75,7 +76,7 @@ async function batch(router: FhirRouter, ctx: RequestContext, entries: BundleEnt
   for (const [i, entry] of entries.entries()) {
     try {
       const resource = entry.resource ? await resolveReferences(router, ctx, entry.resource, i) : undefined;
-      responses.push(entryResponse(await router.handle(ctx, toRequest(entry, resource, new Map())), router));
+      responses.push(entryResponse(await router.handle(ctx, toRequest(entry, resource, undefined)), router));
     } catch (err) {
       if (!(err instanceof FhirError)) throw err;
       responses.push({ response: { status: String(err.status), outcome: prefixIssues(err.outcome, i) } });
@@ -115,14 +116,14 @@ async function assignIds(router: FhirRouter, ctx: RequestContext, entries: Bundl
     } else if (m === 'PUT' && path.includes('/')) {
       assigned = { type, id: path.split('/')[1] };
     }
-    if (assigned && entry.fullUrl) ids.set(entry.fullUrl, assigned);
-    if (assigned && !entry.fullUrl) ids.set(`#entry${i}`, assigned);
+    if (assigned) ids.set(entryKey(entry, i), assigned);
   }
   return ids;
 }
 
-function idFor(ids: Map<string, Assigned>, entry: BundleEntry): string {
-  return (ids.get(entry.fullUrl ?? '') as Assigned | undefined)?.id ?? generateId();
+/** Entries are known by their fullUrl; one without is known by its position (it cannot be referenced anyway). */
+function entryKey(entry: BundleEntry, index: number): string {
+  return entry.fullUrl ?? `#entry${index}`;
 }
 
 /** Replaces references to other entries' fullUrls with their assigned Type/id. */
@@ -166,11 +167,10 @@ async function resolveReferences<T>(router: FhirRouter, ctx: RequestContext, val
   return value;
 }
 
-function toRequest(entry: BundleEntry, resource: Resource | undefined, ids: Map<string, Assigned>) {
+function toRequest(entry: BundleEntry, resource: Resource | undefined, pre: Assigned | undefined) {
   const request = entry.request as NonNullable<BundleEntry['request']>;
   const [path, query] = splitUrl(request.url);
   let finalPath = path;
-  const pre = ids.get(entry.fullUrl ?? '');
   let body: unknown = resource;
   if (request.method === 'PUT' && query && pre && resource) {
     // A conditional update whose target was resolved up front becomes a plain update of that id.

@@ -2,7 +2,7 @@
  * FHIR persistence semantics, independent of HTTP: versions, conditional operations, history, search.
  * Every method takes the request context and asks the access policy, so no caller can skip consent.
  */
-import { generateId, parseSearchRequest, SearchRequest, validateResource, OperationOutcomeError } from '@medplum/core';
+import { generateId, SearchRequest, validateResource, OperationOutcomeError } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../auth/context';
 import type { AccessPolicy } from '../consent/access';
@@ -12,6 +12,7 @@ import { isKnownResourceType } from './definitions';
 import { badRequest, FhirError, gone, notFound, preconditionFailed, unprocessable } from './errors';
 import { applyJsonPatch } from './patch';
 import { executeSearch, SearchPage, StoredRow } from './search/execute';
+import { parseSearchQuery } from './search/parse';
 import { writeVersions } from './store';
 
 export interface HistoryEntry {
@@ -199,7 +200,7 @@ export class Repository {
   /** Matches of a condition (If-None-Exist, conditional update/delete) among what the caller may see. */
   async conditionalMatches(ctx: RequestContext, resourceType: string, query: string): Promise<StoredRow[]> {
     this.checkType(resourceType);
-    const request = parseSearchRequest(`${resourceType}?${query.replace(/^\?/, '')}`);
+    const request = parseSearchQuery(resourceType, new URLSearchParams(query.replace(/^\?/, '')));
     if (!request.filters?.length) throw badRequest(`Condition "${query}" has no search criteria`);
     const page = await this.search(ctx, { ...request, count: 2, total: 'none', sortRules: [] });
     return page.matches;

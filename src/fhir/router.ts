@@ -3,7 +3,7 @@
  * resource and headers come out. The HTTP server adapts to this, and transaction/batch entries are run
  * through the same router, so every interaction behaves the same whichever way it arrives.
  */
-import { parseSearchRequest, SearchRequest } from '@medplum/core';
+import type { SearchRequest } from '@medplum/core';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../auth/context';
 import { isKnownResourceType } from './definitions';
@@ -11,6 +11,7 @@ import { allOk, badRequest, methodNotAllowed, notFound } from './errors';
 import { Repository } from './repository';
 import { parseDateRange } from './search/dates';
 import { DEFAULT_COUNT, MAX_COUNT, SearchPage } from './search/execute';
+import { parseSearchQuery } from './search/parse';
 import { subsetResource } from './summary';
 
 export type Query = Record<string, string | string[] | undefined>;
@@ -300,22 +301,7 @@ export function parseETag(value: string | undefined): string | undefined {
 }
 
 export function parseQuery(type: string, query: Query): SearchRequest {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    for (const v of values(value)) {
-      // "subject:Patient=123" names the target type; @medplum/core drops that modifier, so say it in the value.
-      const typed = /^([^:.]+):([A-Z][A-Za-z]+)$/.exec(key);
-      if (typed && isKnownResourceType(typed[2]) && !v.includes('/')) params.append(typed[1], `${typed[2]}/${v}`);
-      else params.append(key, v);
-    }
-  }
-  const count = params.get('_count');
-  if (count !== null && (!/^\d+$/.test(count))) throw badRequest(`_count must be a non-negative integer, got "${count}"`, ['_count']);
-  const total = params.get('_total');
-  if (total !== null && !['none', 'estimate', 'accurate'].includes(total)) throw badRequest(`_total must be none, estimate or accurate`, ['_total']);
-  const request = parseSearchRequest(`${type}?${params.toString()}`);
-  if (params.get('_summary') === 'count') return { ...request, count: 0, total: request.total ?? 'accurate' };
-  return request;
+  return parseSearchQuery(type, Object.entries(query).flatMap(([key, value]) => values(value).map((v): [string, string] => [key, v])));
 }
 
 export function values(value: string | string[] | undefined): string[] {

@@ -3,7 +3,7 @@
  * delete, history, conditional create/update/delete, ETag/If-Match, Location/Last-Modified, Prefer, base paths
  * and media types.
  */
-import type { Bundle, Patient } from '@medplum/fhirtypes';
+import type { Bundle, Device, Patient } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { useFhirServer, linkPath, uniqueTag } from './helpers';
 
@@ -250,7 +250,7 @@ describe('history', () => {
     await new Promise((r) => setTimeout(r, 5));
     const start = new Date().toISOString();
     const made: string[] = [];
-    for (let i = 0; i < 5; i++) made.push((await fhir.create({ resourceType: 'Device', status: 'active', distinctIdentifier: `h${i}` })).id as string);
+    for (let i = 0; i < 5; i++) made.push((await fhir.create<Device>({ resourceType: 'Device', status: 'active', distinctIdentifier: `h${i}` })).id as string);
     const pages = await fhir.pages(`Device/_history?_since=${encodeURIComponent(start)}&_count=2`);
     expect(pages.map((p) => p.entry?.length)).toEqual([2, 2, 1]);
     const seen = pages.flatMap((p) => p.entry?.map((e) => e.resource?.id));

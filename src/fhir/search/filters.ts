@@ -10,6 +10,7 @@ import { searchParameterOf } from '../definitions';
 import { badRequest } from '../errors';
 import { parseDateRange } from './dates';
 import { escapeLike, normalizeString } from './normalize';
+import { parseFilter, prefixed } from './parse';
 
 /** What a filter needs to know about where it runs. */
 export interface FilterScope {
@@ -47,7 +48,7 @@ export function compileFilter(scope: FilterScope, filter: Filter): Sql {
     return missing ? sql`NOT ${exists}` : exists;
   }
   const values = splitSearchOnComma(filter.value);
-  const negated = filter.operator === Operator.NOT || (filter.operator === Operator.NOT_EQUALS && param.type !== 'date' && param.type !== 'number' && param.type !== 'quantity');
+  const negated = filter.operator === Operator.NOT;
   const match = or(values.map((v) => valueCondition(param, filter.operator, v)));
   const exists = sql`EXISTS (SELECT 1 FROM ${raw(tableOf(param))} x WHERE x.rid = ${row}.rid AND x.resource_type = ${scope.typeExpr} AND x.code = ${code} AND ${match})`;
   return negated ? sql`NOT ${exists}` : exists;
@@ -128,7 +129,8 @@ function stringCondition(operator: Operator, value: string): Sql {
  * Date prefixes compare ranges (FHIR R4 §3.1.1.4.5): the target [lo, hi) against the search value's
  * [slo, shi) at the precision the user wrote.
  */
-export function dateCondition(operator: Operator, value: string, lo: Sql, hi: Sql): Sql {
+export function dateCondition(requested: Operator, written: string, lo: Sql, hi: Sql): Sql {
+  const { operator, value } = prefixed(requested, written);
   const range = parseDateRange(value);
   if (!range) throw badRequest(`Invalid date "${value}"`);
   const slo = range.lo.toISOString();
@@ -161,7 +163,8 @@ export function dateCondition(operator: Operator, value: string, lo: Sql, hi: Sq
 }
 
 /** Numbers carry implicit precision: "100" means [99.5, 100.5). */
-function numberCondition(operator: Operator, value: string, column: Sql): Sql {
+function numberCondition(requested: Operator, written: string, column: Sql): Sql {
+  const { operator, value } = prefixed(requested, written);
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n)) throw badRequest(`Invalid number "${value}"`);
   const decimals = (value.split('.')[1] ?? '').replace(/e.*$/i, '').length;
@@ -227,7 +230,7 @@ function compileChain(scope: FilterScope, filter: Filter, link: string, rest: st
   const row = raw(scope.alias);
   const perType = candidates.map((type) => {
     const inner: FilterScope = { alias: target, resourceType: type, typeExpr: sql`${type}`, visible: scope.visible, depth };
-    return sql`(${raw(target)}.resource_type = ${type} AND ${compileFilter(inner, { ...filter, code: rest })})`;
+    return sql`(${raw(target)}.resource_type = ${type} AND ${compileFilter(inner, parseFilter(rest, filter.value))})`;
   });
   return sql`EXISTS (SELECT 1 FROM sp_reference x${raw(String(depth))}
       JOIN resource ${raw(target)} ON ${raw(target)}.resource_type = x${raw(String(depth))}.target_type AND ${raw(target)}.id = x${raw(String(depth))}.target_id
@@ -250,5 +253,5 @@ function compileHas(scope: FilterScope, filter: Filter): Sql {
   const inner: FilterScope = { alias: source, resourceType: sourceType, typeExpr: sql`${sourceType}`, visible: scope.visible, depth };
   return sql`EXISTS (SELECT 1 FROM sp_reference ${x} JOIN resource ${raw(source)} ON ${raw(source)}.rid = ${x}.rid
       WHERE ${x}.resource_type = ${sourceType} AND ${x}.code = ${refParam} AND ${x}.target_id = ${row}.id AND ${x}.target_type = ${row}.resource_type
-        AND NOT ${raw(source)}.deleted AND ${scope.visible(source)} AND ${compileFilter(inner, { ...filter, code: rest })})`;
+        AND NOT ${raw(source)}.deleted AND ${scope.visible(source)} AND ${compileFilter(inner, parseFilter(rest, filter.value))})`;
 }
