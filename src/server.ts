@@ -9,6 +9,9 @@ import { TokenService } from './auth/tokens';
 import type { Config } from './config';
 import { AccessPolicy } from './consent/access';
 import { Database, openDatabase } from './db/database';
+import { registerDicomwebRoutes } from './dicomweb/routes';
+import { StowService } from './dicomweb/stow';
+import { WadoService } from './dicomweb/wado';
 import { processBundle } from './fhir/bundle';
 import { loadDefinitions } from './fhir/definitions';
 import { everythingOperation } from './fhir/everything';
@@ -16,6 +19,7 @@ import { registerFhirRoutes } from './fhir/http';
 import { Repository } from './fhir/repository';
 import { FhirRouter } from './fhir/router';
 import { createHttpApp } from './http/app';
+import { importCdaOperation } from './ingest/cda';
 import { FacilityDirectory } from './ingest/facility';
 import { startMllpServer, MllpServer } from './ingest/mllp';
 import { Hl7Ingest } from './ingest/pipeline';
@@ -57,12 +61,15 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   const router = new FhirRouter(repo, fhirBase, processBundle);
   router.registerOperation(everythingOperation);
 
-  const ingest = new Hl7Ingest(db, router, tokens, new FacilityDirectory(repo), logger);
+  const facilities = new FacilityDirectory(repo);
+  router.registerOperation(importCdaOperation(facilities));
+  const ingest = new Hl7Ingest(db, router, tokens, facilities, logger);
 
   const http = createHttpApp({ logger, bodyLimit: config.bodyLimit, tokens });
   registerAuthRoutes(http, clients, tokens);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION);
   registerIngestRoutes(http, ingest, db, tokens);
+  registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, logger), wado: new WadoService(db, repo), tokens, baseUrl: config.baseUrl });
   http.get('/healthz', async () => ({ status: 'ok' }));
 
   let mllp: MllpServer | undefined;

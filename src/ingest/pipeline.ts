@@ -49,7 +49,7 @@ export class Hl7Ingest {
   async receive(raw: Buffer, options: IngestOptions): Promise<IngestResult> {
     const text = decodeHl7(raw);
     const header = readHeader(text);
-    const hash = createHash('sha256').update(raw).digest('hex');
+    const hash = contentHash(text);
     const reject = (code: AckCode, issues: MappingIssue[], facility?: string, ctx?: RequestContext) =>
       this.reject(raw, text, hash, code, issues, options, facility, ctx);
 
@@ -121,6 +121,18 @@ export class Hl7Ingest {
       RETURNING id::text AS id`);
     return { code, inboxId: row.id, issues, ack: buildAck(header, code, issues, randomUUID(), new Date()) };
   }
+}
+
+/**
+ * What identifies a message's content: its text without MSH-8, because the access token there changes
+ * with every send, and a sender that lost our ACK resends the same message with a new token.
+ */
+function contentHash(text: string): string {
+  const separator = text[3] ?? '|';
+  const lineEnd = text.indexOf('\r');
+  const header = (lineEnd < 0 ? text : text.slice(0, lineEnd)).split(separator);
+  if (header[0] === 'MSH' && header.length > 7) header[7] = '';
+  return createHash('sha256').update(header.join(separator) + (lineEnd < 0 ? '' : text.slice(lineEnd))).digest('hex');
 }
 
 /** One Provenance per message: what it produced, who sent it, and the inbox row that keeps the original. */

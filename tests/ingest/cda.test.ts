@@ -1,0 +1,55 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { startTestServer, TestServer } from '../support/server';
+import { createFacility } from './support';
+
+// A referral letter in the HL7 Japan header shape, written for the mapping tests (no public sample exists).
+const LETTER = fs.readFileSync(path.join(__dirname, '..', 'mapping', 'cda', 'referral-jmix.xml'));
+
+let server: TestServer;
+let clinicianToken: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const facilityCode = /<id root="1\.2\.392\.100495\.20\.3\.2[123]" extension="(\d+)"/.exec(LETTER.toString('utf8'));
+  // The letter names its own facility; the clinician importing it works there.
+  const organization = await createFacility(server, facilityCode ? codeFrom(LETTER.toString('utf8')) : '1312345670');
+  clinicianToken = await server.clientToken({ role: 'clinician', organization });
+});
+afterAll(async () => server?.close());
+
+/** The 10-digit code is split over three ids (prefecture, point table, institution); join them as the mapper does. */
+function codeFrom(xml: string): string {
+  const part = (n: number) => new RegExp(`root="1\\.2\\.392\\.100495\\.20\\.3\\.2${n}" extension="(\\d+)"`).exec(xml)?.[1] ?? '';
+  return `${part(1)}${part(2)}${part(3)}`;
+}
+
+async function importCda(body: Buffer | string, contentType = 'application/cda+xml') {
+  const res = await fetch(`${server.fhirUrl}/$import-cda`, { method: 'POST', headers: { authorization: `Bearer ${clinicianToken}`, 'content-type': contentType }, body });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+test('a CDA referral letter is stored as a document Bundle and a DocumentReference keeping the XML', async () => {
+  const { status, body } = await importCda(LETTER);
+  expect(status).toBe(201);
+  const document = body.entry.find((e: any) => e.resource.resourceType === 'Bundle').resource;
+  const reference = body.entry.find((e: any) => e.resource.resourceType === 'DocumentReference').resource;
+  expect(document.type).toBe('document');
+  expect(document.entry[0].resource.resourceType).toBe('Composition');
+  expect(document.entry[0].resource.type.coding[0].code).toBe('57133-1');
+  expect(Buffer.from(reference.content[0].attachment.data, 'base64').equals(LETTER)).toBe(true);
+  expect(reference.subject.reference).toMatch(/^Patient\//);
+  expect(reference.context.related[0].reference).toBe(`Bundle/${document.id}`);
+
+  const again = await importCda(LETTER);
+  expect(again.status).toBe(201);
+  const refs = await fetch(`${server.fhirUrl}/DocumentReference?subject=${reference.subject.reference}`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((r) => r.json() as Promise<any>);
+  expect(refs.total).toBe(1);
+});
+
+test('a document that is not XML is refused with a clear 4xx', async () => {
+  const { status, body } = await importCda('this is not xml <', 'application/xml');
+  expect(status).toBe(422);
+  expect(body.resourceType).toBe('OperationOutcome');
+  expect(body.issue[0].diagnostics).toMatch(/unparseable/);
+});

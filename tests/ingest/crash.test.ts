@@ -1,0 +1,131 @@
+/**
+ * Kill -9 in the middle of a stream of messages, restart, resend what was not acknowledged (as a real
+ * sender does): every acknowledged message is in the store, and exactly once.
+ */
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client as PgClient } from 'pg';
+import { labResultMessage } from '../support/hl7-messages';
+import { ackCode, MllpClient } from './support';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const NODE = process.execPath;
+const ADMIN = { id: 'crash-admin', secret: 'crash-secret' };
+const TOTAL = 120;
+
+let dataDir: string;
+let databaseUrl: string | undefined;
+let child: ChildProcess | undefined;
+let ports: { http: number; mllp: number };
+
+beforeAll(async () => {
+  execFileSync(NODE, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tonet-crash-'));
+  if (process.env.DATABASE_URL) {
+    const name = `tonet_crash_${process.pid}`;
+    const admin = new PgClient({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(process.env.DATABASE_URL);
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+  }
+  ports = { http: 20000 + (process.pid % 20000), mllp: 40000 + (process.pid % 20000) };
+});
+
+afterAll(async () => {
+  child?.kill('SIGKILL');
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function startServer(): Promise<void> {
+  child = spawn(NODE, [path.join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'serve'], {
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      PORT: String(ports.http),
+      MLLP_PORT: String(ports.mllp),
+      TONET_DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrl ?? '',
+      TONET_ADMIN_CLIENT_ID: ADMIN.id,
+      TONET_ADMIN_CLIENT_SECRET: ADMIN.secret,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let i = 0; i < 600; i++) {
+    const up = await fetch(`http://127.0.0.1:${ports.http}/healthz`).then((r) => r.ok, () => false);
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('server did not start');
+}
+
+async function token(id: string, secret: string): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${ports.http}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: id, client_secret: secret }) });
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+test('every message acknowledged before a kill -9 is stored exactly once', async () => {
+  await startServer();
+  const admin = await token(ADMIN.id, ADMIN.secret);
+  const api = (p: string, init: RequestInit = {}) =>
+    fetch(`http://127.0.0.1:${ports.http}${p}`, { ...init, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', ...init.headers } }).then((r) => r.json() as Promise<any>);
+  const org = await api('/fhir/Organization', { method: 'POST', body: JSON.stringify({ resourceType: 'Organization', name: '検査センター', identifier: [{ system: 'http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no', value: '1319999990' }] }) });
+  const client = await api('/admin/clients', { method: 'POST', body: JSON.stringify({ name: 'lab', role: 'gateway', organization: `Organization/${org.id}` }) });
+  const gateway = await token(client.client_id, client.client_secret);
+  const messages = Array.from({ length: TOTAL }, (_, i) =>
+    Buffer.from(
+      labResultMessage({ controlId: `CRASH${i}`, patientId: `P${i % 7}`, orderNumber: `ORD${String(i).padStart(6, '0')}`, code: '3D046000001920402', name: 'HbA1c', value: (5 + (i % 40) / 10).toFixed(1), unit: '%', range: '4.6-6.2', observedAt: '202401151030', token: gateway }),
+      'utf8'
+    )
+  );
+
+  const acked = new Set<number>();
+  let next = 0;
+  const sender = async () => {
+    const mllp = await MllpClient.connect(ports.mllp);
+    try {
+      while (next < TOTAL) {
+        const i = next++;
+        const ack = await mllp.send(messages[i]);
+        if (ackCode(ack) === 'AA') acked.add(i);
+      }
+    } catch {
+      // the connection died with the server
+    }
+  };
+  const senders = [sender(), sender()];
+  while (acked.size < TOTAL / 3) await new Promise((r) => setTimeout(r, 5));
+  child?.kill('SIGKILL');
+  await Promise.race([Promise.allSettled(senders), new Promise((r) => setTimeout(r, 5000))]);
+  const ackedBeforeCrash = new Set(acked);
+  expect(ackedBeforeCrash.size).toBeGreaterThan(0);
+  expect(ackedBeforeCrash.size).toBeLessThan(TOTAL);
+
+  await startServer();
+  const mllp = await MllpClient.connect(ports.mllp);
+  const fresh = await token(client.client_id, client.client_secret);
+  for (let i = 0; i < TOTAL; i++) {
+    if (acked.has(i)) continue;
+    // The sender resends with a fresh token; the message content is otherwise the same.
+    const resent = Buffer.from(messages[i].toString('utf8').replace(gateway, fresh), 'utf8');
+    expect(ackCode(await mllp.send(resent))).toBe('AA');
+    acked.add(i);
+  }
+  mllp.close();
+
+  const adminAfter = await token(ADMIN.id, ADMIN.secret);
+  const search = (q: string) => fetch(`http://127.0.0.1:${ports.http}/fhir/${q}`, { headers: { authorization: `Bearer ${adminAfter}` } }).then((r) => r.json() as Promise<any>);
+  const observations = await search('Observation?code=http://medis.or.jp/CodeSystem/master-JLAC10-17digits|3D046000001920402&_count=1000');
+  expect(observations.total).toBe(TOTAL);
+  const orderIds = observations.entry.map((e: any) => e.resource.identifier?.map((id: any) => id.value).join(','));
+  expect(new Set(orderIds).size).toBe(TOTAL);
+  const provenances = await search('Provenance?_summary=count');
+  expect(provenances.total).toBe(TOTAL);
+  child?.kill('SIGTERM');
+});
