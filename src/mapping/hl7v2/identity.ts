@@ -16,6 +16,7 @@ export type KeyKind =
   | 'condition'
   | 'medication-request'
   | 'medication-administration'
+  | 'nutrition-order'
   | 'service-request'
   | 'specimen'
   | 'diagnostic-report'

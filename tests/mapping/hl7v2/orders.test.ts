@@ -1,5 +1,6 @@
-import type { Condition, Medication, MedicationAdministration, MedicationRequest } from '@medplum/fhirtypes';
+import type { Condition, Medication, MedicationAdministration, MedicationRequest, NutritionOrder } from '@medplum/fhirtypes';
 import { mapHl7v2 } from '../../../src/mapping/hl7v2';
+import { validationErrors } from '../cda/fhir-validation';
 import { entryFor, errorsOf, FACILITY, mapSample, resourcesOf, sampleText, setField, withSegment } from './helpers';
 
 const JP = 'http://jpfhir.jp/fhir/core/StructureDefinition/';
@@ -164,5 +165,72 @@ describe('OMP-11 / OMP-12 (RAS^O17 administrations)', () => {
     expect(administrations[0].effectivePeriod).toEqual({ start: '2011-07-01T08:05:21+09:00', end: '2011-07-01T13:05:43+09:00' });
     expect(administrations[0].note).toEqual([{ text: '左手に実施' }]);
     expect(administrations[1].dosage?.dose).toEqual({ value: 1, unit: 'アンプル', system: MERIT9, code: 'AMP' });
+  });
+});
+
+describe('OMD (OMD^O03 diet order)', () => {
+  const result = mapSample('OMD');
+  const [order] = resourcesOf<NutritionOrder>(result.bundle, 'NutritionOrder');
+
+  test('ORC + TQ1 + ODS → NutritionOrder, field by field', () => {
+    expect(result.dataType).toBe('OMD');
+    expect(result.issues).toEqual([]);
+    expect(order).toEqual({
+      resourceType: 'NutritionOrder',
+      identifier: [
+        { system: 'urn:tonet:nutrition-order:1312345670', value: '123456789012345' },
+        { system: 'urn:tonet:order:1312345670', value: '123456789012345' },
+      ],
+      status: 'active',
+      intent: 'order',
+      patient: { reference: result.bundle.entry?.[0].fullUrl },
+      // ORC-9 20111013232213
+      dateTime: '2011-10-13T23:22:13+09:00',
+      // ORC-12 110^医師^一郎
+      orderer: { type: 'Practitioner', identifier: { system: 'urn:tonet:practitioner:1312345670', value: '110' }, display: '医師 一郎' },
+      oralDiet: {
+        // ODS|D||001^^99XY3|塩分控えめ: a facility diet code with its instruction.
+        type: [{ coding: [{ system: 'urn:tonet:local:1312345670:99XY3', code: '001' }] }],
+        instruction: '塩分控えめ',
+        // TQ1-3 TID&１日３回&HL70335, TQ1-7 2011101607 (start of the diet)
+        schedule: [
+          {
+            code: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0335', code: 'TID', display: '１日３回' }], text: '１日３回' },
+            repeat: { boundsPeriod: { start: '2011-10-16T07:00:00+09:00' } },
+          },
+        ],
+      },
+    });
+    expect(entryFor(result.bundle, order).request).toEqual({ method: 'PUT', url: `NutritionOrder?identifier=${encodeURIComponent('urn:tonet:nutrition-order:1312345670')}|123456789012345` });
+    expect(resourcesOf(result.bundle, 'Patient')[0]).toMatchObject({ identifier: [{ system: 'urn:oid:1.2.392.100495.20.3.51.11312345670', value: '1234567890' }] });
+    expect(validationErrors(order)).toEqual([]);
+  });
+
+  test('supplement and preference rows, repeated instructions, and ORC-9 missing → MSH-7', () => {
+    let text = withSegment(sampleText('OMD'), 'ORC', 1, (line) => setField(line, 9, ''));
+    text = withSegment(text, 'ODS', 1, (line) => `${setField(line, 4, '塩分控えめ~６g/日')}\rODS|S||S01^濃厚流動食^99XY4|夕食時\rODS|P||P01^魚禁^99XY5`);
+    const variant = mapHl7v2(text, FACILITY);
+    expect(variant.issues).toEqual([]);
+    const [changed] = resourcesOf<NutritionOrder>(variant.bundle, 'NutritionOrder');
+    expect(changed.dateTime).toBe('2011-10-14T23:22:13+09:00');
+    expect(changed.oralDiet?.instruction).toBe('塩分控えめ\n６g/日');
+    expect(changed.supplement).toEqual([{ type: { coding: [{ system: 'urn:tonet:local:1312345670:99XY4', code: 'S01', display: '濃厚流動食' }], text: '濃厚流動食' }, instruction: '夕食時' }]);
+    expect(changed.foodPreferenceModifier).toEqual([{ coding: [{ system: 'urn:tonet:local:1312345670:99XY5', code: 'P01', display: '魚禁' }], text: '魚禁' }]);
+    expect(validationErrors(changed)).toEqual([]);
+  });
+
+  test('ORC-1 CA deletes the diet order by identifier', () => {
+    const cancelled = mapHl7v2(withSegment(sampleText('OMD'), 'ORC', 1, (line) => setField(line, 1, 'CA')), FACILITY);
+    expect(errorsOf(cancelled)).toEqual([]);
+    expect(cancelled.bundle.entry?.map((entry) => entry.request)).toEqual([
+      expect.objectContaining({ method: 'POST', url: 'Patient' }),
+      { method: 'DELETE', url: `NutritionOrder?identifier=${encodeURIComponent('urn:tonet:nutrition-order:1312345670')}|123456789012345` },
+    ]);
+  });
+
+  test('a diet row without its code rejects the message naming ODS-3', () => {
+    const missing = mapHl7v2(withSegment(sampleText('OMD'), 'ODS', 1, (line) => setField(line, 3, '')), FACILITY);
+    expect(errorsOf(missing)).toEqual([expect.objectContaining({ code: '101', segment: 'ODS', segmentSequence: 1, field: 3 })]);
+    expect(missing.bundle.entry).toEqual([]);
   });
 });

@@ -9,6 +9,7 @@ import { ADT_00 } from './adt00';
 import { ADT_61 } from './adt61';
 import { ADT_ENCOUNTER, ENCOUNTER_EVENTS } from './adtEncounter';
 import { OMG_01, OMG_02, OMG_03, OMG_11, OMG_12, OMG_13 } from './imaging';
+import { OMD } from './omd';
 import { OML_01, OML_11 } from './oml';
 import { OMP_01 } from './omp01';
 import { OMP_02 } from './omp02';
@@ -43,6 +44,7 @@ export const MESSAGE_TABLES: Record<string, Record<string, Resolver>> = {
     ...Object.fromEntries(Object.entries(ENCOUNTER_EVENTS).map(([event, row]) => [event, () => withEncounterEvent(row.dataType)])),
   },
   PPR: { ZD1: () => PPR_01 },
+  OMD: { O03: () => OMD },
   RDE: { O11: (message) => (isInjection(message) ? OMP_02 : OMP_01) },
   RAS: { O17: (message) => (isInjection(message) ? OMP_12 : OMP_11) },
   OML: { O33: () => OML_01 },
