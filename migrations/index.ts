@@ -1,5 +1,6 @@
 /** Every schema change, in order. TypeORM runs the ones not yet recorded in `tonet_migrations`. */
 import { InitialSchema1764000000000 } from './1764000000000-InitialSchema';
 import { Inbox1764100000000 } from './1764100000000-Inbox';
+import { Dicom1764200000000 } from './1764200000000-Dicom';
 
-export const migrations = [InitialSchema1764000000000, Inbox1764100000000];
+export const migrations = [InitialSchema1764000000000, Inbox1764100000000, Dicom1764200000000];

@@ -1,0 +1,194 @@
+/**
+ * STOW-RS semantics, independent of HTTP: DICOM files in, stored instances and ImagingStudies out.
+ *   read each file → group by study → per study, ONE database transaction: the bytes, a stub Patient when the
+ *   facility's Patient ID is new (conditional create), and the ImagingStudy merged with what is stored
+ *   (conditional update by its DICOM UID identifier) through the FHIR transaction processor, so meta.source,
+ *   history and search indexes are written as for any other FHIR write.
+ * A file that cannot be stored fails alone, with a reason; the others are stored.
+ */
+import type { Bundle, BundleEntry, ImagingStudy } from '@medplum/fhirtypes';
+import type { RequestContext } from '../auth/context';
+import type { Db } from '../db/database';
+import { sql } from '../db/sql';
+import { processBundle } from '../fhir/bundle';
+import { badRequest, FhirError, forbidden } from '../fhir/errors';
+import type { FhirRouter } from '../fhir/router';
+import type { FacilityDirectory } from '../ingest/facility';
+import type { Logger } from '../logger';
+import { DicomError, mapImagingStudy, readDicomInstance, type DicomInstance } from '../mapping/dicom';
+import type { SendingFacility } from '../mapping/types';
+import { facilityPatientIdentifier, identifierQuery, studyIdentifierQuery } from './identifiers';
+import { putInstance } from './instance-store';
+import { stubPatient } from './patient';
+
+/** PS3.4 C-STORE failure statuses, which STOW-RS reports as Failure Reason (0008,1197). */
+export const FAILURE = {
+  /** 0x0110: stored nothing because of a problem on our side or in the FHIR write. */
+  processingFailure: 0x0110,
+  /** 0xA900: a DICOM file, but not one this study or patient can take (missing attributes, other study). */
+  dataSetMismatch: 0xa900,
+  /** 0xC000: not a DICOM Part 10 file, or not readable as one. */
+  cannotUnderstand: 0xc000,
+} as const;
+
+export interface StoredSop {
+  part: number;
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  sopInstanceUid: string;
+  sopClassUid: string;
+}
+
+export interface FailedSop {
+  part: number;
+  sopInstanceUid?: string;
+  sopClassUid?: string;
+  reason: number;
+  /** What went wrong, in words an operator can act on. */
+  comment: string;
+}
+
+export interface StowResult {
+  stored: StoredSop[];
+  failed: FailedSop[];
+}
+
+const SENDER_ROLES = new Set(['gateway', 'admin']);
+
+interface ReadPart {
+  part: number;
+  bytes: Buffer;
+  instance: DicomInstance;
+}
+
+export class StowService {
+  constructor(
+    private readonly db: Db,
+    private readonly router: FhirRouter,
+    private readonly facilities: FacilityDirectory,
+    private readonly logger: Logger
+  ) {}
+
+  /** `files` in request order; `targetStudy` when the request was POSTed to /studies/{study}. */
+  async store(ctx: RequestContext, files: Buffer[], targetStudy?: string): Promise<StowResult> {
+    if (!SENDER_ROLES.has(ctx.role) || !ctx.organization) throw forbidden(`Client role ${ctx.role} may not store images; a gateway client of a facility is required`);
+    const facility = await this.facilities.resolve(ctx.organization);
+    if (!facility) throw badRequest(`${ctx.organization} has no 10-digit medical institution code identifier`);
+
+    const result: StowResult = { stored: [], failed: [] };
+    const byStudy = new Map<string, ReadPart[]>();
+    files.forEach((bytes, part) => {
+      const read = readPart(bytes, part, targetStudy);
+      if ('reason' in read) result.failed.push(read);
+      else byStudy.set(read.instance.studyInstanceUid, [...(byStudy.get(read.instance.studyInstanceUid) ?? []), read]);
+    });
+
+    for (const [studyUid, parts] of byStudy) {
+      const { accepted, refused } = samePatient(parts);
+      result.failed.push(...refused);
+      try {
+        await this.storeStudy(ctx, facility, studyUid, accepted);
+        result.stored.push(...accepted.map(({ part, instance }) => ({ part, ...pickUids(instance) })));
+      } catch (err) {
+        const known = err instanceof FhirError || err instanceof DicomError;
+        if (!known) this.logger.error({ err, studyUid }, 'storing a DICOM study failed');
+        const reason = err instanceof DicomError ? FAILURE.dataSetMismatch : FAILURE.processingFailure;
+        const comment = known ? (err as Error).message : 'Internal error while storing the study';
+        result.failed.push(...accepted.map(({ part, instance }) => ({ part, sopInstanceUid: instance.sopInstanceUid, sopClassUid: instance.sopClassUid, reason, comment })));
+      }
+    }
+    result.stored.sort((a, b) => a.part - b.part);
+    result.failed.sort((a, b) => a.part - b.part);
+    return result;
+  }
+
+  private async storeStudy(ctx: RequestContext, facility: SendingFacility, studyUid: string, parts: ReadPart[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      // Two requests for one study would each merge into the study they read and the later would drop the
+      // other's instances; the lock makes the second read what the first wrote.
+      await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`dicom-study:${studyUid}`}, 0))`);
+      const router = this.router.withRepository(this.router.repo.withDb(tx));
+      const studyQuery = studyIdentifierQuery(studyUid);
+      const [existingRow] = await router.repo.conditionalMatches(ctx, 'ImagingStudy', studyQuery);
+      const existing = existingRow ? withoutId(JSON.parse(existingRow.content) as ImagingStudy) : undefined;
+
+      const patientIdentifier = facilityPatientIdentifier(facility, parts[0].instance.patientId as string);
+      const patientQuery = identifierQuery(patientIdentifier);
+      // Two studies of a new patient arriving together must not create two stub Patients.
+      await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`dicom-patient:${patientQuery}`}, 0))`);
+      const [patientRow] = await router.repo.conditionalMatches(ctx, 'Patient', patientQuery);
+      const patientReference = patientRow ? `Patient/${patientRow.id}` : `urn:tonet:dicom:patient`;
+      const subject = existing?.subject?.reference;
+      if (subject && subject !== patientReference) {
+        throw new DicomError('study-mismatch', `Study ${studyUid} belongs to ${subject}, but Patient ID "${patientIdentifier.value}" of this facility names ${patientRow ? `Patient/${patientRow.id}` : 'no known patient'}`);
+      }
+
+      for (const { bytes, instance } of parts) {
+        await putInstance(tx, { ...pickUids(instance), transferSyntaxUid: instance.transferSyntaxUid, bytes, facility: facility.organizationReference, clientId: ctx.clientId });
+      }
+      const study = mapImagingStudy(parts.map((p) => p.instance), facility, patientReference, existing);
+      const entries: BundleEntry[] = [];
+      if (!patientRow) {
+        const patient = stubPatient(patientIdentifier, parts.find((p) => p.instance.patientName)?.instance.patientName);
+        entries.push({ fullUrl: patientReference, resource: patient, request: { method: 'POST', url: 'Patient', ifNoneExist: patientQuery } });
+      }
+      entries.push({ resource: study, request: { method: 'PUT', url: `ImagingStudy?${studyQuery}` } });
+      const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries };
+      await processBundle(router, ctx, bundle);
+    });
+  }
+}
+
+/** One multipart part → a readable instance of the target study, or why not. */
+function readPart(bytes: Buffer, part: number, targetStudy: string | undefined): ReadPart | FailedSop {
+  let instance: DicomInstance;
+  try {
+    instance = readDicomInstance(bytes);
+  } catch (err) {
+    if (!(err instanceof DicomError)) throw err;
+    const reason = err.reason === 'missing-attribute' ? FAILURE.dataSetMismatch : FAILURE.cannotUnderstand;
+    return { part, reason, comment: `Part ${part + 1}: ${err.message}` };
+  }
+  const uids = { sopInstanceUid: instance.sopInstanceUid, sopClassUid: instance.sopClassUid };
+  if (targetStudy && instance.studyInstanceUid !== targetStudy) {
+    return { part, ...uids, reason: FAILURE.dataSetMismatch, comment: `Study Instance UID ${instance.studyInstanceUid} is not the study ${targetStudy} of the request URL` };
+  }
+  if (!instance.patientId) {
+    return { part, ...uids, reason: FAILURE.dataSetMismatch, comment: 'No Patient ID (0010,0020): the images cannot be linked to a patient of the sending facility' };
+  }
+  return { part, bytes, instance };
+}
+
+/** A study has one patient: instances whose Patient ID differs from the study's first one are refused. */
+function samePatient(parts: ReadPart[]): { accepted: ReadPart[]; refused: FailedSop[] } {
+  const patientId = parts[0].instance.patientId;
+  const accepted = parts.filter((p) => p.instance.patientId === patientId);
+  const refused = parts
+    .filter((p) => p.instance.patientId !== patientId)
+    .map(({ part, instance }) => ({
+      part,
+      sopInstanceUid: instance.sopInstanceUid,
+      sopClassUid: instance.sopClassUid,
+      reason: FAILURE.dataSetMismatch,
+      comment: `Patient ID "${instance.patientId}" differs from "${patientId}" of other instances of study ${instance.studyInstanceUid}`,
+    }));
+  return { accepted, refused };
+}
+
+/**
+ * The transaction puts the id last, as it does on create, and the repository tells "unchanged" by comparing
+ * JSON text; a re-sent study must therefore come out key for key as it was stored, id included.
+ */
+function withoutId(study: ImagingStudy): ImagingStudy {
+  const { id: _id, ...rest } = study;
+  return rest;
+}
+
+function pickUids(instance: DicomInstance): Omit<StoredSop, 'part'> {
+  return {
+    studyInstanceUid: instance.studyInstanceUid,
+    seriesInstanceUid: instance.seriesInstanceUid,
+    sopInstanceUid: instance.sopInstanceUid,
+    sopClassUid: instance.sopClassUid,
+  };
+}
