@@ -15,9 +15,16 @@ export const MAX_BUNDLE_ENTRIES = 10_000;
 
 export async function processBundle(router: FhirRouter, ctx: RequestContext, bundle: Bundle): Promise<Bundle> {
   const entries = bundle.entry ?? [];
+  if (!Array.isArray(entries)) throw badRequest('Bundle.entry must be an array', ['Bundle.entry']);
   if (entries.length > MAX_BUNDLE_ENTRIES) throw badRequest(`A bundle may hold at most ${MAX_BUNDLE_ENTRIES} entries`);
   entries.forEach((entry, i) => {
-    if (!entry.request?.method || !entry.request.url) throw badRequest(`Bundle.entry[${i}].request needs method and url`, [`Bundle.entry[${i}].request`]);
+    const where = [`Bundle.entry[${i}].request`];
+    if (!entry?.request?.method || typeof entry.request.url !== 'string' || !entry.request.url) throw badRequest(`Bundle.entry[${i}].request needs method and url`, where);
+    if (!(method(entry) in ORDER)) throw badRequest(`Bundle.entry[${i}]: method ${entry.request.method} is not supported in a bundle`, where);
+    const type = splitUrl(entry.request.url)[0].split('/')[0];
+    if (method(entry) === 'POST' && entry.resource && !type.startsWith('$') && entry.resource.resourceType !== type) {
+      throw badRequest(`Bundle.entry[${i}]: resourceType "${entry.resource.resourceType}" does not match the request url "${entry.request.url}"`, where);
+    }
   });
   return bundle.type === 'transaction' ? transaction(router, ctx, entries) : batch(router, ctx, entries);
 }

@@ -8,12 +8,13 @@ import type { RequestContext } from '../auth/context';
 import type { AccessPolicy } from '../consent/access';
 import type { Db } from '../db/database';
 import { sql, Sql } from '../db/sql';
+import { requiredBindingIssues } from './bindings';
 import { isKnownResourceType } from './definitions';
 import { badRequest, FhirError, gone, notFound, preconditionFailed, unprocessable } from './errors';
 import { applyJsonPatch } from './patch';
 import { executeSearch, SearchPage, StoredRow } from './search/execute';
 import { parseSearchQuery } from './search/parse';
-import { writeVersions } from './store';
+import { StoredVersion, writeVersions } from './store';
 
 export interface HistoryEntry {
   resourceType: string;
@@ -40,20 +41,36 @@ export interface WriteResult {
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
+/**
+ * Runs in the transaction of every write, after the versions are stored: derived state that must never
+ * lag behind the resources (consent grants, pathway alerts) is kept in step here.
+ */
+export type WriteHook = (tx: Db, versions: StoredVersion[]) => Promise<void>;
+
 export class Repository {
   constructor(
     readonly db: Db,
-    private readonly access: AccessPolicy
+    private readonly access: AccessPolicy,
+    private readonly hooks: readonly WriteHook[] = []
   ) {}
 
   /** The same repository on another connection (an enclosing transaction). */
   withDb(db: Db): Repository {
-    return new Repository(db, this.access);
+    return new Repository(db, this.access, this.hooks);
   }
 
   /** The same repository bound to one database transaction. */
   async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(new Repository(tx, this.access)));
+    return this.db.transaction((tx) => fn(new Repository(tx, this.access, this.hooks)));
+  }
+
+  /** Stores versions and runs the write hooks, all in one transaction. */
+  private async write(versions: StoredVersion[]): Promise<void> {
+    if (!this.hooks.length) return writeVersions(this.db, versions);
+    await this.db.transaction(async (tx) => {
+      await writeVersions(tx, versions);
+      for (const hook of this.hooks) await hook(tx, versions);
+    });
   }
 
   async read(ctx: RequestContext, resourceType: string, id: string): Promise<Resource> {
@@ -81,14 +98,14 @@ export class Repository {
   async create(ctx: RequestContext, resource: Resource): Promise<Resource> {
     this.assertWritable(ctx, resource);
     const stored = this.prepare(ctx, { ...resource, id: generateId() }, 1);
-    await writeVersions(this.db, [{ resource: stored, deleted: false, source: stored.meta?.source }]);
+    await this.write([{ resource: stored, deleted: false, source: stored.meta?.source }]);
     return stored;
   }
 
   /** Creates resources whose ids were assigned by the caller (a transaction), checked with assertWritable, in one write batch. */
   async createMany(ctx: RequestContext, resources: Resource[]): Promise<Resource[]> {
     const stored = resources.map((r) => this.prepare(ctx, r, 1));
-    await writeVersions(this.db, stored.map((resource) => ({ resource, deleted: false, source: resource.meta?.source })));
+    await this.write(stored.map((resource) => ({ resource, deleted: false, source: resource.meta?.source })));
     return stored;
   }
 
@@ -115,7 +132,7 @@ export class Repository {
       // Nothing changed: keep the version, as re-sent data must not grow history.
       return { resource: JSON.parse(current.content), created: false };
     }
-    await writeVersions(this.db, [{ resource: stored, rid: current?.rid, deleted: false, source: stored.meta?.source }]);
+    await this.write([{ resource: stored, rid: current?.rid, deleted: false, source: stored.meta?.source }]);
     return { resource: stored, created: !current || current.deleted };
   }
 
@@ -138,7 +155,7 @@ export class Repository {
     if (!current || current.deleted) return; // Deleting what is not there succeeds (FHIR: idempotent delete).
     const previous = JSON.parse(current.content) as Resource;
     const tombstone: Resource = { ...previous, meta: { ...previous.meta, versionId: String(current.version_id + 1), lastUpdated: new Date().toISOString() } };
-    await writeVersions(this.db, [{ resource: tombstone, rid: current.rid, deleted: true, source: previous.meta?.source }]);
+    await this.write([{ resource: tombstone, rid: current.rid, deleted: true, source: previous.meta?.source }]);
   }
 
   async conditionalDelete(ctx: RequestContext, resourceType: string, query: string): Promise<number> {
@@ -234,17 +251,23 @@ export class Repository {
   }
 }
 
-/** Validation against the R4 StructureDefinitions; errors name the path. */
+/**
+ * Validation against the R4 StructureDefinitions and their required bindings; every issue names its path.
+ * A resource that breaks the structure (cardinality, types, unknown elements) is a bad request (400); one that
+ * is well formed but uses a code outside a required ValueSet is unprocessable (422).
+ */
 export function validate(resource: Resource): void {
-  let issues: OperationOutcomeIssue[];
+  let structural: OperationOutcomeIssue[];
   try {
-    issues = validateResource(resource);
+    structural = validateResource(resource);
   } catch (err) {
-    if (err instanceof OperationOutcomeError) throw new FhirError(400, err.outcome);
-    throw err;
+    if (!(err instanceof OperationOutcomeError)) throw err;
+    structural = err.outcome.issue ?? [];
   }
-  const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
-  if (errors.length) throw unprocessable(errors);
+  const errors = structural.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  const bindings = requiredBindingIssues(resource);
+  if (errors.length) throw new FhirError(400, { resourceType: 'OperationOutcome', issue: [...errors, ...bindings] });
+  if (bindings.length) throw unprocessable(bindings);
 }
 
 function sameContent(a: Resource, b: Resource): boolean {
