@@ -4,7 +4,10 @@
  * becomes one entry, and a re-sent document yields the same fullUrls.
  */
 import type { BundleEntry, Identifier, Reference, Resource } from '@medplum/fhirtypes';
-import { uuidV5 } from './resource-ids';
+import { uuidV5 } from '../common/ids';
+
+/** RFC 9562 Appendix C "URL" namespace: the names hashed here are URIs (the document's `urn:oid:…` identity). */
+const URL_NAMESPACE = '6ba7b811-9dad-11d1-80b4-00c04fd430c8';
 
 /** Document bundle order (JP_Bundle_eReferral): Composition, Patient, Practitioner, Organization, then clinical entries. */
 const ENTRY_ORDER = ['Composition', 'Patient', 'Practitioner', 'Organization', 'Condition', 'AllergyIntolerance', 'MedicationRequest'];
@@ -19,7 +22,7 @@ export function createEntryCollector(documentUri: string): EntryCollector {
   const byFullUrl = new Map<string, BundleEntry>();
   return {
     add<T extends Resource>(resource: T, key: string): Reference<T> {
-      const id = uuidV5(`${documentUri}#${resource.resourceType}/${key}`);
+      const id = uuidV5(`${documentUri}#${resource.resourceType}/${key}`, URL_NAMESPACE);
       const fullUrl = `urn:uuid:${id}`;
       if (!byFullUrl.has(fullUrl)) {
         const { resourceType, ...content } = resource;

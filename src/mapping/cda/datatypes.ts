@@ -3,6 +3,7 @@
  * Each function takes one CDA element and returns undefined when the element is absent or carries a nullFlavor only.
  */
 import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Identifier } from '@medplum/fhirtypes';
+import { fhirDateTime, parseTimestamp } from '../common/time';
 import { codeSystemUrl } from './code-systems';
 import { attribute, children, descend, isElement, textContent, type XmlElement } from './xml';
 
@@ -63,25 +64,10 @@ export function originalText(element: XmlElement | undefined, narrative: Narrati
   return inline === '' ? undefined : inline;
 }
 
-const TS_PATTERN = /^(\d{4})(\d{2})?(\d{2})?(?:(\d{2})(\d{2})?(\d{2})?(\.\d+)?)?([+-]\d{4})?$/;
-
-/**
- * Japan Standard Time. JAHIS documents write local time and often omit the zone, while FHIR requires one as soon
- * as a time is present; every facility on this network is in Japan, so local time is JST.
- */
-const JAPAN_OFFSET = '+09:00';
-
-/** TS → FHIR date or dateTime, keeping the precision that was sent. */
+/** TS → FHIR date or dateTime, keeping the precision that was sent (Japan time when the zone is omitted). */
 export function dateTimeFromTS(value: string | undefined): string | undefined {
-  const match = value ? TS_PATTERN.exec(value.trim()) : null;
-  if (!match) return undefined;
-  const [, year, month, day, hour, minute, second, fraction, offset] = match;
-  if (!month) return year;
-  if (!day) return `${year}-${month}`;
-  const date = `${year}-${month}-${day}`;
-  if (!hour) return date;
-  const zone = offset ? `${offset.slice(0, 3)}:${offset.slice(3)}` : JAPAN_OFFSET;
-  return `${date}T${hour}:${minute ?? '00'}:${second ?? '00'}${fraction ?? ''}${zone}`;
+  const parts = value ? parseTimestamp(value) : undefined;
+  return parts && fhirDateTime(parts);
 }
 
 /** TS → FHIR instant, which needs at least seconds; a date alone is not an instant. */

@@ -3,6 +3,7 @@
  * author/assignedAuthor, custodian, informationRecipient/intendedRecipient, legalAuthenticator/assignedEntity.
  */
 import type { Identifier, Organization, Patient, Practitioner } from '@medplum/fhirtypes';
+import { facilityPatientIdSystem } from '../common/ids';
 import type { MappingIssue, SendingFacility } from '../types';
 import {
   addressesFromADs,
@@ -14,11 +15,6 @@ import {
 import { attribute, children, child, textContent, type XmlElement } from './xml';
 
 const JP_CORE = 'http://jpfhir.jp/fhir/core/StructureDefinition';
-
-/** 患者ID at a facility: `urn:oid:1.2.392.100495.20.3.51.1` + the 10-digit 医療機関コード (JP_Patient). */
-export function facilityPatientIdSystem(facilityCode: string): string {
-  return `urn:oid:1.2.392.100495.20.3.51.1${facilityCode}`;
-}
 
 const GENDER: Readonly<Record<string, Patient['gender']>> = { M: 'male', F: 'female', UN: 'unknown' };
 

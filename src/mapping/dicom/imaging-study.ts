@@ -5,6 +5,7 @@
  * Pure: output depends only on the arguments, and is sorted so that arrival order does not matter.
  */
 import type { Coding, Identifier, ImagingStudy, ImagingStudySeries, ImagingStudySeriesInstance } from '@medplum/fhirtypes';
+import { fhirDateTime, parseTimestamp } from '../common/time';
 import type { SendingFacility } from '../types';
 import { bodySiteCoding } from './body-parts';
 import { DicomError } from './errors';
@@ -14,8 +15,6 @@ const PROFILE = 'http://jpfhir.jp/fhir/core/StructureDefinition/JP_ImagingStudy_
 const DICOM_UID_SYSTEM = 'urn:dicom:uid';
 const DCM_SYSTEM = 'http://dicom.nema.org/resources/ontology/DCM';
 const ACCESSION_TYPE: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'ACSN' };
-/** DA/TM are local time; without (0008,0201) it is Japan time, where every facility on this network is. */
-const JAPAN_OFFSET = '+09:00';
 
 export function mapImagingStudy(
   instances: DicomInstance[],
@@ -107,16 +106,17 @@ function modalityCoding(modality: string): Coding {
   return { system: DCM_SYSTEM, code: modality };
 }
 
-/** DA + TM (+ offset) → FHIR dateTime; a date alone stays a date. */
+/**
+ * DA + TM (+ (0008,0201) offset) → FHIR dateTime; a date alone stays a date. Together they spell an HL7 timestamp,
+ * so the shared rules apply, Japan time included when the offset is absent. A malformed time or offset is dropped
+ * rather than losing the date.
+ */
 function startedOf(instance: DicomInstance): string | undefined {
-  const date = /^(\d{4})(\d{2})(\d{2})$/.exec(instance.studyDate ?? '');
-  if (!date) return undefined;
-  const day = `${date[1]}-${date[2]}-${date[3]}`;
-  const time = /^(\d{2})(\d{2})?(\d{2})?(\.\d{1,6})?$/.exec(instance.studyTime ?? '');
-  if (!time) return day;
-  const offset = /^([+-]\d{2})(\d{2})$/.exec(instance.timezoneOffset ?? '');
-  const zone = offset ? `${offset[1]}:${offset[2]}` : JAPAN_OFFSET;
-  return `${day}T${time[1]}:${time[2] ?? '00'}:${time[3] ?? '00'}${time[4] ?? ''}${zone}`;
+  const date = instance.studyDate ?? '';
+  if (!/^\d{8}$/.test(date)) return undefined;
+  const time = instance.studyTime ?? '';
+  const parts = parseTimestamp(date + time + (instance.timezoneOffset ?? '')) ?? parseTimestamp(date + time) ?? parseTimestamp(date);
+  return parts && fhirDateTime(parts);
 }
 
 function isUnsignedInt(value: number | undefined): value is number {

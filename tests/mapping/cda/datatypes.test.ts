@@ -1,5 +1,4 @@
 import { dateFromTS, dateTimeFromTS, instantFromTS } from '../../../src/mapping/cda/datatypes';
-import { uuidV5 } from '../../../src/mapping/cda/resource-ids';
 
 describe('CDA TS → FHIR date/dateTime', () => {
   it.each([
@@ -23,11 +22,5 @@ describe('CDA TS → FHIR date/dateTime', () => {
     expect(instantFromTS('20240415')).toBeUndefined();
     expect(instantFromTS('20240415103000+0900')).toBe('2024-04-15T10:30:00+09:00');
     expect(dateFromTS('19300628120000')).toBe('1930-06-28');
-  });
-});
-
-describe('uuidV5', () => {
-  it('matches the RFC 9562 test vector (DNS namespace, www.example.com)', () => {
-    expect(uuidV5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8')).toBe('2ed6657d-e927-568b-95e1-2665a8aea6a2');
   });
 });

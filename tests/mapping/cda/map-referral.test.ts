@@ -15,7 +15,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { mapCdaReferral } from '../../../src/mapping/cda';
 import type { SendingFacility } from '../../../src/mapping/types';
-import { validationErrors } from './fhir-validation';
+import { validationErrors } from '../fhir-validation';
 
 const XML = readFileSync(path.join(__dirname, 'referral-jmix.xml'), 'utf8');
 const FACILITY: SendingFacility = { code: '1318814790', organizationReference: 'Organization/minato-clinic' };

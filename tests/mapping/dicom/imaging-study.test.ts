@@ -3,7 +3,7 @@ import type { ImagingStudy } from '@medplum/fhirtypes';
 import { DicomError, mapImagingStudy, readDicomInstance, type DicomInstance } from '../../../src/mapping/dicom';
 import type { SendingFacility } from '../../../src/mapping/types';
 import { fixturePath } from '../../fixtures';
-import { validationErrors } from '../cda/fhir-validation';
+import { validationErrors } from '../fhir-validation';
 
 const FACILITY: SendingFacility = { code: '1318814790', organizationReference: 'Organization/minato-clinic' };
 const PATIENT = 'Patient/p1';

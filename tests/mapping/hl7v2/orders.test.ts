@@ -1,6 +1,6 @@
 import type { Condition, Medication, MedicationAdministration, MedicationRequest, NutritionOrder } from '@medplum/fhirtypes';
 import { mapHl7v2 } from '../../../src/mapping/hl7v2';
-import { validationErrors } from '../cda/fhir-validation';
+import { validationErrors } from '../fhir-validation';
 import { entryFor, errorsOf, FACILITY, mapSample, resourcesOf, sampleText, setField, withSegment } from './helpers';
 
 const JP = 'http://jpfhir.jp/fhir/core/StructureDefinition/';
