@@ -9,7 +9,7 @@ import { codeableConcept, dateTime, facilityIdentifier, practitioner, text } fro
 import type { MessageProfile, ResourceRule, Scope } from '../engine';
 import { SYSTEM } from '../codesystems';
 import { FHIR_SYSTEM, fixedCoding, HEADER_SEGMENTS, isCancelledOrder, jpProfile, PATIENT_EXPECTED } from './common';
-import { EFFECTIVE_FROM_OBR, OBSERVATION_RESULT_FIELDS } from './observation';
+import { obrResultObservation, OBSERVATION_RESULT_FIELDS } from './observation';
 import { DIAGNOSTIC_REPORT_FIELDS, SERVICE_REQUEST_FIELDS } from './orders';
 
 const IMAGING_SEGMENTS = [...HEADER_SEGMENTS, 'AL1', 'ORC', 'TQ1', 'TQ2', 'OBR', 'OBX', 'IPC', 'ZE1', 'ZE2', 'CTI', 'NTE', 'DG1', 'IN1'];
@@ -147,16 +147,6 @@ export const OMG_13: MessageProfile = {
       fields: [...DIAGNOSTIC_REPORT_FIELDS, { from: 'OBR-32', to: 'resultsInterpreter[]', as: practitioner }, { from: 'OBR-13', to: 'conclusion', as: text }],
       links: [{ to: 'result[]', rule: 'observation', children: true }],
     },
-    {
-      id: 'observation',
-      resourceType: 'Observation',
-      profile: jpProfile('JP_Observation_Common'),
-      anchor: 'OBX',
-      key: { kind: 'observation', from: [['OBR-2', 'OBR-4', 'OBX-3', 'OBX-4?']], onDuplicate: 'number' },
-      patient: 'subject',
-      fixed: { category: [fixedCoding(FHIR_SYSTEM.observationCategory, 'procedure')] },
-      deleteWhen: isCancelledOrder,
-      fields: [...OBSERVATION_RESULT_FIELDS, EFFECTIVE_FROM_OBR],
-    },
+    obrResultObservation('JP_Observation_Common', 'procedure'),
   ],
 };

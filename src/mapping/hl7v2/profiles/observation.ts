@@ -4,9 +4,9 @@
  */
 import type { Observation, ObservationReferenceRange, Quantity } from '@medplum/fhirtypes';
 import { codeableConcept, concept, dateTime, isEmpty, lookup, practitioner, quantity, quantityIn } from '../converters';
-import type { Converter, FieldRule, FieldView } from '../engine';
+import type { Converter, FieldRule, FieldView, LinkRule, ResourceRule } from '../engine';
 import { parseLocator } from '../parse';
-import { FHIR_SYSTEM } from './common';
+import { FHIR_SYSTEM, fixedCoding, isCancelledOrder, jpProfile } from './common';
 
 /** HL7 table 0085 → Observation.status. */
 const RESULT_STATUS: Record<string, Observation['status']> = {
@@ -106,4 +106,23 @@ export const OBSERVATION_RESULT_FIELDS: FieldRule[] = [
 ];
 
 /** When OBX-14 is empty the result time is the order's (OBR-7) time, as JAHIS lab messages send it. */
-export const EFFECTIVE_FROM_OBR: FieldRule = { from: 'OBR-7', to: 'effectiveDateTime', as: dateTime, when: isEmpty('OBX-14') };
+const EFFECTIVE_FROM_OBR: FieldRule = { from: 'OBR-7', to: 'effectiveDateTime', as: dateTime, when: isEmpty('OBX-14') };
+
+/**
+ * One Observation per OBX result under an OBR (lab results, physiology results): keyed by the order, its battery and
+ * the item, numbered when an item repeats; the tables differ only in profile, category and links.
+ */
+export function obrResultObservation(profile: string, category: string, links?: LinkRule[]): ResourceRule {
+  return {
+    id: 'observation',
+    resourceType: 'Observation',
+    profile: jpProfile(profile),
+    anchor: 'OBX',
+    key: { kind: 'observation', from: [['OBR-2', 'OBR-4', 'OBX-3', 'OBX-4?']], onDuplicate: 'number' },
+    patient: 'subject',
+    fixed: { category: [fixedCoding(FHIR_SYSTEM.observationCategory, category)] },
+    deleteWhen: isCancelledOrder,
+    fields: [...OBSERVATION_RESULT_FIELDS, EFFECTIVE_FROM_OBR],
+    ...(links ? { links } : {}),
+  };
+}

@@ -6,7 +6,7 @@
 import { codeableConcept } from '../converters';
 import type { MessageProfile, ResourceRule } from '../engine';
 import { FHIR_SYSTEM, fixedCoding, HEADER_SEGMENTS, isCancelledOrder, jpProfile, PATIENT_EXPECTED } from './common';
-import { EFFECTIVE_FROM_OBR, OBSERVATION_RESULT_FIELDS } from './observation';
+import { obrResultObservation } from './observation';
 import { DIAGNOSTIC_REPORT_FIELDS, SERVICE_REQUEST_FIELDS, SPECIMEN_FIELDS, SPECIMEN_KEY } from './orders';
 
 const LAB_SEGMENTS = [...HEADER_SEGMENTS, 'SPM', 'SAC', 'ORC', 'TQ1', 'TQ2', 'OBR', 'OBX', 'TCD', 'CTI', 'DG1', 'AL1', 'IN1', 'ZI1'];
@@ -98,20 +98,9 @@ export const OML_11: MessageProfile = {
         { to: 'result[]', rule: 'observation', children: true },
       ],
     },
-    {
-      id: 'observation',
-      resourceType: 'Observation',
-      profile: jpProfile('JP_Observation_LabResult'),
-      anchor: 'OBX',
-      key: { kind: 'observation', from: [['OBR-2', 'OBR-4', 'OBX-3', 'OBX-4?']], onDuplicate: 'number' },
-      patient: 'subject',
-      fixed: { category: [fixedCoding(FHIR_SYSTEM.observationCategory, 'laboratory')] },
-      deleteWhen: isCancelledOrder,
-      fields: [...OBSERVATION_RESULT_FIELDS, EFFECTIVE_FROM_OBR],
-      links: [
-        { to: 'basedOn[]', rule: 'serviceRequest', from: [['OBR-2', 'OBR-4']] },
-        { to: 'specimen', rule: 'specimen' },
-      ],
-    },
+    obrResultObservation('JP_Observation_LabResult', 'laboratory', [
+      { to: 'basedOn[]', rule: 'serviceRequest', from: [['OBR-2', 'OBR-4']] },
+      { to: 'specimen', rule: 'specimen' },
+    ]),
   ],
 };
