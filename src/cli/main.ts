@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
+import { importDicom } from './import-dicom';
 import { importSsmix2 } from './import-ssmix2';
 import { openDatabase } from '../db/database';
 import { createLogger } from '../logger';
@@ -17,6 +18,9 @@ Usage:
   tonet import ssmix2 <root> --server <url> --client-id <id> --client-secret <secret> [--state <file>]
                            send an SS-MIX2 standardized storage to a Tonet server as a gateway client
                            (resumable; exit status 4 when some files were rejected)
+  tonet import dicom <dir> --server <url> --client-id <id> --client-secret <secret> [--state <file>]
+                           send a folder of DICOM files (the nightly image batch) to a Tonet server over STOW-RS
+                           (resumable; exit status 4 when some files failed)
   tonet --help | --version
 
 Environment:
@@ -76,8 +80,8 @@ async function main(argv: string[]): Promise<number> {
 
 async function runImport(args: string[], flags: Record<string, string | undefined>): Promise<number> {
   const [kind, root] = args;
-  if (kind !== 'ssmix2' || !root) {
-    process.stderr.write(`usage: tonet import ssmix2 <root> --server <url> --client-id <id> --client-secret <secret>\n`);
+  if ((kind !== 'ssmix2' && kind !== 'dicom') || !root) {
+    process.stderr.write(`usage: tonet import ssmix2|dicom <root> --server <url> --client-id <id> --client-secret <secret>\n`);
     return 2;
   }
   const server = flags.server ?? process.env.TONET_SERVER;
@@ -86,6 +90,13 @@ async function runImport(args: string[], flags: Record<string, string | undefine
   if (!server || !clientId || !clientSecret) {
     process.stderr.write('--server, --client-id and --client-secret are required\n');
     return 2;
+  }
+  if (kind === 'dicom') {
+    const summary = await importDicom({ root, server, clientId, clientSecret, statePath: flags.state });
+    process.stdout.write(
+      `stored ${summary.stored}, failed ${summary.failed.length}, already imported ${summary.skipped}\n` + summary.failed.map((f) => `  failed ${f.file}: ${f.reason}\n`).join('')
+    );
+    return summary.failed.length ? 4 : 0;
   }
   const summary = await importSsmix2({ root, server, clientId, clientSecret, statePath: flags.state });
   process.stdout.write(
