@@ -3,7 +3,8 @@
  * ImagingStudy created from an OMI^Z23 order and a patient created from ADT are the ones images join.
  */
 import type { Identifier } from '@medplum/fhirtypes';
-import { identifierQuery, JP_IDENTIFIER, patientIdentifierSystem } from '../mapping/hl7v2/identity';
+import { facilityPatientIdSystem } from '../mapping/common/ids';
+import { identifierQuery, JP_IDENTIFIER } from '../mapping/hl7v2/identity';
 import type { SendingFacility } from '../mapping/types';
 
 export { identifierQuery };
@@ -15,5 +16,5 @@ export function studyIdentifierQuery(studyInstanceUid: string): string {
 
 /** Patient ID (0010,0020) is the sending facility's patient number (患者番号), the one its HIS sends in PID-3. */
 export function facilityPatientIdentifier(facility: SendingFacility, facilityPatientId: string): Identifier {
-  return { system: patientIdentifierSystem(facility.code), value: facilityPatientId };
+  return { system: facilityPatientIdSystem(facility.code), value: facilityPatientId };
 }
