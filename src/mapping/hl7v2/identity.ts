@@ -16,6 +16,7 @@ export type KeyKind =
   | 'condition'
   | 'medication-request'
   | 'medication-administration'
+  | 'immunization'
   | 'nutrition-order'
   | 'service-request'
   | 'specimen'

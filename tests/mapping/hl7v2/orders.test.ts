@@ -1,4 +1,4 @@
-import type { Condition, Medication, MedicationAdministration, MedicationRequest, NutritionOrder } from '@medplum/fhirtypes';
+import type { Condition, Immunization, Medication, MedicationAdministration, MedicationRequest, NutritionOrder } from '@medplum/fhirtypes';
 import { mapHl7v2 } from '../../../src/mapping/hl7v2';
 import { validationErrors } from '../fhir-validation';
 import { entryFor, errorsOf, FACILITY, mapSample, resourcesOf, sampleText, setField, withSegment } from './helpers';
@@ -232,5 +232,74 @@ describe('OMD (OMD^O03 diet order)', () => {
     const missing = mapHl7v2(withSegment(sampleText('OMD'), 'ODS', 1, (line) => setField(line, 3, '')), FACILITY);
     expect(errorsOf(missing)).toEqual([expect.objectContaining({ code: '101', segment: 'ODS', segmentSequence: 1, field: 3 })]);
     expect(missing.bundle.entry).toEqual([]);
+  });
+});
+
+describe('injection category 06 予防接種 (JHSI 0002)', () => {
+  const VACCINATION_RXE = 'RXE||06^予防接種^JHSI0002|0.5||ML^ミリリットル^MR9P|INJ^注射剤^MR9P';
+
+  /** The OMP-12 sample as a vaccination: its RAS^O17 order group carries RXE-2 = 06, one RXA with a vaccine and lot. */
+  function vaccinationText(): string {
+    let text = withSegment(sampleText('OMP-12'), 'ORC', 1, (line) => `${line}\r${VACCINATION_RXE}`);
+    text = withSegment(text, 'RXA', 1, (line) => {
+      let rxa = setField(line, 5, '9999^インフルエンザＨＡワクチン^99XYV');
+      rxa = setField(rxa, 6, '0.5');
+      rxa = setField(rxa, 7, 'ML^ミリリットル^MR9P');
+      rxa = setField(rxa, 15, 'LOT123');
+      return setField(rxa, 16, '20120331');
+    });
+    return withSegment(text, 'RXA', 2, () => '');
+  }
+
+  test('OMP-12: the administered RXA becomes an Immunization, not a MedicationAdministration', () => {
+    const result = mapHl7v2(vaccinationText(), FACILITY);
+    expect(result.dataType).toBe('OMP-12');
+    expect(result.issues).toEqual([]);
+    expect(resourcesOf(result.bundle, 'MedicationAdministration')).toEqual([]);
+    const [immunization] = resourcesOf<Immunization>(result.bundle, 'Immunization');
+    expect(immunization).toEqual({
+      resourceType: 'Immunization',
+      meta: { profile: [`${JP}JP_Immunization`] },
+      identifier: [
+        { system: 'urn:tonet:immunization:1312345670', value: '123456789012345:123456789012345_01_001:1' },
+        { system: 'urn:tonet:order:1312345670', value: '123456789012345' },
+      ],
+      // RXA-20 CP
+      status: 'completed',
+      patient: { reference: result.bundle.entry?.[0].fullUrl },
+      vaccineCode: { coding: [{ system: 'urn:tonet:local:1312345670:99XYV', code: '9999', display: 'インフルエンザＨＡワクチン' }], text: 'インフルエンザＨＡワクチン' },
+      occurrenceDateTime: '2011-07-01T08:05:21+09:00',
+      recorded: '2011-07-01T13:06:13+09:00',
+      lotNumber: 'LOT123',
+      expirationDate: '2012-03-31',
+      doseQuantity: { value: 0.5, unit: 'ミリリットル', system: MERIT9, code: 'ML' },
+      note: [{ text: '左手に実施' }],
+      performer: [{ actor: { type: 'Practitioner', identifier: { system: 'urn:tonet:practitioner:1312345670', value: '200' }, display: '看護 花子' } }],
+      route: { coding: [{ system: 'http://jpfhir.jp/fhir/core/CodeSystem/route-codes', code: 'IV', display: '静脈内' }], text: '静脈内' },
+    });
+    expect(entryFor(result.bundle, immunization).request).toEqual({ method: 'PUT', url: `Immunization?identifier=${encodeURIComponent('urn:tonet:immunization:1312345670')}|${encodeURIComponent('123456789012345:123456789012345_01_001:1')}` });
+    expect(validationErrors(immunization)).toEqual([]);
+  });
+
+  test('OMP-12: a refused vaccination is not-done; a cancelled one is deleted', () => {
+    const refused = mapHl7v2(withSegment(vaccinationText(), 'RXA', 1, (line) => setField(line, 20, 'RE')), FACILITY);
+    expect(resourcesOf<Immunization>(refused.bundle, 'Immunization')[0].status).toBe('not-done');
+    const cancelled = mapHl7v2(withSegment(vaccinationText(), 'ORC', 1, (line) => setField(line, 1, 'CA')), FACILITY);
+    expect(cancelled.bundle.entry?.map((entry) => entry.request?.method)).toEqual(['POST', 'DELETE']);
+    expect(cancelled.bundle.entry?.[1].request?.url).toMatch(/^Immunization\?identifier=/);
+  });
+
+  test('06 in a facility table (99I02) is not trusted: the RXA stays a MedicationAdministration', () => {
+    const local = mapHl7v2(vaccinationText().replace('06^予防接種^JHSI0002', '06^予防接種^99I02'), FACILITY);
+    expect(resourcesOf(local.bundle, 'Immunization')).toEqual([]);
+    expect(resourcesOf(local.bundle, 'MedicationAdministration')).toHaveLength(1);
+  });
+
+  test('OMP-02: a vaccination *order* stays a MedicationRequest (an Immunization records a given dose)', () => {
+    const order = mapHl7v2(withSegment(sampleText('OMP-02'), 'RXE', 1, (line) => setField(line, 2, '06^予防接種^JHSI0002')), FACILITY);
+    expect(order.dataType).toBe('OMP-02');
+    expect(resourcesOf(order.bundle, 'Immunization')).toEqual([]);
+    const [first] = resourcesOf<MedicationRequest>(order.bundle, 'MedicationRequest');
+    expect(first.category).toContainEqual({ coding: [{ system: 'urn:tonet:v2-system:JHSI0002', code: '06', display: '予防接種' }], text: '予防接種' });
   });
 });
