@@ -5,7 +5,7 @@
  */
 import autocannon = require('autocannon');
 import type { Observation, Patient } from '@medplum/fhirtypes';
-import { CpuMeter, CpuSplit } from './cpu';
+import { CpuMeter, CpuSplit, describeCpu } from './cpu';
 import { generatePatient } from './dataset';
 import { BenchOptions } from './options';
 import { Prng } from './prng';
@@ -71,7 +71,7 @@ export function crudRequests(options: BenchOptions, patientIds: string[]): Recor
 export async function runCrud(options: BenchOptions, server: ServerProcess, phase: CrudOperation | 'mixed', make: Record<CrudOperation, () => Prepared>, seconds: number): Promise<CrudResult> {
   const operations: CrudOperation[] = phase === 'mixed' ? ['read', 'search', 'create', 'update'] : [phase];
   let turn = 0;
-  const cpu = new CpuMeter(server.pid);
+  const cpu = new CpuMeter(server.pid, options.database);
   log(`CRUD ${phase}: ${options.crudConnections} connections for ${seconds} s`);
   const result = await autocannon({
     url: server.url,
@@ -105,6 +105,6 @@ export async function runCrud(options: BenchOptions, server: ServerProcess, phas
     statusCodes,
     cpu: cpu.read(),
   };
-  log(`CRUD ${phase}: ${Math.round(crud.requestsPerSecond)} requests/s, p99 ${crud.latencyP99} ms, non-2xx ${crud.non2xx}, errors ${crud.errors}; CPU s: server ${crud.cpu.serverSeconds}, PostgreSQL ${crud.cpu.postgresSeconds}, bench ${crud.cpu.benchSeconds}`);
+  log(`CRUD ${phase}: ${Math.round(crud.requestsPerSecond)} requests/s, p99 ${crud.latencyP99} ms, non-2xx ${crud.non2xx}, errors ${crud.errors}; ${describeCpu(crud.cpu)}`);
   return crud;
 }

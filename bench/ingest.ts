@@ -6,7 +6,7 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import type { Pool } from 'pg';
 import { generatePatient, GeneratedResource, PATIENTS_PER_BUNDLE, RESOURCES_PER_PATIENT } from './dataset';
-import { CpuMeter, CpuSplit } from './cpu';
+import { CpuMeter, CpuSplit, describeCpu } from './cpu';
 import { BenchOptions } from './options';
 import { insertRaw } from './postgres';
 import { Progress } from './progress';
@@ -40,7 +40,7 @@ function bundleResources(options: BenchOptions, bundle: number, style: 'urn' | '
 }
 
 export async function ingestRaw(options: BenchOptions, pool: Pool, server: ServerProcess, range: [number, number], clients: number): Promise<IngestRun> {
-  return runBundles(`raw INSERT, ${clients} connection(s)`, server, range, clients, async (bundle) => {
+  return runBundles(`raw INSERT, ${clients} connection(s)`, new CpuMeter(server.pid, options.database), range, clients, async (bundle) => {
     await insertRaw(pool, bundleResources(options, bundle, 'id'));
   });
 }
@@ -50,7 +50,7 @@ export async function ingestRaw(options: BenchOptions, pool: Pool, server: Serve
  * which the search phase needs to name patients.
  */
 export async function ingestServer(options: BenchOptions, server: ServerProcess, range: [number, number], clients: number, patientIds: string[]): Promise<IngestRun> {
-  return runBundles(`Tonet transaction bundles, ${clients} client(s)`, server, range, clients, async (bundle) => {
+  return runBundles(`Tonet transaction bundles, ${clients} client(s)`, new CpuMeter(server.pid, options.database), range, clients, async (bundle) => {
     const resources = bundleResources(options, bundle, 'urn');
     const body: Bundle = {
       resourceType: 'Bundle',
@@ -74,13 +74,12 @@ export async function ingestServer(options: BenchOptions, server: ServerProcess,
   });
 }
 
-async function runBundles(phase: string, server: ServerProcess, [first, end]: [number, number], clients: number, send: (bundle: number) => Promise<void>): Promise<IngestRun> {
+async function runBundles(phase: string, cpu: CpuMeter, [first, end]: [number, number], clients: number, send: (bundle: number) => Promise<void>): Promise<IngestRun> {
   const bundles = end - first;
   const progress = new Progress(phase, bundles * PATIENTS_PER_BUNDLE * RESOURCES_PER_PATIENT, 'resources');
   let next = first;
   let done = 0;
   const started = process.hrtime.bigint();
-  const cpu = new CpuMeter(server.pid);
   const worker = async () => {
     while (next < end) {
       const bundle = next++;
@@ -93,7 +92,6 @@ async function runBundles(phase: string, server: ServerProcess, [first, end]: [n
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const resources = bundles * PATIENTS_PER_BUNDLE * RESOURCES_PER_PATIENT;
   const run = { clients, bundles, resources, seconds, resourcesPerSecond: resources / seconds, cpu: cpu.read() };
-  const { serverSeconds, postgresSeconds, benchSeconds } = run.cpu;
-  progress.done(`${Math.round(run.resourcesPerSecond).toLocaleString('en-US')} resources/s; CPU s: server ${serverSeconds}, PostgreSQL ${postgresSeconds}, bench ${benchSeconds}`);
+  progress.done(`${Math.round(run.resourcesPerSecond).toLocaleString('en-US')} resources/s; ${describeCpu(run.cpu)}`);
   return run;
 }

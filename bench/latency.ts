@@ -6,6 +6,7 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import type { Pool } from 'pg';
 import { JLAC10, SYSTEMS } from './codes';
+import { CpuMeter, CpuSplit, describeCpu } from './cpu';
 import { factsOf, FIRST_YEAR, LAST_YEAR } from './dataset';
 import { BenchOptions } from './options';
 import { Prng } from './prng';
@@ -37,6 +38,7 @@ export interface SearchResult {
   /** Samples where the page Tonet returned had a different number of matches than the SQL twin. */
   countMismatches: number;
   meanMatches: number;
+  cpu: CpuSplit;
 }
 
 const WARM_UP = 20;
@@ -120,6 +122,7 @@ export async function measureSearch(options: BenchOptions, server: ServerProcess
   let matches = 0;
   let example = '';
   const progress = new Progress(`search ${kind.key}`, options.samples, 'samples');
+  const cpu = new CpuMeter(server.pid, options.database);
   for (let i = -WARM_UP; i < options.samples; i++) {
     const sample = kind.sample(rng);
     example ||= sample.http;
@@ -154,9 +157,10 @@ export async function measureSearch(options: BenchOptions, server: ServerProcess
     p99Ratio: 0,
     countMismatches,
     meanMatches: matches / options.samples,
+    cpu: cpu.read(),
   };
   result.p99Ratio = result.http.p99 / result.sql.p99;
-  progress.done(`p99 Tonet ${result.http.p99.toFixed(2)} ms vs SQL ${result.sql.p99.toFixed(2)} ms`);
+  progress.done(`p99 Tonet ${result.http.p99.toFixed(2)} ms vs SQL ${result.sql.p99.toFixed(2)} ms; ${describeCpu(result.cpu)}`);
   return result;
 }
 

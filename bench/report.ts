@@ -78,28 +78,30 @@ export function printReport(results: BenchResults, checks: Verdict[]): string {
     lines.push(line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), '');
   };
 
-  lines.push('Ingest (same resources; CPU seconds of each process during the phase)');
+  lines.push('Ingest (same resources; CPU seconds of each process during the phase; "other" is load from outside the benchmark)');
   table(
-    ['path', 'clients', 'resources/s', 'resources', 'wall s', 'server CPU s', 'PostgreSQL CPU s', 'bench CPU s'],
+    ['path', 'clients', 'resources/s', 'resources', 'wall s', 'server CPU s', 'PostgreSQL CPU s', 'bench CPU s', 'other CPU s'],
     results.ingest.server.flatMap((run, i) =>
       [['raw INSERT', results.ingest.raw[i]] as const, ['Tonet bundles', run] as const].map(([name, r]) => [
-        name, String(r.clients), fmt(r.resourcesPerSecond), fmt(r.resources), r.seconds.toFixed(1), r.cpu.serverSeconds.toFixed(1), r.cpu.postgresSeconds.toFixed(1), r.cpu.benchSeconds.toFixed(1),
+        name, String(r.clients), fmt(r.resourcesPerSecond), fmt(r.resources), r.seconds.toFixed(1), r.cpu.serverSeconds.toFixed(1), r.cpu.postgresSeconds.toFixed(1), r.cpu.benchSeconds.toFixed(1), r.cpu.otherSeconds.toFixed(1),
       ])
     )
   );
 
   lines.push('Search latency, ms (Tonet over HTTP vs the same search in SQL on the raw table)');
   table(
-    ['search', 'p50', 'p99', '_total=none p99', 'SQL p50', 'SQL p99', 'p99 ratio', 'matches', 'n'],
-    results.search.map((s) => [s.key, ms(s.http.p50), ms(s.http.p99), ms(s.httpNoTotal.p99), ms(s.sql.p50), ms(s.sql.p99), `${s.p99Ratio.toFixed(1)}×`, s.meanMatches.toFixed(1), String(s.http.samples)])
+    ['search', 'p50', 'p99', '_total=none p99', 'SQL p50', 'SQL p99', 'p99 ratio', 'matches', 'n', 'other CPU s'],
+    results.search.map((s) => [
+      s.key, ms(s.http.p50), ms(s.http.p99), ms(s.httpNoTotal.p99), ms(s.sql.p50), ms(s.sql.p99), `${s.p99Ratio.toFixed(1)}×`, s.meanMatches.toFixed(1), String(s.http.samples), s.cpu.otherSeconds.toFixed(1),
+    ])
   );
 
   lines.push('CRUD (autocannon)');
   table(
-    ['phase', 'requests/s', 'p50 ms', 'p99 ms', 'requests', 'non-2xx', 'errors', 'server CPU s', 'PostgreSQL CPU s', 'bench CPU s'],
+    ['phase', 'requests/s', 'p50 ms', 'p99 ms', 'requests', 'non-2xx', 'errors', 'server CPU s', 'PostgreSQL CPU s', 'bench CPU s', 'other CPU s'],
     results.crud.map((c) => [
       c.phase, fmt(c.requestsPerSecond), String(c.latencyP50), String(c.latencyP99), fmt(c.requests), String(c.non2xx), String(c.errors),
-      c.cpu.serverSeconds.toFixed(1), c.cpu.postgresSeconds.toFixed(1), c.cpu.benchSeconds.toFixed(1),
+      c.cpu.serverSeconds.toFixed(1), c.cpu.postgresSeconds.toFixed(1), c.cpu.benchSeconds.toFixed(1), c.cpu.otherSeconds.toFixed(1),
     ])
   );
 

@@ -4,6 +4,7 @@
  * against what the same machine does with plain SQL. Progress goes to stderr; the results table and the
  * verdicts to stdout; the full record to bench/results/<timestamp>.json.
  */
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
@@ -21,6 +22,8 @@ import { streamCheck } from './stream';
 async function main(): Promise<number> {
   const options = loadOptions();
   const startedAt = new Date();
+  const loadAtStart = os.loadavg();
+  if (loadAtStart[0] > 0.5) log(`warning: load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} before the run; other work on this machine will lower every figure (see "other CPU s")`);
   const resources = options.patients * RESOURCES_PER_PATIENT;
   log(`data set: ${options.patients.toLocaleString('en-US')} patients, ${resources.toLocaleString('en-US')} resources, seed ${options.seed}`);
 
@@ -71,8 +74,9 @@ async function main(): Promise<number> {
       {
         startedAt: startedAt.toISOString(),
         seconds: (Date.now() - startedAt.getTime()) / 1000,
-        machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
+        machine: { loadAverageAtStart: loadAtStart, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
         postgres: await postgresInfo(pool),
+        source: sourceVersion(),
         options: { ...options, postgresUrl: undefined },
         dataset: { patients: options.patients, resources, resourcesPerPatient: RESOURCES_PER_PATIENT },
         targets: TARGETS,
@@ -86,6 +90,18 @@ async function main(): Promise<number> {
   } finally {
     await server.stop();
     await pool.end();
+  }
+}
+
+/** The commit measured, and whether src/ or migrations/ had uncommitted changes (then the figures are not the commit's). */
+function sourceVersion(): { commit: string; uncommittedFiles: string[] } | undefined {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: path.resolve(__dirname, '../..'), encoding: 'utf8' }).trim();
+    const status = git('status', '--porcelain', '--', 'src', 'migrations');
+    return { commit: git('rev-parse', 'HEAD'), uncommittedFiles: status ? status.split('\n').map((l) => l.slice(3)) : [] };
+  } catch {
+    // Not a git checkout (an unpacked tarball): nothing to record.
+    return undefined;
   }
 }
 

@@ -38,6 +38,8 @@ export async function startServer(databaseUrl: string, cpuProfileDir?: string): 
       TONET_ADMIN_CLIENT_ID: ADMIN_ID,
       TONET_ADMIN_CLIENT_SECRET: ADMIN_SECRET,
       LOG_LEVEL: process.env.BENCH_SERVER_LOG_LEVEL ?? 'warn',
+      // Lets a run try V8 settings on the server alone (e.g. --max-old-space-size=192), not on the load generator.
+      NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS ?? '',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
