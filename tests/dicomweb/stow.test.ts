@@ -172,14 +172,25 @@ describe('WADO-RS', () => {
     expect((await wado(ctInstancePath, undefined)).status).toBe(401);
   });
 
-  test('consent: a resident reads their own images, not another patient’s, and a researcher reads none', async () => {
+  test('consent: the bytes are served exactly to those who may read the ImagingStudy through FHIR, and are 404 for the rest', async () => {
     const study = (await fhir(server, studySearch(CT.study))).entry[0].resource;
     const other = (await fhir(server, studySearch(ENHANCED_CT.study))).entry[0].resource;
-    const owner = await server.clientToken({ role: 'resident', patient: study.subject.reference });
-    const stranger = await server.clientToken({ role: 'resident', patient: other.subject.reference });
-    const researcher = await server.clientToken({ role: 'researcher' });
-    expect((await wado(ctInstancePath, owner)).status).toBe(200);
-    expect((await wado(ctInstancePath, stranger)).status).toBe(404);
-    expect((await wado(ctInstancePath, researcher)).status).toBe(404);
+    const callers = {
+      sendingGateway: gatewayToken,
+      owner: await server.clientToken({ role: 'resident', patient: study.subject.reference }),
+      otherResident: await server.clientToken({ role: 'resident', patient: other.subject.reference }),
+      otherFacilityClinician: await server.clientToken({ role: 'clinician', organization: await createFacility(server, '1311111111', 'Other hospital') }),
+      researcher: await server.clientToken({ role: 'researcher' }),
+    };
+    const outcomes: Record<string, { fhir: boolean; wado: number }> = {};
+    for (const [name, token] of Object.entries(callers)) {
+      const search = await fetch(`${server.fhirUrl}/${studySearch(CT.study)}`, { headers: { authorization: `Bearer ${token}` } });
+      const visible = search.status === 200 && ((await search.json()) as any).entry?.length === 1;
+      outcomes[name] = { fhir: visible, wado: (await wado(ctInstancePath, token)).status };
+    }
+    for (const outcome of Object.values(outcomes)) expect(outcome.wado).toBe(outcome.fhir ? 200 : 404);
+    expect(outcomes.sendingGateway).toEqual({ fhir: true, wado: 200 });
+    expect(outcomes.otherResident).toEqual({ fhir: false, wado: 404 });
+    expect(outcomes.researcher).toEqual({ fhir: false, wado: 404 });
   });
 });
