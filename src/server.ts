@@ -8,6 +8,7 @@ import { registerAuthRoutes } from './auth/routes';
 import { TokenService } from './auth/tokens';
 import type { Config } from './config';
 import { AccessPolicy } from './consent/access';
+import { maintainConsentIndex } from './consent/grants';
 import { Database, openDatabase } from './db/database';
 import { registerDicomwebRoutes } from './dicomweb/routes';
 import { StowService } from './dicomweb/stow';
@@ -52,7 +53,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   if (applied.length) logger.info({ applied }, 'migrations applied');
 
   const access = new AccessPolicy();
-  const repo = new Repository(db, access);
+  const repo = new Repository(db, access, [maintainConsentIndex]);
   const clients = new ClientStore(db);
   const tokens = await TokenService.create(db, config.jwtSecret, config.tokenLifetimeSeconds);
   const generatedAdmin = await bootstrapAdmin(clients, config, logger);

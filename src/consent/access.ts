@@ -2,31 +2,51 @@
  * The single decision point for who may see and change what. Every read path asks `readFilter` for a SQL
  * predicate and puts it in its WHERE clause, so paging, totals and includes only ever count what the
  * caller may see. Nothing filters rows after they were fetched.
+ *
+ * What each role sees:
+ * - admin (network office): everything.
+ * - gateway: its own facility's data, and directory data (no patient compartment: Organization, Practitioner…).
+ * - clinician: its own facility's data; other facilities' data about a patient while an active
+ *   facility-access Consent names its facility (access_grant); of Consents, only those naming it; directory data.
+ * - emergency: its own data and directory data; the emergency subset comes only through $emergency-summary.
+ * - resident: in their own compartment (regional and linked local records), what they entered themselves,
+ *   their Patient records, their Consents and the record of who accessed them; directory data.
+ * - researcher: no resource at all (aggregates only, through the research API).
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../auth/context';
 import { raw, sql, Sql } from '../db/sql';
-import { forbidden } from '../fhir/errors';
+import { forbidden, notFound } from '../fhir/errors';
+import { linkedPatientIds } from './grants';
 
 /** Resource types that describe the network itself rather than a patient; readable by every clinical role. */
 const CONFORMANCE_TYPES = new Set(['CapabilityStatement', 'StructureDefinition', 'SearchParameter', 'ValueSet', 'CodeSystem', 'OperationDefinition', 'CompartmentDefinition', 'ConceptMap']);
 
+/** What a resident may write about themselves (as in the original network: vitals, allergies, emergency information). */
+const RESIDENT_WRITABLE = new Set(['Observation', 'AllergyIntolerance', 'Basic', 'Consent']);
+/** What a resident reads beyond their own entries. */
+const RESIDENT_READABLE = ['Patient', 'Consent', 'AuditEvent'];
+
 export class AccessPolicy {
-  /**
-   * May this caller read resources of the FHIR REST API at all? Researchers see aggregates only,
-   * through the research API, never records.
-   */
+  /** Researchers see aggregates only, through the research API, never records. */
   assertMayRead(ctx: RequestContext, resourceType?: string): void {
     if (ctx.role === 'researcher' && !(resourceType && CONFORMANCE_TYPES.has(resourceType))) {
       throw forbidden('Researchers may not read patient-level data');
     }
   }
 
+  /** May this caller write a resource like this one (create, or the new content of an update)? */
   assertMayWrite(ctx: RequestContext, resource: { resourceType: string }): void {
     switch (ctx.role) {
       case 'admin':
+        return;
       case 'gateway':
       case 'clinician':
+        if (!ctx.organization) throw forbidden(`A ${ctx.role} client without a facility may not write`);
+        return;
+      case 'resident':
+        if (!RESIDENT_WRITABLE.has(resource.resourceType)) throw forbidden(`Residents may not write ${resource.resourceType}`);
+        if (resource.resourceType !== 'Consent' && !aboutPatient(resource, ctx.patient)) throw forbidden(`A resident may only write data about themselves (${ctx.patient})`);
         return;
       default:
         throw forbidden(`Role ${ctx.role} may not write ${resource.resourceType}`);
@@ -34,18 +54,48 @@ export class AccessPolicy {
   }
 
   /**
+   * May this caller change (update, patch, delete) a stored resource? Only its own supplier may, so one
+   * facility never overwrites another's record. A resident may revoke their own facility Consents.
+   * `visible` tells whether the caller may see it: a hidden resource is answered with 404, as if absent.
+   */
+  assertMayChange(ctx: RequestContext, existing: Resource, visible: boolean): void {
+    if (ctx.role === 'admin') return;
+    if (!visible) throw notFound(`${existing.resourceType}/${existing.id} not found`);
+    const source = existing.meta?.source;
+    if (ctx.role === 'resident' && existing.resourceType === 'Consent') {
+      if ((existing as { patient?: { reference?: string } }).patient?.reference === ctx.patient) return;
+    }
+    if (source && source === this.ownSource(ctx)) return;
+    throw forbidden(`${existing.resourceType}/${existing.id} was supplied by ${source ?? 'the network'}; only its supplier may change it`);
+  }
+
+  /**
    * A predicate over a row of `resource` or `resource_history` named by `alias`
-   * (columns `compartments`, `source`, `resource_type`).
+   * (columns `rid`, `resource_type`, `compartments`, `source`).
    */
   readFilter(ctx: RequestContext, alias: string): Sql {
     const row = raw(alias);
+    const directory = sql`cardinality(${row}.compartments) = 0`;
     switch (ctx.role) {
       case 'admin':
-      case 'gateway':
-      case 'clinician':
         return raw('TRUE');
-      case 'resident':
-        return ctx.patient ? sql`${row}.compartments @> ARRAY[${ctx.patient.replace(/^Patient\//, '')}]::text[]` : raw('FALSE');
+      case 'gateway':
+      case 'emergency':
+        return ctx.organization ? sql`(${row}.source = ${ctx.organization} OR ${directory})` : directory;
+      case 'clinician': {
+        if (!ctx.organization) return directory;
+        const granted = sql`ARRAY(SELECT g.patient_id FROM access_grant g WHERE g.organization = ${ctx.organization})`;
+        const ownConsent = sql`EXISTS (SELECT 1 FROM sp_reference a WHERE a.rid = ${row}.rid AND a.resource_type = 'Consent' AND a.code = 'actor'
+          AND a.target_type = 'Organization' AND a.target_id = ${ctx.organization.slice('Organization/'.length)})`;
+        return sql`(${row}.source = ${ctx.organization} OR ${directory}
+          OR (${row}.resource_type <> 'Consent' AND ${row}.compartments && ${granted})
+          OR (${row}.resource_type = 'Consent' AND ${ownConsent}))`;
+      }
+      case 'resident': {
+        if (!ctx.patient) return directory;
+        const own = sql`${row}.compartments && ${linkedPatientIds(ctx.patient.slice('Patient/'.length))}`;
+        return sql`(${directory} OR (${own} AND (${row}.source = ${ctx.patient} OR ${row}.resource_type = ANY(${RESIDENT_READABLE}::text[]))))`;
+      }
       default:
         return raw('FALSE');
     }
@@ -53,6 +103,18 @@ export class AccessPolicy {
 
   /** The facility recorded as meta.source for a write: the caller's own, never what the body claims. */
   sourceFor(ctx: RequestContext, resource: Resource): string | undefined {
-    return ctx.organization ?? resource.meta?.source;
+    return this.ownSource(ctx) ?? resource.meta?.source;
   }
+
+  private ownSource(ctx: RequestContext): string | undefined {
+    if (ctx.role === 'resident') return ctx.patient;
+    return ctx.organization;
+  }
+}
+
+/** Does the resource's subject / patient name this resident's Patient? */
+function aboutPatient(resource: { resourceType: string }, patient: string | undefined): boolean {
+  if (!patient) return false;
+  const r = resource as { subject?: { reference?: string }; patient?: { reference?: string } };
+  return r.subject?.reference === patient || r.patient?.reference === patient;
 }

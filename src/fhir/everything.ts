@@ -3,6 +3,7 @@
  * search, with _since, _type and _count. Reads go through the same access predicate as search.
  */
 import type { Bundle } from '@medplum/fhirtypes';
+import { linkedPatientIds } from '../consent/grants';
 import { sql } from '../db/sql';
 import { allResourceTypes, patientCompartmentParams } from './definitions';
 import { badRequest } from './errors';
@@ -23,9 +24,9 @@ export const everythingOperation: OperationHandler = {
     const since = instantParam(values(request.query._since)[0], '_since');
     const query = { _count: request.query._count, _cursor: request.query._cursor };
     const search = parseQuery('Patient', query);
-    const extra = since
-      ? sql`r.compartments @> ARRAY[${patient.id}]::text[] AND r.last_updated >= ${since}::timestamptz`
-      : sql`r.compartments @> ARRAY[${patient.id}]::text[]`;
+    // The regional Patient's everything includes the allowed data of every local record linked to it.
+    const inCompartment = sql`r.compartments && ${linkedPatientIds(patient.id as string)}`;
+    const extra = since ? sql`${inCompartment} AND r.last_updated >= ${since}::timestamptz` : inCompartment;
     const page = await repo.search(ctx, { ...search, resourceType: 'Patient', filters: [], sortRules: [], total: search.total ?? 'accurate' }, types, extra);
     const bundle: Bundle = router.searchBundle(search, page, `Patient/${id}/$everything`, request.query);
     return { status: 200, resource: bundle };

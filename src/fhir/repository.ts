@@ -122,7 +122,12 @@ export class Repository {
     this.assertWritable(ctx, resource);
     const id = resource.id as string;
     if (!ID_PATTERN.test(id)) throw badRequest(`Invalid id "${id}"`, ['id']);
-    const current = await this.lockCurrent(resource.resourceType, id);
+    return this.transaction((repo) => repo.updateLocked(ctx, resource, id, ifMatch));
+  }
+
+  private async updateLocked(ctx: RequestContext, resource: Resource, id: string, ifMatch?: string): Promise<WriteResult> {
+    const current = await this.lockCurrent(ctx, resource.resourceType, id);
+    if (current && !current.deleted) this.access.assertMayChange(ctx, JSON.parse(current.content), current.visible);
     if (ifMatch !== undefined && (!current || current.deleted || String(current.version_id) !== ifMatch)) {
       throw preconditionFailed(`Version mismatch: If-Match ${ifMatch}, current ${current ? current.version_id : 'none'}`);
     }
@@ -151,9 +156,14 @@ export class Repository {
   async delete(ctx: RequestContext, resourceType: string, id: string): Promise<void> {
     this.checkType(resourceType);
     this.access.assertMayWrite(ctx, { resourceType });
-    const current = await this.lockCurrent(resourceType, id);
+    await this.transaction((repo) => repo.deleteLocked(ctx, resourceType, id));
+  }
+
+  private async deleteLocked(ctx: RequestContext, resourceType: string, id: string): Promise<void> {
+    const current = await this.lockCurrent(ctx, resourceType, id);
     if (!current || current.deleted) return; // Deleting what is not there succeeds (FHIR: idempotent delete).
     const previous = JSON.parse(current.content) as Resource;
+    this.access.assertMayChange(ctx, previous, current.visible);
     const tombstone: Resource = { ...previous, meta: { ...previous.meta, versionId: String(current.version_id + 1), lastUpdated: new Date().toISOString() } };
     await this.write([{ resource: tombstone, rid: current.rid, deleted: true, source: previous.meta?.source }]);
   }
@@ -223,9 +233,10 @@ export class Repository {
     return page.matches;
   }
 
-  private async lockCurrent(resourceType: string, id: string) {
-    const [row] = await this.db.query<{ rid: string; version_id: number; deleted: boolean; content: string }>(sql`
-      SELECT r.rid::text AS rid, r.version_id, r.deleted, r.content
+  /** The current row, locked until the transaction ends, and whether the caller may see it. */
+  private async lockCurrent(ctx: RequestContext, resourceType: string, id: string) {
+    const [row] = await this.db.query<{ rid: string; version_id: number; deleted: boolean; content: string; visible: boolean }>(sql`
+      SELECT r.rid::text AS rid, r.version_id, r.deleted, r.content, ${this.access.readFilter(ctx, 'r')} AS visible
       FROM resource r WHERE r.resource_type = ${resourceType} AND r.id = ${id} FOR UPDATE`);
     return row;
   }

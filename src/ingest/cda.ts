@@ -5,6 +5,7 @@
  * replaces it instead of adding a second copy.
  */
 import type { Bundle, BundleEntry, DocumentReference, Patient } from '@medplum/fhirtypes';
+import { COMPARTMENT_EXTENSION } from '../consent/model';
 import { processBundle } from '../fhir/bundle';
 import { badRequest, forbidden, FhirError } from '../fhir/errors';
 import type { OperationHandler } from '../fhir/router';
@@ -65,9 +66,11 @@ function storageTransaction(document: Bundle, documentReference: DocumentReferen
   }
   const documentUrl = 'urn:tonet:cda:document';
   const identifier = document.identifier;
+  // The document Bundle has no patient compartment of its own; name its patient so consent applies to it.
+  const placed: Bundle = subject ? { ...document, meta: { ...document.meta, extension: [{ url: COMPARTMENT_EXTENSION, valueReference: { reference: subject } }] } } : document;
   entries.push({
     fullUrl: documentUrl,
-    resource: document,
+    resource: placed,
     request: identifier?.system && identifier.value ? { method: 'PUT', url: `Bundle?identifier=${identifier.system}|${identifier.value}` } : { method: 'POST', url: 'Bundle' },
   });
   const reference: DocumentReference = {

@@ -100,7 +100,7 @@ test('every message acknowledged before a kill -9 is stored exactly once', async
     }
   };
   const senders = [sender(), sender()];
-  while (acked.size < TOTAL / 3) await new Promise((r) => setTimeout(r, 5));
+  for (let waited = 0; acked.size < TOTAL / 3 && waited < 60_000; waited += 5) await new Promise((r) => setTimeout(r, 5));
   child?.kill('SIGKILL');
   await Promise.race([Promise.allSettled(senders), new Promise((r) => setTimeout(r, 5000))]);
   const ackedBeforeCrash = new Set(acked);
@@ -128,4 +128,4 @@ test('every message acknowledged before a kill -9 is stored exactly once', async
   const provenances = await search('Provenance?_summary=count');
   expect(provenances.total).toBe(TOTAL);
   child?.kill('SIGTERM');
-});
+}, 240_000);

@@ -5,6 +5,7 @@
  */
 import { evalFhirPathTyped, FhirPathAtom, parseFhirPath, toTypedValue, TypedValue } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
+import { COMPARTMENT_EXTENSION } from '../../consent/model';
 import { patientCompartmentParams, searchParametersOf } from '../definitions';
 import { MAX_DATE, MIN_DATE, parseDateRange } from './dates';
 import { normalizeString } from './normalize';
@@ -226,6 +227,11 @@ export function patientCompartmentOf(resource: Resource, rows: SearchRows): stri
   const params = new Set(patientCompartmentParams(resource.resourceType));
   for (const [code, type, id] of rows.reference) {
     if (type === 'Patient' && params.has(code)) ids.add(id);
+  }
+  // Types outside the compartment definition (a stored document Bundle) name their patient in meta.
+  for (const ext of resource.meta?.extension ?? []) {
+    const reference = ext.url === COMPARTMENT_EXTENSION ? ext.valueReference?.reference : undefined;
+    if (reference?.startsWith('Patient/')) ids.add(reference.slice('Patient/'.length));
   }
   return [...ids];
 }

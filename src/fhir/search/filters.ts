@@ -6,6 +6,7 @@
 import { Filter, Operator, splitSearchOnComma } from '@medplum/core';
 import type { SearchParameter } from '@medplum/fhirtypes';
 import { and, or, raw, sql, Sql } from '../../db/sql';
+import { linkedPatientIds } from '../../consent/grants';
 import { searchParameterOf } from '../definitions';
 import { badRequest } from '../errors';
 import { parseDateRange } from './dates';
@@ -208,9 +209,11 @@ function referenceCondition(operator: Operator, value: string): Sql {
     throw badRequest(`Modifier :${operator} is not supported on reference parameters`);
   }
   const typed = TYPED_REFERENCE.exec(value);
-  if (typed && !value.includes('://')) return sql`x.target_type = ${typed[1]} AND x.target_id = ${typed[2]}`;
-  if (typed) return sql`((x.target_type = ${typed[1]} AND x.target_id = ${typed[2]}) OR x.target_id = ${value.split('|')[0]})`;
-  return sql`x.target_id = ${value.split('|')[0]}`;
+  // A regional Patient is the hub of its linked local records: asking about it asks about all of them.
+  const target = (type: string | undefined, id: string) => (type === 'Patient' || !type ? sql`x.target_id = ANY(${linkedPatientIds(id)})` : sql`x.target_id = ${id}`);
+  if (typed && !value.includes('://')) return sql`x.target_type = ${typed[1]} AND ${target(typed[1], typed[2])}`;
+  if (typed) return sql`((x.target_type = ${typed[1]} AND ${target(typed[1], typed[2])}) OR x.target_id = ${value.split('|')[0]})`;
+  return target(undefined, value.split('|')[0]);
 }
 
 /**
