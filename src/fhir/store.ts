@@ -5,7 +5,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { Db } from '../db/database';
-import { raw, sql } from '../db/sql';
+import { join, raw, sql, Sql } from '../db/sql';
 import { extractSearchRows, patientCompartmentOf, SearchRows } from './search/extract';
 
 export interface StoredVersion {
@@ -54,24 +54,32 @@ export async function writeVersions(db: Db, versions: StoredVersion[]): Promise<
            AS x(r, v, u, d, c, p, s)
       WHERE resource.rid = x.r`);
     const rids = updates.map((u) => u.rid as string);
-    for (const table of SEARCH_TABLES) {
-      await db.query(sql`DELETE FROM ${raw(table)} WHERE rid = ANY(${rids}::bigint[])`);
-    }
+    await db.query(oneStatement(SEARCH_TABLES.map((table) => sql`DELETE FROM ${raw(table)} WHERE rid = ANY(${rids}::bigint[])`)));
     for (const u of updates) ridByKey.set(`${u.resource.resourceType}/${u.resource.id}`, u.rid as string);
   }
 
   const all = prepared.map((p) => ({ ...p, rid: ridByKey.get(`${p.resource.resourceType}/${p.resource.id}`) as string }));
   const cols = columns(all);
-  await db.query(sql`
+  const history = sql`
     INSERT INTO resource_history (rid, resource_type, id, version_id, last_updated, deleted, content, compartments, source)
     SELECT r, t, i, v, u, d, CASE WHEN d THEN '' ELSE c END, CASE WHEN p = '' THEN '{}'::text[] ELSE string_to_array(p, ${SEP}) END, s
     FROM unnest(${all.map((a) => a.rid)}::bigint[], ${cols.types}::text[], ${cols.ids}::text[], ${cols.versions}::int[],
                 ${cols.updated}::timestamptz[], ${cols.deleted}::boolean[], ${cols.contents}::text[], ${cols.compartments}::text[], ${cols.sources}::text[])
-         AS x(r, t, i, v, u, d, c, p, s)`);
-  await insertSearchRows(db, all);
+         AS x(r, t, i, v, u, d, c, p, s)`;
+  await db.query(oneStatement([history, ...searchRowInserts(all)]));
 }
 
-async function insertSearchRows(db: Db, all: { rid: string; resource: Resource; rows: SearchRows }[]): Promise<void> {
+/**
+ * Several writes as one statement of data-modifying CTEs: one round trip instead of one per table, which is
+ * most of the cost of a single write on the embedded database. PostgreSQL runs each part exactly once.
+ */
+function oneStatement(statements: Sql[]): Sql {
+  if (statements.length === 1) return statements[0];
+  return sql`WITH ${join(statements.map((s, i) => sql`${raw(`w${i}`)} AS (${s})`), ', ')} SELECT 1`;
+}
+
+function searchRowInserts(all: { rid: string; resource: Resource; rows: SearchRows }[]): Sql[] {
+  const inserts: Sql[] = [];
   const flat = <T extends unknown[]>(pick: (rows: SearchRows) => T[]): { rid: string; type: string; row: T }[] =>
     all.flatMap((a) => pick(a.rows).map((row) => ({ rid: a.rid, type: a.resource.resourceType, row })));
   const base = (list: { rid: string; type: string }[]): [string[], string[]] => [list.map((x) => x.rid), list.map((x) => x.type)];
@@ -79,39 +87,40 @@ async function insertSearchRows(db: Db, all: { rid: string; resource: Resource; 
   const tokens = flat((r) => r.token);
   if (tokens.length) {
     const [rids, types] = base(tokens);
-    await db.query(sql`INSERT INTO sp_token (rid, resource_type, code, system, value, display)
+    inserts.push(sql`INSERT INTO sp_token (rid, resource_type, code, system, value, display)
       SELECT * FROM unnest(${rids}::bigint[], ${types}::text[], ${col(tokens, 0)}::text[], ${col(tokens, 1)}::text[], ${col(tokens, 2)}::text[], ${col(tokens, 3)}::text[])`);
   }
   const strings = flat((r) => r.string);
   if (strings.length) {
     const [rids, types] = base(strings);
-    await db.query(sql`INSERT INTO sp_string (rid, resource_type, code, value, exact)
+    inserts.push(sql`INSERT INTO sp_string (rid, resource_type, code, value, exact)
       SELECT * FROM unnest(${rids}::bigint[], ${types}::text[], ${col(strings, 0)}::text[], ${col(strings, 1)}::text[], ${col(strings, 2)}::text[])`);
   }
   const dates = flat((r) => r.date);
   if (dates.length) {
     const [rids, types] = base(dates);
-    await db.query(sql`INSERT INTO sp_date (rid, resource_type, code, lo, hi)
+    inserts.push(sql`INSERT INTO sp_date (rid, resource_type, code, lo, hi)
       SELECT * FROM unnest(${rids}::bigint[], ${types}::text[], ${col(dates, 0)}::text[], ${col(dates, 1)}::timestamptz[], ${col(dates, 2)}::timestamptz[])`);
   }
   const numbers = flat((r) => r.number);
   if (numbers.length) {
     const [rids, types] = base(numbers);
-    await db.query(sql`INSERT INTO sp_number (rid, resource_type, code, value)
+    inserts.push(sql`INSERT INTO sp_number (rid, resource_type, code, value)
       SELECT * FROM unnest(${rids}::bigint[], ${types}::text[], ${col(numbers, 0)}::text[], ${col(numbers, 1)}::numeric[])`);
   }
   const quantities = flat((r) => r.quantity);
   if (quantities.length) {
     const [rids, types] = base(quantities);
-    await db.query(sql`INSERT INTO sp_quantity (rid, resource_type, code, value, system, unit)
+    inserts.push(sql`INSERT INTO sp_quantity (rid, resource_type, code, value, system, unit)
       SELECT * FROM unnest(${rids}::bigint[], ${types}::text[], ${col(quantities, 0)}::text[], ${col(quantities, 1)}::numeric[], ${col(quantities, 2)}::text[], ${col(quantities, 3)}::text[])`);
   }
   const references = flat((r) => r.reference);
   if (references.length) {
     const [rids, types] = base(references);
-    await db.query(sql`INSERT INTO sp_reference (rid, resource_type, code, target_type, target_id)
+    inserts.push(sql`INSERT INTO sp_reference (rid, resource_type, code, target_type, target_id)
       SELECT * FROM unnest(${rids}::bigint[], ${types}::text[], ${col(references, 0)}::text[], ${col(references, 1)}::text[], ${col(references, 2)}::text[])`);
   }
+  return inserts;
 }
 
 function col<T extends unknown[]>(list: { row: T }[], index: number): unknown[] {

@@ -3,7 +3,7 @@
  * patient data), what every stored row records for the consent filter (its patient compartment and
  * meta.source, checked in SQL), and Patient/{id}/$everything with _since, _type, _count and paging.
  */
-import type { Bundle, Observation, Patient } from '@medplum/fhirtypes';
+import type { Bundle, Observation, Organization, Patient } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { signJwt } from '../../src/auth/jwt';
 import { sql } from '../../src/db/sql';
@@ -99,7 +99,7 @@ describe('compartments and meta.source recorded per row', () => {
   test('each resource lists the Patients whose compartment holds it', async () => {
     const a = await fhir.create<Patient>({ resourceType: 'Patient' });
     const b = await fhir.create<Patient>({ resourceType: 'Patient' });
-    const org = await fhir.create({ resourceType: 'Organization', name: 'Directory entry' });
+    const org = await fhir.create<Organization>({ resourceType: 'Organization', name: 'Directory entry' });
     const cases: [string, Record<string, unknown>, string[]][] = [
       ['Observation', { status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${a.id}` } }, [a.id as string]],
       ['Observation', { status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${a.id}` }, performer: [{ reference: `Patient/${b.id}` }] }, [a.id as string, b.id as string]],
