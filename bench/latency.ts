@@ -164,6 +164,18 @@ export async function measureSearch(options: BenchOptions, server: ServerProcess
   return result;
 }
 
+/** GET /healthz: what one HTTP round trip costs here without authentication, FHIR or the database. */
+export async function measureHttpFloor(options: BenchOptions, server: ServerProcess): Promise<LatencySummary> {
+  const times: number[] = [];
+  for (let i = -WARM_UP; i < options.samples; i++) {
+    const start = process.hrtime.bigint();
+    const res = await fetch(`${server.url}/healthz`);
+    await res.text();
+    if (i >= 0) times.push(elapsedMs(start));
+  }
+  return summarize(times);
+}
+
 async function timedSearch(server: ServerProcess, path: string): Promise<{ ms: number; count: number }> {
   const start = process.hrtime.bigint();
   const res = await fetch(`${server.fhirUrl}/${path}`, { headers: { authorization: `Bearer ${server.token}`, accept: 'application/fhir+json' } });

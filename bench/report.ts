@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { CrudResult } from './crud';
 import type { IngestRun } from './ingest';
 import type { SearchResult } from './latency';
+import type { LatencySummary } from './stats';
 import type { StreamResult } from './stream';
 
 export interface Verdict {
@@ -15,7 +16,10 @@ export interface Verdict {
 export interface BenchResults {
   ingest: { server: IngestRun[]; raw: IngestRun[] };
   search: SearchResult[];
+  httpFloor: LatencySummary;
   crud: CrudResult[];
+  /** Resident set once the server answered its first request, before any load. */
+  serverStartRssMb: number;
   serverPeakRssMb: number;
   crudPeakRssMb: number;
   stream: StreamResult;
@@ -58,7 +62,7 @@ export function verdicts(results: BenchResults): Verdict[] {
   }
   out.push({
     target: `server peak RSS ≤ ${TARGETS.peakRssMb} MB (whole run, VmHWM)`,
-    measured: `${results.serverPeakRssMb} MB (CRUD phases alone: ${results.crudPeakRssMb} MB)`,
+    measured: `${results.serverPeakRssMb} MB (idle after start ${results.serverStartRssMb} MB, CRUD phases ${results.crudPeakRssMb} MB)`,
     pass: results.serverPeakRssMb <= TARGETS.peakRssMb,
   });
   const { small, large } = results.stream;
@@ -95,6 +99,8 @@ export function printReport(results: BenchResults, checks: Verdict[]): string {
       s.key, ms(s.http.p50), ms(s.http.p99), ms(s.httpNoTotal.p99), ms(s.sql.p50), ms(s.sql.p99), `${s.p99Ratio.toFixed(1)}×`, s.meanMatches.toFixed(1), String(s.http.samples), s.cpu.otherSeconds.toFixed(1),
     ])
   );
+
+  lines.push(`HTTP floor (GET /healthz, no auth, no database): p50 ${ms(results.httpFloor.p50)} ms, p99 ${ms(results.httpFloor.p99)} ms`, '');
 
   lines.push('CRUD (autocannon)');
   table(

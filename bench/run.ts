@@ -11,7 +11,7 @@ import { Pool } from 'pg';
 import { crudRequests, CrudResult, runCrud } from './crud';
 import { RESOURCES_PER_PATIENT } from './dataset';
 import { ingestPlan, ingestRaw, ingestServer } from './ingest';
-import { measureSearch, searchKinds, SearchResult } from './latency';
+import { measureHttpFloor, measureSearch, searchKinds, SearchResult } from './latency';
 import { loadOptions } from './options';
 import { createRawSchema, databaseUrl, postgresInfo, recreateDatabase } from './postgres';
 import { log } from './progress';
@@ -32,7 +32,8 @@ async function main(): Promise<number> {
   const pool = new Pool({ connectionString: url, max: options.concurrentClients + 1 });
   const profileDir = options.cpuProfile ? path.resolve(__dirname, '../../bench/results/profiles') : undefined;
   const server = await startServer(url, profileDir);
-  log(`Tonet pid ${server.pid} at ${server.url}, RSS ${server.memory.rssMb()} MB`);
+  const serverStartRssMb = server.memory.rssMb();
+  log(`Tonet pid ${server.pid} at ${server.url}, RSS ${serverStartRssMb} MB`);
   try {
     await createRawSchema(pool);
     const plan = ingestPlan(options);
@@ -43,9 +44,10 @@ async function main(): Promise<number> {
       await ingestServer(options, server, plan.concurrent, options.concurrentClients, patientIds),
     ]);
     log(`ingest: server RSS peak ${ingested.memory.peakRssMb} MB`);
-    // Planner statistics for both sides alike, as autovacuum would have gathered them by now.
-    await pool.query('ANALYZE');
+    // Statistics and visibility maps for both sides alike, the state autovacuum reaches some time after a load.
+    await pool.query('VACUUM ANALYZE');
 
+    const httpFloor = await measureHttpFloor(options, server);
     const search: SearchResult[] = [];
     for (const kind of searchKinds(options, patientIds)) search.push(await measureSearch(options, server, pool, kind));
 
@@ -63,7 +65,9 @@ async function main(): Promise<number> {
     const results: BenchResults = {
       ingest: { server: ingested.result, raw },
       search,
+      httpFloor,
       crud: crudRun.result,
+      serverStartRssMb,
       serverPeakRssMb,
       crudPeakRssMb: crudRun.memory.peakRssMb,
       stream,
