@@ -62,6 +62,8 @@ export interface GeneratedPatient {
 export function generatePatient(seed: number, index: number, style: ReferenceStyle): GeneratedPatient {
   const rng = Prng.forItem(seed, index);
   const facts = patientFacts(rng, index);
+  let ordinal = 0;
+  const newUuid = () => rng.uuid(uniqueNumber(index, ++ordinal));
   const ref = (type: string, uuid: string) => (style === 'urn' ? `urn:uuid:${uuid}` : `${type}/${uuid}`);
   const withId = <T extends Resource>(uuid: string, resource: T): T => (style === 'id' ? { ...resource, id: uuid } : resource);
   const subject = { reference: ref('Patient', facts.uuid) };
@@ -98,7 +100,7 @@ export function generatePatient(seed: number, index: number, style: ReferenceSty
   const observationCount = RESOURCES_PER_PATIENT - 1 - encounterCount - conditionCount - medicationCount;
 
   const encounterTimes = sortedTimes(rng, encounterCount);
-  const encounters = encounterTimes.map((time) => ({ uuid: rng.uuid(), time }));
+  const encounters = encounterTimes.map((time) => ({ uuid: newUuid(), time }));
   for (const { uuid, time } of encounters) {
     const encounter: Encounter = {
       resourceType: 'Encounter',
@@ -112,7 +114,7 @@ export function generatePatient(seed: number, index: number, style: ReferenceSty
   const encounterAt = (n: number) => ({ reference: ref('Encounter', encounters[Math.min(n, encounters.length - 1)].uuid) });
 
   for (const diagnosis of rng.sample(ICD10, conditionCount)) {
-    const uuid = rng.uuid();
+    const uuid = newUuid();
     const time = randomTime(rng);
     const condition: Condition = {
       resourceType: 'Condition',
@@ -129,7 +131,7 @@ export function generatePatient(seed: number, index: number, style: ReferenceSty
   }
 
   for (let n = 0; n < medicationCount; n++) {
-    const uuid = rng.uuid();
+    const uuid = newUuid();
     const medicine = rng.pick(HOT9);
     const time = randomTime(rng);
     const medicationRequest: MedicationRequest = {
@@ -150,7 +152,7 @@ export function generatePatient(seed: number, index: number, style: ReferenceSty
   const panel = facts.labPanel;
   const labDays = sortedTimes(rng, Math.ceil(observationCount / panel.length));
   for (let n = 0; n < observationCount; n++) {
-    const uuid = rng.uuid();
+    const uuid = newUuid();
     const test = panel[n % panel.length];
     const day = Math.floor(n / panel.length);
     const time = labDays[day] + (n % panel.length) * 1000;
@@ -175,7 +177,7 @@ export function generatePatient(seed: number, index: number, style: ReferenceSty
 
 /** The facts are drawn first from the patient's stream, so they can be had without building the rest. */
 export function patientFacts(rng: Prng, index: number): PatientFacts {
-  const uuid = rng.uuid();
+  const uuid = rng.uuid(uniqueNumber(index, 0));
   const facility = FACILITY_CODES[index % FACILITY_CODES.length];
   const gender = rng.next() < 0.5 ? 'male' : 'female';
   return {
@@ -188,6 +190,11 @@ export function patientFacts(rng: Prng, index: number): PatientFacts {
     gender,
     labPanel: rng.sample(JLAC10, rng.int(8, 14)),
   };
+}
+
+/** Patient index and the resource's ordinal within the patient: unique across the whole data set. */
+function uniqueNumber(index: number, ordinal: number): number {
+  return index * 4096 + ordinal;
 }
 
 export function factsOf(seed: number, index: number): PatientFacts {
