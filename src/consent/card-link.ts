@@ -1,0 +1,115 @@
+/**
+ * $link-card: at a facility's first visit the resident shows the かかりつけ医カード. The facility's clinician
+ * sends the card number, the facility's own patient number and the resident's birth date. On a match the
+ * facility's local Patient is linked to the regional Patient and an active Consent names the facility:
+ * from then on it sees the resident's data from other facilities. Failures are counted per client and
+ * answered identically whichever check failed, so the operation cannot be used to probe card numbers.
+ */
+import type { Consent, Patient } from '@medplum/fhirtypes';
+import type { RequestContext } from '../auth/context';
+import type { AuditSink } from '../audit/types';
+import type { Db } from '../db/database';
+import { sql } from '../db/sql';
+import { badRequest, forbidden, FhirError, outcome, tooManyRequests } from '../fhir/errors';
+import { OperationParameters, parametersOf } from '../fhir/parameters';
+import type { Repository } from '../fhir/repository';
+import { OperationHandler, parseQuery } from '../fhir/router';
+import type { FacilityDirectory } from '../ingest/facility';
+import { facilityPatientIdSystem } from '../mapping/common/ids';
+import { consentsOf, OPT_IN, patientByCard } from './enrolment';
+import { isKind } from './grants';
+import { ENROLMENT, FACILITY_ACCESS, isValidCardNumber, PATIENT_CONSENT_LOINC, PRIVACY_SCOPE } from './model';
+
+/** At most this many failed attempts per client in the window, then 429 until the window passes. */
+export const MAX_FAILED_ATTEMPTS = 5;
+const WINDOW = '15 minutes';
+
+const NO_MATCH = 'No enrolled resident matches this card number and birth date';
+
+export function linkCardOperation(facilities: FacilityDirectory, audit: AuditSink): OperationHandler {
+  return {
+    name: 'link-card',
+    levels: ['type'],
+    resourceTypes: ['Patient'],
+    methods: ['POST'],
+    async handle({ ctx, repo, request }) {
+      if (ctx.role !== 'clinician' || !ctx.organization) throw forbidden('$link-card is done by a clinician of the facility the card is shown at');
+      const params = OperationParameters.from(request.body, 'link-card');
+      const cardNumber = params.requiredString('cardNumber');
+      const localId = params.requiredString('localId');
+      const birthDate = params.date('birthDate');
+      if (!birthDate) throw badRequest('Parameter "birthDate" is required', ['Parameters.parameter[birthDate]']);
+      const facility = await facilities.resolve(ctx.organization);
+      if (!facility) throw badRequest(`${ctx.organization} has no 10-digit medical institution code identifier`);
+      await refuseIfThrottled(repo.db, ctx);
+
+      const regional = isValidCardNumber(cardNumber) ? await patientByCard(repo, cardNumber) : undefined;
+      const enrolled = regional && (await consentsOf(repo, regional.id as string)).some((c) => isKind(c, ENROLMENT.code as string) && c.status === 'active');
+      if (!regional || !enrolled || regional.birthDate !== birthDate) {
+        await repo.db.query(sql`INSERT INTO card_link_attempt (client_id, succeeded) VALUES (${ctx.clientId}, false)`);
+        await audit.record(repo.db, { ctx, action: 'link-card', patientIds: [], entities: [], outcome: '4', description: `$link-card refused at ${ctx.organization}`, remoteAddress: ctx.remoteAddress });
+        throw new FhirError(422, outcome('error', 'not-found', isValidCardNumber(cardNumber) ? NO_MATCH : 'The card number is not valid (12 digits with a check digit)'));
+      }
+
+      return repo.transaction(async (tx) => {
+        const local = await linkLocalPatient(tx, ctx, regional, facilityPatientIdSystem(facility.code), localId);
+        const consent = await facilityConsent(tx, ctx, regional);
+        await tx.db.query(sql`INSERT INTO card_link_attempt (client_id, succeeded) VALUES (${ctx.clientId}, true)`);
+        await audit.record(tx.db, {
+          ctx,
+          action: 'link-card',
+          patientIds: [regional.id as string, local.id as string],
+          entities: [`Patient/${local.id}`, `Consent/${consent.id}`],
+          outcome: '0',
+          description: `$link-card: ${ctx.organization} linked to Patient/${regional.id}`,
+          remoteAddress: ctx.remoteAddress,
+        });
+        return { status: 200, resource: parametersOf({ patient: local, consent, regional: `Patient/${regional.id}` }) };
+      });
+    },
+  };
+}
+
+async function refuseIfThrottled(db: Db, ctx: RequestContext): Promise<void> {
+  const [row] = await db.query<{ n: string }>(sql`SELECT count(*) AS n FROM card_link_attempt
+    WHERE client_id = ${ctx.clientId} AND NOT succeeded AND attempted_at > now() - ${WINDOW}::interval`);
+  if (Number(row.n) >= MAX_FAILED_ATTEMPTS) throw tooManyRequests(`Too many failed card links from this client; try again after ${WINDOW}`);
+}
+
+/** The facility's own record of the resident (from ingest, or made now from the regional one), linked to the regional Patient. */
+async function linkLocalPatient(repo: Repository, ctx: RequestContext, regional: Patient, system: string, localId: string): Promise<Patient> {
+  const link = { other: { reference: `Patient/${regional.id}` }, type: 'seealso' as const };
+  const page = await repo.search(ctx, { ...parseQuery('Patient', { identifier: `${system}|${localId}` }), total: 'none' });
+  const existing = page.matches.map((m) => JSON.parse(m.content) as Patient).find((p) => p.meta?.source === ctx.organization);
+  if (existing) {
+    const others = (existing.link ?? []).filter((l) => l.other?.reference !== link.other.reference);
+    return (await repo.update(ctx, { ...existing, link: [...others, link] })).resource as Patient;
+  }
+  const { name, birthDate, gender, address, telecom } = regional;
+  return (await repo.create(ctx, { resourceType: 'Patient', identifier: [{ system, value: localId }], name, birthDate, gender, address, telecom, link: [link] })) as Patient;
+}
+
+/** The active facility-access Consent naming this facility; made now when there is none. */
+async function facilityConsent(repo: Repository, ctx: RequestContext, regional: Patient): Promise<Consent> {
+  const organization = ctx.organization as string;
+  const current = (await consentsOf(repo, regional.id as string)).find(
+    (c) => isKind(c, FACILITY_ACCESS.code as string) && c.status === 'active' && c.provision?.actor?.some((a) => a.reference?.reference === organization)
+  );
+  if (current) return current;
+  return (await repo.create(ctx, {
+    resourceType: 'Consent',
+    status: 'active',
+    scope: { coding: [PRIVACY_SCOPE] },
+    category: [{ coding: [PATIENT_CONSENT_LOINC] }, { coding: [FACILITY_ACCESS] }],
+    patient: { reference: `Patient/${regional.id}` },
+    dateTime: new Date().toISOString(),
+    organization: [{ reference: organization }],
+    sourceAttachment: { title: 'かかりつけ医カード提示 (card presented at the facility)', creation: new Date().toISOString() },
+    policyRule: OPT_IN,
+    provision: {
+      type: 'permit',
+      actor: [{ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { reference: organization } }],
+    },
+  } as Consent)) as Consent;
+}
+
