@@ -7,7 +7,13 @@ import { ClientStore, newSecret } from './auth/clients';
 import { registerAuthRoutes } from './auth/routes';
 import { TokenService } from './auth/tokens';
 import type { Config } from './config';
+import { auditEventType } from './audit/fhir';
+import { AuditLog } from './audit/log';
 import { AccessPolicy } from './consent/access';
+import { linkCardOperation } from './consent/card-link';
+import { disclosureOperation } from './consent/disclosure';
+import { emergencySummaryOperation } from './consent/emergency';
+import { enrollOperation, withdrawOperation } from './consent/enrolment';
 import { maintainConsentIndex } from './consent/grants';
 import { Database, openDatabase } from './db/database';
 import { registerDicomwebRoutes } from './dicomweb/routes';
@@ -39,6 +45,7 @@ export interface Tonet {
   clients: ClientStore;
   tokens: TokenService;
   ingest: Hl7Ingest;
+  audit: AuditLog;
   /** Opens the HTTP and MLLP ports (port 0 = any free port) and returns what was bound. */
   listen(): Promise<{ httpPort: number; mllpPort: number }>;
   /** The bootstrap admin credentials when they were generated at this start (printed once). */
@@ -62,13 +69,18 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   const router = new FhirRouter(repo, fhirBase, processBundle);
   router.registerOperation(everythingOperation);
 
+  const audit = new AuditLog(db);
+  router.registerType(auditEventType(db, access));
   const facilities = new FacilityDirectory(repo);
   router.registerOperation(importCdaOperation(facilities));
+  for (const operation of [enrollOperation, withdrawOperation, linkCardOperation(facilities, audit), emergencySummaryOperation(audit), disclosureOperation(audit)]) {
+    router.registerOperation(operation);
+  }
   const ingest = new Hl7Ingest(db, router, tokens, facilities, logger);
 
-  const http = createHttpApp({ logger, bodyLimit: config.bodyLimit, tokens });
-  registerAuthRoutes(http, clients, tokens);
-  registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION);
+  const http = createHttpApp({ logger, bodyLimit: config.bodyLimit, tokens, audit });
+  registerAuthRoutes(http, clients, tokens, audit);
+  registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
   registerIngestRoutes(http, ingest, db, tokens);
   registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, logger), wado: new WadoService(db, repo), tokens, baseUrl: config.baseUrl });
   http.get('/healthz', async () => ({ status: 'ok' }));
@@ -85,6 +97,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     clients,
     tokens,
     ingest,
+    audit,
     generatedAdmin,
     async listen() {
       await http.listen({ port: config.port, host: config.host });

@@ -2,12 +2,14 @@
  * POST /oauth2/token (client-credentials grant, RFC 6749 §4.4) and the administrator's client registry.
  */
 import type { FastifyInstance } from 'fastify';
+import { refusedEntry } from '../audit/refusals';
+import type { AuditTrail } from '../audit/types';
 import { badRequest, forbidden, FhirError, outcome } from '../fhir/errors';
 import { authenticate } from '../http/app';
 import type { ClientStore, NewClient } from './clients';
 import type { TokenService } from './tokens';
 
-export function registerAuthRoutes(app: FastifyInstance, clients: ClientStore, tokens: TokenService): void {
+export function registerAuthRoutes(app: FastifyInstance, clients: ClientStore, tokens: TokenService, audit: AuditTrail): void {
   app.post('/oauth2/token', async (request, reply) => {
     const form = (request.body ?? {}) as Record<string, string>;
     const oauthError = (status: number, error: string, description: string) =>
@@ -22,10 +24,14 @@ export function registerAuthRoutes(app: FastifyInstance, clients: ClientStore, t
       clientId = decodeURIComponent(decoded.slice(0, colon));
       clientSecret = decodeURIComponent(decoded.slice(colon + 1));
     }
-    if (!clientId || !clientSecret) return oauthError(401, 'invalid_client', 'Client credentials missing (HTTP Basic or client_id/client_secret in the form)');
+    if (!clientId || !clientSecret) {
+      await audit.append(refusedEntry(request, 401, 'client credentials missing', clientId));
+      return oauthError(401, 'invalid_client', 'Client credentials missing (HTTP Basic or client_id/client_secret in the form)');
+    }
     const client = await clients.authenticate(clientId, clientSecret);
     if (!client) {
       request.log.warn({ clientId, ip: request.ip }, 'failed client authentication');
+      await audit.append(refusedEntry(request, 401, 'unknown client or wrong secret', clientId));
       return oauthError(401, 'invalid_client', 'Unknown client or wrong secret');
     }
     return reply

@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { importDicom } from './import-dicom';
 import { importSsmix2 } from './import-ssmix2';
+import { Progress } from './progress';
+import { verifyAuditChain } from '../audit/verify';
 import { openDatabase } from '../db/database';
 import { createLogger } from '../logger';
 import { buildServer, VERSION } from '../server';
@@ -21,6 +23,8 @@ Usage:
   tonet import dicom <dir> --server <url> --client-id <id> --client-secret <secret> [--state <file>]
                            send a folder of DICOM files (the nightly image batch) to a Tonet server over STOW-RS
                            (resumable; exit status 4 when some files failed)
+  tonet audit verify       walk the audit trail's hash chain; prints OK with the count, or the first event
+                           that does not match (exit status 3)
   tonet --help | --version
 
 Environment:
@@ -72,6 +76,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'import':
       return runImport(positionals.slice(1), values as Record<string, string | undefined>);
+    case 'audit':
+      return runAudit(positionals.slice(1), config);
     default:
       process.stderr.write(`unknown command "${command}"\n\n${HELP}`);
       return 2;
@@ -104,6 +110,30 @@ async function runImport(args: string[], flags: Record<string, string | undefine
       summary.rejected.map((r) => `  rejected ${r.file}: ${r.reason}\n`).join('')
   );
   return summary.rejected.length ? 4 : 0;
+}
+
+async function runAudit(args: string[], config: ReturnType<typeof loadConfig>): Promise<number> {
+  if (args[0] !== 'verify') {
+    process.stderr.write('usage: tonet audit verify\n');
+    return 2;
+  }
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    let progress: Progress | undefined;
+    const result = await verifyAuditChain(db, (checked, total) => {
+      progress ??= new Progress('audit verify', total);
+      progress.update(checked, {});
+    });
+    progress?.finish(result.checked, {});
+    if (result.ok) {
+      process.stdout.write(`OK: ${result.checked} audit events, hash chain intact\n`);
+      return 0;
+    }
+    process.stdout.write(`TAMPERED: audit event ${result.firstBadSeq}: ${result.reason} (${result.checked} events before it intact)\n`);
+    return 3;
+  } finally {
+    await db.close();
+  }
 }
 
 async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {

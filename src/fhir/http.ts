@@ -2,13 +2,16 @@
  * Mounts the FHIR router at /fhir. Only this file knows about HTTP requests and replies.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { failedRestEntry, restEntry } from '../audit/rest';
+import type { AuditTrail } from '../audit/types';
 import type { TokenService } from '../auth/tokens';
 import { authenticate, sendFhir } from '../http/app';
 import { buildCapabilityStatement, smartConfiguration } from './capability';
-import { unsupportedMediaType } from './errors';
-import type { FhirRouter, Query } from './router';
+import { FhirError, unsupportedMediaType } from './errors';
+import type { FhirRequest, FhirResponse, FhirRouter, Query } from './router';
 
-export function registerFhirRoutes(app: FastifyInstance, router: FhirRouter, tokens: TokenService, serverUrl: string, version: string): void {
+/** Every FHIR request is recorded in the audit trail before it is answered; if that fails, the request fails. */
+export function registerFhirRoutes(app: FastifyInstance, router: FhirRouter, tokens: TokenService, serverUrl: string, version: string, audit: AuditTrail): void {
   let capability: unknown;
   app.get('/fhir/metadata', async (_request, reply) => {
     capability ??= buildCapabilityStatement(router.baseUrl, router.operationList(), version);
@@ -26,7 +29,7 @@ export function registerFhirRoutes(app: FastifyInstance, router: FhirRouter, tok
       const value = request.headers[name];
       return typeof value === 'string' ? value : undefined;
     };
-    const response = await router.handle(ctx, {
+    const fhirRequest: FhirRequest = {
       method: request.method,
       path,
       query: (request.query ?? {}) as Query,
@@ -34,7 +37,18 @@ export function registerFhirRoutes(app: FastifyInstance, router: FhirRouter, tok
       ifMatch: header('if-match'),
       ifNoneExist: header('if-none-exist'),
       prefer: header('prefer'),
-    });
+    };
+    let response: FhirResponse;
+    try {
+      response = await router.handle(ctx, fhirRequest);
+    } catch (err) {
+      const status = err instanceof FhirError ? err.status : 500;
+      // 401 and 403 are recorded by the HTTP error handler, for every route.
+      if (status !== 401 && status !== 403) await audit.append(failedRestEntry(ctx, fhirRequest, status, err as Error));
+      throw err;
+    }
+    const entry = await restEntry(router.repo.db, ctx, fhirRequest, response);
+    if (entry) await audit.append(entry);
     return sendFhir(reply, response.status, response.resource, response.headers);
   };
   app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/fhir', handler });

@@ -43,8 +43,15 @@ export interface OperationHandler {
   handle(args: { ctx: RequestContext; repo: Repository; router: FhirRouter; request: FhirRequest; resourceType?: string; id?: string }): Promise<FhirResponse>;
 }
 
+/** A resource type served from its own store instead of the repository (AuditEvent: the audit log). */
+export interface TypeHandler {
+  resourceType: string;
+  handle(args: { ctx: RequestContext; router: FhirRouter; request: FhirRequest; parts: string[] }): Promise<FhirResponse>;
+}
+
 export class FhirRouter {
   private readonly operations = new Map<string, OperationHandler>();
+  private readonly typeHandlers = new Map<string, TypeHandler>();
 
   constructor(
     readonly repo: Repository,
@@ -56,6 +63,10 @@ export class FhirRouter {
     this.operations.set(op.name, op);
   }
 
+  registerType(handler: TypeHandler): void {
+    this.typeHandlers.set(handler.resourceType, handler);
+  }
+
   operationList(): OperationHandler[] {
     return [...this.operations.values()];
   }
@@ -64,6 +75,7 @@ export class FhirRouter {
   withRepository(repo: Repository): FhirRouter {
     const bound = new FhirRouter(repo, this.baseUrl, this.transactionRunner);
     for (const op of this.operations.values()) bound.registerOperation(op);
+    for (const handler of this.typeHandlers.values()) bound.registerType(handler);
     return bound;
   }
 
@@ -81,6 +93,8 @@ export class FhirRouter {
     if (type === '_history' && parts.length === 1 && method === 'GET') return this.history(ctx, req);
     if (type === '_search' && parts.length === 1 && method === 'POST') return this.systemSearch(ctx, req);
     if (!isKnownResourceType(type)) throw notFound(`Unknown resource type "${type}"`);
+    const served = this.typeHandlers.get(type);
+    if (served) return served.handle({ ctx, router: this, request: req, parts });
 
     if (parts.length === 1) {
       switch (method) {
@@ -273,6 +287,11 @@ export class FhirRouter {
     const bundle = req.body as Bundle;
     if (!bundle || bundle.resourceType !== 'Bundle') throw badRequest('POST to the base URL needs a Bundle of type transaction or batch');
     if (bundle.type !== 'transaction' && bundle.type !== 'batch') throw badRequest(`Bundle type "${bundle.type}" cannot be processed; use transaction or batch`, ['Bundle.type']);
+    // A transaction writes its plain creates straight into the repository, past any type handler.
+    for (const entry of Array.isArray(bundle.entry) ? bundle.entry : []) {
+      const type = entry?.request?.url?.split(/[/?]/)[0];
+      if (type && this.typeHandlers.has(type) && entry.request?.method !== 'GET') throw methodNotAllowed(`${type} cannot be written in a bundle`);
+    }
     return { status: 200, resource: await this.transactionRunner(this, ctx, bundle) };
   }
 

@@ -3,6 +3,8 @@
  * Every error, wherever raised, becomes an OperationOutcome here and nowhere else.
  */
 import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { refusedEntry } from '../audit/refusals';
+import type { AuditTrail } from '../audit/types';
 import type { RequestContext } from '../auth/context';
 import type { TokenService } from '../auth/tokens';
 import { badRequest, FhirError, outcome, tooLarge, unauthorized, unsupportedMediaType } from '../fhir/errors';
@@ -21,6 +23,8 @@ export interface HttpOptions {
   logger: Logger;
   bodyLimit: number;
   tokens: TokenService;
+  /** Where 401 and 403 answers are recorded. */
+  audit: AuditTrail;
 }
 
 export function createHttpApp(options: HttpOptions): FastifyInstance {
@@ -50,11 +54,20 @@ export function createHttpApp(options: HttpOptions): FastifyInstance {
   // Everything else (HL7 v2, XML, DICOM) arrives as bytes; the route that takes it decides what it means.
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.setErrorHandler((err: FastifyError | FhirError, request, reply) => {
+  app.setErrorHandler(async (err: FastifyError | FhirError, request, reply) => {
     const fhirError = toFhirError(err);
     if (fhirError.status >= 500) request.log.error({ err }, 'request failed');
+    if (fhirError.status === 401 || fhirError.status === 403) {
+      try {
+        await options.audit.append(refusedEntry(request, fhirError.status, fhirError.message));
+      } catch (auditErr) {
+        // A refusal that cannot be recorded is a server failure, not a quiet 401/403.
+        request.log.error({ err: auditErr }, 'could not record a refused request in the audit trail');
+        return reply.status(500).type(FHIR_JSON).send(outcome('error', 'exception', 'Internal server error'));
+      }
+    }
     if (fhirError.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="tonet"');
-    reply.status(fhirError.status).type(FHIR_JSON).send(fhirError.outcome);
+    return reply.status(fhirError.status).type(FHIR_JSON).send(fhirError.outcome);
   });
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).type(FHIR_JSON).send(outcome('error', 'not-found', `No route for ${request.method} ${request.url.split('?')[0]}`));

@@ -1,0 +1,49 @@
+/**
+ * What is recorded about every look at or change of patient data, every card link, every emergency access,
+ * every failed authentication and every denied request. One entry becomes one FHIR AuditEvent.
+ */
+import type { RequestContext } from '../auth/context';
+import type { Db } from '../db/database';
+
+export type AuditAction =
+  | 'read'
+  | 'vread'
+  | 'search'
+  | 'history'
+  | 'create'
+  | 'update'
+  | 'patch'
+  | 'delete'
+  | 'operation'
+  | 'transaction'
+  | 'batch'
+  | 'link-card'
+  | 'emergency-access'
+  | 'login-failure'
+  | 'denied';
+
+export interface AuditEntry {
+  /** The caller; undefined for a failed authentication (then `clientId` names who tried). */
+  ctx?: RequestContext;
+  clientId?: string;
+  action: AuditAction;
+  /** Patient ids whose data was touched (regional or local), for the resident's access log. */
+  patientIds: string[];
+  /** "Type/id" of the resources returned or changed (bounded by the caller). */
+  entities: string[];
+  /** FHIR AuditEvent.outcome: 0 success, 4 minor failure (denied, not found), 8 serious, 12 major. */
+  outcome: '0' | '4' | '8' | '12';
+  /** What was asked, e.g. "GET Observation?subject=…" or "$emergency-summary: reason …". */
+  description: string;
+  remoteAddress?: string;
+}
+
+/** Records an entry in the given transaction (or on its own when `db` is the database itself). */
+export interface AuditSink {
+  record(db: Db, entry: AuditEntry): Promise<void>;
+}
+
+/** The sink bound to the server's database: `append` records an entry in a statement of its own. */
+export interface AuditTrail extends AuditSink {
+  append(entry: AuditEntry): Promise<void>;
+}
