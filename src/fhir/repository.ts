@@ -84,6 +84,35 @@ export class Repository {
     return JSON.parse(row.content);
   }
 
+  /**
+   * Several reads in one statement (GraphQL resolves a page of references at once). Each answer is the
+   * resource or the error a single read would have raised: a type the caller may not read, or not found
+   * for what is missing, deleted or hidden by consent.
+   */
+  async readMany(ctx: RequestContext, refs: readonly { resourceType: string; id: string }[]): Promise<(Resource | FhirError)[]> {
+    const refused = new Map<string, FhirError>();
+    for (const type of new Set(refs.map((r) => r.resourceType))) {
+      try {
+        this.checkType(type);
+        this.access.assertMayRead(ctx, type);
+      } catch (err) {
+        if (!(err instanceof FhirError)) throw err;
+        refused.set(type, err);
+      }
+    }
+    const wanted = refs.filter((r) => !refused.has(r.resourceType));
+    const rows = wanted.length
+      ? await this.db.query<{ resource_type: string; id: string; content: string }>(sql`SELECT r.resource_type, r.id, r.content FROM resource r
+          WHERE (r.resource_type, r.id) IN (SELECT * FROM unnest(${wanted.map((r) => r.resourceType)}::text[], ${wanted.map((r) => r.id)}::text[]))
+            AND NOT r.deleted AND ${this.access.readFilter(ctx, 'r')}`)
+      : [];
+    const found = new Map(rows.map((row) => [`${row.resource_type}/${row.id}`, row.content]));
+    return refs.map((r) => {
+      const content = found.get(`${r.resourceType}/${r.id}`);
+      return refused.get(r.resourceType) ?? (content ? JSON.parse(content) : notFound(`${r.resourceType}/${r.id} not found`));
+    });
+  }
+
   async vread(ctx: RequestContext, resourceType: string, id: string, versionId: string): Promise<Resource> {
     this.checkType(resourceType);
     this.access.assertMayRead(ctx, resourceType);
