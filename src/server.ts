@@ -3,6 +3,7 @@
  * listeners and wires them together. Everything else receives what it needs.
  */
 import type { FastifyInstance } from 'fastify';
+import type { GraphQLSchema } from 'graphql';
 import { ClientStore, newSecret } from './auth/clients';
 import { registerAuthRoutes } from './auth/routes';
 import { TokenService } from './auth/tokens';
@@ -25,6 +26,8 @@ import { everythingOperation } from './fhir/everything';
 import { registerFhirRoutes } from './fhir/http';
 import { Repository } from './fhir/repository';
 import { FhirRouter } from './fhir/router';
+import { graphqlOperation } from './graphql/fhir/operation';
+import { buildFhirGraphQLSchema } from './graphql/fhir/schema';
 import { createHttpApp } from './http/app';
 import { importCdaOperation } from './ingest/cda';
 import { FacilityDirectory } from './ingest/facility';
@@ -68,6 +71,9 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   const fhirBase = `${config.baseUrl}/fhir`;
   const router = new FhirRouter(repo, fhirBase, processBundle);
   router.registerOperation(everythingOperation);
+  // Generating the FHIR GraphQL schema takes seconds, so it is built at the first $graphql request, once.
+  let fhirGraphQLSchema: GraphQLSchema | undefined;
+  router.registerOperation(graphqlOperation(() => (fhirGraphQLSchema ??= buildFhirGraphQLSchema())));
 
   const audit = new AuditLog(db);
   router.registerType(auditEventType(db, access));
