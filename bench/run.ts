@@ -100,9 +100,10 @@ async function main(): Promise<number> {
 /** The commit measured, and whether src/ or migrations/ had uncommitted changes (then the figures are not the commit's). */
 function sourceVersion(): { commit: string; uncommittedFiles: string[] } | undefined {
   try {
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: path.resolve(__dirname, '../..'), encoding: 'utf8' }).trim();
-    const status = git('status', '--porcelain', '--', 'src', 'migrations');
-    return { commit: git('rev-parse', 'HEAD'), uncommittedFiles: status ? status.split('\n').map((l) => l.slice(3)) : [] };
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: path.resolve(__dirname, '../..'), encoding: 'utf8' });
+    // Porcelain lines are "XY path"; X may be a space, so the output is not trimmed before slicing.
+    const status = git('status', '--porcelain', '--', 'src', 'migrations').split('\n').filter(Boolean);
+    return { commit: git('rev-parse', 'HEAD').trim(), uncommittedFiles: status.map((line) => line.slice(3)) };
   } catch {
     // Not a git checkout (an unpacked tarball): nothing to record.
     return undefined;
