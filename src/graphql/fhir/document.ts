@@ -122,3 +122,19 @@ export function rootedAt(document: DocumentNode, resourceType: string, id: strin
     }),
   };
 }
+
+/** Strings and comments are skipped; an argument value follows `(`, `,` or a space, then `name:`. */
+const BARE_VALUE = /("""[\s\S]*?"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*)|([(,\s][_A-Za-z][_A-Za-z0-9]*\s*:\s*)([A-Za-z0-9][A-Za-z0-9\-.]*)(?=[\s,)])/g;
+const NAME_OR_NUMBER = /^(?:[_A-Za-z][_A-Za-z0-9]*|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)$/;
+
+/**
+ * The spec writes ids unquoted (`Patient(id: example)`), and FHIR ids may hold `-` and `.`, which GraphQL
+ * cannot lex (`Patient(id: pat-1)`). Such values are quoted before parsing; names and numbers are left to
+ * the parser and to `normalizeDocument`.
+ */
+export function quoteBareValues(query: string): string {
+  return query.replace(BARE_VALUE, (match, skipped: string | undefined, prefix: string, value: string) => {
+    if (skipped !== undefined || NAME_OR_NUMBER.test(value)) return match;
+    return `${prefix}"${value}"`;
+  });
+}

@@ -5,7 +5,7 @@
 import { DocumentNode, execute, GraphQLError, GraphQLFormattedError, GraphQLSchema, Kind, OperationDefinitionNode, parse, specifiedRules, validate } from 'graphql';
 import type { FhirGraphQLContext } from './context';
 import { shapeResult } from './directives';
-import { INSTANCE_KEY, normalizeDocument, rootedAt } from './document';
+import { INSTANCE_KEY, normalizeDocument, quoteBareValues, rootedAt } from './document';
 import { fhirQueryLimits } from './limits';
 
 export interface FhirGraphQLRequest {
@@ -29,7 +29,7 @@ export async function runFhirGraphQL(schema: GraphQLSchema, request: FhirGraphQL
   const { root } = request;
   let document: DocumentNode;
   try {
-    const parsed = parse(request.query);
+    const parsed = parse(quoteBareValues(request.query));
     document = normalizeDocument(schema, root ? rootedAt(parsed, root.resourceType, root.id) : parsed);
   } catch (err) {
     if (err instanceof GraphQLError) return failed([err]);
