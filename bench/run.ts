@@ -23,6 +23,8 @@ async function main(): Promise<number> {
   const options = loadOptions();
   const startedAt = new Date();
   const loadAtStart = os.loadavg();
+  // Read now, beside the build that `npm run bench` just made: others may commit while the run goes on.
+  const source = sourceVersion();
   if (loadAtStart[0] > 0.5) log(`warning: load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} before the run; other work on this machine will lower every figure (see "other CPU s")`);
   const resources = options.patients * RESOURCES_PER_PATIENT;
   log(`data set: ${options.patients.toLocaleString('en-US')} patients, ${resources.toLocaleString('en-US')} resources, seed ${options.seed}`);
@@ -80,7 +82,7 @@ async function main(): Promise<number> {
         seconds: (Date.now() - startedAt.getTime()) / 1000,
         machine: { loadAverageAtStart: loadAtStart, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
         postgres: await postgresInfo(pool),
-        source: sourceVersion(),
+        source,
         options: { ...options, postgresUrl: undefined },
         dataset: { patients: options.patients, resources, resourcesPerPatient: RESOURCES_PER_PATIENT },
         targets: TARGETS,
