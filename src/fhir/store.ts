@@ -26,7 +26,10 @@ export async function writeVersions(db: Db, versions: StoredVersion[]): Promise<
   if (versions.length === 0) return;
   const prepared = versions.map((v) => {
     const rows = v.deleted ? emptyRows() : extractSearchRows(v.resource);
-    return { ...v, rows, compartments: v.deleted ? [] : patientCompartmentOf(v.resource, rows), content: JSON.stringify(v.resource) };
+    // A deletion stays in the compartments of what it deleted: with none it would count as directory data and
+    // show every role that a hidden resource existed (410 instead of 404, entries in history).
+    const compartments = patientCompartmentOf(v.resource, v.deleted ? extractSearchRows(v.resource) : rows);
+    return { ...v, rows, compartments, content: JSON.stringify(v.resource) };
   });
 
   const inserts = prepared.filter((p) => !p.rid);
