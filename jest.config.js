@@ -18,4 +18,6 @@ module.exports = {
   },
   testTimeout: 60000,
   maxWorkers: 2,
+  // A leaked handle must not keep CI waiting until its time limit; tests close their servers themselves.
+  forceExit: true,
 };

@@ -26,8 +26,10 @@ import { everythingOperation } from './fhir/everything';
 import { registerFhirRoutes } from './fhir/http';
 import { Repository } from './fhir/repository';
 import { FhirRouter } from './fhir/router';
+import { createFhirGraphQLContext } from './graphql/fhir/context';
 import { graphqlOperation } from './graphql/fhir/operation';
 import { buildFhirGraphQLSchema } from './graphql/fhir/schema';
+import { registerGraphql } from './graphql/server';
 import { createHttpApp } from './http/app';
 import { importCdaOperation } from './ingest/cda';
 import { FacilityDirectory } from './ingest/facility';
@@ -35,6 +37,11 @@ import { startMllpServer, MllpServer } from './ingest/mllp';
 import { Hl7Ingest } from './ingest/pipeline';
 import { registerIngestRoutes } from './ingest/routes';
 import { createLogger, Logger } from './logger';
+import { ChangeFeed, notifyChanges } from './notify/changes';
+import { LabTrends } from './records/lab-trend';
+import { ResidentRecords } from './records/resident';
+import { Timeline } from './records/timeline';
+import { CohortStatisticsService } from './research/cohort';
 
 export const VERSION: string = require('../package.json').version;
 
@@ -63,7 +70,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   if (applied.length) logger.info({ applied }, 'migrations applied');
 
   const access = new AccessPolicy();
-  const repo = new Repository(db, access, [maintainConsentIndex]);
+  const repo = new Repository(db, access, [maintainConsentIndex, notifyChanges]);
   const clients = new ClientStore(db);
   const tokens = await TokenService.create(db, config.jwtSecret, config.tokenLifetimeSeconds);
   const generatedAdmin = await bootstrapAdmin(clients, config, logger);
@@ -91,6 +98,27 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, logger), wado: new WadoService(db, repo), tokens, baseUrl: config.baseUrl });
   http.get('/healthz', async () => ({ status: 'ok' }));
 
+  const changes = new ChangeFeed(logger);
+  await changes.start(config.databaseUrl);
+  const graphql = registerGraphql({
+    app: http,
+    tokens,
+    logger,
+    services: {
+      repo,
+      router,
+      access,
+      audit,
+      changes,
+      timeline: new Timeline(db, access),
+      labTrends: new LabTrends(db, access),
+      cohort: new CohortStatisticsService(db, audit),
+      residents: new ResidentRecords(router),
+    },
+    schemas: () => [(fhirGraphQLSchema ??= buildFhirGraphQLSchema())],
+    extraContext: (ctx) => ({ ...createFhirGraphQLContext(ctx, repo, fhirBase) }),
+  });
+
   let mllp: MllpServer | undefined;
 
   return {
@@ -113,6 +141,8 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     },
     async close() {
       await mllp?.close();
+      await graphql.stop();
+      await changes.stop();
       await http.close();
       await db.close();
     },

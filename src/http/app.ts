@@ -88,23 +88,27 @@ function toFhirError(err: FastifyError | FhirError): FhirError {
 
 /** The caller, from the bearer token; 401 with an OperationOutcome when there is none or it is bad. */
 export async function authenticate(tokens: TokenService, request: FastifyRequest): Promise<RequestContext> {
-  const header = request.headers.authorization;
-  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  const declared = request.headers['x-purpose-of-use'];
+  const context = contextFromToken(tokens, request.headers.authorization, String(request.id), typeof declared === 'string' ? declared : undefined, request.ip);
+  request.tonet = context;
+  return context;
+}
+
+/** The caller from an "Authorization: Bearer …" value (HTTP header or WebSocket connection parameter). */
+export function contextFromToken(tokens: TokenService, authorization: string | undefined, requestId: string, purposeOfUse?: string, remoteAddress?: string): RequestContext {
+  const match = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization) : null;
   if (!match) throw unauthorized('Missing bearer token (Authorization: Bearer <token> from POST /oauth2/token)');
   const claims = tokens.verify(match[1]);
-  const declared = request.headers['x-purpose-of-use'];
-  const context: RequestContext = {
+  return {
     clientId: claims.clientId,
     clientName: claims.name,
     role: claims.role,
     organization: claims.organization,
     patient: claims.patient,
-    purposeOfUse: typeof declared === 'string' && /^[A-Z]{3,12}$/.test(declared) ? declared : 'TREAT',
-    requestId: String(request.id),
-    remoteAddress: request.ip,
+    purposeOfUse: purposeOfUse && /^[A-Z]{3,12}$/.test(purposeOfUse) ? purposeOfUse : 'TREAT',
+    requestId,
+    remoteAddress,
   };
-  request.tonet = context;
-  return context;
 }
 
 export function sendFhir(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}): FastifyReply {

@@ -1,0 +1,52 @@
+/**
+ * Live updates over graphql-ws. Each change event is checked against the subscriber's access at the moment
+ * of delivery (not only when subscribing): a Consent revoked mid-subscription stops the flow at once.
+ */
+import 'reflect-metadata';
+import type { Resource } from '@medplum/fhirtypes';
+import { GraphQLJSON } from 'graphql-scalars';
+import { Arg, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { linkedPatientIds } from '../../consent/grants';
+import { sql, Sql } from '../../db/sql';
+import { ChangeEvent, mapAsync } from '../../notify/changes';
+import type { DomainContext } from './context';
+
+/** Flags raised by care-pathway rules carry this category. */
+export const ALERT_FLAG_CATEGORY = 'urn:tonet:flag-category';
+
+async function visible(context: DomainContext, event: ChangeEvent, extra: Sql): Promise<Resource | undefined> {
+  if (event.deleted) return undefined;
+  const [row] = await context.services.repo.db.query<{ content: string }>(sql`SELECT r.content FROM resource r
+    WHERE r.resource_type = ${event.resourceType} AND r.id = ${event.id} AND NOT r.deleted AND ${extra}
+      AND ${context.services.access.readFilter(context.ctx, 'r')}`);
+  return row ? (JSON.parse(row.content) as Resource) : undefined;
+}
+
+@Resolver()
+export class LiveResolver {
+  @Subscription(() => GraphQLJSON, {
+    description: "Every new version of a resource in the patient's record that the subscriber may see",
+    subscribe: ({ args, context }) => {
+      const ctx = context as DomainContext;
+      ctx.services.access.assertMayRead(ctx.ctx, 'Patient');
+      return mapAsync(ctx.services.changes.events(), (event) => visible(ctx, event, sql`r.compartments && ${linkedPatientIds(String(args.patientId))}`));
+    },
+  })
+  resourceChanged(@Root() resource: Resource, @Arg('patientId', () => ID) _patientId: string): unknown {
+    return resource;
+  }
+
+  @Subscription(() => GraphQLJSON, {
+    description: 'Care-pathway alerts (Flag resources) as they are raised, for the care teams that may see them',
+    subscribe: ({ context }) => {
+      const ctx = context as DomainContext;
+      ctx.services.access.assertMayRead(ctx.ctx, 'Flag');
+      return mapAsync(ctx.services.changes.events(), (event) =>
+        event.resourceType === 'Flag' && event.versionId === '1' ? visible(ctx, event, sql`TRUE`) : Promise.resolve(undefined)
+      );
+    },
+  })
+  alertRaised(@Root() flag: Resource): unknown {
+    return flag;
+  }
+}

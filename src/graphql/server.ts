@@ -1,0 +1,158 @@
+/**
+ * GraphQL at /graphql: one Apollo Server 5 over one schema (FHIR GraphQL types and the domain types),
+ * the same bearer tokens as REST, subscriptions over graphql-ws on the same port, GraphiQL for browsers.
+ */
+import { ApolloServer, HeaderMap } from '@apollo/server';
+import type { FastifyInstance } from 'fastify';
+import { GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import { GraphQLDateTime } from 'graphql-scalars';
+import { useServer } from 'graphql-ws/use/ws';
+import { buildSchemaSync, PubSub } from 'type-graphql';
+import { WebSocketServer } from 'ws';
+import type { TokenService } from '../auth/tokens';
+import { FhirError } from '../fhir/errors';
+import { authenticate, contextFromToken } from '../http/app';
+import type { Logger } from '../logger';
+import { domainContext, DomainServices } from './domain/context';
+import { LiveResolver } from './domain/live';
+import { ConsentResolver, RecordResolver, ResidentResolver } from './domain/resolvers';
+import { registerGraphiql, wantsPage } from './graphiql';
+import { costLimitPlugin, depthLimit } from './limits';
+import { mergeSchemas } from './merge';
+
+const NO_TOPICS: PubSub = {
+  publish: () => undefined,
+  subscribe: () => {
+    throw new Error('Tonet subscriptions read the change feed, not PubSub topics');
+  },
+};
+
+export function buildDomainSchema(): GraphQLSchema {
+  return buildSchemaSync({
+    resolvers: [RecordResolver, ResidentResolver, ConsentResolver, LiveResolver],
+    scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
+    validate: false,
+    // type-graphql insists on a PubSub once a schema has subscriptions, although ours subscribe through
+    // their own `subscribe` functions over the PostgreSQL change feed; this one carries no topic.
+    pubSub: NO_TOPICS,
+  });
+}
+
+export interface GraphqlOptions {
+  app: FastifyInstance;
+  tokens: TokenService;
+  services: DomainServices;
+  logger: Logger;
+  /** Further schemas to merge (the generated FHIR GraphQL schema), built at first use: generating them takes seconds. */
+  schemas?: () => GraphQLSchema[];
+  /** Extra context the merged schemas' resolvers need, built per request. */
+  extraContext?: (ctx: import('../auth/context').RequestContext) => Record<string, unknown>;
+}
+
+export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void> } {
+  const { app, tokens, services, logger } = options;
+  let schema: GraphQLSchema | undefined;
+  let apollo: Promise<ApolloServer> | undefined;
+  const schemaOnce = () => (schema ??= mergeSchemas([buildDomainSchema(), ...(options.schemas?.() ?? [])]));
+  const apolloOnce = () =>
+    (apollo ??= (async () => {
+      const server = new ApolloServer({
+        schema: schemaOnce(),
+        introspection: true,
+        // Bearer tokens are not sent by browsers on their own, so cross-site requests cannot ride on them:
+        // CSRF prevention (which would refuse a plain GET ?query=) protects nothing here.
+        csrfPrevention: false,
+        validationRules: [depthLimit()],
+        plugins: [costLimitPlugin()],
+        formatError: formatError(logger),
+      });
+      await server.start();
+      return server;
+    })());
+
+  const contextFor = (ctx: import('../auth/context').RequestContext) => ({ ...domainContext(ctx, services), ...(options.extraContext?.(ctx) ?? {}) });
+
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/graphql',
+    handler: async (request, reply) => {
+      const query = request.query as Record<string, string | undefined>;
+      if (request.method === 'GET' && wantsPage(request.headers.accept, !!query.query)) return reply.redirect('/graphiql');
+      const ctx = await authenticate(tokens, request);
+      const headers = new HeaderMap();
+      for (const [key, value] of Object.entries(request.headers)) if (typeof value === 'string') headers.set(key, value);
+      const response = await (await apolloOnce()).executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: request.method, headers, search: request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '', body: request.body },
+        context: async () => contextFor(ctx),
+      });
+      for (const [key, value] of response.headers) reply.header(key, value);
+      reply.status(response.status ?? 200);
+      if (response.body.kind === 'complete') return reply.send(response.body.string);
+      let text = '';
+      for await (const chunk of response.body.asyncIterator) text += chunk;
+      return reply.send(text);
+    },
+  });
+  registerGraphiql(app);
+
+  const ws = new WebSocketServer({ noServer: true });
+  app.server.on('upgrade', (request, socket, head) => {
+    if ((request.url ?? '').split('?')[0] !== '/graphql') return;
+    ws.handleUpgrade(request, socket, head, (client) => ws.emit('connection', client, request));
+  });
+  const wsServer = useServer(
+    {
+      schema: () => schemaOnce(),
+      // The token comes in the connection_init payload ({ authorization: "Bearer …" }), as browsers cannot set headers on a WebSocket.
+      context: async (socket) => {
+        const auth = (socket.connectionParams?.authorization ?? socket.connectionParams?.Authorization) as string | undefined;
+        return contextFor(contextFromToken(tokens, auth, 'ws'));
+      },
+      onConnect: (socket) => {
+        const auth = (socket.connectionParams?.authorization ?? socket.connectionParams?.Authorization) as string | undefined;
+        try {
+          contextFromToken(tokens, auth, 'ws');
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    },
+    ws
+  );
+  return {
+    async stop() {
+      await wsServer.dispose();
+      ws.close();
+      if (apollo) await (await apollo).stop();
+    },
+  };
+}
+
+/** FhirErrors keep their HTTP status and OperationOutcome in the error's extensions; internal errors say little. */
+function formatError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = error instanceof GraphQLError ? error.originalError : error;
+    if (original instanceof FhirError) {
+      return { ...formatted, message: original.message, extensions: { ...formatted.extensions, code: statusCode(original.status), status: original.status, outcome: original.outcome } };
+    }
+    if (original && !(original instanceof GraphQLError) && formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') {
+      logger.error({ err: original }, 'GraphQL resolver failed');
+      return { ...formatted, message: 'Internal server error' };
+    }
+    return formatted;
+  };
+}
+
+function statusCode(status: number): string {
+  switch (status) {
+    case 401:
+      return 'UNAUTHENTICATED';
+    case 403:
+      return 'FORBIDDEN';
+    case 404:
+      return 'NOT_FOUND';
+    default:
+      return status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT';
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Change notifications across server processes with PostgreSQL's own LISTEN/NOTIFY (no broker): every write
+ * transaction NOTIFYs what it stored, and each process LISTENs and re-emits the events locally. NOTIFY is
+ * delivered only when the transaction commits, so listeners never hear of a write that rolled back.
+ */
+import { EventEmitter } from 'node:events';
+import { getPGliteInstance } from 'typeorm-pglite';
+import { Client } from 'pg';
+import type { Db } from '../db/database';
+import { sql } from '../db/sql';
+import type { StoredVersion } from '../fhir/store';
+import type { Logger } from '../logger';
+
+export const CHANNEL = 'tonet_change';
+
+export interface ChangeEvent {
+  resourceType: string;
+  id: string;
+  versionId: string;
+  deleted: boolean;
+}
+
+/** The write hook: one NOTIFY per stored version, inside the writing transaction. */
+export async function notifyChanges(tx: Db, versions: StoredVersion[]): Promise<void> {
+  if (!versions.length) return;
+  const payloads = versions.map((v) => JSON.stringify({ resourceType: v.resource.resourceType, id: v.resource.id as string, versionId: v.resource.meta?.versionId as string, deleted: v.deleted } satisfies ChangeEvent));
+  await tx.query(sql`SELECT pg_notify(${CHANNEL}, p) FROM unnest(${payloads}::text[]) AS p`);
+}
+
+export class ChangeFeed extends EventEmitter {
+  private stopListening?: () => Promise<void>;
+
+  constructor(private readonly logger: Logger) {
+    super();
+    // Every GraphQL subscription adds a listener; hundreds are normal.
+    this.setMaxListeners(0);
+  }
+
+  /** Starts listening on the PostgreSQL server (its own connection) or on the embedded PGlite. */
+  async start(databaseUrl: string | undefined): Promise<void> {
+    const deliver = (payload: string | undefined) => {
+      try {
+        this.emit('change', JSON.parse(payload ?? '') as ChangeEvent);
+      } catch (err) {
+        this.logger.warn({ err }, 'unreadable change notification');
+      }
+    };
+    if (databaseUrl) {
+      const client = new Client({ connectionString: databaseUrl });
+      await client.connect();
+      client.on('notification', (message) => message.channel === CHANNEL && deliver(message.payload));
+      client.on('error', (err) => this.logger.error({ err }, 'LISTEN connection failed'));
+      await client.query(`LISTEN ${CHANNEL}`);
+      this.stopListening = () => client.end();
+    } else {
+      const pglite = await getPGliteInstance();
+      const unlisten = await pglite.listen(CHANNEL, deliver);
+      this.stopListening = unlisten;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.stopListening?.().catch(() => undefined);
+    this.removeAllListeners();
+  }
+
+  /**
+   * Change events as an async iterator for one subscription. Written by hand rather than as an async
+   * generator so that `return()` detaches the listener at once, even while waiting for the next event.
+   */
+  events(): AsyncIterableIterator<ChangeEvent> {
+    const queue: ChangeEvent[] = [];
+    let waiting: ((result: IteratorResult<ChangeEvent>) => void) | undefined;
+    let finished = false;
+    const onChange = (event: ChangeEvent) => {
+      if (waiting) {
+        const resolve = waiting;
+        waiting = undefined;
+        resolve({ value: event, done: false });
+      } else {
+        queue.push(event);
+      }
+    };
+    const finish = () => {
+      finished = true;
+      this.off('change', onChange);
+      waiting?.({ value: undefined, done: true });
+      waiting = undefined;
+    };
+    this.on('change', onChange);
+    return {
+      next: () => {
+        if (queue.length) return Promise.resolve({ value: queue.shift() as ChangeEvent, done: false });
+        if (finished) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => (waiting = resolve));
+      },
+      return: async () => {
+        finish();
+        return { value: undefined, done: true };
+      },
+      throw: async (err: unknown) => {
+        finish();
+        throw err;
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+}
+
+/**
+ * Maps (and drops, when fn gives undefined) the items of an async iterator, passing `return()` straight
+ * through to the source so that ending a subscription releases the listener at once.
+ */
+export function mapAsync<T, U>(source: AsyncIterator<T>, fn: (item: T) => Promise<U | undefined>): AsyncIterableIterator<U> {
+  return {
+    async next(): Promise<IteratorResult<U>> {
+      for (;;) {
+        const item = await source.next();
+        if (item.done) return { value: undefined, done: true };
+        const mapped = await fn(item.value);
+        if (mapped !== undefined) return { value: mapped, done: false };
+      }
+    },
+    async return(): Promise<IteratorResult<U>> {
+      await source.return?.();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}

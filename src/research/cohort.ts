@@ -1,0 +1,190 @@
+/**
+ * Aggregate research queries over the whole region (role researcher only). A person is a regional Patient
+ * with its linked local records, or an unlinked local record; criteria select persons, groups count them,
+ * and the lab value (the latest in the period) gives means and quartiles. No identifier leaves this module.
+ * Cells under MIN_CELL persons are suppressed, and complementary suppression hides a second cell wherever
+ * one suppressed cell could be recovered from the others by subtraction.
+ */
+import type { RequestContext } from '../auth/context';
+import type { AuditSink } from '../audit/types';
+import type { Db } from '../db/database';
+import { and, raw, sql, Sql } from '../db/sql';
+import { badRequest, forbidden } from '../fhir/errors';
+import { escapeLike } from '../fhir/search/normalize';
+
+export const MIN_CELL = 10;
+export const COHORT_DIMENSIONS = ['SEX', 'AGE_BAND', 'MUNICIPALITY'] as const;
+export type CohortDimension = (typeof COHORT_DIMENSIONS)[number];
+
+export interface CohortCriteria {
+  icd10Prefix?: string;
+  labCode?: string;
+  labMin?: number;
+  labMax?: number;
+  hotPrefix?: string;
+  ageMin?: number;
+  ageMax?: number;
+  sex?: string;
+  municipality?: string;
+  from?: Date;
+  to?: Date;
+}
+
+export interface CohortGroup {
+  key: string[];
+  count: number | null;
+  suppressed: boolean;
+  mean: number | null;
+  quartiles: number[] | null;
+}
+
+export interface CohortStatistics {
+  groups: CohortGroup[];
+  suppressedGroups: number;
+}
+
+const ICD10_SYSTEMS = ['http://jpfhir.jp/fhir/core/mhlw/CodeSystem/ICD10-2013-full', 'http://hl7.org/fhir/sid/icd-10', 'http://hl7.org/fhir/sid/icd-10-cm'];
+const HOT_SYSTEMS = ['http://medis.or.jp/CodeSystem/master-HOT9', 'http://medis.or.jp/CodeSystem/master-HOT7', 'http://medis.or.jp/CodeSystem/master-HOT13', 'urn:oid:1.2.392.200119.4.403.1'];
+
+/** 市区町村 from a Japanese address: the city element, or the municipality written in the free text. */
+const MUNICIPALITY = sql`COALESCE(NULLIF(p.c->'address'->0->>'city', ''),
+  substring(p.c->'address'->0->>'text' from '^(?:東京都|北海道|(?:京都|大阪)府|.{2,3}県)?(.+?[市区町村])'))`;
+
+export class CohortStatisticsService {
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditSink
+  ) {}
+
+  async compute(ctx: RequestContext, criteria: CohortCriteria, groupBy: CohortDimension[]): Promise<CohortStatistics> {
+    if (ctx.role !== 'researcher' && ctx.role !== 'admin') throw forbidden('Cohort statistics are for researchers');
+    if (new Set(groupBy).size !== groupBy.length) throw badRequest('groupBy lists a dimension twice');
+    if ((criteria.labMin !== undefined || criteria.labMax !== undefined) && !criteria.labCode) throw badRequest('labMin/labMax need labCode');
+    const rows = await this.db.query<{ k0: string | null; k1: string | null; k2: string | null; n: string; mean: number | null; q: number[] | null }>(cohortSql(criteria, groupBy));
+    const groups = suppress(
+      rows.map((r) => ({ key: [r.k0, r.k1, r.k2].slice(0, groupBy.length).map((k) => k ?? 'unknown'), count: Number(r.n), mean: r.mean === null ? null : Number(r.mean), quartiles: r.q?.map(Number) ?? null }))
+    );
+    await this.audit.record(this.db, {
+      ctx,
+      action: 'operation',
+      patientIds: [],
+      entities: [],
+      outcome: '0',
+      description: `cohortStatistics ${JSON.stringify({ criteria, groupBy })}: ${groups.length} groups, ${groups.filter((g) => g.suppressed).length} suppressed`,
+      remoteAddress: ctx.remoteAddress,
+    });
+    return { groups, suppressedGroups: groups.filter((g) => g.suppressed).length };
+  }
+}
+
+function cohortSql(c: CohortCriteria, groupBy: CohortDimension[]): Sql {
+  const period = (dateCode: string, resourceType: string) => {
+    const parts: Sql[] = [];
+    if (c.from) parts.push(sql`d.hi > ${c.from.toISOString()}::timestamptz`);
+    if (c.to) parts.push(sql`d.lo < ${c.to.toISOString()}::timestamptz`);
+    return parts.length
+      ? sql`AND EXISTS (SELECT 1 FROM sp_date d WHERE d.rid = r.rid AND d.resource_type = ${resourceType} AND d.code = ${dateCode} AND ${and(parts)})`
+      : raw('');
+  };
+  const referenceDate = c.to ? sql`${c.to.toISOString()}::date` : raw('current_date');
+  const filters: Sql[] = [];
+  const joins: Sql[] = [];
+  if (c.icd10Prefix) {
+    filters.push(sql`p.person IN (SELECT pe.person FROM resource r JOIN sp_token t ON t.rid = r.rid
+      JOIN person pe ON pe.patient_id = ANY(r.compartments)
+      WHERE r.resource_type = 'Condition' AND NOT r.deleted AND t.resource_type = 'Condition' AND t.code = 'code'
+        AND t.system = ANY(${ICD10_SYSTEMS}::text[]) AND t.value LIKE ${escapeLike(c.icd10Prefix) + '%'} ${period('onset-date', 'Condition')})`);
+  }
+  if (c.hotPrefix) {
+    filters.push(sql`p.person IN (SELECT pe.person FROM resource r JOIN sp_token t ON t.rid = r.rid
+      JOIN person pe ON pe.patient_id = ANY(r.compartments)
+      WHERE r.resource_type = 'MedicationRequest' AND NOT r.deleted AND t.resource_type = 'MedicationRequest' AND t.code = 'code'
+        AND t.system = ANY(${HOT_SYSTEMS}::text[]) AND t.value LIKE ${escapeLike(c.hotPrefix) + '%'} ${period('authoredon', 'MedicationRequest')})`);
+  }
+  if (c.labCode) {
+    joins.push(sql`JOIN (
+      SELECT DISTINCT ON (pe.person) pe.person, q.value
+      FROM resource r JOIN sp_token t ON t.rid = r.rid AND t.resource_type = 'Observation' AND t.code = 'code' AND t.value = ${c.labCode}
+        JOIN sp_quantity q ON q.rid = r.rid AND q.resource_type = 'Observation' AND q.code = 'value-quantity'
+        JOIN person pe ON pe.patient_id = ANY(r.compartments)
+        LEFT JOIN sp_date dd ON dd.rid = r.rid AND dd.resource_type = 'Observation' AND dd.code = 'date'
+      WHERE r.resource_type = 'Observation' AND NOT r.deleted ${period('date', 'Observation')}
+      ORDER BY pe.person, dd.lo DESC NULLS LAST
+    ) lab ON lab.person = p.person`);
+    if (c.labMin !== undefined) filters.push(sql`lab.value >= ${c.labMin}`);
+    if (c.labMax !== undefined) filters.push(sql`lab.value <= ${c.labMax}`);
+  }
+  if (c.sex) filters.push(sql`p.c->>'gender' = ${c.sex}`);
+  if (c.municipality) filters.push(sql`${MUNICIPALITY} = ${c.municipality}`);
+  const age = sql`date_part('year', age(${referenceDate}, (p.c->>'birthDate')::date))`;
+  if (c.ageMin !== undefined) filters.push(sql`${age} >= ${c.ageMin}`);
+  if (c.ageMax !== undefined) filters.push(sql`${age} <= ${c.ageMax}`);
+
+  const dimension: Record<CohortDimension, Sql> = {
+    SEX: sql`COALESCE(p.c->>'gender', 'unknown')`,
+    AGE_BAND: sql`CASE WHEN p.c->>'birthDate' IS NULL THEN 'unknown' WHEN ${age} >= 90 THEN '90+'
+      ELSE (floor(${age} / 10) * 10)::int::text || '-' || (floor(${age} / 10) * 10 + 9)::int::text END`,
+    MUNICIPALITY: sql`COALESCE(${MUNICIPALITY}, 'unknown')`,
+  };
+  const keys = [0, 1, 2].map((i) => (groupBy[i] ? sql`${dimension[groupBy[i]]} AS ${raw(`k${i}`)}` : sql`NULL::text AS ${raw(`k${i}`)}`));
+  const value = c.labCode ? raw('lab.value') : raw('NULL::numeric');
+  return sql`
+    WITH person AS (
+      SELECT r.id AS patient_id, COALESCE(l.regional_id, r.id) AS person
+      FROM resource r LEFT JOIN patient_link l ON l.local_id = r.id
+      WHERE r.resource_type = 'Patient' AND NOT r.deleted
+    ),
+    people AS (
+      SELECT DISTINCT ON (pe.person) pe.person, r.content::jsonb AS c
+      FROM person pe JOIN resource r ON r.resource_type = 'Patient' AND r.id = pe.person AND NOT r.deleted
+      ORDER BY pe.person
+    ),
+    cohort AS (
+      SELECT ${keys.reduce((a, b) => sql`${a}, ${b}`)}, ${value} AS value
+      FROM people p ${joins.length ? joins.reduce((a, b) => sql`${a} ${b}`) : raw('')}
+      WHERE ${and(filters)}
+    )
+    SELECT k0, k1, k2, count(*) AS n, avg(value)::float8 AS mean,
+      CASE WHEN count(value) > 0 THEN percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY value) END AS q
+    FROM cohort GROUP BY k0, k1, k2 ORDER BY k0, k1, k2`;
+}
+
+interface Cell {
+  key: string[];
+  count: number;
+  mean: number | null;
+  quartiles: number[] | null;
+}
+
+/**
+ * Primary suppression (< MIN_CELL), then complementary suppression to a fixed point: within the whole table
+ * and within every slice that fixes all dimensions but one, a lone suppressed cell would be the slice's
+ * total (known from a coarser query) minus the others, so the smallest other cell is suppressed too.
+ */
+export function suppress(cells: Cell[]): CohortGroup[] {
+  const hidden = cells.map((c) => c.count < MIN_CELL);
+  const dimensions = cells[0]?.key.length ?? 0;
+  const slices: number[][] = [cells.map((_, i) => i)];
+  for (let d = 0; d < dimensions && dimensions > 1; d++) {
+    const byRest = new Map<string, number[]>();
+    cells.forEach((cell, i) => {
+      const rest = JSON.stringify(cell.key.filter((_, j) => j !== d));
+      byRest.set(rest, [...(byRest.get(rest) ?? []), i]);
+    });
+    slices.push(...byRest.values());
+  }
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const slice of slices) {
+      const suppressedHere = slice.filter((i) => hidden[i]);
+      const open = slice.filter((i) => !hidden[i]).sort((a, b) => cells[a].count - cells[b].count);
+      if (suppressedHere.length === 1 && open.length > 0) {
+        hidden[open[0]] = true;
+        changed = true;
+      }
+    }
+  }
+  return cells.map((cell, i) =>
+    hidden[i] ? { key: cell.key, count: null, suppressed: true, mean: null, quartiles: null } : { key: cell.key, count: cell.count, suppressed: false, mean: cell.mean, quartiles: cell.quartiles }
+  );
+}

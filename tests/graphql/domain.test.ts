@@ -1,0 +1,132 @@
+/**
+ * The domain schema over data that arrived through the real ingest path: the cross-facility timeline, a lab
+ * trend, the emergency view, the resident app, research statistics with suppression, and the transport rules.
+ */
+import { labResultMessage } from '../support/hl7-messages';
+import { startTestServer, TestServer } from '../support/server';
+import { as, facility, Facility, parameters } from '../consent/support';
+import { graphql } from './support';
+
+const HBA1C = '3D046000001920402';
+let server: TestServer;
+let hospital: Facility;
+let clinic: Facility;
+let hospitalDoctor: string;
+let clinicDoctor: string;
+let regionalId: string;
+let cardNumber: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  hospital = await facility(server, '1310000111', 'core-hospital', '利根中央病院');
+  clinic = await facility(server, '1310000222', 'clinic', '加須クリニック');
+  hospitalDoctor = await server.clientToken({ role: 'clinician', organization: hospital.reference });
+  clinicDoctor = await server.clientToken({ role: 'clinician', organization: clinic.reference });
+  const hospitalGateway = as(server, await server.clientToken({ role: 'gateway', organization: hospital.reference }));
+  const clinicGateway = as(server, await server.clientToken({ role: 'gateway', organization: clinic.reference }));
+  const results: [typeof hospitalGateway, string, string, string, string][] = [
+    [hospitalGateway, 'H-1', '7.1', '', '202401101000'],
+    [hospitalGateway, 'H-1', '8.4', 'H', '202404101000'],
+    [clinicGateway, 'C-1', '9.1', 'H', '202407101000'],
+  ];
+  for (const [gateway, localId, value, flag, at] of results) {
+    const ack = await gateway.post('/hl7/v2', labResultMessage({ controlId: `G-${at}`, patientId: localId, orderNumber: `O-${at}`, code: HBA1C, name: 'HbA1c', value, unit: '%', range: '4.6-6.2', flag: flag as 'H' | '', observedAt: at }), 'x-application/hl7-v2+er7');
+    expect(ack.body).toMatch(/MSA\|AA/);
+  }
+  const admin = as(server, server.adminToken);
+  const enrolled = await admin.post('/fhir/Patient/$enroll', parameters({ patient: { resourceType: 'Patient', name: [{ family: '検査', given: ['花子'] }], birthDate: '1956-01-01', gender: 'female' }, emergencyUse: true }));
+  regionalId = enrolled.body.id;
+  cardNumber = enrolled.body.identifier.find((i: any) => i.system === 'urn:tonet:card-number').value;
+  for (const [token, localId] of [[hospitalDoctor, 'H-1'], [clinicDoctor, 'C-1']]) {
+    const linked = await graphql(server, token, `mutation { linkCard(cardNumber: "${cardNumber}", localId: "${localId}", birthDate: "1956-01-01") { consent } }`);
+    expect(linked.errors).toBeUndefined();
+    expect(linked.data.linkCard.consent.status).toBe('active');
+  }
+});
+afterAll(async () => server?.close());
+
+const TIMELINE = `query($id: ID!, $first: Int, $after: String, $kinds: [TimelineKind!]) {
+  patientTimeline(patientId: $id, first: $first, after: $after, kinds: $kinds) {
+    edges { at kind title sourceFacility abnormal resource }
+    pageInfo { endCursor hasNextPage }
+  }
+}`;
+
+test('the timeline joins both facilities, newest first, with sources and abnormal flags, in pages', async () => {
+  const all = await graphql(server, clinicDoctor, TIMELINE, { id: regionalId, first: 50, kinds: ['LAB_RESULT'] });
+  expect(all.errors).toBeUndefined();
+  const edges = all.data.patientTimeline.edges;
+  expect(edges.map((e: any) => e.resource.valueQuantity.value)).toEqual([9.1, 8.4, 7.1]);
+  expect(edges.map((e: any) => e.sourceFacility)).toEqual(['加須クリニック', '利根中央病院', '利根中央病院']);
+  expect(edges.map((e: any) => e.abnormal)).toEqual([true, true, null]);
+  expect(edges[0].title).toBe('HbA1c');
+
+  const first = await graphql(server, clinicDoctor, TIMELINE, { id: regionalId, first: 2, kinds: ['LAB_RESULT'] });
+  expect(first.data.patientTimeline.pageInfo.hasNextPage).toBe(true);
+  const second = await graphql(server, clinicDoctor, TIMELINE, { id: regionalId, first: 2, kinds: ['LAB_RESULT'], after: first.data.patientTimeline.pageInfo.endCursor });
+  expect(second.data.patientTimeline.edges.map((e: any) => e.resource.valueQuantity.value)).toEqual([7.1]);
+  expect(second.data.patientTimeline.pageInfo.hasNextPage).toBe(false);
+});
+
+test('labTrend plots one test over time with unit and range', async () => {
+  const answer = await graphql(server, hospitalDoctor, `{ labTrend(patientId: "${regionalId}", code: "${HBA1C}") { code display unit low high points { at value abnormal sourceFacility } } }`);
+  expect(answer.errors).toBeUndefined();
+  const trend = answer.data.labTrend;
+  expect(trend.points.map((p: any) => p.value)).toEqual([7.1, 8.4, 9.1]);
+  expect(trend.unit).toBe('%');
+  expect([trend.low, trend.high]).toEqual([4.6, 6.2]);
+});
+
+test('a facility without consent sees an empty timeline; GraphQL is no side door', async () => {
+  const stranger = await server.clientToken({ role: 'clinician', organization: (await facility(server, '1310000333', 'clinic', '他院')).reference });
+  const answer = await graphql(server, stranger, TIMELINE, { id: regionalId, first: 50 });
+  expect(answer.data.patientTimeline.edges).toEqual([]);
+  const researcher = await server.clientToken({ role: 'researcher' });
+  const denied = await graphql(server, researcher, TIMELINE, { id: regionalId, first: 50 });
+  expect(denied.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+});
+
+test('the resident records vitals, registers emergency information and reads their own record', async () => {
+  const resident = await server.clientToken({ role: 'resident', patient: `Patient/${regionalId}` });
+  const vitals = await graphql(server, resident, `mutation { recordVitals(vitals: { height: 160, weight: 64, systolic: 150, diastolic: 95 }) }`);
+  expect(vitals.errors).toBeUndefined();
+  expect(vitals.data.recordVitals.map((o: any) => o.code.coding[0].code).sort()).toEqual(['29463-7', '39156-5', '8302-2', '85354-9']);
+  expect(vitals.data.recordVitals.find((o: any) => o.code.coding[0].code === '39156-5').valueQuantity.value).toBe(25);
+  const info = await graphql(server, resident, `mutation($o: String) { updateEmergencyInfo(info: { contacts: [{ name: "検査太郎", relationship: "夫", phone: "090-0000-0000" }], allergies: ["ペニシリン"], familyDoctor: $o, notes: "糖尿病で通院中" }) }`, { o: clinic.reference });
+  expect(info.errors).toBeUndefined();
+  const record = await graphql(server, resident, `{ myRecord { patientId vitals emergencyInfo consents accessLog } }`);
+  expect(record.errors).toBeUndefined();
+  expect(record.data.myRecord.vitals).toHaveLength(4);
+  expect(record.data.myRecord.emergencyInfo.extension.find((e: any) => e.url === 'urn:tonet:extension:emergency-note').valueString).toBe('糖尿病で通院中');
+  expect(record.data.myRecord.consents.length).toBe(3);
+  // The clinic's and hospital's looks at the record are in the access log.
+  expect(record.data.myRecord.accessLog.length).toBeGreaterThan(0);
+  const timeline = await graphql(server, resident, TIMELINE, { id: regionalId, first: 50 });
+  expect(new Set(timeline.data.patientTimeline.edges.map((e: any) => e.kind))).toEqual(new Set(['VITAL']));
+});
+
+test('emergencySummary follows the REST rules: the emergency role only, with a reason', async () => {
+  const team = await server.clientToken({ role: 'emergency', organization: (await facility(server, '1310000444', 'emergency', '消防本部')).reference });
+  const answer = await graphql(server, team, `{ emergencySummary(cardNumber: "${cardNumber}", reason: "交通事故") { patient entries } }`);
+  expect(answer.errors).toBeUndefined();
+  expect(answer.data.emergencySummary.patient.id).toBe(regionalId);
+  expect(answer.data.emergencySummary.entries.every((e: any) => ['Basic', 'AllergyIntolerance', 'MedicationRequest'].includes(e.resourceType))).toBe(true);
+  expect((await graphql(server, hospitalDoctor, `{ emergencySummary(cardNumber: "${cardNumber}", reason: "x") { patient } }`)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+});
+
+test('transport: GET ?query= works with a bearer token alone; no token is 401; introspection; limits', async () => {
+  const get = await fetch(`${server.url}/graphql?query=${encodeURIComponent('{ __schema { queryType { name } } }')}`, { headers: { authorization: `Bearer ${hospitalDoctor}` } });
+  expect(get.status).toBe(200);
+  expect(((await get.json()) as any).data.__schema.queryType.name).toBe('Query');
+  const anonymous = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+  expect(anonymous.status).toBe(401);
+  // Thirteen levels of introspection: over the depth limit, refused before it runs.
+  const deep = `{ __schema { types { fields { type ${'{ ofType '.repeat(9)}{ name }${' }'.repeat(9)} } } } }`;
+  expect((await graphql(server, hospitalDoctor, deep)).errors?.[0].message).toMatch(/deeper than 12/);
+  const unknownField = await graphql(server, hospitalDoctor, `{ patientTimeline(patientId: "${regionalId}") { edges { nope } } }`);
+  expect(unknownField.errors?.[0].message).toMatch(/nope/);
+  const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+  expect(page.status).toBe(302);
+  const graphiql = await fetch(`${server.url}/graphiql`);
+  expect(await graphiql.text()).toMatch(/GraphiQL/);
+});
