@@ -376,6 +376,18 @@ export class Rules {
 
   /** Local records linked to a regional Patient (Patient.link seealso, as $link-card writes it). */
   localsOf(patientId: string): string[] {
+    return this.memo(`locals ${patientId}`, () => this.findLocals(patientId));
+  }
+
+  private readonly memos = new Map<string, unknown>();
+
+  /** The snapshot does not change, so what is derived from it is computed once. */
+  private memo<T>(key: string, compute: () => T): T {
+    if (!this.memos.has(key)) this.memos.set(key, compute());
+    return this.memos.get(key) as T;
+  }
+
+  private findLocals(patientId: string): string[] {
     return this.currentOf('Patient')
       .filter((v) => (v.content as Patient).link?.some((l) => l.type === 'seealso' && l.other?.reference === `Patient/${patientId}`))
       .map((v) => v.id);
@@ -398,6 +410,10 @@ export class Rules {
 
   /** Patient ids a facility may see other facilities' data about: an active Consent names it, the resident is enrolled. */
   granted(organization: string): Set<string> {
+    return this.memo(`granted ${organization}`, () => this.findGranted(organization));
+  }
+
+  private findGranted(organization: string): Set<string> {
     const ids = new Set<string>();
     for (const regional of this.currentOf('Patient').map((v) => v.id)) {
       if (!this.enrolled(regional)) continue;
