@@ -10,6 +10,9 @@ import { TokenService } from './auth/tokens';
 import type { Config } from './config';
 import { auditEventType } from './audit/fhir';
 import { AuditLog } from './audit/log';
+import { bookingLedger } from './booking/ledger';
+import { bookingOperations } from './booking/operations';
+import { BookingService } from './booking/service';
 import { AccessPolicy } from './consent/access';
 import { linkCardOperation } from './consent/card-link';
 import { disclosureOperation } from './consent/disclosure';
@@ -70,7 +73,8 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   if (applied.length) logger.info({ applied }, 'migrations applied');
 
   const access = new AccessPolicy();
-  const repo = new Repository(db, access, [maintainConsentIndex, notifyChanges]);
+  // The booking ledger writes Slots through the repository of the transaction it runs in.
+  const repo: Repository = new Repository(db, access, [maintainConsentIndex, bookingLedger((tx) => repo.withDb(tx)), notifyChanges]);
   const clients = new ClientStore(db);
   const tokens = await TokenService.create(db, config.jwtSecret, config.tokenLifetimeSeconds);
   const generatedAdmin = await bootstrapAdmin(clients, config, logger);
@@ -89,6 +93,8 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   for (const operation of [enrollOperation, withdrawOperation, linkCardOperation(facilities, audit), emergencySummaryOperation(audit), disclosureOperation(audit)]) {
     router.registerOperation(operation);
   }
+  const booking = new BookingService(access, audit);
+  for (const operation of bookingOperations(booking)) router.registerOperation(operation);
   const ingest = new Hl7Ingest(db, router, tokens, facilities, logger);
 
   const http = createHttpApp({ logger, bodyLimit: config.bodyLimit, tokens, audit });
@@ -114,6 +120,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
       labTrends: new LabTrends(db, access),
       cohort: new CohortStatisticsService(db, audit),
       residents: new ResidentRecords(router),
+      booking,
     },
     schemas: () => [(fhirGraphQLSchema ??= buildFhirGraphQLSchema())],
     extraContext: (ctx) => ({ ...createFhirGraphQLContext(ctx, repo, fhirBase) }),

@@ -13,6 +13,7 @@ import type { TokenService } from '../auth/tokens';
 import { FhirError } from '../fhir/errors';
 import { authenticate, contextFromToken } from '../http/app';
 import type { Logger } from '../logger';
+import { BookingResolver } from './domain/booking';
 import { domainContext, DomainServices } from './domain/context';
 import { LiveResolver } from './domain/live';
 import { ConsentResolver, RecordResolver, ResidentResolver } from './domain/resolvers';
@@ -29,7 +30,7 @@ const NO_TOPICS: PubSub = {
 
 export function buildDomainSchema(): GraphQLSchema {
   return buildSchemaSync({
-    resolvers: [RecordResolver, ResidentResolver, ConsentResolver, LiveResolver],
+    resolvers: [RecordResolver, ResidentResolver, ConsentResolver, LiveResolver, BookingResolver],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     validate: false,
     // type-graphql insists on a PubSub once a schema has subscriptions, although ours subscribe through

@@ -5,6 +5,7 @@
 import DataLoader from 'dataloader';
 import type { RequestContext } from '../../auth/context';
 import type { AuditSink } from '../../audit/types';
+import type { BookingService } from '../../booking/service';
 import type { AccessPolicy } from '../../consent/access';
 import type { ChangeFeed } from '../../notify/changes';
 import type { Repository } from '../../fhir/repository';
@@ -25,6 +26,7 @@ export interface DomainServices {
   labTrends: LabTrends;
   cohort: CohortStatisticsService;
   residents: ResidentRecords;
+  booking: BookingService;
 }
 
 export interface DomainContext {
