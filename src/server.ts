@@ -3,6 +3,8 @@
  * listeners and wires them together. Everything else receives what it needs.
  */
 import type { FastifyInstance } from 'fastify';
+// Imported (not read at run time) so that tsc copies it beside the compiled server.
+import packageJson from '../package.json';
 import type { GraphQLSchema } from 'graphql';
 import { ClientStore, newSecret } from './auth/clients';
 import { registerAuthRoutes } from './auth/routes';
@@ -41,12 +43,18 @@ import { Hl7Ingest } from './ingest/pipeline';
 import { registerIngestRoutes } from './ingest/routes';
 import { createLogger, Logger } from './logger';
 import { ChangeFeed, notifyChanges } from './notify/changes';
+import { pathwayAlerts } from './pathway/alerts';
+import { loadPathways } from './pathway/catalogue';
+import { applyOperation } from './pathway/enrolment';
+import { acknowledgeOperation } from './pathway/flags';
+import { checkOverdueOperation, scheduleDailySweep } from './pathway/overdue';
+import { PathwayReports } from './pathway/reports';
 import { LabTrends } from './records/lab-trend';
 import { ResidentRecords } from './records/resident';
 import { Timeline } from './records/timeline';
 import { CohortStatisticsService } from './research/cohort';
 
-export const VERSION: string = require('../package.json').version;
+export const VERSION: string = packageJson.version;
 
 export interface Tonet {
   config: Config;
@@ -74,7 +82,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
 
   const access = new AccessPolicy();
   // The booking ledger writes Slots through the repository of the transaction it runs in.
-  const repo: Repository = new Repository(db, access, [maintainConsentIndex, bookingLedger((tx) => repo.withDb(tx)), notifyChanges]);
+  const repo: Repository = new Repository(db, access, [maintainConsentIndex, bookingLedger((tx) => repo.withDb(tx)), pathwayAlerts(() => repo), notifyChanges]);
   const clients = new ClientStore(db);
   const tokens = await TokenService.create(db, config.jwtSecret, config.tokenLifetimeSeconds);
   const generatedAdmin = await bootstrapAdmin(clients, config, logger);
@@ -93,6 +101,8 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   for (const operation of [enrollOperation, withdrawOperation, linkCardOperation(facilities, audit), emergencySummaryOperation(audit), disclosureOperation(audit)]) {
     router.registerOperation(operation);
   }
+  for (const operation of [applyOperation, checkOverdueOperation, acknowledgeOperation(audit)]) router.registerOperation(operation);
+  await loadPathways(repo);
   const booking = new BookingService(access, audit);
   for (const operation of bookingOperations(booking)) router.registerOperation(operation);
   const ingest = new Hl7Ingest(db, router, tokens, facilities, logger);
@@ -120,12 +130,14 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
       labTrends: new LabTrends(db, access),
       cohort: new CohortStatisticsService(db, audit),
       residents: new ResidentRecords(router),
+      pathways: new PathwayReports(db, access),
       booking,
     },
     schemas: () => [(fhirGraphQLSchema ??= buildFhirGraphQLSchema())],
     extraContext: (ctx) => ({ ...createFhirGraphQLContext(ctx, repo, fhirBase) }),
   });
 
+  const stopSweep = scheduleDailySweep(repo, logger);
   let mllp: MllpServer | undefined;
 
   return {
@@ -147,6 +159,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
       return { httpPort: typeof address === 'object' && address ? address.port : config.port, mllpPort: mllp.port };
     },
     async close() {
+      stopSweep();
       await mllp?.close();
       await graphql.stop();
       await changes.stop();

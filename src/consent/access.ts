@@ -13,7 +13,7 @@
  *   their Patient records, their Consents and the record of who accessed them; directory data.
  * - researcher: no resource at all (aggregates only, through the research API).
  */
-import type { Resource } from '@medplum/fhirtypes';
+import type { Consent, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../auth/context';
 import { raw, sql, Sql } from '../db/sql';
 import { forbidden, notFound } from '../fhir/errors';
@@ -37,6 +37,11 @@ export class AccessPolicy {
 
   /** May this caller write a resource like this one (create, or the new content of an update)? */
   assertMayWrite(ctx: RequestContext, resource: { resourceType: string }): void {
+    if (ctx.role !== 'admin' && resource.resourceType === 'Consent' && (resource as Consent).status === 'active') {
+      // Access is granted by showing the card ($link-card, which writes the Consent itself) or by the network
+      // office; a client writing an active Consent would grant itself access.
+      throw forbidden('An active Consent is recorded by $link-card or by the network office; clients may only revoke (status inactive)');
+    }
     switch (ctx.role) {
       case 'admin':
         return;
@@ -46,7 +51,9 @@ export class AccessPolicy {
         return;
       case 'resident':
         if (!RESIDENT_WRITABLE.has(resource.resourceType)) throw forbidden(`Residents may not write ${resource.resourceType}`);
-        if (resource.resourceType !== 'Consent' && !aboutPatient(resource, ctx.patient)) throw forbidden(`A resident may only write data about themselves (${ctx.patient})`);
+        if (resource.resourceType === 'Consent' ? (resource as Consent).patient?.reference !== ctx.patient : !aboutPatient(resource, ctx.patient)) {
+          throw forbidden(`A resident may only write data about themselves (${ctx.patient})`);
+        }
         return;
       default:
         throw forbidden(`Role ${ctx.role} may not write ${resource.resourceType}`);

@@ -6,7 +6,7 @@
  * answered identically whichever check failed, so the operation cannot be used to probe card numbers.
  */
 import type { Consent, Patient } from '@medplum/fhirtypes';
-import type { RequestContext } from '../auth/context';
+import { RequestContext, systemContext } from '../auth/context';
 import type { AuditSink } from '../audit/types';
 import type { Db } from '../db/database';
 import { sql } from '../db/sql';
@@ -96,8 +96,10 @@ async function facilityConsent(repo: Repository, ctx: RequestContext, regional: 
     (c) => isKind(c, FACILITY_ACCESS.code as string) && c.status === 'active' && c.provision?.actor?.some((a) => a.reference?.reference === organization)
   );
   if (current) return current;
-  return (await repo.create(ctx, {
+  // Written by the server on the card's evidence (clients may not write active Consents), as the facility's own record.
+  return (await repo.create(systemContext(ctx.requestId), {
     resourceType: 'Consent',
+    meta: { source: organization },
     status: 'active',
     scope: { coding: [PRIVACY_SCOPE] },
     category: [{ coding: [PATIENT_CONSENT_LOINC] }, { coding: [FACILITY_ACCESS] }],
