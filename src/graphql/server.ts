@@ -16,6 +16,7 @@ import type { Logger } from '../logger';
 import { BookingResolver } from './domain/booking';
 import { domainContext, DomainServices } from './domain/context';
 import { LiveResolver } from './domain/live';
+import { PathwayResolver } from './domain/pathway';
 import { ConsentResolver, RecordResolver, ResidentResolver } from './domain/resolvers';
 import { registerGraphiql, wantsPage } from './graphiql';
 import { costLimitPlugin, depthLimit } from './limits';
@@ -30,7 +31,7 @@ const NO_TOPICS: PubSub = {
 
 export function buildDomainSchema(): GraphQLSchema {
   return buildSchemaSync({
-    resolvers: [RecordResolver, ResidentResolver, ConsentResolver, LiveResolver, BookingResolver],
+    resolvers: [RecordResolver, ResidentResolver, ConsentResolver, LiveResolver, BookingResolver, PathwayResolver],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     validate: false,
     // type-graphql insists on a PubSub once a schema has subscriptions, although ours subscribe through

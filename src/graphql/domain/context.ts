@@ -11,6 +11,7 @@ import type { ChangeFeed } from '../../notify/changes';
 import type { Repository } from '../../fhir/repository';
 import type { FhirRouter } from '../../fhir/router';
 import { parseQuery } from '../../fhir/router';
+import type { PathwayReports } from '../../pathway/reports';
 import type { LabTrends } from '../../records/lab-trend';
 import type { ResidentRecords } from '../../records/resident';
 import type { Timeline } from '../../records/timeline';
@@ -26,6 +27,7 @@ export interface DomainServices {
   labTrends: LabTrends;
   cohort: CohortStatisticsService;
   residents: ResidentRecords;
+  pathways: PathwayReports;
   booking: BookingService;
 }
 

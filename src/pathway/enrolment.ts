@@ -1,0 +1,179 @@
+/**
+ * PlanDefinition/{id}/$apply: the specialist at a core hospital puts a patient on a pathway. Unlike the bare
+ * FHIR operation, which only returns a proposal, this stores an active CarePlan — activities with their
+ * first due dates, the hospital as author, a CareTeam of the hospital and the follow-up clinic — and enters
+ * its activities into pathway_activity, in one transaction. Both facilities must be linked to the patient
+ * (an active facility Consent, i.e. an access grant), as both will see its results and alerts.
+ */
+import type { ActivityDefinition, CarePlan, CarePlanActivity, Organization, PlanDefinition } from '@medplum/fhirtypes';
+import { RequestContext, systemContext } from '../auth/context';
+import { linkedPatientIds } from '../consent/grants';
+import { FACILITY_TYPE_SYSTEM } from '../consent/model';
+import { sql } from '../db/sql';
+import { badRequest, conflict, FhirError, forbidden, outcome } from '../fhir/errors';
+import { OperationParameters } from '../fhir/parameters';
+import type { Repository } from '../fhir/repository';
+import { OperationHandler, parseQuery } from '../fhir/router';
+import { activityKey } from './flags';
+import { ActivityRules, activityRules, PATHWAY_ROLE_SYSTEM, primaryValue, resultValues } from './rules';
+
+const refused = (text: string) => new FhirError(422, outcome('error', 'business-rule', text));
+
+export const applyOperation: OperationHandler = {
+  name: 'apply',
+  levels: ['instance'],
+  resourceTypes: ['PlanDefinition'],
+  methods: ['POST'],
+  async handle({ ctx, repo, request, id }) {
+    const hospital = await coreHospitalOf(repo, ctx);
+    const params = OperationParameters.from(request.body, 'apply');
+    const subject = params.requiredString('subject');
+    const clinic = params.requiredString('organization');
+    if (!/^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(subject)) throw badRequest('Parameter "subject" must be "Patient/<regional id>"', ['Parameters.parameter[subject]']);
+    if (!/^Organization\/[A-Za-z0-9\-.]{1,64}$/.test(clinic)) throw badRequest('Parameter "organization" must be "Organization/<id>" of the follow-up clinic', ['Parameters.parameter[organization]']);
+    const regionalId = subject.slice('Patient/'.length);
+    const plan = (await repo.read(ctx, 'PlanDefinition', id as string)) as PlanDefinition;
+    if (plan.status !== 'active') throw refused(`PlanDefinition/${id} is ${plan.status}, not active`);
+
+    const system = systemContext(ctx.requestId);
+    await repo.read(system, 'Patient', regionalId);
+    await repo.read(system, 'Organization', clinic.slice('Organization/'.length));
+    const [local] = await repo.db.query(sql`SELECT 1 FROM patient_link WHERE local_id = ${regionalId}`);
+    if (local) throw refused(`${subject} is a facility's own record; apply the pathway to the regional Patient it is linked to`);
+    const linked = new Set((await repo.db.query<{ organization: string }>(sql`SELECT DISTINCT organization FROM access_grant
+      WHERE patient_id = ${regionalId} AND organization = ANY(${[hospital, clinic]}::text[])`)).map((r) => r.organization));
+    const unlinked = [hospital, clinic].filter((o) => !linked.has(o));
+    if (unlinked.length) {
+      throw refused(`${unlinked.join(' and ')} ${unlinked.length > 1 ? 'are' : 'is'} not linked to ${subject} (no active facility Consent): the patient shows the かかりつけ医カード there ($link-card) before the pathway can be applied`);
+    }
+    const activities = await activityDefinitions(repo, plan);
+    const [already] = await repo.db.query<{ care_plan_id: string }>(sql`SELECT care_plan_id FROM pathway_activity WHERE regional_id = ${regionalId} AND pathway_url = ${plan.url as string} LIMIT 1`);
+    if (already) throw conflict(`${subject} is already on ${plan.url} (CarePlan/${already.care_plan_id})`);
+
+    const start = new Date();
+    const carePlan = buildCarePlan(plan, activities, { subject, hospital, clinic, start });
+    const created = await repo.transaction(async (tx) => {
+      const stored = (await tx.create(ctx, carePlan)) as CarePlan;
+      const baselines = await valuesBefore(tx, regionalId, activities);
+      await tx.db.query(sql`INSERT INTO pathway_activity (care_plan_id, activity_key, regional_id, pathway_url, pathway_name, definition, title, codes, interval_months,
+          rules, organizations, follow_up, started, due_date, baseline)
+        SELECT ${stored.id as string}, k, ${regionalId}, ${plan.url as string}, ${plan.name ?? (plan.url as string)}, d, t, string_to_array(c, ' '), m, r, ${[hospital, clinic]}::text[], f, ${isoDate(start)}::date, due, b
+        FROM unnest(${activities.map((a) => activityKey(a.canonical))}::text[], ${activities.map((a) => a.canonical)}::text[], ${activities.map((a) => a.title)}::text[],
+          ${activities.map((a) => a.rules.codes.join(' '))}::text[], ${activities.map((a) => a.rules.intervalMonths)}::int[], ${activities.map((a) => JSON.stringify(a.rules.rules))}::jsonb[],
+          ${activities.map((a) => (a.rules.followUp === 'core-hospital' ? hospital : clinic))}::text[], ${activities.map((a) => isoDate(addMonths(start, a.rules.intervalMonths)))}::date[],
+          ${activities.map((a) => baselines.get(a.canonical) ?? null)}::numeric[]) AS x(k, d, t, c, m, r, f, due, b)`);
+      return stored;
+    });
+    return { status: 201, resource: created, headers: { location: `CarePlan/${created.id}/_history/${created.meta?.versionId}` } };
+  },
+};
+
+/** The caller's facility, which must be a core hospital (医療機関種別 in Organization.type). */
+async function coreHospitalOf(repo: Repository, ctx: RequestContext): Promise<string> {
+  if (ctx.role !== 'clinician' || !ctx.organization) throw forbidden('A pathway is applied by a clinician of a core hospital');
+  const organization = (await repo.read(systemContext(ctx.requestId), 'Organization', ctx.organization.slice('Organization/'.length))) as Organization;
+  const isCoreHospital = (organization.type ?? []).some((t) => t.coding?.some((c) => c.system === FACILITY_TYPE_SYSTEM && c.code === 'core-hospital'));
+  if (!isCoreHospital) throw forbidden(`${ctx.organization} is not a core hospital; pathways are applied by the specialist at a core hospital`);
+  return ctx.organization;
+}
+
+interface AppliedActivity {
+  canonical: string;
+  title: string;
+  definition: ActivityDefinition;
+  rules: ActivityRules;
+}
+
+/** The ActivityDefinitions the plan's actions name (url|version), with their rules read and checked. */
+async function activityDefinitions(repo: Repository, plan: PlanDefinition): Promise<AppliedActivity[]> {
+  const system = systemContext();
+  const out: AppliedActivity[] = [];
+  for (const action of plan.action ?? []) {
+    const canonical = action.definitionCanonical;
+    if (!canonical) continue;
+    const [url, version] = canonical.split('|');
+    const page = await repo.search(system, { ...parseQuery('ActivityDefinition', { url, ...(version ? { version } : {}), _sort: '-_lastUpdated' }), count: 1, total: 'none' });
+    if (!page.matches.length) throw refused(`${plan.url}: ActivityDefinition ${canonical} is not on this server`);
+    const definition = JSON.parse(page.matches[0].content) as ActivityDefinition;
+    try {
+      out.push({ canonical: `${url}|${definition.version ?? ''}`, title: definition.title ?? action.title ?? url, definition, rules: activityRules(definition) });
+    } catch (err) {
+      throw refused(`${plan.url}: ${(err as Error).message}`);
+    }
+  }
+  if (!out.length) throw refused(`${plan.url} has no actions with a definitionCanonical`);
+  return out;
+}
+
+function buildCarePlan(plan: PlanDefinition, activities: AppliedActivity[], who: { subject: string; hospital: string; clinic: string; start: Date }): CarePlan {
+  const role = (code: string) => [{ coding: [{ system: PATHWAY_ROLE_SYSTEM, code }] }];
+  const activity = activities.map(
+    (a): CarePlanActivity => ({
+      detail: {
+        kind: 'ServiceRequest',
+        instantiatesCanonical: [a.canonical],
+        code: a.definition.code,
+        status: 'scheduled',
+        description: a.title,
+        scheduledTiming: { event: [isoDate(addMonths(who.start, a.rules.intervalMonths))], repeat: a.definition.timingTiming?.repeat },
+        performer: [{ reference: a.rules.followUp === 'core-hospital' ? who.hospital : who.clinic }],
+      },
+    })
+  );
+  return {
+    resourceType: 'CarePlan',
+    status: 'active',
+    intent: 'plan',
+    instantiatesCanonical: [`${plan.url}|${plan.version ?? ''}`],
+    title: plan.title,
+    subject: { reference: who.subject },
+    period: { start: who.start.toISOString() },
+    created: who.start.toISOString(),
+    author: { reference: who.hospital },
+    contained: [
+      {
+        resourceType: 'CareTeam',
+        id: 'care-team',
+        status: 'active',
+        subject: { reference: who.subject },
+        participant: [
+          { role: role('core-hospital'), member: { reference: who.hospital } },
+          { role: role('follow-up-clinic'), member: { reference: who.clinic } },
+        ],
+      },
+    ],
+    careTeam: [{ reference: '#care-team' }],
+    activity,
+  };
+}
+
+/**
+ * The patient's latest value of each activity before enrolment, from any facility: the baseline that
+ * "fell by 25%" is measured against. Activities without one take their first result on the pathway.
+ */
+async function valuesBefore(repo: Repository, regionalId: string, activities: AppliedActivity[]): Promise<Map<string, number>> {
+  const wanted = activities.flatMap((a) => a.rules.codes.map((code) => ({ canonical: a.canonical, system: code.split('|')[0], value: code.split('|').slice(1).join('|') })));
+  const rows = await repo.db.query<{ canonical: string; content: string }>(sql`
+    SELECT DISTINCT ON (x.canonical) x.canonical, r.content
+    FROM unnest(${wanted.map((w) => w.canonical)}::text[], ${wanted.map((w) => w.system)}::text[], ${wanted.map((w) => w.value)}::text[]) AS x(canonical, system, value)
+    JOIN sp_token t ON t.resource_type = 'Observation' AND t.code = 'code' AND t.system = x.system AND t.value = x.value
+    JOIN resource r ON r.rid = t.rid AND NOT r.deleted AND r.compartments && ${linkedPatientIds(regionalId)}
+    ORDER BY x.canonical, r.last_updated DESC`);
+  const baselines = new Map<string, number>();
+  for (const row of rows) {
+    const activity = activities.find((a) => a.canonical === row.canonical);
+    const value = activity && primaryValue(activity.rules, resultValues(JSON.parse(row.content)));
+    if (value !== undefined) baselines.set(row.canonical, value);
+  }
+  return baselines;
+}
+
+export function addMonths(date: Date, months: number): Date {
+  const out = new Date(date);
+  out.setUTCMonth(out.getUTCMonth() + months);
+  return out;
+}
+
+export function isoDate(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}

@@ -1,0 +1,183 @@
+/**
+ * The Flags care-pathway rules raise, and what happens to them afterwards: closed when the missing result
+ * arrives, acknowledged by the care team ($acknowledge, audited).
+ *
+ * A pathway Flag is written by Tonet itself (system context), so it carries no meta.source: no single facility
+ * supplied it, and none may change it by PUT. It sits in the regional Patient's compartment (subject), so every
+ * facility with an active facility Consent for the patient — the care team, which $apply checked — sees it, and
+ * it reaches the `alertRaised` subscription of each of them.
+ */
+import type { Extension, Flag } from '@medplum/fhirtypes';
+import { systemContext } from '../auth/context';
+import type { AuditSink } from '../audit/types';
+import { sql } from '../db/sql';
+import { forbidden, unprocessable } from '../fhir/errors';
+import type { Repository } from '../fhir/repository';
+import type { OperationHandler } from '../fhir/router';
+import { ALERT_FLAG_CATEGORY } from '../graphql/domain/live';
+import type { Severity } from './rules';
+
+export const FLAG_KIND = { abnormal: 'pathway-abnormal', missed: 'pathway-missed-test' } as const;
+export type AlertKind = keyof typeof FLAG_KIND;
+
+export const RULE_SYSTEM = 'urn:tonet:pathway-rule';
+export const EXT = {
+  carePlan: 'urn:tonet:extension:pathway-care-plan',
+  observation: 'urn:tonet:extension:pathway-observation',
+  activity: 'urn:tonet:extension:pathway-activity',
+  value: 'urn:tonet:extension:pathway-value',
+  severity: 'urn:tonet:extension:pathway-severity',
+  due: 'urn:tonet:extension:pathway-due',
+  followUp: 'urn:tonet:extension:pathway-follow-up',
+  acknowledgement: 'urn:tonet:extension:flag-acknowledgement',
+};
+
+/** The missed-test rule has no ActivityDefinition extension: every activity has it. */
+export const MISSED_TEST_RULE = 'missed-test';
+
+export interface AlertInput {
+  /** Assigned before the Flag is written, so the pathway_alert row that claims the alert can name it. */
+  flagId: string;
+  kind: AlertKind;
+  regionalId: string;
+  carePlanId: string;
+  /** ActivityDefinition canonical (url|version). */
+  definition: string;
+  activityTitle: string;
+  ruleId: string;
+  message: string;
+  severity: Severity;
+  followUp: string;
+  valueText?: string;
+  observationId?: string;
+  periodDue?: string;
+}
+
+export function pathwayFlag(alert: AlertInput, at: string): Flag {
+  const extension: Extension[] = [
+    { url: EXT.carePlan, valueReference: { reference: `CarePlan/${alert.carePlanId}` } },
+    { url: EXT.activity, valueCanonical: alert.definition },
+    { url: EXT.severity, valueCode: alert.severity },
+    { url: EXT.followUp, valueReference: { reference: alert.followUp } },
+  ];
+  if (alert.observationId) extension.push({ url: EXT.observation, valueReference: { reference: `Observation/${alert.observationId}` } });
+  if (alert.valueText) extension.push({ url: EXT.value, valueString: alert.valueText });
+  if (alert.periodDue) extension.push({ url: EXT.due, valueDate: alert.periodDue });
+  const text = alert.kind === 'abnormal' ? `${alert.activityTitle} ${alert.valueText ?? ''}: ${alert.message}` : `${alert.activityTitle}: no result since ${alert.periodDue} (${alert.message})`;
+  return {
+    resourceType: 'Flag',
+    id: alert.flagId,
+    status: 'active',
+    category: [{ coding: [{ system: ALERT_FLAG_CATEGORY, code: FLAG_KIND[alert.kind], display: alert.kind === 'abnormal' ? '連携パス: 異常値 (abnormal result)' : '連携パス: 検査未実施 (missed test)' }] }],
+    code: { coding: [{ system: RULE_SYSTEM, code: alert.ruleId, display: alert.message }], text },
+    subject: { reference: `Patient/${alert.regionalId}` },
+    period: { start: at },
+    author: { type: 'Device', display: 'Tonet (地域連携パス rules)' },
+    extension,
+  };
+}
+
+export function isPathwayFlag(flag: Flag): boolean {
+  return (flag.category ?? []).some((c) => c.coding?.some((coding) => coding.system === ALERT_FLAG_CATEGORY && Object.values(FLAG_KIND).includes(coding.code as never)));
+}
+
+/**
+ * Claims the alerts in pathway_alert (a claim already made — the same period missed, the same result
+ * judged — is skipped) and writes a Flag for each new claim. Returns the Flags written.
+ */
+export async function raiseAlerts(repo: Repository, alerts: AlertInput[]): Promise<Flag[]> {
+  if (!alerts.length) return [];
+  const claimed = await repo.db.query<{ flag_id: string }>(sql`
+    INSERT INTO pathway_alert (flag_id, kind, care_plan_id, activity_key, regional_id, rule_id, severity, period_due, observation_id)
+    SELECT * FROM unnest(${alerts.map((a) => a.flagId)}::text[], ${alerts.map((a) => a.kind)}::text[], ${alerts.map((a) => a.carePlanId)}::text[],
+      ${alerts.map((a) => activityKey(a.definition))}::text[], ${alerts.map((a) => a.regionalId)}::text[], ${alerts.map((a) => a.ruleId)}::text[],
+      ${alerts.map((a) => a.severity)}::text[], ${alerts.map((a) => a.periodDue ?? null)}::date[], ${alerts.map((a) => a.observationId ?? null)}::text[])
+    ON CONFLICT DO NOTHING RETURNING flag_id`);
+  const fresh = new Set(claimed.map((c) => c.flag_id));
+  return writeFlags(repo, alerts.filter((a) => fresh.has(a.flagId)));
+}
+
+/** Writes Flags for alerts already claimed, in batches of a fixed number of statements each. */
+export async function writeFlags(repo: Repository, alerts: AlertInput[]): Promise<Flag[]> {
+  const at = new Date().toISOString();
+  const flags = alerts.map((a) => pathwayFlag(a, at));
+  const system = systemContext('pathway');
+  for (let i = 0; i < flags.length; i += FLAG_BATCH) await repo.createMany(system, flags.slice(i, i + FLAG_BATCH));
+  return flags;
+}
+
+const FLAG_BATCH = 2000;
+
+/** The activity a canonical names: its url without the version. */
+export function activityKey(canonical: string): string {
+  return canonical.split('|')[0];
+}
+
+/** Ends the open missed-test Flags of these activities: their result has arrived. */
+export async function closeMissedTests(repo: Repository, activities: { carePlanId: string; activityKey: string }[]): Promise<void> {
+  if (!activities.length) return;
+  const closed = await repo.db.query<{ content: string }>(sql`
+    WITH closed AS (
+      UPDATE pathway_alert p SET status = 'inactive'
+      FROM unnest(${activities.map((a) => a.carePlanId)}::text[], ${activities.map((a) => a.activityKey)}::text[]) AS x(care_plan_id, activity_key)
+      WHERE p.kind = 'missed' AND p.status = 'active' AND p.care_plan_id = x.care_plan_id AND p.activity_key = x.activity_key
+      RETURNING p.flag_id)
+    SELECT r.content FROM resource r JOIN closed c ON r.resource_type = 'Flag' AND r.id = c.flag_id AND NOT r.deleted`);
+  const system = systemContext('pathway');
+  const end = new Date().toISOString();
+  for (const row of closed) {
+    const flag = JSON.parse(row.content) as Flag;
+    await repo.update(system, { ...flag, status: 'inactive', period: { ...flag.period, end } });
+  }
+}
+
+/** Keeps pathway_alert in step with later versions of pathway Flags (closed, acknowledged, edited by an administrator). */
+export async function syncAlertState(repo: Repository, flags: { flag: Flag; deleted: boolean }[]): Promise<void> {
+  if (!flags.length) return;
+  await repo.db.query(sql`UPDATE pathway_alert p SET status = x.status, acknowledged_at = x.acknowledged_at
+    FROM unnest(${flags.map((f) => f.flag.id as string)}::text[], ${flags.map((f) => (f.deleted ? 'entered-in-error' : f.flag.status))}::text[],
+      ${flags.map((f) => acknowledgement(f.flag)?.at ?? null)}::timestamptz[]) AS x(flag_id, status, acknowledged_at)
+    WHERE p.flag_id = x.flag_id`);
+}
+
+export function acknowledgement(flag: Flag): { by?: string; at?: string } | undefined {
+  const ext = flag.extension?.find((e) => e.url === EXT.acknowledgement);
+  if (!ext) return undefined;
+  return { by: ext.extension?.find((e) => e.url === 'by')?.valueReference?.reference, at: ext.extension?.find((e) => e.url === 'at')?.valueDateTime };
+}
+
+/**
+ * Flag/{id}/$acknowledge: a clinician of the care team (or the network office) records that the alert was
+ * seen. Who and when go on the Flag (a new version); the Flag stays active until the cause is resolved.
+ */
+export function acknowledgeOperation(audit: AuditSink): OperationHandler {
+  return {
+    name: 'acknowledge',
+    levels: ['instance'],
+    resourceTypes: ['Flag'],
+    methods: ['POST'],
+    async handle({ ctx, repo, id }) {
+      if (ctx.role !== 'clinician' && ctx.role !== 'admin') throw forbidden('Alerts are acknowledged by a clinician of the care team or the network office');
+      // Read as the caller: a Flag the caller may not see is answered as not found.
+      const flag = (await repo.read(ctx, 'Flag', id as string)) as Flag;
+      if (!isPathwayFlag(flag)) throw unprocessable([{ severity: 'error', code: 'business-rule', diagnostics: `Flag/${id} was not raised by a care pathway` }]);
+      if (acknowledgement(flag)) return { status: 200, resource: flag };
+      const at = new Date().toISOString();
+      const by = ctx.organization ? { reference: ctx.organization, display: ctx.clientName } : { display: ctx.clientName };
+      const acknowledged: Flag = { ...flag, extension: [...(flag.extension ?? []), { url: EXT.acknowledgement, extension: [{ url: 'by', valueReference: by }, { url: 'at', valueDateTime: at }] }] };
+      return repo.transaction(async (tx) => {
+        const stored = (await tx.update(systemContext(ctx.requestId), acknowledged)).resource;
+        await audit.record(tx.db, {
+          ctx,
+          action: 'operation',
+          patientIds: [flag.subject.reference?.slice('Patient/'.length) ?? ''],
+          entities: [`Flag/${id}`],
+          outcome: '0',
+          description: `$acknowledge Flag/${id} by ${ctx.organization ?? ctx.clientName}`,
+          remoteAddress: ctx.remoteAddress,
+        });
+        return { status: 200, resource: stored };
+      });
+    },
+  };
+}
