@@ -10,7 +10,7 @@ import type { Db } from '../db/database';
 import { sql } from '../db/sql';
 import type { Repository, WriteHook } from '../fhir/repository';
 import type { StoredVersion } from '../fhir/store';
-import { AlertInput, closeMissedTests, isPathwayFlag, raiseAlerts, syncAlertState } from './flags';
+import { AlertInput, endMissedTestFlags, isPathwayFlag, missedTestsClosed, raiseAlerts, syncAlertState } from './flags';
 import { AlertRule, describeValues, evaluate, primaryValue, resultValues, token } from './rules';
 
 /** `repository` is asked for at write time: the repository is built with this hook among its hooks. */
@@ -98,20 +98,25 @@ async function runRules(repo: Repository, observations: Observation[]): Promise<
     }
   }
 
+  // One round trip records the results and ends the missed-test alerts they answer.
   const updates = [...latest.values()];
-  await repo.db.query(sql`
-    UPDATE pathway_activity a SET
-      baseline = COALESCE(a.baseline, x.baseline),
-      due_date = GREATEST(a.due_date, (x.at::date + make_interval(months => a.interval_months))::date),
-      last_value = CASE WHEN a.last_at IS NULL OR x.at >= a.last_at THEN x.value ELSE a.last_value END,
-      last_observation = CASE WHEN a.last_at IS NULL OR x.at >= a.last_at THEN x.observation ELSE a.last_observation END,
-      last_abnormal = CASE WHEN a.last_at IS NULL OR x.at >= a.last_at THEN x.abnormal ELSE a.last_abnormal END,
-      last_at = GREATEST(a.last_at, x.at)
-    FROM unnest(${updates.map((u) => u.match.care_plan_id)}::text[], ${updates.map((u) => u.match.activity_key)}::text[], ${updates.map((u) => u.at)}::timestamptz[],
+  const results = sql`unnest(${updates.map((u) => u.match.care_plan_id)}::text[], ${updates.map((u) => u.match.activity_key)}::text[], ${updates.map((u) => u.at)}::timestamptz[],
       ${updates.map((u) => JSON.stringify({ text: u.text, values: resultValues(u.observation) }))}::jsonb[], ${updates.map((u) => u.observation.id as string)}::text[],
-      ${updates.map((u) => u.abnormal)}::boolean[], ${updates.map((u) => u.baseline)}::numeric[]) AS x(care_plan_id, activity_key, at, value, observation, abnormal, baseline)
-    WHERE a.care_plan_id = x.care_plan_id AND a.activity_key = x.activity_key`);
-  await closeMissedTests(repo, updates.map((u) => ({ carePlanId: u.match.care_plan_id, activityKey: u.match.activity_key })));
+      ${updates.map((u) => u.abnormal)}::boolean[], ${updates.map((u) => u.baseline)}::numeric[])`;
+  const closed = await repo.db.query<{ content: string }>(sql`
+    WITH recorded AS (
+      UPDATE pathway_activity a SET
+        baseline = COALESCE(a.baseline, x.baseline),
+        due_date = GREATEST(a.due_date, (x.at::date + make_interval(months => a.interval_months))::date),
+        last_value = CASE WHEN a.last_at IS NULL OR x.at >= a.last_at THEN x.value ELSE a.last_value END,
+        last_observation = CASE WHEN a.last_at IS NULL OR x.at >= a.last_at THEN x.observation ELSE a.last_observation END,
+        last_abnormal = CASE WHEN a.last_at IS NULL OR x.at >= a.last_at THEN x.abnormal ELSE a.last_abnormal END,
+        last_at = GREATEST(a.last_at, x.at)
+      FROM ${results} AS x(care_plan_id, activity_key, at, value, observation, abnormal, baseline)
+      WHERE a.care_plan_id = x.care_plan_id AND a.activity_key = x.activity_key),
+    closed AS (${missedTestsClosed(sql`${results} AS x(care_plan_id, activity_key, at, value, observation, abnormal, baseline)`)})
+    SELECT r.content FROM resource r JOIN closed c ON r.resource_type = 'Flag' AND r.id = c.flag_id AND NOT r.deleted`);
+  await endMissedTestFlags(repo, closed.map((c) => c.content));
   await raiseAlerts(repo, alerts);
 }
 

@@ -10,7 +10,7 @@
 import type { Extension, Flag } from '@medplum/fhirtypes';
 import { systemContext } from '../auth/context';
 import type { AuditSink } from '../audit/types';
-import { sql } from '../db/sql';
+import { sql, Sql } from '../db/sql';
 import { forbidden, unprocessable } from '../fhir/errors';
 import type { Repository } from '../fhir/repository';
 import type { OperationHandler } from '../fhir/router';
@@ -113,20 +113,22 @@ export function activityKey(canonical: string): string {
   return canonical.split('|')[0];
 }
 
-/** Ends the open missed-test Flags of these activities: their result has arrived. */
-export async function closeMissedTests(repo: Repository, activities: { carePlanId: string; activityKey: string }[]): Promise<void> {
-  if (!activities.length) return;
-  const closed = await repo.db.query<{ content: string }>(sql`
-    WITH closed AS (
-      UPDATE pathway_alert p SET status = 'inactive'
-      FROM unnest(${activities.map((a) => a.carePlanId)}::text[], ${activities.map((a) => a.activityKey)}::text[]) AS x(care_plan_id, activity_key)
-      WHERE p.kind = 'missed' AND p.status = 'active' AND p.care_plan_id = x.care_plan_id AND p.activity_key = x.activity_key
-      RETURNING p.flag_id)
-    SELECT r.content FROM resource r JOIN closed c ON r.resource_type = 'Flag' AND r.id = c.flag_id AND NOT r.deleted`);
+/**
+ * The statement part that ends the open missed-test alerts of the activities in `activities` (a FROM item aliased x
+ * with care_plan_id and activity_key columns: their results have arrived),
+ * to run inside the statement that records the result; `endMissedTestFlags` then writes the Flags' new versions.
+ */
+export function missedTestsClosed(activities: Sql): Sql {
+  return sql`UPDATE pathway_alert p SET status = 'inactive' FROM ${activities}
+    WHERE p.kind = 'missed' AND p.status = 'active' AND p.care_plan_id = x.care_plan_id AND p.activity_key = x.activity_key
+    RETURNING p.flag_id`;
+}
+
+export async function endMissedTestFlags(repo: Repository, contents: string[]): Promise<void> {
   const system = systemContext('pathway');
   const end = new Date().toISOString();
-  for (const row of closed) {
-    const flag = JSON.parse(row.content) as Flag;
+  for (const content of contents) {
+    const flag = JSON.parse(content) as Flag;
     await repo.update(system, { ...flag, status: 'inactive', period: { ...flag.period, end } });
   }
 }
