@@ -40,6 +40,12 @@ export function bookingLedger(repositoryIn: (tx: Db) => Repository): WriteHook {
   };
 }
 
+/** The stored row of a resource, locked until the transaction ends; undefined when absent or deleted. */
+export async function lockStored<T>(tx: Db, resourceType: string, id: string): Promise<T | undefined> {
+  const [row] = await tx.query<{ content: string; deleted: boolean }>(sql`SELECT content, deleted FROM resource WHERE resource_type = ${resourceType} AND id = ${id} FOR UPDATE`);
+  return row && !row.deleted ? (JSON.parse(row.content) as T) : undefined;
+}
+
 export async function lockLedgerRow(tx: Db, appointmentId: string): Promise<LedgerRow | undefined> {
   const [row] = await tx.query<LedgerRow>(sql`SELECT * FROM booking WHERE appointment_id = ${appointmentId} FOR UPDATE`);
   return row;
@@ -80,9 +86,8 @@ async function appointmentWritten(tx: Db, repo: Repository, version: StoredVersi
 }
 
 async function claimSlot(tx: Db, repo: Repository, slotId: string, appointment: Appointment, clinic: string | undefined, batch: StoredVersion[]): Promise<void> {
-  const [current] = await tx.query<{ content: string; deleted: boolean }>(sql`SELECT content, deleted FROM resource WHERE resource_type = 'Slot' AND id = ${slotId} FOR UPDATE`);
-  if (!current || current.deleted) throw notFound(`Slot/${slotId} not found`);
-  const slot = JSON.parse(current.content) as Slot;
+  const slot = await lockStored<Slot>(tx, 'Slot', slotId);
+  if (!slot) throw notFound(`Slot/${slotId} not found`);
   if (slot.status !== 'free') throw slotTaken(slot);
   const request = serviceRequestOf(appointment, batch);
   const procedure = request?.code?.coding?.[0];
@@ -96,10 +101,8 @@ async function claimSlot(tx: Db, repo: Repository, slotId: string, appointment: 
 }
 
 async function releaseSlot(tx: Db, repo: Repository, slotId: string): Promise<void> {
-  const [current] = await tx.query<{ content: string; deleted: boolean }>(sql`SELECT content, deleted FROM resource WHERE resource_type = 'Slot' AND id = ${slotId} FOR UPDATE`);
-  if (!current || current.deleted) return;
-  const slot = JSON.parse(current.content) as Slot;
-  if (slot.status === 'busy') await repo.update(bookingSystemContext('release'), { ...slot, status: 'free' });
+  const slot = await lockStored<Slot>(tx, 'Slot', slotId);
+  if (slot?.status === 'busy') await repo.update(bookingSystemContext('release'), { ...slot, status: 'free' });
 }
 
 /** A booked Slot stays busy and in place until its booking ends. */

@@ -21,7 +21,7 @@ import { badRequest, conflict, FhirError, forbidden, notFound, unprocessable } f
 import type { Repository } from '../fhir/repository';
 import { parseQuery, Query } from '../fhir/router';
 import { MAX_COUNT } from '../fhir/search/execute';
-import { LedgerRow, lockLedgerRow } from './ledger';
+import { LedgerRow, lockLedgerRow, lockStored } from './ledger';
 import { bookingSystemContext, CANCELLED_BY_CLINIC, ENDING_STATUSES, REJECTED_BY_HOSPITAL } from './model';
 import { slotTimes } from './opening-hours';
 
@@ -174,16 +174,15 @@ export class BookingService {
     answer: (tx: Repository, appointment: Appointment, row: LedgerRow) => Promise<void>
   ): Promise<BookingSummary> {
     return repo.transaction(async (tx) => {
-      const [current] = await tx.db.query<{ content: string; deleted: boolean }>(sql`SELECT content, deleted FROM resource WHERE resource_type = 'Appointment' AND id = ${appointmentId} FOR UPDATE`);
+      const appointment = await lockStored<Appointment>(tx.db, 'Appointment', appointmentId);
       const row = await lockLedgerRow(tx.db, appointmentId);
       const mayAnswer = ctx.role === 'admin' || ((ctx.role === 'clinician' || ctx.role === 'gateway') && !!ctx.organization && ctx.organization === row?.hospital);
-      if (!row || !current || current.deleted || !mayAnswer) {
+      if (!row || !appointment || !mayAnswer) {
         // A facility that does not hold the slot learns nothing about the booking, not even that it exists.
-        if (row && current && !current.deleted && ctx.organization === row.clinic) throw forbidden(`Only the hospital that holds Slot/${row.slot_id} confirms or rejects this booking`);
+        if (row && appointment && ctx.organization === row.clinic) throw forbidden(`Only the hospital that holds Slot/${row.slot_id} confirms or rejects this booking`);
         throw notFound(`No booking Appointment/${appointmentId} in your facility's slots`);
       }
       if (row.state === 'cancelled') throw conflict(`Appointment/${appointmentId} was already cancelled`);
-      const appointment = JSON.parse(current.content) as Appointment;
       await answer(tx, appointment, row);
       const [after] = await tx.db.query<LedgerRow>(sql`SELECT * FROM booking WHERE appointment_id = ${appointmentId}`);
       await this.record(tx, ctx, `Appointment/${appointmentId}: hospital answered, booking ${after.state}`, patientIdsOf(appointment), [`Appointment/${appointmentId}`, `Slot/${row.slot_id}`]);
