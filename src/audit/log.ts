@@ -1,7 +1,11 @@
 /**
- * The audit log: appends entries to the hash-chained `audit_event` table. One statement advances the single
- * `audit_head` row and inserts the event, so concurrent appends wait only for that row lock (held to the end
- * of the enclosing transaction when an entry is recorded inside one) and never read a stale previous hash.
+ * The audit log: appends entries to the hash-chained `audit_event` table under the single `audit_head` row.
+ *
+ * Entries recorded on the server's own database are group-committed: one writer at a time appends every
+ * entry waiting at that moment in ONE statement (hashes chained within the batch, the head advanced once),
+ * and each request is answered only after its batch committed. Sixteen clients then share a WAL flush and a
+ * head row lock instead of queueing for one each. An entry recorded inside an enclosing transaction is
+ * appended by the same statement in that transaction, so it commits or rolls back with what it describes.
  */
 import type { Database, Db } from '../db/database';
 import { sql } from '../db/sql';
@@ -9,30 +13,82 @@ import { canonicalContent, ChainedRow } from './chain';
 import { auditEventOf } from './event';
 import type { AuditEntry, AuditTrail } from './types';
 
+/** Entries per statement; a longer queue is written by the next batch. */
+const MAX_BATCH = 500;
+
+interface Waiting {
+  row: ChainedRow;
+  done: (err?: unknown) => void;
+}
+
 export class AuditLog implements AuditTrail {
+  private queue: Waiting[] = [];
+  private writing = false;
+
   constructor(private readonly db: Database) {}
 
   append(entry: AuditEntry): Promise<void> {
     return this.record(this.db, entry);
   }
 
-  async record(db: Db, entry: AuditEntry): Promise<void> {
+  record(db: Db, entry: AuditEntry): Promise<void> {
     const row = rowOf(entry);
-    const content = canonicalContent(row);
-    const inserted = await db.query<{ seq: string }>(sql`
-      WITH head AS (
-        UPDATE audit_head h SET seq = h.seq + 1, prev_hash = h.hash,
-          hash = encode(sha256(convert_to(h.hash || E'\n' || (h.seq + 1)::text || E'\n' || ${content}::text, 'UTF8')), 'hex')
-        RETURNING h.seq, h.prev_hash, h.hash
-      )
-      INSERT INTO audit_event (seq, recorded, client_id, role, organization, purpose_of_use, patient_ids, action, outcome, remote_address, event, prev_hash, hash)
-      SELECT head.seq, ${row.recorded}::timestamptz, ${row.client_id}::text, ${row.role}::text, ${row.organization}::text, ${row.purpose_of_use}::text,
-        ${row.patient_ids}::text[], ${row.action}, ${row.outcome}, ${row.remote_address}::text, ${row.event}, head.prev_hash, head.hash
-      FROM head
-      RETURNING seq::text AS seq`);
-    // Without the head row nothing would be inserted; an unrecorded access must not pass as recorded.
-    if (inserted.length !== 1) throw new Error('audit_head is missing: the audit trail cannot be appended to');
+    if (db !== this.db) return appendRows(db, [row]);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ row, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      if (!this.writing) void this.writeQueued();
+    });
   }
+
+  /** The single writer: takes whatever waits, appends it, repeats until nothing waits. */
+  private async writeQueued(): Promise<void> {
+    this.writing = true;
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      try {
+        await appendRows(this.db, batch.map((w) => w.row));
+        for (const w of batch) w.done();
+      } catch (err) {
+        for (const w of batch) w.done(err ?? new Error('audit append failed'));
+      }
+    }
+    this.writing = false;
+  }
+}
+
+/**
+ * Appends rows in order with one statement. The head row is locked first (FOR UPDATE reads its latest
+ * committed version), the chain is computed from it row by row, and the head is moved to the last row.
+ */
+async function appendRows(db: Db, rows: ChainedRow[]): Promise<void> {
+  const column = <K extends keyof ChainedRow>(key: K) => rows.map((r) => r[key]);
+  const appended = await db.query<{ appended: string }>(sql`
+    WITH RECURSIVE
+      entry AS (
+        SELECT * FROM unnest(${rows.map((r) => canonicalContent(r))}::text[], ${column('recorded')}::timestamptz[], ${column('client_id')}::text[],
+          ${column('role')}::text[], ${column('organization')}::text[], ${column('purpose_of_use')}::text[], ${rows.map((r) => JSON.stringify(r.patient_ids))}::text[],
+          ${column('action')}::text[], ${column('outcome')}::text[], ${column('remote_address')}::text[], ${column('event')}::text[])
+          WITH ORDINALITY AS e(content, recorded, client_id, role, organization, purpose_of_use, patient_ids, action, outcome, remote_address, event, n)
+      ),
+      head AS (SELECT seq, hash FROM audit_head FOR UPDATE),
+      chain (n, seq, prev_hash, hash) AS (
+        SELECT 0::bigint, seq, hash, hash FROM head
+        UNION ALL
+        SELECT e.n, c.seq + 1, c.hash, encode(sha256(convert_to(c.hash || E'\n' || (c.seq + 1)::text || E'\n' || e.content, 'UTF8')), 'hex')
+        FROM chain c JOIN entry e ON e.n = c.n + 1
+      ),
+      inserted AS (
+        INSERT INTO audit_event (seq, recorded, client_id, role, organization, purpose_of_use, patient_ids, action, outcome, remote_address, event, prev_hash, hash)
+        SELECT c.seq, e.recorded, e.client_id, e.role, e.organization, e.purpose_of_use, ARRAY(SELECT json_array_elements_text(e.patient_ids::json)),
+          e.action, e.outcome, e.remote_address, e.event, c.prev_hash, c.hash
+        FROM chain c JOIN entry e ON e.n = c.n
+        RETURNING 1
+      ),
+      last AS (SELECT seq, prev_hash, hash FROM chain WHERE n > 0 ORDER BY n DESC LIMIT 1),
+      advanced AS (UPDATE audit_head h SET seq = last.seq, prev_hash = last.prev_hash, hash = last.hash FROM last RETURNING 1)
+    SELECT count(*)::text AS appended FROM inserted`);
+  // Without the head row nothing would be inserted; an unrecorded access must not pass as recorded.
+  if (Number(appended[0]?.appended) !== rows.length) throw new Error('audit_head is missing: the audit trail cannot be appended to');
 }
 
 function rowOf(entry: AuditEntry): ChainedRow {
