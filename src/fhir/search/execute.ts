@@ -71,7 +71,6 @@ export async function executeSearch(db: Db, input: SearchInput): Promise<SearchP
   const selectKeys = keys.map((k, i) => sql`, (${k.expr})::text AS ${raw(`k${i}`)}`).reduce((acc, s) => sql`${acc}${s}`, raw(''));
   const offset = cursor ? 0 : (request.offset ?? 0);
 
-  const total = await countIfAsked(db, request, where);
   let rows: (StoredRow & Record<string, string | null>)[] = [];
   if (count > 0) {
     rows = await db.query(sql`SELECT r.rid::text AS rid, r.resource_type, r.id, r.content${selectKeys}
@@ -79,6 +78,10 @@ export async function executeSearch(db: Db, input: SearchInput): Promise<SearchP
   }
   const more = rows.length > count;
   if (more) rows = rows.slice(0, count);
+  // A first page that is not full holds every match: its length is the total, and counting again would cost
+  // as much as the page itself (most searches of one patient or one identifier end on their first page).
+  const whole = count > 0 && !more && !cursor && offset === 0;
+  const total = whole && (request.total ?? 'accurate') !== 'none' ? rows.length : await countIfAsked(db, request, where);
   if (back) rows.reverse();
 
   const cursorAt = (row: StoredRow & Record<string, string | null>, direction: 'next' | 'prev'): string =>
