@@ -26,11 +26,20 @@ export interface SearchRows {
   reference: ReferenceRow[];
 }
 
+interface CompiledBranch {
+  expression: FhirPathAtom;
+  /** The top-level element the branch starts from; when the resource lacks it the branch yields nothing. */
+  element?: string;
+}
+
 interface CompiledParam {
   code: string;
   type: SearchParameter['type'];
-  branches: FhirPathAtom[];
+  branches: CompiledBranch[];
 }
+
+/** Answered from the resource row's own columns (filters.ts, sort.ts): rows for them would never be read. */
+const ROW_COLUMNS = new Set(['_id', '_lastUpdated']);
 
 const compiledByType = new Map<string, CompiledParam[]>();
 
@@ -38,11 +47,13 @@ const compiledByType = new Map<string, CompiledParam[]>();
 export function compiledParams(resourceType: string): CompiledParam[] {
   let compiled = compiledByType.get(resourceType);
   if (!compiled) {
-    compiled = searchParametersOf(resourceType).map((sp) => ({
-      code: sp.code as string,
-      type: sp.type,
-      branches: branchesFor(resourceType, sp.expression as string).map((b) => parseFhirPath(b)),
-    }));
+    compiled = searchParametersOf(resourceType)
+      .filter((sp) => !ROW_COLUMNS.has(sp.code as string))
+      .map((sp) => ({
+        code: sp.code as string,
+        type: sp.type,
+        branches: branchesFor(resourceType, sp.expression as string).map((b) => ({ expression: parseFhirPath(b), element: firstElement(resourceType, b) })),
+      }));
     compiledByType.set(resourceType, compiled);
   }
   return compiled;
@@ -60,6 +71,28 @@ function branchesFor(resourceType: string, expression: string): string[] {
     return head.startsWith(resourceType + '.') || head.startsWith('Resource.') || head.startsWith('DomainResource.') || head === resourceType;
   });
   return own.length > 0 ? own : branches;
+}
+
+/** Functions that yield nothing from nothing: a path through them is empty when its first element is absent. */
+const EMPTY_PRESERVING = /\.(where|as|ofType|extension|resolve|first)\((?:[^()]|\([^()]*\))*\)/g;
+const PLAIN_PATH = /^\(*[A-Za-z]+\.([a-z][A-Za-z0-9]*)(?:\.[a-z][A-Za-z0-9]*)*(?: as [A-Za-z]+)?\)*$/;
+
+/**
+ * `Observation.component.code` and `(Observation.value as Quantity)` start from `component` and `value`.
+ * Expressions that compute a value (`Patient.deceased.exists() and …`) have no such element: they are
+ * always evaluated.
+ */
+function firstElement(resourceType: string, branch: string): string | undefined {
+  const m = PLAIN_PATH.exec(branch.replace(EMPTY_PRESERVING, ''));
+  if (!m) return undefined;
+  const head = branch.replace(/^\(+/, '').split('.')[0];
+  return head === resourceType || head === 'Resource' || head === 'DomainResource' ? m[1] : undefined;
+}
+
+/** Does the resource hold this element, under its own name or as a choice type (value → valueQuantity)? */
+function holds(resource: Record<string, unknown>, keys: string[], element: string): boolean {
+  if (resource[element] !== undefined) return true;
+  return keys.some((key) => key.length > element.length && key.startsWith(element) && key.charCodeAt(element.length) >= 65 && key.charCodeAt(element.length) <= 90);
 }
 
 function splitTopLevelUnion(expression: string): string[] {
@@ -85,9 +118,13 @@ function splitTopLevelUnion(expression: string): string[] {
 export function extractSearchRows(resource: Resource): SearchRows {
   const rows: SearchRows = { token: [], string: [], date: [], number: [], quantity: [], reference: [] };
   const input = [toTypedValue(resource)];
+  const fields = resource as unknown as Record<string, unknown>;
+  const keys = Object.keys(resource);
   for (const param of compiledParams(resource.resourceType)) {
     for (const branch of param.branches) {
-      for (const typed of evalFhirPathTyped(branch, input)) {
+      // Most of a type's parameters are about elements this resource does not have: skip evaluating them.
+      if (branch.element && !holds(fields, keys, branch.element)) continue;
+      for (const typed of evalFhirPathTyped(branch.expression, input)) {
         addValue(rows, param, typed);
       }
     }
