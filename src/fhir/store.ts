@@ -36,49 +36,62 @@ export async function writeVersions(db: Db, versions: StoredVersion[]): Promise<
   const updates = prepared.filter((p) => p.rid);
   const ridByKey = new Map<string, string>();
 
+  // History is filled from the rows just written (RETURNING), so each JSON body is sent to the database once.
   if (inserts.length) {
     const cols = columns(inserts);
     const inserted = await db.query<{ rid: string; resource_type: string; id: string }>(sql`
-      INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content, compartments, source)
-      SELECT t, i, v, u, d, c, CASE WHEN p = '' THEN '{}'::text[] ELSE string_to_array(p, ${SEP}) END, s
-      FROM unnest(${cols.types}::text[], ${cols.ids}::text[], ${cols.versions}::int[], ${cols.updated}::timestamptz[],
-                  ${cols.deleted}::boolean[], ${cols.contents}::text[], ${cols.compartments}::text[], ${cols.sources}::text[])
-           AS x(t, i, v, u, d, c, p, s)
+      WITH written AS (
+        INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content, compartments, source)
+        SELECT t, i, v, u, d, c, CASE WHEN p = '' THEN '{}'::text[] ELSE string_to_array(p, ${SEP}) END, s
+        FROM unnest(${cols.types}::text[], ${cols.ids}::text[], ${cols.versions}::int[], ${cols.updated}::timestamptz[],
+                    ${cols.deleted}::boolean[], ${cols.contents}::text[], ${cols.compartments}::text[], ${cols.sources}::text[])
+             AS x(t, i, v, u, d, c, p, s)
+        RETURNING *
+      )
+      ${historyOf(raw('written'))}
       RETURNING rid, resource_type, id`);
     for (const row of inserted) ridByKey.set(`${row.resource_type}/${row.id}`, String(row.rid));
   }
+  const statements: Sql[] = [];
+  let written: Sql | undefined;
   if (updates.length) {
     const cols = columns(updates);
-    await db.query(sql`
-      UPDATE resource SET version_id = x.v, last_updated = x.u, deleted = x.d, content = x.c,
-        compartments = CASE WHEN x.p = '' THEN '{}'::text[] ELSE string_to_array(x.p, ${SEP}) END, source = x.s
-      FROM unnest(${updates.map((u) => u.rid)}::bigint[], ${cols.versions}::int[], ${cols.updated}::timestamptz[],
-                  ${cols.deleted}::boolean[], ${cols.contents}::text[], ${cols.compartments}::text[], ${cols.sources}::text[])
-           AS x(r, v, u, d, c, p, s)
-      WHERE resource.rid = x.r`);
     const rids = updates.map((u) => u.rid as string);
-    await db.query(oneStatement(SEARCH_TABLES.map((table) => sql`DELETE FROM ${raw(table)} WHERE rid = ANY(${rids}::bigint[])`)));
+    // Sub-statements of one statement see the same snapshot: the deletes remove the old search rows only,
+    // never the new ones inserted beside them.
+    written = sql`UPDATE resource SET version_id = x.v, last_updated = x.u, deleted = x.d, content = x.c,
+          compartments = CASE WHEN x.p = '' THEN '{}'::text[] ELSE string_to_array(x.p, ${SEP}) END, source = x.s
+        FROM unnest(${rids}::bigint[], ${cols.versions}::int[], ${cols.updated}::timestamptz[],
+                    ${cols.deleted}::boolean[], ${cols.contents}::text[], ${cols.compartments}::text[], ${cols.sources}::text[])
+             AS x(r, v, u, d, c, p, s)
+        WHERE resource.rid = x.r
+        RETURNING resource.*`;
+    statements.push(historyOf(raw('written')));
+    statements.push(...SEARCH_TABLES.map((table) => sql`DELETE FROM ${raw(table)} WHERE rid = ANY(${rids}::bigint[])`));
     for (const u of updates) ridByKey.set(`${u.resource.resourceType}/${u.resource.id}`, u.rid as string);
   }
 
   const all = prepared.map((p) => ({ ...p, rid: ridByKey.get(`${p.resource.resourceType}/${p.resource.id}`) as string }));
-  const cols = columns(all);
-  const history = sql`
-    INSERT INTO resource_history (rid, resource_type, id, version_id, last_updated, deleted, content, compartments, source)
-    SELECT r, t, i, v, u, d, CASE WHEN d THEN '' ELSE c END, CASE WHEN p = '' THEN '{}'::text[] ELSE string_to_array(p, ${SEP}) END, s
-    FROM unnest(${all.map((a) => a.rid)}::bigint[], ${cols.types}::text[], ${cols.ids}::text[], ${cols.versions}::int[],
-                ${cols.updated}::timestamptz[], ${cols.deleted}::boolean[], ${cols.contents}::text[], ${cols.compartments}::text[], ${cols.sources}::text[])
-         AS x(r, t, i, v, u, d, c, p, s)`;
-  await db.query(oneStatement([history, ...searchRowInserts(all)]));
+  statements.push(...searchRowInserts(all));
+  if (statements.length) await db.query(oneStatement(statements, written));
+}
+
+/** The history rows of resource rows just written (`source` is a CTE returning whole `resource` rows). */
+function historyOf(source: Sql): Sql {
+  return sql`INSERT INTO resource_history (rid, resource_type, id, version_id, last_updated, deleted, content, compartments, source)
+    SELECT w.rid, w.resource_type, w.id, w.version_id, w.last_updated, w.deleted, CASE WHEN w.deleted THEN '' ELSE w.content END, w.compartments, w.source
+    FROM ${source} w`;
 }
 
 /**
  * Several writes as one statement of data-modifying CTEs: one round trip instead of one per table, which is
  * most of the cost of a single write on the embedded database. PostgreSQL runs each part exactly once.
+ * `written`, when given, is the first CTE, under that name, for the others to read what it returns.
  */
-function oneStatement(statements: Sql[]): Sql {
-  if (statements.length === 1) return statements[0];
-  return sql`WITH ${join(statements.map((s, i) => sql`${raw(`w${i}`)} AS (${s})`), ', ')} SELECT 1`;
+function oneStatement(statements: Sql[], written?: Sql): Sql {
+  if (statements.length === 1 && !written) return statements[0];
+  const named = statements.map((s, i) => sql`${raw(`w${i}`)} AS (${s})`);
+  return sql`WITH ${join(written ? [sql`written AS (${written})`, ...named] : named, ', ')} SELECT 1`;
 }
 
 function searchRowInserts(all: { rid: string; resource: Resource; rows: SearchRows }[]): Sql[] {
