@@ -13,7 +13,8 @@ import type { FhirResponse, FhirRouter, Query } from './router';
 const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
 export const MAX_BUNDLE_ENTRIES = 10_000;
 
-export async function processBundle(router: FhirRouter, ctx: RequestContext, bundle: Bundle): Promise<Bundle> {
+/** `prefer` is the request's Prefer header: return=minimal answers every entry with its status, location and etag only. */
+export async function processBundle(router: FhirRouter, ctx: RequestContext, bundle: Bundle, prefer?: string): Promise<Bundle> {
   const entries = bundle.entry ?? [];
   if (!Array.isArray(entries)) throw badRequest('Bundle.entry must be an array', ['Bundle.entry']);
   if (entries.length > MAX_BUNDLE_ENTRIES) throw badRequest(`A bundle may hold at most ${MAX_BUNDLE_ENTRIES} entries`);
@@ -26,10 +27,10 @@ export async function processBundle(router: FhirRouter, ctx: RequestContext, bun
       throw badRequest(`Bundle.entry[${i}]: resourceType "${entry.resource.resourceType}" does not match the request url "${entry.request.url}"`, where);
     }
   });
-  return bundle.type === 'transaction' ? transaction(router, ctx, entries) : batch(router, ctx, entries);
+  return bundle.type === 'transaction' ? transaction(router, ctx, entries, prefer) : batch(router, ctx, entries, prefer);
 }
 
-async function transaction(router: FhirRouter, ctx: RequestContext, entries: BundleEntry[]): Promise<Bundle> {
+async function transaction(router: FhirRouter, ctx: RequestContext, entries: BundleEntry[], prefer: string | undefined): Promise<Bundle> {
   return router.repo.transaction(async (repo) => {
     const txRouter = router.withRepository(repo);
     const ids = await assignIds(txRouter, ctx, entries);
@@ -55,7 +56,7 @@ async function transaction(router: FhirRouter, ctx: RequestContext, entries: Bun
       return resource;
     });
     const created = await repo.createMany(ctx, toCreate);
-    plainCreates.forEach((i, n) => (responses[i] = entryResponse(txRouter.written(created[n], 201, 'return=representation'), txRouter)));
+    plainCreates.forEach((i, n) => (responses[i] = entryResponse(txRouter.written(created[n], 201, prefer), txRouter)));
 
     for (const i of order) {
       if (responses[i]) continue;
@@ -67,7 +68,7 @@ async function transaction(router: FhirRouter, ctx: RequestContext, entries: Bun
         continue;
       }
       try {
-        const response = await txRouter.handle(ctx, toRequest(entry, resources.get(i), ids.get(entryKey(entry, i))));
+        const response = await txRouter.handle(ctx, toRequest(entry, resources.get(i), ids.get(entryKey(entry, i)), prefer));
         responses[i] = entryResponse(response, txRouter);
       } catch (err) {
         if (err instanceof FhirError) throw new FhirError(err.status, prefixIssues(err.outcome, i));
@@ -78,12 +79,12 @@ async function transaction(router: FhirRouter, ctx: RequestContext, entries: Bun
   });
 }
 
-async function batch(router: FhirRouter, ctx: RequestContext, entries: BundleEntry[]): Promise<Bundle> {
+async function batch(router: FhirRouter, ctx: RequestContext, entries: BundleEntry[], prefer: string | undefined): Promise<Bundle> {
   const responses: BundleEntry[] = [];
   for (const [i, entry] of entries.entries()) {
     try {
       const resource = entry.resource ? await resolveReferences(router, ctx, entry.resource, i) : undefined;
-      responses.push(entryResponse(await router.handle(ctx, toRequest(entry, resource, undefined)), router));
+      responses.push(entryResponse(await router.handle(ctx, toRequest(entry, resource, undefined, prefer)), router));
     } catch (err) {
       if (!(err instanceof FhirError)) throw err;
       responses.push({ response: { status: String(err.status), outcome: prefixIssues(err.outcome, i) } });
@@ -174,7 +175,7 @@ async function resolveReferences<T>(router: FhirRouter, ctx: RequestContext, val
   return value;
 }
 
-function toRequest(entry: BundleEntry, resource: Resource | undefined, pre: Assigned | undefined) {
+function toRequest(entry: BundleEntry, resource: Resource | undefined, pre: Assigned | undefined, prefer: string | undefined) {
   const request = entry.request as NonNullable<BundleEntry['request']>;
   const [path, query] = splitUrl(request.url);
   let finalPath = path;
@@ -183,12 +184,12 @@ function toRequest(entry: BundleEntry, resource: Resource | undefined, pre: Assi
     // A conditional update whose target was resolved up front becomes a plain update of that id.
     finalPath = `${pre.type}/${pre.id}`;
     body = { ...resource, id: pre.id };
-    return { method: 'PUT', path: finalPath, query: {}, body, ifMatch: request.ifMatch };
+    return { method: 'PUT', path: finalPath, query: {}, body, ifMatch: request.ifMatch, prefer };
   }
   if (request.method === 'PATCH' && entry.resource?.resourceType === 'Binary') {
     body = JSON.parse(Buffer.from((entry.resource as { data?: string }).data ?? '', 'base64').toString('utf8'));
   }
-  return { method: request.method, path: finalPath, query: parseQueryString(query), body, ifMatch: request.ifMatch, ifNoneExist: request.ifNoneExist };
+  return { method: request.method, path: finalPath, query: parseQueryString(query), body, ifMatch: request.ifMatch, ifNoneExist: request.ifNoneExist, prefer };
 }
 
 function entryResponse(response: FhirResponse, router: FhirRouter): BundleEntry {

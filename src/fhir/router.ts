@@ -56,7 +56,7 @@ export class FhirRouter {
   constructor(
     readonly repo: Repository,
     readonly baseUrl: string,
-    private readonly transactionRunner: (router: FhirRouter, ctx: RequestContext, bundle: Bundle) => Promise<Bundle>
+    private readonly transactionRunner: (router: FhirRouter, ctx: RequestContext, bundle: Bundle, prefer?: string) => Promise<Bundle>
   ) {}
 
   registerOperation(op: OperationHandler): void {
@@ -292,7 +292,7 @@ export class FhirRouter {
       const type = entry?.request?.url?.split(/[/?]/)[0];
       if (type && this.typeHandlers.has(type) && entry.request?.method !== 'GET') throw methodNotAllowed(`${type} cannot be written in a bundle`);
     }
-    return { status: 200, resource: await this.transactionRunner(this, ctx, bundle) };
+    return { status: 200, resource: await this.transactionRunner(this, ctx, bundle, req.prefer) };
   }
 
   private async operation(ctx: RequestContext, req: FhirRequest, name: string, level: 'system' | 'type' | 'instance', resourceType?: string, id?: string): Promise<FhirResponse> {

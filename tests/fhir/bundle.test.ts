@@ -12,6 +12,23 @@ const transaction = (entry: BundleEntry[], type: 'transaction' | 'batch' = 'tran
 const uuid = () => `urn:uuid:${crypto.randomUUID()}`;
 
 describe('transaction', () => {
+  test('Prefer: return=minimal answers each entry with status, location and etag, without the resource', async () => {
+    const tag = uniqueTag();
+    const patientUrl = uuid();
+    const res = await fhir
+      .post('', transaction([
+        { fullUrl: patientUrl, resource: { resourceType: 'Patient', name: [{ family: tag }] }, request: { method: 'POST', url: 'Patient' } },
+        { resource: { resourceType: 'Observation', status: 'final', code: { text: tag }, subject: { reference: patientUrl } } as Observation, request: { method: 'POST', url: 'Observation' } },
+      ]))
+      .set('Prefer', 'return=minimal');
+    expect(res.status).toBe(200);
+    const entries = (res.body as Bundle).entry ?? [];
+    expect(entries.map((e) => e.response?.status)).toEqual(['201 Created', '201 Created']);
+    expect(entries.map((e) => e.resource)).toEqual([undefined, undefined]);
+    expect(entries.every((e) => /\/_history\/1$/.test(e.response?.location ?? '') && e.response?.etag === 'W/"1"')).toBe(true);
+    expect((await fhir.get(`Patient?family=${tag}`)).body.total).toBe(1);
+  });
+
   test('urn:uuid references are rewritten, also nested and in both directions of order', async () => {
     const tag = uniqueTag();
     const patientUrl = uuid();
