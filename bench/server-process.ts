@@ -1,5 +1,5 @@
 /**
- * Tonet as its own process (`node dist/src/cli/main.js serve`), so that its memory is measured alone:
+ * Tonet as its own process (`bin/tonet serve`, which execs node with the shipped heap bounds), so that its memory is measured alone:
  * resident set from /proc/<pid>/status, the peak (VmHWM) reset at the start of each phase through
  * /proc/<pid>/clear_refs, and a sampler that also keeps the highest VmRSS it saw as a cross-check.
  */
@@ -24,11 +24,11 @@ const ADMIN_SECRET = 'bench-admin-secret-0123456789';
 export async function startServer(databaseUrl: string, cpuProfileDir?: string): Promise<ServerProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const main = path.resolve(__dirname, '../src/cli/main.js');
+  const tonet = path.resolve(__dirname, '../../bin/tonet');
   provideVersionFile();
-  const nodeArgs = cpuProfileDir ? [`--cpu-prof`, `--cpu-prof-dir=${cpuProfileDir}`] : [];
+  const nodeOptions = [process.env.BENCH_SERVER_NODE_OPTIONS ?? '', ...(cpuProfileDir ? [`--cpu-prof`, `--cpu-prof-dir=${cpuProfileDir}`] : [])];
   if (cpuProfileDir) mkdirSync(cpuProfileDir, { recursive: true });
-  const child = spawn(process.execPath, [...nodeArgs, main, 'serve'], {
+  const child = spawn(tonet, ['serve'], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
@@ -38,8 +38,8 @@ export async function startServer(databaseUrl: string, cpuProfileDir?: string): 
       TONET_ADMIN_CLIENT_ID: ADMIN_ID,
       TONET_ADMIN_CLIENT_SECRET: ADMIN_SECRET,
       LOG_LEVEL: process.env.BENCH_SERVER_LOG_LEVEL ?? 'warn',
-      // Lets a run try V8 settings on the server alone (e.g. --max-old-space-size=192), not on the load generator.
-      NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS ?? '',
+      // Lets a run try V8 settings on the server alone (e.g. --max-old-space-size=192, which replaces bin/tonet's), not on the load generator.
+      NODE_OPTIONS: nodeOptions.join(' ').trim(),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
