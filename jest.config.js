@@ -16,6 +16,8 @@ module.exports = {
       },
     ],
   },
+  globalSetup: '<rootDir>/tests/support/global-setup.ts',
+  globalTeardown: '<rootDir>/tests/support/global-teardown.ts',
   testTimeout: 60000,
   maxWorkers: 2,
   // A leaked handle must not keep CI waiting until its time limit; tests close their servers themselves.

@@ -19,6 +19,8 @@ export interface Config {
   jwtSecret?: string;
   tokenLifetimeSeconds: number;
   mllpPort: number;
+  /** Start the embedded database from this dump (tests start many servers; initdb takes seconds). Not read from the environment. */
+  embeddedTemplate?: Blob;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -76,7 +76,7 @@ export interface Tonet {
 
 export async function buildServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Tonet> {
   loadDefinitions();
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, embeddedTemplate: config.embeddedTemplate });
   const applied = await db.migrate();
   if (applied.length) logger.info({ applied }, 'migrations applied');
 

@@ -26,6 +26,8 @@ export interface DatabaseOptions {
   databaseUrl?: string;
   /** PGlite data directory; undefined keeps the embedded database in memory. */
   dataDir?: string;
+  /** A PGlite data directory dump (`dumpDataDir`) to start an in-memory database from instead of an empty one. */
+  embeddedTemplate?: Blob;
   poolSize?: number;
 }
 
@@ -40,7 +42,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       })
     : new DataSource({
         type: 'postgres',
-        driver: new PGliteDriver(options.dataDir ? { dataDir: options.dataDir } : {}).driver,
+        driver: new PGliteDriver({
+          ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+          ...(options.embeddedTemplate ? { loadDataDir: options.embeddedTemplate } : {}),
+        }).driver,
         migrations,
         migrationsTableName: 'tonet_migrations',
       });

@@ -3,11 +3,13 @@
  * DATABASE_URL is set, on a fresh PostgreSQL database created for this file and dropped afterwards.
  */
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import { AddressInfo, createServer } from 'node:net';
 import { Client as PgClient } from 'pg';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { buildServer, Tonet } from '../../src/server';
+import { TEMPLATE_ENV } from './global-setup';
 
 export interface TestServer {
   tonet: Tonet;
@@ -51,6 +53,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     databaseUrl,
     dataDir: env.TONET_DATA_DIR,
     host: '127.0.0.1',
+    embeddedTemplate: !databaseUrl && !env.TONET_DATA_DIR ? embeddedTemplate() : undefined,
   };
   const tonet = await buildServer(config, createLogger(config.logLevel));
   await tonet.listen();
@@ -100,4 +103,10 @@ function freePort(): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
+}
+
+/** The migrated embedded database dumped by global-setup.ts, when there is one. */
+function embeddedTemplate(): Blob | undefined {
+  const file = process.env[TEMPLATE_ENV];
+  return file && fs.existsSync(file) ? new Blob([fs.readFileSync(file)]) : undefined;
 }
