@@ -4,11 +4,11 @@
  * A state file remembers stored files by content hash, so an interrupted import resumes; a re-run without it
  * changes nothing either, since the server stores by content and merges by UID.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildMultipart } from '../dicomweb/multipart';
 import { DicomError, readDicomInstance } from '../mapping/dicom';
+import { GatewayClient, ImportState, sha256, walkFiles } from './gateway-client';
 import { Progress } from './progress';
 
 export interface DicomImportOptions {
@@ -41,9 +41,9 @@ const DEFAULT_MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 export async function importDicom(options: DicomImportOptions): Promise<DicomImportSummary> {
   const root = path.resolve(options.root);
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new Error(`${root}: not a directory`);
-  const state = new StateFile(options.statePath ?? path.resolve('.tonet-import', `dicom-${createHash('sha1').update(`${root}|${options.server}`).digest('hex').slice(0, 12)}.json`));
-  const files = [...walk(root)].map((file) => path.relative(root, file).split(path.sep).join('/'));
-  const client = new StowClient(options.server, options.clientId, options.clientSecret);
+  const state = new ImportState(options.statePath ?? ImportState.defaultPath('dicom', root, options.server));
+  const files = [...walkFiles(root)].map((file) => path.relative(root, file).split(path.sep).join('/'));
+  const client = new StowClient(new GatewayClient(options.server, options.clientId, options.clientSecret));
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
 
   const summary: DicomImportSummary = { stored: 0, failed: [], skipped: 0 };
@@ -60,7 +60,7 @@ export async function importDicom(options: DicomImportOptions): Promise<DicomImp
       const failure = outcomes.get(file.sopInstanceUid) ?? 'the server did not mention this instance in its answer';
       if (failure === true) {
         summary.stored++;
-        state.set(file.relativePath, file.hash);
+        state.markDone(file.relativePath, file.hash);
       } else {
         summary.failed.push({ file: file.relativePath, reason: failure });
       }
@@ -74,8 +74,8 @@ export async function importDicom(options: DicomImportOptions): Promise<DicomImp
 
   for (const relativePath of files) {
     const bytes = fs.readFileSync(path.join(root, relativePath));
-    const hash = createHash('sha256').update(bytes).digest('hex');
-    if (state.get(relativePath) === hash) {
+    const hash = sha256(bytes);
+    if (state.isDone(relativePath, hash)) {
       summary.skipped++;
       progress.update(++done, counts());
       continue;
@@ -105,82 +105,21 @@ function sopInstanceUidOf(bytes: Buffer): string | { error: string } {
   }
 }
 
-function* walk(dir: string): Generator<string> {
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) yield* walk(full);
-    else if (entry.isFile()) yield full;
-  }
-}
-
-/** Stored files by relative path → SHA-256, written atomically after every request. */
-class StateFile {
-  private readonly hashes: Record<string, string>;
-
-  constructor(private readonly filePath: string) {
-    this.hashes = fs.existsSync(filePath) ? JSON.parse(fs.readFileSync(filePath, 'utf8')) : {};
-  }
-
-  get(relativePath: string): string | undefined {
-    return this.hashes[relativePath];
-  }
-
-  set(relativePath: string, hash: string): void {
-    this.hashes[relativePath] = hash;
-  }
-
-  save(): void {
-    fs.mkdirSync(path.dirname(this.filePath), { recursive: true });
-    fs.writeFileSync(`${this.filePath}.tmp`, JSON.stringify(this.hashes));
-    fs.renameSync(`${this.filePath}.tmp`, this.filePath);
-  }
-}
-
 type DicomJson = Record<string, { Value?: Record<string, { Value?: unknown[] }>[] }>;
 
 class StowClient {
-  private token?: string;
-
-  constructor(
-    private readonly server: string,
-    private readonly clientId: string,
-    private readonly clientSecret: string
-  ) {}
+  constructor(private readonly gateway: GatewayClient) {}
 
   /** SOP Instance UID → true when stored, else the server's reason. */
   async send(files: QueuedFile[]): Promise<Map<string, true | string>> {
     const { contentType, body } = buildMultipart(files.map((file) => ({ contentType: 'application/dicom', body: file.bytes })), 'application/dicom');
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const res = await fetch(`${this.base()}/dicomweb/studies`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${await this.accessToken(attempt > 0)}`, 'content-type': contentType, accept: 'application/dicom+json' },
-        body,
-      });
-      if (res.status === 401 && attempt === 0) continue;
-      if (![200, 202, 409].includes(res.status)) {
-        // The whole request was refused (too large, bad media type, not allowed): every file in it failed alike.
-        const reason = `server answered ${res.status}: ${(await res.text()).slice(0, 300)}`;
-        return new Map(files.map((file) => [file.sopInstanceUid, reason]));
-      }
-      return outcomesOf((await res.json()) as DicomJson);
+    const res = await this.gateway.post('/dicomweb/studies', { 'content-type': contentType, accept: 'application/dicom+json' }, body);
+    if (![200, 202, 409].includes(res.status)) {
+      // The whole request was refused (too large, bad media type, not allowed): every file in it failed alike.
+      const reason = `server answered ${res.status}: ${(await res.text()).slice(0, 300)}`;
+      return new Map(files.map((file) => [file.sopInstanceUid, reason]));
     }
-    throw new Error(`${this.server}: not authorised`);
-  }
-
-  private base(): string {
-    return this.server.replace(/\/+$/, '');
-  }
-
-  private async accessToken(refresh: boolean): Promise<string> {
-    if (this.token && !refresh) return this.token;
-    const res = await fetch(`${this.base()}/oauth2/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: this.clientId, client_secret: this.clientSecret }),
-    });
-    if (res.status !== 200) throw new Error(`token request to ${this.server} failed: ${res.status} ${await res.text()}`);
-    this.token = ((await res.json()) as { access_token: string }).access_token;
-    return this.token;
+    return outcomesOf((await res.json()) as DicomJson);
   }
 }
 

@@ -4,10 +4,10 @@
  * skipped; deletions (flag 0) are sent as deletions. A state file remembers finished files, so an
  * interrupted import resumes, and a re-run sends nothing (the server would change nothing anyway).
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseStoragePath, storageOrder, StorageFile, toRelative } from '../ingest/ssmix2-layout';
+import { GatewayClient, ImportState, sha256, walkFiles } from './gateway-client';
 import { Progress } from './progress';
 
 export interface ImportOptions {
@@ -16,11 +16,6 @@ export interface ImportOptions {
   clientId: string;
   clientSecret: string;
   statePath?: string;
-}
-
-interface FileState {
-  hash: string;
-  ack: string;
 }
 
 export interface ImportSummary {
@@ -33,17 +28,11 @@ export interface ImportSummary {
 export async function importSsmix2(options: ImportOptions): Promise<ImportSummary> {
   const root = path.resolve(options.root);
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new Error(`${root}: not a directory`);
-  const statePath = options.statePath ?? path.resolve('.tonet-import', `ssmix2-${createHash('sha1').update(root + '|' + options.server).digest('hex').slice(0, 12)}.json`);
-  const state: Record<string, FileState> = fs.existsSync(statePath) ? JSON.parse(fs.readFileSync(statePath, 'utf8')) : {};
-  const saveState = () => {
-    fs.mkdirSync(path.dirname(statePath), { recursive: true });
-    fs.writeFileSync(`${statePath}.tmp`, JSON.stringify(state));
-    fs.renameSync(`${statePath}.tmp`, statePath);
-  };
+  const state = new ImportState(options.statePath ?? ImportState.defaultPath('ssmix2', root, options.server));
 
   const summary: ImportSummary = { accepted: 0, rejected: [], superseded: 0, skipped: 0 };
   const valid: StorageFile[] = [];
-  for (const file of walk(root)) {
+  for (const file of walkFiles(root)) {
     const relative = toRelative(root, file);
     const { file: parsed, error } = parseStoragePath(relative);
     if (parsed) valid.push(parsed);
@@ -62,17 +51,17 @@ export async function importSsmix2(options: ImportOptions): Promise<ImportSummar
       continue;
     }
     const bytes = fs.readFileSync(path.join(root, file.relativePath));
-    const hash = createHash('sha256').update(bytes).digest('hex');
-    if (state[file.relativePath]?.hash === hash) {
+    const hash = sha256(bytes);
+    if (state.isDone(file.relativePath, hash)) {
       summary.skipped++;
       progress.update(done, counts());
       continue;
     }
-    const { code, ack } = await client.send(bytes, file);
+    const { code, ack } = await send(client, bytes, file);
     if (code === 'AA') {
       summary.accepted++;
-      state[file.relativePath] = { hash, ack: code };
-      saveState();
+      state.markDone(file.relativePath, hash);
+      state.save();
     } else {
       summary.rejected.push({ file: file.relativePath, reason: `${code}: ${ackErrors(ack)}` });
     }
@@ -80,14 +69,6 @@ export async function importSsmix2(options: ImportOptions): Promise<ImportSummar
   }
   progress.finish(done, counts());
   return summary;
-}
-
-function* walk(dir: string): Generator<string> {
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) yield* walk(full);
-    else if (entry.isFile()) yield full;
-  }
 }
 
 /** The MSA text and ERR-8 messages of an ACK, for the summary. */
@@ -101,44 +82,13 @@ function ackErrors(ack: string): string {
   return errs.length ? errs.join('; ') : (msa ?? 'no reason given');
 }
 
-class GatewayClient {
-  private token?: string;
-
-  constructor(
-    private readonly server: string,
-    private readonly clientId: string,
-    private readonly clientSecret: string
-  ) {}
-
-  async send(bytes: Buffer, file: StorageFile): Promise<{ code: string; ack: string }> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const res = await fetch(`${this.server.replace(/\/+$/, '')}/hl7/v2`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${await this.accessToken(attempt > 0)}`,
-          'content-type': 'x-application/hl7-v2+er7',
-          'x-ssmix2-file': encodeURIComponent(file.relativePath),
-          'x-ssmix2-condition': file.condition,
-        },
-        body: bytes,
-      });
-      if (res.status === 401 && attempt === 0) continue;
-      const ack = await res.text();
-      if (res.status !== 200) throw new Error(`${file.relativePath}: server answered ${res.status}: ${ack.slice(0, 300)}`);
-      return { code: res.headers.get('x-ack-code') ?? 'AE', ack };
-    }
-    throw new Error(`${file.relativePath}: not authorised`);
-  }
-
-  private async accessToken(refresh: boolean): Promise<string> {
-    if (this.token && !refresh) return this.token;
-    const res = await fetch(`${this.server.replace(/\/+$/, '')}/oauth2/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: this.clientId, client_secret: this.clientSecret }),
-    });
-    if (res.status !== 200) throw new Error(`token request to ${this.server} failed: ${res.status} ${await res.text()}`);
-    this.token = ((await res.json()) as { access_token: string }).access_token;
-    return this.token;
-  }
+async function send(client: GatewayClient, bytes: Buffer, file: StorageFile): Promise<{ code: string; ack: string }> {
+  const res = await client.post(
+    '/hl7/v2',
+    { 'content-type': 'x-application/hl7-v2+er7', 'x-ssmix2-file': encodeURIComponent(file.relativePath), 'x-ssmix2-condition': file.condition },
+    bytes
+  );
+  const ack = await res.text();
+  if (res.status !== 200) throw new Error(`${file.relativePath}: server answered ${res.status}: ${ack.slice(0, 300)}`);
+  return { code: res.headers.get('x-ack-code') ?? 'AE', ack };
 }

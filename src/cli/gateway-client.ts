@@ -1,0 +1,83 @@
+/**
+ * What both batch importers (SS-MIX2 storage, DICOM folders) need: walking a folder in a stable order,
+ * talking to a Tonet server as a gateway client (token fetched once, refreshed once on a 401), and a state
+ * file that remembers what was sent, by content hash, so an interrupted import resumes.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Every file below `dir`, depth first, in name order (so runs and their progress are repeatable). */
+export function* walkFiles(dir: string): Generator<string> {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) yield* walkFiles(full);
+    else if (entry.isFile()) yield full;
+  }
+}
+
+export class GatewayClient {
+  private token?: string;
+
+  constructor(
+    readonly server: string,
+    private readonly clientId: string,
+    private readonly clientSecret: string
+  ) {}
+
+  /** POSTs with the bearer token; an expired token is replaced once. */
+  async post(urlPath: string, headers: Record<string, string>, body: Buffer | string): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      const res = await fetch(`${this.base()}${urlPath}`, { method: 'POST', headers: { ...headers, authorization: `Bearer ${await this.accessToken(attempt > 0)}` }, body });
+      if (res.status !== 401 || attempt > 0) return res;
+    }
+  }
+
+  private base(): string {
+    return this.server.replace(/\/+$/, '');
+  }
+
+  private async accessToken(refresh: boolean): Promise<string> {
+    if (this.token && !refresh) return this.token;
+    const res = await fetch(`${this.base()}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: this.clientId, client_secret: this.clientSecret }),
+    });
+    if (res.status !== 200) throw new Error(`token request to ${this.server} failed: ${res.status} ${await res.text()}`);
+    this.token = ((await res.json()) as { access_token: string }).access_token;
+    return this.token;
+  }
+}
+
+/** Sent files by relative path → SHA-256 of their bytes, written atomically after every change. */
+export class ImportState {
+  private readonly hashes: Record<string, string>;
+
+  constructor(private readonly filePath: string) {
+    this.hashes = fs.existsSync(filePath) ? JSON.parse(fs.readFileSync(filePath, 'utf8')) : {};
+  }
+
+  /** The default state file for an import of `root` into `server`, under ./.tonet-import. */
+  static defaultPath(kind: string, root: string, server: string): string {
+    return path.resolve('.tonet-import', `${kind}-${createHash('sha1').update(`${root}|${server}`).digest('hex').slice(0, 12)}.json`);
+  }
+
+  isDone(relativePath: string, hash: string): boolean {
+    return this.hashes[relativePath] === hash;
+  }
+
+  markDone(relativePath: string, hash: string): void {
+    this.hashes[relativePath] = hash;
+  }
+
+  save(): void {
+    fs.mkdirSync(path.dirname(this.filePath), { recursive: true });
+    fs.writeFileSync(`${this.filePath}.tmp`, JSON.stringify(this.hashes));
+    fs.renameSync(`${this.filePath}.tmp`, this.filePath);
+  }
+}
+
+export function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
