@@ -10,6 +10,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import { buildSchemaSync, PubSub } from 'type-graphql';
 import { WebSocketServer } from 'ws';
 import type { TokenService } from '../auth/tokens';
+import type { RequestContext } from '../auth/context';
+import { graphqlEntry } from '../audit/graphql';
 import { FhirError } from '../fhir/errors';
 import { authenticate, contextFromToken } from '../http/app';
 import type { Logger } from '../logger';
@@ -89,13 +91,27 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
       });
       for (const [key, value] of response.headers) reply.header(key, value);
       reply.status(response.status ?? 200);
-      if (response.body.kind === 'complete') return reply.send(response.body.string);
       let text = '';
-      for await (const chunk of response.body.asyncIterator) text += chunk;
+      if (response.body.kind === 'complete') text = response.body.string;
+      else for await (const chunk of response.body.asyncIterator) text += chunk;
+      await auditAnswer(ctx, request.body ?? query, text);
       return reply.send(text);
     },
   });
   registerGraphiql(app);
+
+  /** Records what the answer showed (the same rule as REST: patient data seen, or anything changed). */
+  const auditAnswer = async (ctx: RequestContext, asked: unknown, answer: string) => {
+    const queryText = String((asked as { query?: unknown } | undefined)?.query ?? '');
+    let data: unknown;
+    try {
+      data = (JSON.parse(answer) as { data?: unknown }).data;
+    } catch {
+      return;
+    }
+    const entry = graphqlEntry(ctx, queryText.replace(/\s+/g, ' ').trim(), data, /^\s*mutation\b/.test(queryText));
+    if (entry) await services.audit.record(services.repo.db, entry);
+  };
 
   const ws = new WebSocketServer({ noServer: true });
   app.server.on('upgrade', (request, socket, head) => {

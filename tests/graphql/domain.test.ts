@@ -60,6 +60,10 @@ test('the timeline joins both facilities, newest first, with sources and abnorma
   expect(edges.map((e: any) => e.sourceFacility)).toEqual(['加須クリニック', '利根中央病院', '利根中央病院']);
   expect(edges.map((e: any) => e.abnormal)).toEqual([true, true, null]);
   expect(edges[0].title).toBe('HbA1c');
+  // What GraphQL showed is in the audit trail like a REST read.
+  const audit = await as(server, server.adminToken).get(`/fhir/AuditEvent?patient=Patient/${regionalId}&_count=100`);
+  const graphqlReads = audit.body.entry.map((e: any) => e.resource).filter((r: any) => r.entity?.some((en: any) => /^GraphQL/.test(en.description ?? '')));
+  expect(graphqlReads.some((r: any) => JSON.stringify(r.agent).includes(clinic.reference))).toBe(true);
 
   const first = await graphql(server, clinicDoctor, TIMELINE, { id: regionalId, first: 2, kinds: ['LAB_RESULT'] });
   expect(first.data.patientTimeline.pageInfo.hasNextPage).toBe(true);

@@ -6,6 +6,7 @@ import 'reflect-metadata';
 import type { Resource } from '@medplum/fhirtypes';
 import { GraphQLJSON } from 'graphql-scalars';
 import { Arg, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { patientIdsOf } from '../../audit/rest';
 import { linkedPatientIds } from '../../consent/grants';
 import { sql, Sql } from '../../db/sql';
 import { ChangeEvent, mapAsync } from '../../notify/changes';
@@ -19,7 +20,19 @@ async function visible(context: DomainContext, event: ChangeEvent, extra: Sql): 
   const [row] = await context.services.repo.db.query<{ content: string }>(sql`SELECT r.content FROM resource r
     WHERE r.resource_type = ${event.resourceType} AND r.id = ${event.id} AND NOT r.deleted AND ${extra}
       AND ${context.services.access.readFilter(context.ctx, 'r')}`);
-  return row ? (JSON.parse(row.content) as Resource) : undefined;
+  if (!row) return undefined;
+  const resource = JSON.parse(row.content) as Resource;
+  // A delivered event is a read of patient data like any other.
+  await context.services.audit.record(context.services.repo.db, {
+    ctx: context.ctx,
+    action: 'read',
+    patientIds: patientIdsOf(resource),
+    entities: [`${resource.resourceType}/${resource.id}`],
+    outcome: '0',
+    description: 'GraphQL subscription delivery',
+    remoteAddress: context.ctx.remoteAddress,
+  });
+  return resource;
 }
 
 @Resolver()

@@ -1,0 +1,39 @@
+/**
+ * GraphQL answers are audited like REST ones: every FHIR resource anywhere in the answer (timeline entries,
+ * trends' sources, FHIR GraphQL objects with their ids) names the patients whose data was seen.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import type { RequestContext } from '../auth/context';
+import type { AuditEntry } from './types';
+import { patientIdsOf } from './rest';
+
+const MAX_ENTITIES = 1000;
+
+/** The audit entry for a GraphQL answer, or undefined when it holds no patient data and changed nothing. */
+export function graphqlEntry(ctx: RequestContext, operation: string, data: unknown, isMutation: boolean): AuditEntry | undefined {
+  const resources: Resource[] = [];
+  collect(data, resources);
+  const patientIds = [...new Set(resources.flatMap(patientIdsOf))];
+  if (!patientIds.length && !isMutation) return undefined;
+  return {
+    ctx,
+    action: isMutation ? 'operation' : 'search',
+    patientIds,
+    entities: [...new Set(resources.filter((r) => r.id).map((r) => `${r.resourceType}/${r.id}`))].slice(0, MAX_ENTITIES),
+    outcome: '0',
+    description: `GraphQL ${operation}`.slice(0, 1000),
+    remoteAddress: ctx.remoteAddress,
+  };
+}
+
+/** Anything shaped like a resource (a resourceType, or a typed FHIR GraphQL object with an id) counts. */
+function collect(value: unknown, into: Resource[]): void {
+  if (Array.isArray(value)) {
+    for (const item of value) collect(item, into);
+    return;
+  }
+  if (!value || typeof value !== 'object') return;
+  const record = value as Record<string, unknown>;
+  if (typeof record.resourceType === 'string') into.push(record as unknown as Resource);
+  for (const child of Object.values(record)) collect(child, into);
+}
