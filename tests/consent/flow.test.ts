@@ -93,6 +93,9 @@ test('linking the card at two facilities lets each see the other\'s data through
     expect((await doctor.get(`/fhir/Patient/${regionalId}`)).status).toBe(200);
     const everything = await doctor.ids(`/fhir/Patient/${regionalId}/$everything?_count=100`);
     expect(everything.filter((r) => r.startsWith('Observation/'))).toHaveLength(2);
+    // _has and _revinclude treat the regional Patient as the hub of its local records too.
+    expect(await doctor.ids(`/fhir/Patient?_id=${regionalId}&_has:Observation:subject:code=3D046000001920402`, 'Patient')).toEqual([`Patient/${regionalId}`]);
+    expect(await doctor.ids(`/fhir/Patient?_id=${regionalId}&_revinclude=Observation:subject`, 'Observation')).toHaveLength(2);
     // Each facility sees its own Consent, not the other's.
     expect(await doctor.ids('/fhir/Consent')).toHaveLength(1);
   }

@@ -160,9 +160,11 @@ const READ_PATHS: ReadPath[] = [
         expect: (viewer) => {
           const patients = r.visibleCurrent(viewer, 'Patient');
           const refs = (list: Version[]) => new Set(list.map(key));
-          const observations = r.visibleCurrent(viewer, 'Observation').filter((o) => refs(patients).has((o.content as { subject?: { reference?: string } }).subject?.reference ?? ''));
+          // A regional Patient is the hub of its linked local records: what points at them is included with it.
+          const patientRefs = new Set(patients.flatMap((p) => r.hub(p.id).map((id) => `Patient/${id}`)));
+          const observations = r.visibleCurrent(viewer, 'Observation').filter((o) => patientRefs.has((o.content as { subject?: { reference?: string } }).subject?.reference ?? ''));
           // Provenance:target is iterated: from the Patients (first step) and from the Observations included.
-          const targets = new Set([...refs(patients), ...refs(observations)]);
+          const targets = new Set([...patientRefs, ...refs(observations)]);
           const provenances = r.visibleCurrent(viewer, 'Provenance').filter((p) => (p.content as { target?: { reference?: string }[] }).target?.some((t) => targets.has(t.reference ?? '')));
           return { kind: 'bundle', matches: ids(patients), includes: [...ids(observations), ...ids(provenances)] };
         },
@@ -185,7 +187,7 @@ const READ_PATHS: ReadPath[] = [
     cases: (r) =>
       [...ANALYTE_CODES, PROBE_CODE.code].map((code) =>
         search(code, `/fhir/Patient?_has:Observation:subject:code=${code}`, (v, viewer) =>
-          v.type === 'Patient' && r.visibleCurrent(viewer, 'Observation').some((o) => hasCode(o.content, code) && refersTo(o.content, 'subject', [v.id]))
+          v.type === 'Patient' && r.visibleCurrent(viewer, 'Observation').some((o) => hasCode(o.content, code) && refersTo(o.content, 'subject', r.hub(v.id)))
         )
       ),
   },

@@ -146,9 +146,15 @@ async function includeStep(db: Db, input: SearchInput, from: StoredRow[], target
 async function revIncludeStep(db: Db, input: SearchInput, from: StoredRow[], target: IncludeTarget): Promise<StoredRow[]> {
   const candidates = target.targetType ? from.filter((r) => r.resource_type === target.targetType) : from;
   if (!candidates.length) return [];
+  // What points at a regional Patient's linked local records is included with it, as in patient-scoped searches.
+  const patients = candidates.filter((c) => c.resource_type === 'Patient').map((c) => c.id);
+  const locals = patients.length
+    ? (await db.query<{ local_id: string }>(sql`SELECT local_id FROM patient_link WHERE regional_id = ANY(${patients}::text[])`)).map((r) => ({ resource_type: 'Patient', id: r.local_id }))
+    : [];
+  const targets = [...candidates, ...locals];
   return db.query(sql`SELECT t.rid::text AS rid, t.resource_type, t.id, t.content
     FROM sp_reference x JOIN resource t ON t.rid = x.rid
     WHERE x.resource_type = ${target.resourceType} AND x.code = ${target.searchParam}
-      AND (x.target_type, x.target_id) IN (SELECT * FROM unnest(${candidates.map((c) => c.resource_type)}::text[], ${candidates.map((c) => c.id)}::text[]))
+      AND (x.target_type, x.target_id) IN (SELECT * FROM unnest(${targets.map((c) => c.resource_type)}::text[], ${targets.map((c) => c.id)}::text[]))
       AND NOT t.deleted AND ${input.visible('t')}`);
 }

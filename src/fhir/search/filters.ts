@@ -241,7 +241,10 @@ function compileChain(scope: FilterScope, filter: Filter, link: string, rest: st
         AND NOT ${raw(target)}.deleted AND ${scope.visible(target)} AND ${or(perType)})`;
 }
 
-/** `_has:Observation:patient:code=1234`: some visible Observation whose `patient` points here matches code=1234. */
+/**
+ * `_has:Observation:patient:code=1234`: some visible Observation whose `patient` points here matches code=1234.
+ * A regional Patient counts what points at its linked local records too (it is their hub).
+ */
 function compileHas(scope: FilterScope, filter: Filter): Sql {
   const [, sourceType, refParam, ...restParts] = filter.code.split(':');
   const rest = restParts.join(':');
@@ -255,6 +258,7 @@ function compileHas(scope: FilterScope, filter: Filter): Sql {
   const row = raw(scope.alias);
   const inner: FilterScope = { alias: source, resourceType: sourceType, typeExpr: sql`${sourceType}`, visible: scope.visible, depth };
   return sql`EXISTS (SELECT 1 FROM sp_reference ${x} JOIN resource ${raw(source)} ON ${raw(source)}.rid = ${x}.rid
-      WHERE ${x}.resource_type = ${sourceType} AND ${x}.code = ${refParam} AND ${x}.target_id = ${row}.id AND ${x}.target_type = ${row}.resource_type
+      WHERE ${x}.resource_type = ${sourceType} AND ${x}.code = ${refParam} AND ${x}.target_type = ${row}.resource_type
+        AND (${x}.target_id = ${row}.id OR (${row}.resource_type = 'Patient' AND ${x}.target_id IN (SELECT l.local_id FROM patient_link l WHERE l.regional_id = ${row}.id)))
         AND NOT ${raw(source)}.deleted AND ${scope.visible(source)} AND ${compileFilter(inner, parseFilter(rest, filter.value))})`;
 }
