@@ -12,6 +12,15 @@ export interface BenchOptions {
   /** Versions of the resource whose history is paged through in the stream check. */
   historySize: number;
   historyPageSize: number;
+  /** Step 6, HL7 v2 over MLLP; BENCH_MLLP=0 skips it. */
+  mllp: boolean;
+  /** Lab-result messages per throughput phase (1 connection, then as many as mllpConnections); the paced latency phase sends half as many. */
+  mllpMessages: number;
+  mllpConnections: number;
+  /** Messages the connections send as fast as the server takes them (0 skips the flood). */
+  mllpFlood: number;
+  /** Distinct patients the lab results are spread over. */
+  mllpPatients: number;
   /** PostgreSQL server URL (any database); the benchmark database is created beside it. */
   postgresUrl: string;
   database: string;
@@ -48,6 +57,11 @@ export function loadOptions(argv: string[] = process.argv.slice(2), env: NodeJS.
     crudSeconds: int('crud-seconds', 'BENCH_CRUD_SECONDS', 20),
     historySize: int('history', 'BENCH_HISTORY', Math.max(1000, Math.round(100_000 * Math.min(1, patients / 2000)))),
     historyPageSize: int('history-page', 'BENCH_HISTORY_PAGE', 200),
+    mllp: (get('mllp', 'BENCH_MLLP') ?? '1') !== '0',
+    mllpMessages: int('mllp-messages', 'BENCH_MLLP_MESSAGES', 10_000),
+    mllpConnections: int('mllp-connections', 'BENCH_MLLP_CONNECTIONS', 8),
+    mllpFlood: int('mllp-flood', 'BENCH_MLLP_FLOOD', 100_000, 0),
+    mllpPatients: int('mllp-patients', 'BENCH_MLLP_PATIENTS', 5_000),
     postgresUrl: get('postgres', 'BENCH_POSTGRES_URL') ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     database: get('database', 'BENCH_DATABASE') ?? 'tonet_bench',
     cpuProfile: (get('cpu-profile', 'BENCH_CPU_PROFILE') ?? '') === 'true' || get('cpu-profile', 'BENCH_CPU_PROFILE') === '1',

@@ -96,7 +96,7 @@ export interface PostgresInfo {
 export async function postgresInfo(pool: Pool): Promise<PostgresInfo> {
   const { rows } = await pool.query<{ version: string }>('SELECT version()');
   const settings: Record<string, string> = {};
-  for (const name of ['shared_buffers', 'work_mem', 'synchronous_commit', 'max_connections', 'effective_cache_size']) {
+  for (const name of ['shared_buffers', 'work_mem', 'synchronous_commit', 'max_connections', 'effective_cache_size', 'autovacuum']) {
     const result = await pool.query<Record<string, string>>(`SHOW ${name}`);
     settings[name] = Object.values(result.rows[0])[0];
   }

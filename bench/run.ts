@@ -12,9 +12,12 @@ import { crudRequests, CrudResult, runCrud } from './crud';
 import { RESOURCES_PER_PATIENT } from './dataset';
 import { ingestPlan, ingestRaw, ingestServer } from './ingest';
 import { measureHttpFloor, measureSearch, searchKinds, SearchResult } from './latency';
+import { mllpBench } from './mllp';
 import { loadOptions } from './options';
 import { createRawSchema, databaseUrl, postgresInfo, recreateDatabase } from './postgres';
+import { runPathwayPhase } from './pathway-phase';
 import { log } from './progress';
+import { regionalPhases } from './regional';
 import { BenchResults, printReport, TARGETS, verdicts, writeResults } from './report';
 import { startServer } from './server-process';
 import { streamCheck } from './stream';
@@ -63,6 +66,9 @@ async function main(): Promise<number> {
     });
 
     const stream = await streamCheck(options, server, pool, patientIds);
+    const mllp = options.mllp ? await mllpBench(options, server, pool) : undefined;
+    const { regionalMemory, ...regional } = await regionalPhases(options, server, pool, patientIds, resources);
+    const pathway = await runPathwayPhase(options);
     const serverPeakRssMb = server.memory.lifetimePeakMb;
     const results: BenchResults = {
       ingest: { server: ingested.result, raw },
@@ -73,6 +79,9 @@ async function main(): Promise<number> {
       serverPeakRssMb,
       crudPeakRssMb: crudRun.memory.peakRssMb,
       stream,
+      mllp,
+      ...regional,
+      pathway,
     };
     const checks = verdicts(results);
     process.stdout.write('\n' + printReport(results, checks) + '\n');
@@ -86,7 +95,7 @@ async function main(): Promise<number> {
         options: { ...options, postgresUrl: undefined },
         dataset: { patients: options.patients, resources, resourcesPerPatient: RESOURCES_PER_PATIENT },
         targets: TARGETS,
-        results: { ...results, ingestMemory: ingested.memory, crudMemory: crudRun.memory },
+        results: { ...results, ingestMemory: ingested.memory, crudMemory: crudRun.memory, regionalMemory },
         verdicts: checks,
       },
       startedAt

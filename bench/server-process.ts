@@ -12,6 +12,8 @@ import { log } from './progress';
 export interface ServerProcess {
   url: string;
   fhirUrl: string;
+  /** The HL7 v2 MLLP listener's port on 127.0.0.1. */
+  mllpPort: number;
   pid: number;
   token: string;
   memory: MemoryWatch;
@@ -23,6 +25,7 @@ const ADMIN_SECRET = 'bench-admin-secret-0123456789';
 
 export async function startServer(databaseUrl: string, cpuProfileDir?: string): Promise<ServerProcess> {
   const port = await freePort();
+  const mllpPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const tonet = path.resolve(__dirname, '../../bin/tonet');
   provideVersionFile();
@@ -33,6 +36,7 @@ export async function startServer(databaseUrl: string, cpuProfileDir?: string): 
       ...process.env,
       DATABASE_URL: databaseUrl,
       PORT: String(port),
+      MLLP_PORT: String(mllpPort),
       HOST: '127.0.0.1',
       TONET_BASE_URL: url,
       TONET_ADMIN_CLIENT_ID: ADMIN_ID,
@@ -51,6 +55,7 @@ export async function startServer(databaseUrl: string, cpuProfileDir?: string): 
   return {
     url,
     fhirUrl: `${url}/fhir`,
+    mllpPort,
     pid,
     token,
     memory: new MemoryWatch(pid),
