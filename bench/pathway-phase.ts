@@ -32,5 +32,7 @@ export async function runPathwayPhase(options: BenchOptions): Promise<PathwayRes
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`bench/pathway.ts exited with code ${code}`);
-  return JSON.parse(stdout) as PathwayResult;
+  // The in-process server logs warnings to stdout as one-line JSON before the pretty-printed results.
+  const results = stdout.slice(stdout.search(/^\{$/m));
+  return JSON.parse(results) as PathwayResult;
 }
