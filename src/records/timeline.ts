@@ -28,6 +28,19 @@ const TIME_OF: Record<string, string[]> = {
   DocumentReference: ['date'],
 };
 
+/** The kinds each type can be (some types hold two, told apart per row by kindExpression). */
+const KINDS_OF: Record<string, TimelineKind[]> = {
+  Encounter: ['ENCOUNTER'],
+  Condition: ['CONDITION'],
+  AllergyIntolerance: ['ALLERGY'],
+  MedicationRequest: ['MEDICATION', 'INJECTION'],
+  MedicationAdministration: ['MEDICATION', 'INJECTION'],
+  Immunization: ['INJECTION'],
+  Observation: ['VITAL', 'LAB_RESULT'],
+  ImagingStudy: ['IMAGING'],
+  DocumentReference: ['DOCUMENT'],
+};
+
 const INJECTION_PROFILES = [
   'http://jpfhir.jp/fhir/core/StructureDefinition/JP_MedicationRequest_Injection',
   'http://jpfhir.jp/fhir/core/StructureDefinition/JP_MedicationAdministration_Injection',
@@ -69,26 +82,35 @@ export class Timeline {
     if (query.first < 1 || query.first > MAX_TIMELINE_PAGE) throw badRequest(`first must be between 1 and ${MAX_TIMELINE_PAGE}`);
     this.access.assertMayRead(ctx, 'Patient');
     const kinds = query.kinds?.length ? query.kinds : [...TIMELINE_KINDS];
-    const types = Object.entries(TIME_OF);
+    // Only the types that can hold a wanted kind; the per-row kind test is needed only where a type holds
+    // wanted and unwanted kinds alike (vitals among lab results, injections among prescriptions).
+    const types = Object.entries(TIME_OF).filter(([type]) => KINDS_OF[type].some((k) => kinds.includes(k)));
+    const partial = types.some(([type]) => !KINDS_OF[type].every((k) => kinds.includes(k)));
     const timeCodes = sql`(VALUES ${types.map(([t, codes]) => sql`(${t}, ${codes}::text[])`).reduce((a, b) => sql`${a}, ${b}`)}) AS k(resource_type, codes)`;
-    const conditions: Sql[] = [sql`e.kind = ANY(${kinds}::text[])`];
-    if (query.from) conditions.push(sql`e.at >= ${query.from.toISOString()}::timestamptz`);
-    if (query.to) conditions.push(sql`e.at < ${query.to.toISOString()}::timestamptz`);
+    const conditions: Sql[] = [];
+    if (partial) conditions.push(sql`${kindExpression('r')} = ANY(${kinds}::text[])`);
+    const atConditions: Sql[] = [raw('TRUE')];
+    if (query.from) atConditions.push(sql`e.at >= ${query.from.toISOString()}::timestamptz`);
+    if (query.to) atConditions.push(sql`e.at < ${query.to.toISOString()}::timestamptz`);
     if (query.after) {
       const [at, rid] = decodeCursor(query.after);
-      conditions.push(sql`(e.at, e.rid) < (${at}::timestamptz, ${rid}::bigint)`);
+      atConditions.push(sql`(e.at, e.rid) < (${at}::timestamptz, ${rid}::bigint)`);
     }
+    // The page is cut on (time, rid) alone; the kind and the content are read for the rows kept.
     const rows = await this.db.query<{ rid: string; resource_type: string; content: string; source: string | null; at: Date | string; kind: TimelineKind }>(sql`
-      SELECT e.rid::text AS rid, e.resource_type, e.content, e.source, e.at, e.kind FROM (
-        SELECT r.rid, r.resource_type, r.content, r.source,
-          COALESCE(NULLIF((SELECT min(d.lo) FROM sp_date d WHERE d.rid = r.rid AND d.resource_type = r.resource_type AND d.code = ANY(k.codes)), '-infinity'), r.last_updated) AS at,
-          ${kindExpression('r')} AS kind
-        FROM resource r JOIN ${timeCodes} ON k.resource_type = r.resource_type
-        WHERE r.compartments && ${linkedPatientIds(query.patientId)} AND NOT r.deleted AND ${this.access.readFilter(ctx, 'r')}
-      ) e
-      WHERE ${and(conditions)}
-      ORDER BY e.at DESC, e.rid DESC
-      LIMIT ${query.first + 1}`);
+      SELECT r.rid::text AS rid, r.resource_type, r.content, r.source, e.at, ${kindExpression('r')} AS kind
+      FROM (
+        SELECT e.rid, e.at FROM (
+          SELECT r.rid,
+            COALESCE(NULLIF((SELECT min(d.lo) FROM sp_date d WHERE d.rid = r.rid AND d.resource_type = r.resource_type AND d.code = ANY(k.codes)), '-infinity'), r.last_updated) AS at
+          FROM resource r JOIN ${timeCodes} ON k.resource_type = r.resource_type
+          WHERE r.compartments && ${linkedPatientIds(query.patientId)} AND NOT r.deleted AND ${this.access.readFilter(ctx, 'r')} ${conditions.length ? sql`AND ${and(conditions)}` : raw('')}
+        ) e
+        WHERE ${and(atConditions)}
+        ORDER BY e.at DESC, e.rid DESC
+        LIMIT ${query.first + 1}
+      ) e JOIN resource r ON r.rid = e.rid
+      ORDER BY e.at DESC, e.rid DESC`);
     const more = rows.length > query.first;
     const entries = rows.slice(0, query.first).map((row) => ({
       rid: row.rid,
