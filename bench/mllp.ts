@@ -50,7 +50,7 @@ export interface MllpResult {
   raw: MllpRun[];
   tonet: MllpRun[];
   paced: MllpRun & { targetRate: number };
-  flood?: MllpRun & { memory: PhaseMemory };
+  flood?: MllpRun & { memory: PhaseMemory; unacknowledged: number; connectionErrors: string[] };
   /** inbox_message rows stored as processed at the end, against the AAs counted. */
   inboxProcessed: number;
   acceptedTotal: number;
@@ -278,7 +278,7 @@ async function tonetPaced(options: BenchOptions, server: ServerProcess, source: 
 }
 
 /** Every connection writes its share as fast as its socket takes it (waiting only for 'drain'), ACKs counted as they come. */
-async function tonetFlood(options: BenchOptions, server: ServerProcess, source: LabMessageSource, token: string, acks: AckTally, first: number, count: number): Promise<MllpRun> {
+async function tonetFlood(options: BenchOptions, server: ServerProcess, source: LabMessageSource, token: string, acks: AckTally, first: number, count: number): Promise<MllpRun & { unacknowledged: number; connectionErrors: string[] }> {
   const label = `MLLP Tonet flood, ${options.mllpConnections} connections`;
   const sockets = await Promise.all(Array.from({ length: options.mllpConnections }, () => MllpConnection.connect(server.mllpPort)));
   const tally = acks.phase();
@@ -286,19 +286,28 @@ async function tonetFlood(options: BenchOptions, server: ServerProcess, source: 
   const cpu = new CpuMeter(server.pid, options.database);
   let next = first;
   let done = 0;
+  let unacknowledged = 0;
+  const connectionErrors: string[] = [];
   const stall = watchStall(label, () => done, () => sockets.forEach((s) => s.destroy()));
   const started = performance.now();
   try {
     await Promise.all(
       sockets.map(async (socket) => {
         const pending: Promise<void>[] = [];
-        while (next < first + count) {
-          const sent = socket.send(source.message(next++, token));
-          pending.push(sent.ack.then((ack) => {
-            tally.count(ack);
-            progress.update(++done);
-          }));
-          if (!sent.written) await socket.drained();
+        try {
+          while (next < first + count) {
+            const sent = socket.send(source.message(next++, token));
+            pending.push(sent.ack.then((ack) => {
+              tally.count(ack);
+              progress.update(++done);
+            }, () => {
+              unacknowledged++;
+            }));
+            if (!sent.written) await socket.drained();
+          }
+        } catch (err) {
+          // A closed connection ends this connection's share; the other connections go on.
+          connectionErrors.push((err as Error).message);
         }
         await Promise.all(pending);
       })
@@ -308,8 +317,9 @@ async function tonetFlood(options: BenchOptions, server: ServerProcess, source: 
     sockets.forEach((s) => s.close());
   }
   const seconds = (performance.now() - started) / 1000;
-  const run: MllpRun = { path: 'Tonet MLLP', connections: options.mllpConnections, messages: count, seconds, messagesPerSecond: count / seconds, acks: tally.codes, nonAA: tally.nonAA(), cpu: cpu.read() };
-  progress.done(`${Math.round(run.messagesPerSecond)} messages/s; ${describeCpu(run.cpu)}`);
+  const run = { path: 'Tonet MLLP' as const, connections: options.mllpConnections, messages: count, seconds, messagesPerSecond: done / seconds, acks: tally.codes, nonAA: tally.nonAA(), cpu: cpu.read(), unacknowledged, connectionErrors };
+  if (unacknowledged || connectionErrors.length) log(`${label}: ${unacknowledged} messages without ACK, ${connectionErrors.length} connection(s) lost: ${[...new Set(connectionErrors)].join('; ')}`);
+  progress.done(`${Math.round(run.messagesPerSecond)} ACKs/s; ${describeCpu(run.cpu)}`);
   return run;
 }
 

@@ -161,8 +161,8 @@ function mllpVerdicts(mllp: MllpResult): Verdict[] {
   if (mllp.flood) {
     out.push({
       target: `MLLP flood of ${fmt(mllp.flood.messages)} messages on ${mllp.flood.connections} connections: server peak RSS ≤ ${TARGETS.mllpFloodPeakRssMb} MB, every ACK AA`,
-      measured: `${mllp.flood.memory.peakRssMb} MB (start ${mllp.flood.memory.startRssMb} MB) at ${fmt(mllp.flood.messagesPerSecond)} messages/s, non-AA ${mllp.flood.nonAA}`,
-      pass: mllp.flood.memory.peakRssMb <= TARGETS.mllpFloodPeakRssMb && mllp.flood.nonAA === 0,
+      measured: `${mllp.flood.memory.peakRssMb} MB (start ${mllp.flood.memory.startRssMb} MB) at ${fmt(mllp.flood.messagesPerSecond)} messages/s, non-AA ${mllp.flood.nonAA}, without ACK ${mllp.flood.unacknowledged}`,
+      pass: mllp.flood.memory.peakRssMb <= TARGETS.mllpFloodPeakRssMb && mllp.flood.nonAA === 0 && mllp.flood.unacknowledged === 0,
     });
   }
   return out;

@@ -48,7 +48,14 @@ export async function startServer(databaseUrl: string, cpuProfileDir?: string): 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   forward(child);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let stopping = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      // A server that goes away mid-run (crash, OOM kill, someone else's kill) explains the errors that follow.
+      if (!stopping) log(`warning: the server exited during the run (code ${code}, signal ${signal})`);
+      resolve(code);
+    })
+  );
   await waitForHealth(url, exited);
   const token = await fetchToken(url);
   const pid = child.pid as number;
@@ -60,6 +67,7 @@ export async function startServer(databaseUrl: string, cpuProfileDir?: string): 
     token,
     memory: new MemoryWatch(pid),
     async stop() {
+      stopping = true;
       child.kill('SIGTERM');
       await exited;
     },
