@@ -140,6 +140,10 @@ export class Repository {
 
   /** Conditional create: the search decides; one match returns it unchanged, several are an error. */
   async createIfNoneExist(ctx: RequestContext, resource: Resource, query: string): Promise<WriteResult> {
+    return this.transaction((repo) => repo.createIfNoneExistLocked(ctx, resource, query));
+  }
+
+  private async createIfNoneExistLocked(ctx: RequestContext, resource: Resource, query: string): Promise<WriteResult> {
     const matches = await this.conditionalMatches(ctx, resource.resourceType, query);
     if (matches.length > 1) throw preconditionFailed(`If-None-Exist "${query}" matched ${matches.length} resources`);
     if (matches.length === 1) return { resource: JSON.parse(matches[0].content), created: false };
@@ -172,6 +176,10 @@ export class Repository {
 
   /** Conditional update: no match creates, one match updates it, several are an error. */
   async conditionalUpdate(ctx: RequestContext, resource: Resource, query: string): Promise<WriteResult> {
+    return this.transaction((repo) => repo.conditionalUpdateLocked(ctx, resource, query));
+  }
+
+  private async conditionalUpdateLocked(ctx: RequestContext, resource: Resource, query: string): Promise<WriteResult> {
     const matches = await this.conditionalMatches(ctx, resource.resourceType, query);
     if (matches.length > 1) throw preconditionFailed(`Conditional update "${query}" matched ${matches.length} resources`);
     if (matches.length === 1) {
@@ -198,6 +206,10 @@ export class Repository {
   }
 
   async conditionalDelete(ctx: RequestContext, resourceType: string, query: string): Promise<number> {
+    return this.transaction((repo) => repo.conditionalDeleteLocked(ctx, resourceType, query));
+  }
+
+  private async conditionalDeleteLocked(ctx: RequestContext, resourceType: string, query: string): Promise<number> {
     const matches = await this.conditionalMatches(ctx, resourceType, query);
     if (matches.length > 1) throw preconditionFailed(`Conditional delete "${query}" matched ${matches.length} resources`);
     for (const match of matches) await this.delete(ctx, resourceType, match.id);
@@ -258,6 +270,10 @@ export class Repository {
     this.checkType(resourceType);
     const request = parseSearchQuery(resourceType, new URLSearchParams(query.replace(/^\?/, '')));
     if (!request.filters?.length) throw badRequest(`Condition "${query}" has no search criteria`);
+    // Two requests with the same condition (two messages about one new patient) would both find nothing
+    // and both create: the condition is locked until the enclosing transaction ends, so the second waits
+    // and then finds the first one's resource. Callers run conditional writes in a transaction.
+    await this.db.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${resourceType}?${canonicalQuery(query)}`}, 0))`);
     const page = await this.search(ctx, { ...request, count: 2, total: 'none', sortRules: [] });
     return page.matches;
   }
@@ -308,6 +324,12 @@ export function validate(resource: Resource): void {
   const bindings = requiredBindingIssues(resource);
   if (errors.length) throw new FhirError(400, { resourceType: 'OperationOutcome', issue: [...errors, ...bindings] });
   if (bindings.length) throw unprocessable(bindings);
+}
+
+/** The same condition however its parameters are ordered, so that equal conditions share one lock. */
+function canonicalQuery(query: string): string {
+  const params = [...new URLSearchParams(query.replace(/^\?/, ''))].sort(([a, x], [b, y]) => a.localeCompare(b) || x.localeCompare(y));
+  return new URLSearchParams(params).toString();
 }
 
 function sameContent(a: Resource, b: Resource): boolean {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { fixturePath } from '../fixtures';
 import { startTestServer, TestServer } from '../support/server';
+import { labResultMessage } from '../support/hl7-messages';
 import { ackCode, createFacility, MllpClient, withToken } from './support';
 
 const STORAGE = fixturePath('ssmix2-nho', 'sampleData', '999', '901', '9999013');
@@ -49,4 +50,17 @@ test('ADT-00 over MLLP becomes a Patient with kanji and kana names, once', async
   expect(patient.meta.versionId).toBe('1');
   const provenance = await fhir(`Provenance?target=Patient/${patient.id}`);
   expect(provenance.total).toBe(1);
+});
+
+test('messages about one new patient on eight connections at once make one Patient, all AA', async () => {
+  const connections = await Promise.all(Array.from({ length: 8 }, () => MllpClient.connect(server.mllpPort)));
+  const acks = await Promise.all(
+    connections.map((connection, i) =>
+      connection.send(Buffer.from(labResultMessage({ controlId: `RACE${i}`, patientId: 'RACE-1', orderNumber: `RACE-O${i}`, code: '3D046000001920402', name: 'HbA1c', value: '7.0', unit: '%', range: '4.6-6.2', observedAt: '202501011000', token: gatewayToken }), 'utf8'))
+    )
+  );
+  for (const c of connections) c.close();
+  expect(acks.map(ackCode)).toEqual(Array(8).fill('AA'));
+  const patients = await fhir('Patient?identifier=urn:oid:1.2.392.100495.20.3.51.11312345670|RACE-1');
+  expect(patients.total).toBe(1);
 });
