@@ -7,6 +7,7 @@
  */
 import type { Basic, Bundle, Communication, Consent, Patient, Resource } from '@medplum/fhirtypes';
 import { RequestContext, systemContext } from '../auth/context';
+import { patientIdsOf } from '../audit/rest';
 import type { AuditSink } from '../audit/types';
 import { sql } from '../db/sql';
 import { badRequest, forbidden, FhirError, outcome } from '../fhir/errors';
@@ -131,9 +132,4 @@ async function notifyFamilyDoctor(repo: Repository, ctx: RequestContext, patient
   };
   // Written as the family doctor's own record, so that facility sees it whatever its consents say.
   await repo.create(systemContext(ctx.requestId), { ...communication, meta: { source: familyDoctor } });
-}
-
-function patientIdsOf(resource: Resource): string[] {
-  const r = resource as { subject?: { reference?: string }; patient?: { reference?: string } };
-  return [r.subject?.reference, r.patient?.reference].filter((ref): ref is string => !!ref?.startsWith('Patient/')).map((ref) => ref.slice('Patient/'.length));
 }

@@ -6,6 +6,7 @@
  */
 import type { AuditEvent, Bundle, Observation, Patient } from '@medplum/fhirtypes';
 import request from 'supertest';
+import type { ChainedRow } from '../../src/audit/chain';
 import { verifyAuditChain } from '../../src/audit/verify';
 import { sql } from '../../src/db/sql';
 import { validate } from '../../src/fhir/repository';
@@ -13,18 +14,8 @@ import { useFhirServer } from '../fhir/helpers';
 
 const fhir = useFhirServer();
 
-interface Row {
-  seq: string;
-  client_id: string | null;
-  role: string | null;
-  organization: string | null;
-  purpose_of_use: string | null;
-  patient_ids: string[];
-  action: string;
-  outcome: string;
-  remote_address: string | null;
-  event: string;
-}
+/** An audit_event row as the chain covers it, with its sequence number. */
+type Row = Omit<ChainedRow, 'recorded'> & { seq: string };
 
 const HOSPITAL_A = 'Organization/hospital-a';
 const HOSPITAL_B = 'Organization/hospital-b';
