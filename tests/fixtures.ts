@@ -1,7 +1,10 @@
 import path from 'node:path';
 
-/** The shared, read-only fixtures beside the repository (`../shared/fixtures`), used unmodified. */
-export const FIXTURES = path.resolve(__dirname, '..', '..', 'shared', 'fixtures');
+/**
+ * Third-party data the tests read, copied into the repository unmodified, each source with its licence and
+ * origin (`tests/fixtures/third-party/README.md`), so a fresh clone tests itself with nothing beside it.
+ */
+export const FIXTURES = path.resolve(__dirname, 'fixtures', 'third-party');
 
 export function fixturePath(...parts: string[]): string {
   return path.join(FIXTURES, ...parts);

@@ -7,10 +7,11 @@
 import { XMLParser } from 'fast-xml-parser';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fixturePath } from '../fixtures';
 import { startTestServer, TestServer } from '../support/server';
 import { readFhirXml } from './fhir-xml';
 
-const CASES = '/work/shared/fixtures/fhir-test-cases/r4';
+const CASES = fixturePath('fhir-test-cases', 'r4');
 const GRAPHQL = join(CASES, 'graphql');
 
 interface ManifestTest {

@@ -1,6 +1,6 @@
 /**
  * HL7 v2.5 messages in the JAHIS / SS-MIX2 shapes, written as the region's gateways write them (UTF-8 here),
- * for tests that need many distinct messages. Field positions follow the NHO samples in shared/fixtures.
+ * for tests that need many distinct messages. Field positions follow the NHO samples in tests/fixtures/third-party.
  */
 export interface LabResult {
   controlId: string;
