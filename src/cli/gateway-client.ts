@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /** Every file below `dir`, depth first, in name order (so runs and their progress are repeatable). */
@@ -58,9 +59,13 @@ export class ImportState {
     this.hashes = fs.existsSync(filePath) ? JSON.parse(fs.readFileSync(filePath, 'utf8')) : {};
   }
 
-  /** The default state file for an import of `root` into `server`, under ./.tonet-import. */
-  static defaultPath(kind: string, root: string, server: string): string {
-    return path.resolve('.tonet-import', `${kind}-${createHash('sha1').update(`${root}|${server}`).digest('hex').slice(0, 12)}.json`);
+  /**
+   * The default state file for an import of `root` into `server`: in TONET_STATE_DIR, else the user's state
+   * folder (XDG_STATE_HOME, ~/.local/state), never the folder the command happens to run in.
+   */
+  static defaultPath(kind: string, root: string, server: string, env: NodeJS.ProcessEnv = process.env): string {
+    const key = createHash('sha1').update(`${path.resolve(root)}|${server}`).digest('hex').slice(0, 12);
+    return path.join(stateDirectory(env), 'imports', `${kind}-${key}.json`);
   }
 
   isDone(relativePath: string, hash: string): boolean {
@@ -76,6 +81,11 @@ export class ImportState {
     fs.writeFileSync(`${this.filePath}.tmp`, JSON.stringify(this.hashes));
     fs.renameSync(`${this.filePath}.tmp`, this.filePath);
   }
+}
+
+export function stateDirectory(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TONET_STATE_DIR) return path.resolve(env.TONET_STATE_DIR);
+  return path.join(env.XDG_STATE_HOME ? path.resolve(env.XDG_STATE_HOME) : path.join(os.homedir(), '.local', 'state'), 'tonet');
 }
 
 export function sha256(bytes: Buffer): string {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `tonet` command line: serve, migrate, and (in later issues) imports and audit checks.
+ * `tonet` command line: serve, migrate, imports and audit checks. Started by `bin/tonet`, which picks Node 24.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
@@ -37,23 +37,29 @@ Environment:
   TONET_BASE_URL           public base URL for links (default http://localhost:PORT)
   TONET_BODY_LIMIT         largest request body in bytes (default 16 MB)
   TONET_JWT_SECRET         token signing secret (default: generated, kept in the database)
+  TONET_STATE_DIR          where imports keep their resume state (default $XDG_STATE_HOME/tonet or ~/.local/state/tonet)
   LOG_LEVEL                pino level (default info)
 `;
 
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  server: { type: 'string' },
+  'client-id': { type: 'string' },
+  'client-secret': { type: 'string' },
+  state: { type: 'string' },
+} as const;
+
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: false,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean' },
-      server: { type: 'string' },
-      'client-id': { type: 'string' },
-      'client-secret': { type: 'string' },
-      state: { type: 'string' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
+  } catch (err) {
+    // An unknown or malformed flag is an error: silently ignoring a mistyped --server would import elsewhere.
+    process.stderr.write(`tonet: ${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
@@ -75,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'import':
-      return runImport(positionals.slice(1), values as Record<string, string | undefined>);
+      return runImport(positionals.slice(1), values);
     case 'audit':
       return runAudit(positionals.slice(1), config);
     default:
@@ -84,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function runImport(args: string[], flags: Record<string, string | undefined>): Promise<number> {
+async function runImport(args: string[], flags: { server?: string; 'client-id'?: string; 'client-secret'?: string; state?: string }): Promise<number> {
   const [kind, root] = args;
   if ((kind !== 'ssmix2' && kind !== 'dicom') || !root) {
     process.stderr.write(`usage: tonet import ssmix2|dicom <root> --server <url> --client-id <id> --client-secret <secret>\n`);
