@@ -15,8 +15,8 @@ export interface Config {
   baseUrl: string;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
-  /** Secret for signing access tokens; generated and kept in the database when unset. */
-  jwtSecret?: string;
+  /** Private P-256 JWK (JSON) signing access tokens; generated and kept in the database when unset. */
+  signingKey?: string;
   tokenLifetimeSeconds: number;
   mllpPort: number;
   /** Start the embedded database from this dump (tests start many servers; initdb takes seconds). Not read from the environment. */
@@ -36,7 +36,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
     baseUrl: (env.TONET_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     bodyLimit: intFrom(env.TONET_BODY_LIMIT, 16 * 1024 * 1024, 'TONET_BODY_LIMIT'),
-    jwtSecret: env.TONET_JWT_SECRET || undefined,
+    signingKey: env.TONET_SIGNING_KEY || undefined,
     tokenLifetimeSeconds: intFrom(env.TONET_TOKEN_LIFETIME, 3600, 'TONET_TOKEN_LIFETIME'),
     mllpPort: intFrom(env.MLLP_PORT, 2575, 'MLLP_PORT'),
   };

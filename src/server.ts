@@ -84,7 +84,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   // The booking ledger writes Slots through the repository of the transaction it runs in.
   const repo: Repository = new Repository(db, access, [maintainConsentIndex, bookingLedger((tx) => repo.withDb(tx)), pathwayAlerts(() => repo), notifyChanges]);
   const clients = new ClientStore(db);
-  const tokens = await TokenService.create(db, config.jwtSecret, config.tokenLifetimeSeconds);
+  const tokens = await TokenService.create(db, config.signingKey, `${config.baseUrl}/oidc`, config.tokenLifetimeSeconds);
   const generatedAdmin = await bootstrapAdmin(clients, config, logger);
 
   const fhirBase = `${config.baseUrl}/fhir`;

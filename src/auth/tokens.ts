@@ -1,17 +1,16 @@
 /**
- * Access tokens: HS256-signed JWTs carrying the client's role, facility and resident, so a request needs
- * no database look-up to know who is asking. The signing key comes from TONET_JWT_SECRET or is generated
- * once and kept in the database, so tokens survive a restart and work across several server processes.
+ * Access tokens: ES256-signed JWTs carrying the caller's role, facility and resident, so a request needs no
+ * database look-up to know who is asking, and other services can check them against the published JWKS.
+ * The signing key comes from TONET_SIGNING_KEY (a private P-256 JWK) or is generated once and kept in the
+ * database, so tokens survive a restart and work across several server processes. The client-credentials
+ * endpoint and the OpenID Connect provider sign with this one key and one issuer; this is the one verifier.
  */
-import { randomBytes } from 'node:crypto';
-import { JwtError, signJwt, verifyJwt } from './jwt';
 import type { Db } from '../db/database';
 import { sql } from '../db/sql';
 import { FhirError, unauthorized } from '../fhir/errors';
 import type { Client } from './clients';
 import { Role, ROLES } from './context';
-
-const ISSUER = 'tonet';
+import { JwtError, SigningKey } from './jwt';
 
 export interface TokenClaims {
   clientId: string;
@@ -19,42 +18,54 @@ export interface TokenClaims {
   role: Role;
   organization?: string;
   patient?: string;
+  /** The person acting ("Practitioner/<id>", "Patient/<id>" or "Account/<id>") when a person logged in through an app. */
+  person?: string;
 }
 
 export class TokenService {
   private constructor(
-    private readonly key: Buffer,
+    readonly key: SigningKey,
+    readonly issuer: string,
     readonly lifetimeSeconds: number
   ) {}
 
-  static async create(db: Db, configuredSecret: string | undefined, lifetimeSeconds: number): Promise<TokenService> {
-    if (configuredSecret) return new TokenService(Buffer.from(configuredSecret, 'utf8'), lifetimeSeconds);
-    const generated = randomBytes(32).toString('base64url');
-    await db.query(sql`INSERT INTO server_setting (key, value) VALUES ('jwt_secret', ${generated}) ON CONFLICT (key) DO NOTHING`);
-    const [row] = await db.query<{ value: string }>(sql`SELECT value FROM server_setting WHERE key = 'jwt_secret'`);
-    return new TokenService(Buffer.from(row.value, 'utf8'), lifetimeSeconds);
+  static async create(db: Db, configuredKey: string | undefined, issuer: string, lifetimeSeconds: number): Promise<TokenService> {
+    if (configuredKey) return new TokenService(new SigningKey(JSON.parse(configuredKey)), issuer, lifetimeSeconds);
+    const generated = JSON.stringify(SigningKey.generate().privateJwk);
+    await db.query(sql`INSERT INTO server_setting (key, value) VALUES ('signing_jwk', ${generated}) ON CONFLICT (key) DO NOTHING`);
+    const [row] = await db.query<{ value: string }>(sql`SELECT value FROM server_setting WHERE key = 'signing_jwk'`);
+    return new TokenService(new SigningKey(JSON.parse(row.value)), issuer, lifetimeSeconds);
   }
 
   issue(client: Client): string {
     const now = Math.floor(Date.now() / 1000);
-    return signJwt(
-      { sub: client.clientId, iss: ISSUER, iat: now, exp: now + this.lifetimeSeconds, name: client.name, role: client.role, org: client.organization, pat: client.patient },
-      this.key
-    );
+    return this.key.sign({
+      sub: client.clientId,
+      client_id: client.clientId,
+      iss: this.issuer,
+      iat: now,
+      exp: now + this.lifetimeSeconds,
+      name: client.name,
+      role: client.role,
+      org: client.organization,
+      pat: client.patient,
+    });
   }
 
   verify(token: string): TokenClaims {
     try {
-      const payload = verifyJwt(token, this.key);
-      if (payload.iss !== ISSUER) throw unauthorized('Token was not issued by Tonet');
+      const payload = this.key.verify(token);
+      if (payload.iss !== this.issuer) throw unauthorized('Token was not issued by Tonet');
       const role = payload.role as Role;
-      if (!payload.sub || !ROLES.includes(role)) throw unauthorized('Token has no valid subject or role');
+      const clientId = typeof payload.client_id === 'string' ? payload.client_id : payload.sub;
+      if (!clientId || !payload.sub || !ROLES.includes(role)) throw unauthorized('Token has no valid subject or role');
       return {
-        clientId: payload.sub,
+        clientId,
         name: String(payload.name ?? payload.sub),
         role,
         organization: typeof payload.org === 'string' ? payload.org : undefined,
         patient: typeof payload.pat === 'string' ? payload.pat : undefined,
+        person: typeof payload.person === 'string' ? payload.person : undefined,
       };
     } catch (err) {
       if (err instanceof JwtError && err.expired) throw unauthorized('Access token expired');

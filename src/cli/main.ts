@@ -36,7 +36,7 @@ Environment:
   TONET_ADMIN_CLIENT_SECRET
   TONET_BASE_URL           public base URL for links (default http://localhost:PORT)
   TONET_BODY_LIMIT         largest request body in bytes (default 16 MB)
-  TONET_JWT_SECRET         token signing secret (default: generated, kept in the database)
+  TONET_SIGNING_KEY        private P-256 JWK signing tokens (default: generated, kept in the database)
   TONET_STATE_DIR          where imports keep their resume state (default $XDG_STATE_HOME/tonet or ~/.local/state/tonet)
   LOG_LEVEL                pino level (default info)
 `;

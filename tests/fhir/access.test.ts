@@ -5,15 +5,24 @@
  */
 import type { Bundle, Observation, Organization, Patient } from '@medplum/fhirtypes';
 import request from 'supertest';
-import { signJwt } from '../../src/auth/jwt';
+import { createHmac } from 'node:crypto';
+import { SigningKey } from '../../src/auth/jwt';
 import { sql } from '../../src/db/sql';
 import { ids, nextPath, useFhirServer } from './helpers';
 
-const JWT_SECRET = 'access-test-secret';
-const fhir = useFhirServer({ TONET_JWT_SECRET: JWT_SECRET });
+const SIGNING_KEY = SigningKey.generate();
+const fhir = useFhirServer({ TONET_SIGNING_KEY: JSON.stringify(SIGNING_KEY.privateJwk) });
 
-const token = (claims: Record<string, unknown>) => signJwt({ sub: ADMIN_SUB, iss: 'tonet', role: 'admin', iat: 1, exp: Math.floor(Date.now() / 1000) + 600, ...claims }, Buffer.from(JWT_SECRET));
+const issuer = () => `${fhir.server.url}/oidc`;
+const claimsWith = (claims: Record<string, unknown>) => ({ sub: ADMIN_SUB, iss: issuer(), role: 'admin', iat: 1, exp: Math.floor(Date.now() / 1000) + 600, ...claims });
+const token = (claims: Record<string, unknown>) => SIGNING_KEY.sign(claimsWith(claims));
 const ADMIN_SUB = 'test-admin';
+/** An HS256 token over the same claims, MACed with the public key's x coordinate: the classic algorithm-confusion forgery. */
+const hs256Forgery = () => {
+  const head = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: SIGNING_KEY.kid })).toString('base64url');
+  const body = Buffer.from(JSON.stringify(claimsWith({}))).toString('base64url');
+  return `${head}.${body}.${createHmac('sha256', String(SIGNING_KEY.publicJwk().x)).update(`${head}.${body}`).digest('base64url')}`;
+};
 
 describe('authentication', () => {
   test.each([
@@ -21,7 +30,9 @@ describe('authentication', () => {
     ['a non-Bearer scheme', 'Basic dGVzdDp0ZXN0'],
     ['an empty bearer token', 'Bearer '],
     ['a malformed token', 'Bearer not.a.jwt'],
-    ['a token signed with another key', `Bearer ${signJwt({ sub: ADMIN_SUB, iss: 'tonet', role: 'admin', exp: Math.floor(Date.now() / 1000) + 600 }, Buffer.from('other-key'))}`],
+    ['a token signed with another key', () => `Bearer ${SigningKey.generate().sign(claimsWith({}))}`],
+    ['a token signed with another key under this key id', () => `Bearer ${token({}).split('.').slice(0, 2).join('.')}.${SigningKey.generate().sign(claimsWith({})).split('.')[2]}`],
+    ['an HS256 token', () => `Bearer ${hs256Forgery()}`],
     ['an expired token', () => `Bearer ${token({ exp: Math.floor(Date.now() / 1000) - 10 })}`],
     ['a token from another issuer', () => `Bearer ${token({ iss: 'someone-else' })}`],
     ['a token with an unknown role', () => `Bearer ${token({ role: 'superuser' })}`],
@@ -41,6 +52,14 @@ describe('authentication', () => {
 
   test('a valid token signed with the configured key is accepted', async () => {
     expect((await fhir.get('Patient', token({}))).status).toBe(200);
+  });
+
+  test('tokens from the token endpoint verify against the published JWKS with a standard library', async () => {
+    const { createRemoteJWKSet, jwtVerify } = await import('jose');
+    const jwks = createRemoteJWKSet(new URL(`${fhir.server.url}/oidc/jwks`));
+    const { payload, protectedHeader } = await jwtVerify(fhir.server.adminToken, jwks, { issuer: issuer(), algorithms: ['ES256'] });
+    expect(protectedHeader.kid).toBe(SIGNING_KEY.kid);
+    expect(payload).toMatchObject({ sub: ADMIN_SUB, role: 'admin' });
   });
 
   test('the CapabilityStatement needs no token', async () => {
