@@ -18,6 +18,10 @@ export interface Config {
   /** Private P-256 JWK (JSON) signing access tokens; generated and kept in the database when unset. */
   signingKey?: string;
   tokenLifetimeSeconds: number;
+  /** A person's login ends after this long without use (MHLW guideline 6.0: session limits). */
+  sessionIdleSeconds: number;
+  /** …and at the latest this long after logging in. */
+  sessionAbsoluteSeconds: number;
   mllpPort: number;
   /** Start the embedded database from this dump (tests start many servers; initdb takes seconds). Not read from the environment. */
   embeddedTemplate?: Blob;
@@ -38,6 +42,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: intFrom(env.TONET_BODY_LIMIT, 16 * 1024 * 1024, 'TONET_BODY_LIMIT'),
     signingKey: env.TONET_SIGNING_KEY || undefined,
     tokenLifetimeSeconds: intFrom(env.TONET_TOKEN_LIFETIME, 3600, 'TONET_TOKEN_LIFETIME'),
+    sessionIdleSeconds: intFrom(env.TONET_SESSION_IDLE, 30 * 60, 'TONET_SESSION_IDLE'),
+    sessionAbsoluteSeconds: intFrom(env.TONET_SESSION_ABSOLUTE, 8 * 60 * 60, 'TONET_SESSION_ABSOLUTE'),
     mllpPort: intFrom(env.MLLP_PORT, 2575, 'MLLP_PORT'),
   };
 }

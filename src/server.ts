@@ -6,7 +6,12 @@ import type { FastifyInstance } from 'fastify';
 // Imported (not read at run time) so that tsc copies it beside the compiled server.
 import packageJson from '../package.json';
 import type { GraphQLSchema } from 'graphql';
+import { registerAccountRoutes } from './auth/account-routes';
+import { AccountStore } from './auth/accounts';
 import { ClientStore, newSecret } from './auth/clients';
+import { registerLoginPages } from './auth/oidc/interactions';
+import { mountOidc } from './auth/oidc/mount';
+import { createOidcProvider } from './auth/oidc/provider';
 import { registerAuthRoutes } from './auth/routes';
 import { TokenService } from './auth/tokens';
 import type { Config } from './config';
@@ -64,6 +69,7 @@ export interface Tonet {
   repo: Repository;
   router: FhirRouter;
   clients: ClientStore;
+  accounts: AccountStore;
   tokens: TokenService;
   ingest: Hl7Ingest;
   audit: AuditLog;
@@ -109,6 +115,16 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
 
   const http = createHttpApp({ logger, bodyLimit: config.bodyLimit, tokens, audit });
   registerAuthRoutes(http, clients, tokens, audit);
+  const accounts = new AccountStore(db);
+  const oidc = createOidcProvider(db, accounts, tokens, {
+    baseUrl: config.baseUrl,
+    sessionIdleSeconds: config.sessionIdleSeconds,
+    sessionAbsoluteSeconds: config.sessionAbsoluteSeconds,
+    accessTokenSeconds: Math.min(config.tokenLifetimeSeconds, config.sessionIdleSeconds),
+  });
+  mountOidc(http, oidc.provider);
+  registerLoginPages(http, oidc.provider, accounts, oidc.facilities, audit, config.sessionAbsoluteSeconds);
+  registerAccountRoutes(http, accounts, tokens, audit);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
   registerIngestRoutes(http, ingest, db, tokens);
   registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, logger), wado: new WadoService(db, repo), tokens, baseUrl: config.baseUrl });
@@ -148,6 +164,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     repo,
     router,
     clients,
+    accounts,
     tokens,
     ingest,
     audit,

@@ -34,7 +34,9 @@ const KINDS: Record<AuditAction, { type: Coding; subtype: Coding; action: AuditE
   batch: { type: REST, subtype: { system: REST_INTERACTION, code: 'batch' }, action: 'E' },
   'link-card': { type: PATIENT_RECORD, subtype: { system: TONET_SUBTYPE, code: 'link-card', display: 'Card linked to a regional Patient' }, action: 'U' },
   'emergency-access': { type: PATIENT_RECORD, subtype: { system: TONET_SUBTYPE, code: 'emergency-access', display: 'Emergency summary (break the glass)' }, action: 'R' },
+  login: { type: USER_AUTHENTICATION, subtype: { system: DCM, code: '110122', display: 'Login' }, action: 'E' },
   'login-failure': { type: USER_AUTHENTICATION, subtype: { system: DCM, code: '110122', display: 'Login' }, action: 'E' },
+  'account-change': { type: SECURITY_ALERT, subtype: { system: TONET_SUBTYPE, code: 'account-change', display: 'User account changed' }, action: 'U' },
   denied: { type: SECURITY_ALERT, subtype: { system: TONET_SUBTYPE, code: 'denied', display: 'Request denied' }, action: 'E' },
 };
 

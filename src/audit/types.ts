@@ -19,7 +19,9 @@ export type AuditAction =
   | 'batch'
   | 'link-card'
   | 'emergency-access'
+  | 'login'
   | 'login-failure'
+  | 'account-change'
   | 'denied';
 
 export interface AuditEntry {

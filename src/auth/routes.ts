@@ -39,9 +39,6 @@ export function registerAuthRoutes(app: FastifyInstance, clients: ClientStore, t
       .send({ access_token: tokens.issue(client), token_type: 'Bearer', expires_in: tokens.lifetimeSeconds, scope: `system/*.* role/${client.role}` });
   });
 
-  // The public half of the signing key (RFC 7517), under the issuer, so any service can check Tonet's tokens.
-  app.get('/oidc/jwks', async (_request, reply) => reply.header('Cache-Control', 'public, max-age=300').type('application/jwk-set+json').send({ keys: [tokens.key.publicJwk()] }));
-
   app.post('/admin/clients', async (request, reply) => {
     const ctx = await authenticate(tokens, request);
     if (ctx.role !== 'admin') throw forbidden('Only an administrator may create clients');

@@ -51,11 +51,16 @@ export function buildCapabilityStatement(baseUrl: string, operations: OperationH
         security: {
           cors: false,
           service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
-          description: 'OAuth 2.0 client credentials at /oauth2/token; see .well-known/smart-configuration',
+          description: 'SMART App Launch (authorization code + PKCE) at /oidc; OAuth 2.0 client credentials for systems at /oauth2/token; see .well-known/smart-configuration',
           extension: [
             {
               url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
-              extension: [{ url: 'token', valueUri: `${baseUrl.replace(/\/fhir$/, '')}/oauth2/token` }],
+              extension: [
+                { url: 'authorize', valueUri: `${baseUrl.replace(/\/fhir$/, '')}/oidc/auth` },
+                { url: 'token', valueUri: `${baseUrl.replace(/\/fhir$/, '')}/oidc/token` },
+                { url: 'revoke', valueUri: `${baseUrl.replace(/\/fhir$/, '')}/oidc/token/revocation` },
+                { url: 'introspect', valueUri: `${baseUrl.replace(/\/fhir$/, '')}/oidc/token/introspection` },
+              ],
             },
           ],
         },
@@ -67,14 +72,37 @@ export function buildCapabilityStatement(baseUrl: string, operations: OperationH
   };
 }
 
+/**
+ * SMART App Launch 2.x §2.4 (.well-known/smart-configuration). The issuer is the OpenID provider's under
+ * <base>/oidc, the same `iss` every access token carries; the endpoints are those the provider serves.
+ * Gateways and systems keep the client-credentials endpoint at <base>/oauth2/token.
+ */
 export function smartConfiguration(serverUrl: string): Record<string, unknown> {
+  const issuer = `${serverUrl}/oidc`;
   return {
-    issuer: serverUrl,
-    token_endpoint: `${serverUrl}/oauth2/token`,
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-    grant_types_supported: ['client_credentials'],
-    scopes_supported: ['system/*.*'],
-    capabilities: ['client-confidential-symmetric'],
-    response_types_supported: ['token'],
+    issuer,
+    jwks_uri: `${issuer}/jwks`,
+    authorization_endpoint: `${issuer}/auth`,
+    token_endpoint: `${issuer}/token`,
+    introspection_endpoint: `${issuer}/token/introspection`,
+    revocation_endpoint: `${issuer}/token/revocation`,
+    userinfo_endpoint: `${issuer}/me`,
+    end_session_endpoint: `${issuer}/session/end`,
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+    token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+    response_types_supported: ['code'],
+    code_challenge_methods_supported: ['S256'],
+    scopes_supported: ['openid', 'profile', 'fhirUser', 'offline_access', 'launch', 'launch/patient', 'patient/*.rs', 'user/*.rs', 'user/*.cruds', 'system/*.rs'],
+    capabilities: [
+      'launch-standalone',
+      'client-public',
+      'client-confidential-symmetric',
+      'context-standalone-patient',
+      'sso-openid-connect',
+      'permission-offline',
+      'permission-patient',
+      'permission-user',
+      'permission-v2',
+    ],
   };
 }

@@ -1,0 +1,66 @@
+/**
+ * The network office's account administration: create, list, suspend, reactivate, unlock and offboard the
+ * people who log in. Only an administrator (the office) may; every change is audited with who made it.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AuditTrail } from '../audit/types';
+import { forbidden } from '../fhir/errors';
+import { authenticate } from '../http/app';
+import type { Account, AccountStore, NewAccount } from './accounts';
+import type { TokenService } from './tokens';
+
+const CHANGES = {
+  suspend: (accounts: AccountStore, id: string) => accounts.setStatus(id, 'suspended'),
+  reactivate: (accounts: AccountStore, id: string) => accounts.setStatus(id, 'active'),
+  offboard: (accounts: AccountStore, id: string) => accounts.setStatus(id, 'offboarded'),
+  unlock: (accounts: AccountStore, id: string) => accounts.unlock(id),
+} as const;
+
+export function registerAccountRoutes(app: FastifyInstance, accounts: AccountStore, tokens: TokenService, audit: AuditTrail): void {
+  const asAdmin = async (request: Parameters<typeof authenticate>[1]) => {
+    const ctx = await authenticate(tokens, request);
+    if (ctx.role !== 'admin') throw forbidden('Only the network office may manage accounts');
+    return ctx;
+  };
+
+  app.post('/admin/accounts', async (request, reply) => {
+    const ctx = await asAdmin(request);
+    const { account, password } = await accounts.create(request.body as NewAccount);
+    await audit.append({ ctx, action: 'account-change', patientIds: [], entities: entitiesOf(account), outcome: '0', description: `account ${account.username} (${account.kind}) created`, remoteAddress: request.ip });
+    return reply.status(201).send({ ...publicView(account), password });
+  });
+
+  app.get('/admin/accounts', async (request) => {
+    await asAdmin(request);
+    return { accounts: (await accounts.list()).map(publicView) };
+  });
+
+  app.post('/admin/accounts/:id/:change', async (request, reply) => {
+    const ctx = await asAdmin(request);
+    const { id, change } = request.params as { id: string; change: string };
+    if (!Object.hasOwn(CHANGES, change)) return reply.status(404).send({ error: `unknown change ${change}; one of ${Object.keys(CHANGES).join(', ')}` });
+    const account = await CHANGES[change as keyof typeof CHANGES](accounts, id);
+    await audit.append({ ctx, action: 'account-change', patientIds: [], entities: entitiesOf(account), outcome: '0', description: `account ${account.username}: ${change}`, remoteAddress: request.ip });
+    return publicView(account);
+  });
+}
+
+/** What the office sees of an account: never a hash or a secret. */
+export function publicView(account: Account): Record<string, unknown> {
+  return {
+    id: account.id,
+    username: account.username,
+    kind: account.kind,
+    name: account.displayName,
+    practitioner: account.practitioner,
+    patient: account.patient,
+    facilities: account.facilities,
+    status: account.status,
+    totp: account.hasTotp,
+    lockedUntil: account.lockedUntil?.toISOString(),
+  };
+}
+
+function entitiesOf(account: Account): string[] {
+  return [account.practitioner, account.patient].filter((e): e is string => e !== undefined);
+}

@@ -1,0 +1,63 @@
+/**
+ * oidc-provider's storage (its Adapter interface) on Tonet's database: one row per session, interaction,
+ * grant, code and token, so several server processes share them and a revoked token is gone for all at once.
+ * Expired rows are treated as absent and removed when the same model is written again.
+ */
+import type { Db } from '../../db/database';
+import { sql } from '../../db/sql';
+
+export interface OidcPayload {
+  grantId?: string;
+  uid?: string;
+  userCode?: string;
+  consumed?: number;
+  [key: string]: unknown;
+}
+
+export function databaseAdapter(db: Db) {
+  return class DatabaseAdapter {
+    constructor(private readonly model: string) {}
+
+    async upsert(id: string, payload: OidcPayload, expiresIn?: number): Promise<void> {
+      const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
+      await db.query(sql`INSERT INTO oidc_payload (model, id, payload, grant_id, uid, user_code, expires_at)
+        VALUES (${this.model}, ${id}, ${JSON.stringify(payload)}::jsonb, ${payload.grantId ?? null}, ${payload.uid ?? null}, ${payload.userCode ?? null}, ${expiresAt})
+        ON CONFLICT (model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, uid = EXCLUDED.uid,
+          user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`);
+      await db.query(sql`DELETE FROM oidc_payload WHERE model = ${this.model} AND expires_at < now() - interval '1 hour'`);
+    }
+
+    find(id: string): Promise<OidcPayload | undefined> {
+      return this.one(sql`id = ${id}`);
+    }
+
+    findByUid(uid: string): Promise<OidcPayload | undefined> {
+      return this.one(sql`uid = ${uid}`);
+    }
+
+    findByUserCode(userCode: string): Promise<OidcPayload | undefined> {
+      return this.one(sql`user_code = ${userCode}`);
+    }
+
+    async consume(id: string): Promise<void> {
+      await db.query(sql`UPDATE oidc_payload SET consumed_at = now() WHERE model = ${this.model} AND id = ${id}`);
+    }
+
+    async destroy(id: string): Promise<void> {
+      await db.query(sql`DELETE FROM oidc_payload WHERE model = ${this.model} AND id = ${id}`);
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await db.query(sql`DELETE FROM oidc_payload WHERE grant_id = ${grantId}`);
+    }
+
+    private async one(where: ReturnType<typeof sql>): Promise<OidcPayload | undefined> {
+      const [row] = await db.query<{ payload: OidcPayload | string; consumed_at: Date | string | null }>(
+        sql`SELECT payload, consumed_at FROM oidc_payload WHERE model = ${this.model} AND ${where} AND (expires_at IS NULL OR expires_at > now())`
+      );
+      if (!row) return undefined;
+      const payload = typeof row.payload === 'string' ? (JSON.parse(row.payload) as OidcPayload) : row.payload;
+      return row.consumed_at ? { ...payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) } : payload;
+    }
+  };
+}

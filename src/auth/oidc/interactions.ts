@@ -1,0 +1,266 @@
+/**
+ * Tonet's login pages for the authorization server: password, then the second factor (TOTP or a recovery
+ * code; enrolment first when a practitioner or office user has none), then the facility when a practitioner
+ * works at several, then consent for third-party apps. The progress of one login is kept in the
+ * provider's interaction record, so any server process can answer the next step. Every success and failure
+ * is audited; repeated failures lock the account (accounts.ts).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditTrail } from '../../audit/types';
+import type { Account, AccountStore } from '../accounts';
+import { assignmentFor, type FacilityChoices } from './claims';
+import { both, button, escapeHtml, form, page } from './pages';
+import { FIRST_PARTY_CLIENTS, type OidcProvider } from './provider';
+
+type Stage =
+  | { stage: 'second-factor'; accountId: string }
+  | { stage: 'enrol-totp'; accountId: string; secret: string; uri: string }
+  | { stage: 'recovery-codes'; accountId: string; codes: string[] }
+  | { stage: 'facility'; accountId: string };
+
+interface Details {
+  uid: string;
+  prompt: { name: 'login' | 'consent'; details: Record<string, unknown> };
+  params: Record<string, string | undefined>;
+  session?: { accountId: string; uid: string };
+  grantId?: string;
+  result?: { tonet?: Stage };
+  lastSubmission?: { tonet?: { organization?: string } };
+  exp: number;
+  save(ttl: number): Promise<void>;
+}
+
+/** Second factors are required for these kinds and offered to residents. */
+const SECOND_FACTOR_REQUIRED = new Set(['practitioner', 'office']);
+
+export function registerLoginPages(app: FastifyInstance, provider: OidcProvider, accounts: AccountStore, facilities: FacilityChoices, audit: AuditTrail, sessionSeconds: number): void {
+  const html = (reply: FastifyReply, body: string, status = 200) => reply.status(status).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(body);
+  const detailsOf = async (request: FastifyRequest, reply: FastifyReply): Promise<Details | undefined> => {
+    try {
+      const details = (await provider.interactionDetails(request.raw, reply.raw)) as Details;
+      return details.uid === (request.params as { uid: string }).uid ? details : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const expired = (reply: FastifyReply) =>
+    html(reply, page('ログインの期限切れ Login expired', `<p>${both('このログインは期限が切れました。アプリからもう一度始めてください。', 'This login has expired. Start again from the app.')}</p>`), 400);
+  const saveStage = async (details: Details, stage: Stage) => {
+    details.result = { tonet: stage };
+    await details.save(Math.max(1, details.exp - Math.floor(Date.now() / 1000)));
+  };
+  const finish = async (request: FastifyRequest, reply: FastifyReply, result: Record<string, unknown>) => {
+    reply.hijack();
+    await provider.interactionFinished(request.raw, reply.raw, result, { mergeWithLastSubmission: true });
+  };
+  const clientName = async (details: Details) => {
+    const client = await provider.Client.find(details.params.client_id);
+    return String(client?.clientName ?? details.params.client_id ?? '');
+  };
+  const auditLogin = (request: FastifyRequest, details: Details, username: string, outcome: '0' | '4', what: string) =>
+    audit.append({
+      clientId: details.params.client_id,
+      action: outcome === '0' ? 'login' : 'login-failure',
+      patientIds: [],
+      entities: [],
+      outcome,
+      description: `login ${username} via ${details.params.client_id}: ${what}`,
+      remoteAddress: request.ip,
+    });
+
+  /** After both factors: pick the facility if there are several, else log in. */
+  const afterSecondFactor = async (request: FastifyRequest, reply: FastifyReply, details: Details, account: Account) => {
+    if (account.kind === 'practitioner' && account.facilities.length > 1) {
+      await saveStage(details, { stage: 'facility', accountId: account.id });
+      return html(reply, facilityPage(details.uid, account));
+    }
+    return finishLogin(request, reply, details, account, account.facilities[0]?.organization, account.hasTotp || SECOND_FACTOR_REQUIRED.has(account.kind) ? ['pwd', 'otp'] : ['pwd']);
+  };
+  const finishLogin = async (request: FastifyRequest, reply: FastifyReply, details: Details, account: Account, organization: string | undefined, amr: string[]) => {
+    await auditLogin(request, details, account.username, '0', `logged in (${amr.join('+')})${organization ? ` at ${organization}` : ''}`);
+    return finish(request, reply, { login: { accountId: account.id, amr, acr: amr.length > 1 ? 'urn:tonet:2fa' : 'urn:tonet:pwd' }, tonet: { organization } });
+  };
+
+  app.get('/login/:uid', async (request, reply) => {
+    const details = await detailsOf(request, reply);
+    if (!details) return expired(reply);
+    if (details.prompt.name === 'consent') return consentStep(request, reply, details);
+    const stage = details.result?.tonet;
+    const account = stage ? await accounts.byId(stage.accountId) : undefined;
+    if (!stage || !account) return html(reply, passwordPage(details.uid));
+    switch (stage.stage) {
+      case 'second-factor':
+        return html(reply, secondFactorPage(details.uid));
+      case 'enrol-totp':
+        return html(reply, enrolPage(details.uid, stage.secret, stage.uri));
+      case 'recovery-codes':
+        return html(reply, recoveryCodesPage(details.uid, stage.codes));
+      case 'facility':
+        return html(reply, facilityPage(details.uid, account));
+    }
+  });
+
+  app.post('/login/:uid/password', async (request, reply) => {
+    const details = await detailsOf(request, reply);
+    if (!details || details.prompt.name !== 'login') return expired(reply);
+    const body = (request.body ?? {}) as Record<string, string>;
+    const username = String(body.username ?? '').trim();
+    const result = await accounts.checkPassword(username, String(body.password ?? ''));
+    if (!result.ok) {
+      await auditLogin(request, details, username, '4', `password refused (${result.reason})`);
+      return html(reply, passwordPage(details.uid, failureText(result.reason)), 401);
+    }
+    const account = result.account;
+    if (account.hasTotp) {
+      await saveStage(details, { stage: 'second-factor', accountId: account.id });
+      return html(reply, secondFactorPage(details.uid));
+    }
+    if (SECOND_FACTOR_REQUIRED.has(account.kind)) {
+      const { secret, uri } = accounts.newTotpSecret(account);
+      await saveStage(details, { stage: 'enrol-totp', accountId: account.id, secret, uri });
+      return html(reply, enrolPage(details.uid, secret, uri));
+    }
+    return afterSecondFactor(request, reply, details, account);
+  });
+
+  app.post('/login/:uid/totp', async (request, reply) => {
+    const details = await detailsOf(request, reply);
+    const stage = details?.result?.tonet;
+    if (!details || stage?.stage !== 'second-factor') return expired(reply);
+    const result = await accounts.checkSecondFactor(stage.accountId, String((request.body as Record<string, string>)?.code ?? ''));
+    if (!result.ok) {
+      await auditLogin(request, details, result.account?.username ?? stage.accountId, '4', `second factor refused (${result.reason})`);
+      return html(reply, secondFactorPage(details.uid, failureText(result.reason)), 401);
+    }
+    return afterSecondFactor(request, reply, details, result.account);
+  });
+
+  app.post('/login/:uid/enrol', async (request, reply) => {
+    const details = await detailsOf(request, reply);
+    const stage = details?.result?.tonet;
+    if (!details || stage?.stage !== 'enrol-totp') return expired(reply);
+    const codes = await accounts.confirmTotp(stage.accountId, stage.secret, String((request.body as Record<string, string>)?.code ?? ''));
+    if (!codes) return html(reply, enrolPage(details.uid, stage.secret, stage.uri, 'コードが違います。 The code is not right.'), 401);
+    await saveStage(details, { stage: 'recovery-codes', accountId: stage.accountId, codes });
+    await audit.append({ clientId: details.params.client_id, action: 'account-change', patientIds: [], entities: [], outcome: '0', description: `account ${stage.accountId}: authenticator app enrolled`, remoteAddress: request.ip });
+    return html(reply, recoveryCodesPage(details.uid, codes));
+  });
+
+  app.post('/login/:uid/continue', async (request, reply) => {
+    const details = await detailsOf(request, reply);
+    const stage = details?.result?.tonet;
+    const account = stage?.stage === 'recovery-codes' ? await accounts.byId(stage.accountId) : undefined;
+    if (!details || !account) return expired(reply);
+    return afterSecondFactor(request, reply, details, account);
+  });
+
+  app.post('/login/:uid/facility', async (request, reply) => {
+    const details = await detailsOf(request, reply);
+    const stage = details?.result?.tonet;
+    const account = stage?.stage === 'facility' ? await accounts.byId(stage.accountId) : undefined;
+    if (!details || !account) return expired(reply);
+    const organization = String((request.body as Record<string, string>)?.organization ?? '');
+    if (!assignmentFor(account, organization)) return html(reply, facilityPage(details.uid, account, '施設を選んでください。 Choose a facility.'), 400);
+    return finishLogin(request, reply, details, account, organization, ['pwd', 'otp']);
+  });
+
+  /** First-party apps are consented by the network; others show what they ask for. */
+  const consentStep = async (request: FastifyRequest, reply: FastifyReply, details: Details) => {
+    if (FIRST_PARTY_CLIENTS.has(String(details.params.client_id))) return grantConsent(request, reply, details);
+    const scopes = String(details.params.scope ?? '').split(' ').filter(Boolean);
+    return html(reply, consentPage(details.uid, await clientName(details), scopes));
+  };
+  const grantConsent = async (request: FastifyRequest, reply: FastifyReply, details: Details) => {
+    const accountId = details.session!.accountId;
+    const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId, clientId: details.params.client_id });
+    const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+    const grantId: string = await grant.save();
+    const organization = details.lastSubmission?.tonet?.organization ?? (details.session ? await facilities.forSession(details.session.uid) : undefined);
+    if (organization) {
+      await facilities.remember(grantId, organization, sessionSeconds);
+      if (details.session) await facilities.rememberForSession(details.session.uid, organization, sessionSeconds);
+    }
+    return finish(request, reply, { consent: { grantId } });
+  };
+
+  app.post('/login/:uid/consent', async (request, reply) => {
+    const details = await detailsOf(request, reply);
+    if (!details || details.prompt.name !== 'consent' || !details.session) return expired(reply);
+    if ((request.body as Record<string, string>)?.decision !== 'allow') {
+      return finish(request, reply, { error: 'access_denied', error_description: 'The person did not allow the app' });
+    }
+    return grantConsent(request, reply, details);
+  });
+}
+
+function failureText(reason: 'unknown' | 'locked' | 'inactive' | 'wrong'): string {
+  if (reason === 'locked') return '失敗が続いたため、このアカウントは一時的にロックされています。しばらくしてから試すか、ネットワーク事務局に連絡してください。 Too many failed attempts: this account is locked for a while. Try later or contact the network office.';
+  return 'ユーザー名、パスワードまたはコードが違います。 The username, password or code is not right.';
+}
+
+function passwordPage(uid: string, error?: string): string {
+  return page(
+    'ログイン Log in',
+    form(
+      `/login/${uid}/password`,
+      [
+        { name: 'username', label: both('ユーザー名', 'Username'), autocomplete: 'username' },
+        { name: 'password', label: both('パスワード', 'Password'), type: 'password', autocomplete: 'current-password' },
+      ],
+      button(both('次へ', 'Next'))
+    ),
+    error
+  );
+}
+
+function secondFactorPage(uid: string, error?: string): string {
+  return page(
+    '確認コード Verification code',
+    `<p>${both('認証アプリの6桁のコード、または回復コードを入力してください。', 'Enter the 6-digit code from your authenticator app, or a recovery code.')}</p>` +
+      form(`/login/${uid}/totp`, [{ name: 'code', label: both('コード', 'Code'), autocomplete: 'one-time-code', inputmode: 'numeric' }], button(both('ログイン', 'Log in'))),
+    error
+  );
+}
+
+function enrolPage(uid: string, secret: string, uri: string, error?: string): string {
+  return page(
+    '認証アプリの登録 Set up an authenticator app',
+    `<p>${both('医療情報にアクセスするには二要素認証が必要です。認証アプリにこの鍵を登録し、表示されたコードを入力してください。', 'Two factors are required to reach medical information. Add this key to your authenticator app and enter the code it shows.')}</p>
+<p>${both('鍵', 'Key')}: <code id="totp-secret">${escapeHtml(secret)}</code></p>
+<p><a href="${escapeHtml(uri)}">${both('認証アプリで開く', 'Open in an authenticator app')}</a></p>` +
+      form(`/login/${uid}/enrol`, [{ name: 'code', label: both('コード', 'Code'), autocomplete: 'one-time-code', inputmode: 'numeric' }], button(both('登録', 'Confirm'))),
+    error
+  );
+}
+
+function recoveryCodesPage(uid: string, codes: string[]): string {
+  return page(
+    '回復コード Recovery codes',
+    `<p>${both('認証アプリが使えないときのための回復コードです。各コードは一度だけ使えます。安全な場所に保管してください。この画面は二度と表示されません。', 'Use these if you lose your authenticator app. Each works once. Keep them somewhere safe: they are not shown again.')}</p>
+<ul id="recovery-codes">${codes.map((c) => `<li><code>${escapeHtml(c)}</code></li>`).join('')}</ul>` + form(`/login/${uid}/continue`, [], button(both('保管しました', 'I have kept them')))
+  );
+}
+
+function facilityPage(uid: string, account: Account, error?: string): string {
+  const options = account.facilities
+    .map((f, i) => `<div><input type="radio" id="facility-${i}" name="organization" value="${escapeHtml(f.organization)}" required${i === 0 ? ' checked' : ''}> <label for="facility-${i}" style="display:inline">${escapeHtml(f.organization)} (${escapeHtml(f.role)})</label></div>`)
+    .join('\n');
+  return page(
+    '施設の選択 Choose a facility',
+    `<form method="post" action="/login/${uid}/facility"><fieldset><legend>${both('どの施設として作業しますか。', 'Which facility are you working for?')}</legend>${options}</fieldset>${button(both('続ける', 'Continue'))}</form>`,
+    error
+  );
+}
+
+function consentPage(uid: string, clientName: string, scopes: string[]): string {
+  return page(
+    'アクセスの許可 Allow access',
+    `<p>${both(`「${clientName}」が次のアクセスを求めています。`, `"${clientName}" asks for the following access.`)}</p>
+<ul id="scopes">${scopes.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join('')}</ul>
+<p>${both('許可しても、同意の設定で見られない情報は見られません。', 'Even when allowed, the app sees nothing your consent settings withhold.')}</p>
+<form method="post" action="/login/${uid}/consent">${button(both('許可する', 'Allow'), 'decision', 'allow')}${button(both('許可しない', 'Deny'), 'decision', 'deny', true)}</form>`
+  );
+}

@@ -1,0 +1,155 @@
+/**
+ * The OpenID Connect / OAuth 2.0 authorization server: oidc-provider (certified, maintained) configured for
+ * Tonet. Authorization code with PKCE only, refresh tokens rotated at every use, RP-initiated logout,
+ * introspection and revocation, sessions with an idle and an absolute limit. Access tokens for the FHIR API
+ * are JWTs signed with Tonet's one key and carry the same claims as client-credentials tokens (role,
+ * facility, resident) plus the person, so the API has one verifier. Login, second factor, facility and
+ * consent are Tonet's own pages (interactions.ts).
+ */
+import { createHmac } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Db } from '../../db/database';
+import type { AccountStore } from '../accounts';
+import type { TokenService } from '../tokens';
+import { databaseAdapter } from './adapter';
+import { claimsForPerson, FacilityChoices } from './claims';
+import { both, page } from './pages';
+import { smartScopesOf } from './smart-scopes';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- oidc-provider ships no types; its surface is used here only. */
+export type OidcProvider = any;
+type KoaContext = any;
+
+export interface OidcSettings {
+  baseUrl: string;
+  sessionIdleSeconds: number;
+  sessionAbsoluteSeconds: number;
+  accessTokenSeconds: number;
+}
+
+/** The console (issue 16): a public browser client, PKCE, same origin, first party (no consent screen). */
+export const CONSOLE_CLIENT_ID = 'tonet-console';
+export const FIRST_PARTY_CLIENTS = new Set([CONSOLE_CLIENT_ID]);
+
+/** OpenID and SMART scopes the provider knows by name; resource scopes (patient/Observation.rs …) are parsed by grammar. */
+export const STATIC_SCOPES = ['openid', 'profile', 'fhirUser', 'offline_access', 'launch', 'launch/patient'];
+
+export function oidcIssuer(baseUrl: string): string {
+  return `${baseUrl}/oidc`;
+}
+
+export function createOidcProvider(db: Db, accounts: AccountStore, tokens: TokenService, settings: OidcSettings): { provider: OidcProvider; facilities: FacilityChoices } {
+  const { default: Provider } = require('oidc-provider') as { default: new (issuer: string, config: unknown) => OidcProvider };
+  const Adapter = databaseAdapter(db);
+  const facilities = new FacilityChoices(new Adapter('FacilityChoice'));
+  const fhirBase = `${settings.baseUrl}/fhir`;
+  const remaining = (startedAt: number | undefined) => settings.sessionAbsoluteSeconds - (Math.floor(Date.now() / 1000) - (startedAt ?? Math.floor(Date.now() / 1000)));
+  // Never longer than the idle limit, never past the absolute limit counted from the login.
+  const bounded = (startedAt: number | undefined, idle = settings.sessionIdleSeconds) => Math.max(1, Math.min(idle, remaining(startedAt)));
+  const signingJwk = { ...tokens.key.privateJwk, kid: tokens.key.kid, alg: 'ES256', use: 'sig' };
+
+  const provider = new Provider(oidcIssuer(settings.baseUrl), {
+    adapter: Adapter,
+    clients: [
+      {
+        client_id: CONSOLE_CLIENT_ID,
+        client_name: 'Tonet console',
+        token_endpoint_auth_method: 'none',
+        application_type: 'web',
+        redirect_uris: [`${settings.baseUrl}/console/`],
+        post_logout_redirect_uris: [`${settings.baseUrl}/console/`],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+      },
+    ],
+    // One key, P-256: every token and ID token is ES256.
+    clientDefaults: { id_token_signed_response_alg: 'ES256', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] },
+    jwks: { keys: [signingJwk] },
+    cookies: { keys: [createHmac('sha256', String(tokens.key.privateJwk.d)).update('tonet oidc cookies').digest('base64url')] },
+    findAccount: async (_ctx: KoaContext, sub: string) => {
+      const account = await accounts.byId(sub);
+      if (!account || account.status !== 'active') return undefined;
+      const fhirUser = account.practitioner ?? account.patient;
+      return { accountId: sub, claims: async () => ({ sub, name: account.displayName, ...(fhirUser ? { fhirUser: `${fhirBase}/${fhirUser}` } : {}) }) };
+    },
+    claims: { openid: ['sub'], profile: ['name'], fhirUser: ['fhirUser'] },
+    scopes: STATIC_SCOPES,
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    rotateRefreshToken: true,
+    // Apps allowed the refresh_token grant get one even without offline_access (which oidc-provider would
+    // only honour with prompt=consent); without offline_access it ends with the login session.
+    issueRefreshToken: async (_ctx: KoaContext, client: { grantTypeAllowed(grant: string): boolean }) => client.grantTypeAllowed('refresh_token'),
+    interactions: { url: (_ctx: KoaContext, interaction: { uid: string }) => `/login/${interaction.uid}` },
+    features: {
+      devInteractions: { enabled: false },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => fhirBase,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (ctx: KoaContext, resource: string) => {
+          if (resource !== fhirBase) throw new (require('oidc-provider').errors.InvalidTarget)();
+          const requested = [ctx.oidc.params?.scope, ctx.oidc.entities?.AuthorizationCode?.scope, ctx.oidc.entities?.RefreshToken?.scope, ctx.oidc.entities?.Grant?.getResourceScopeEncountered?.(fhirBase)]
+            .filter((s): s is string => typeof s === 'string')
+            .join(' ');
+          return { scope: [...new Set([...smartScopesOf(requested), 'launch', 'launch/patient', 'fhirUser', 'offline_access'])].join(' '), audience: fhirBase, accessTokenFormat: 'jwt', accessTokenTTL: settings.accessTokenSeconds, jwt: { sign: { alg: 'ES256' } } };
+        },
+      },
+    },
+    extraTokenClaims: async (_ctx: KoaContext, token: { accountId?: string; grantId?: string; clientId?: string }) => {
+      if (!token.accountId) return undefined;
+      const account = await accounts.byId(token.accountId);
+      if (!account || account.status !== 'active') return undefined;
+      return claimsForPerson(account, token.grantId ? await facilities.forGrant(token.grantId) : undefined);
+    },
+    ttl: {
+      Session: (_ctx: KoaContext, session: { loginTs?: number }) => bounded(session.loginTs),
+      Interaction: 10 * 60,
+      AuthorizationCode: 60,
+      Grant: settings.sessionAbsoluteSeconds,
+      AccessToken: settings.accessTokenSeconds,
+      IdToken: settings.accessTokenSeconds,
+      RefreshToken: (_ctx: KoaContext, token: { iat?: number; rotations?: number; totalLifetime?: () => number }) =>
+        Math.max(1, Math.min(settings.sessionIdleSeconds, settings.sessionAbsoluteSeconds - (token.totalLifetime?.() ?? 0))),
+    },
+    clientBasedCORS: (_ctx: KoaContext, origin: string, client: { redirectUris?: string[] }) => (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin),
+    renderError: (ctx: KoaContext, out: { error: string; error_description?: string }) => {
+      ctx.type = 'html';
+      ctx.body = page('エラー Error', `<p>${both('ログインを続けられませんでした。', 'The login could not continue.')}</p><p><code>${escape(out.error)}</code> ${escape(out.error_description ?? '')}</p>`);
+    },
+  });
+  provider.proxy = true;
+  return { provider, facilities };
+}
+
+/** Hands a request under /oidc to the provider as if it were mounted there (it reads originalUrl to know its prefix). */
+export function oidcCallback(provider: OidcProvider): (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse) => void {
+  const callback = provider.callback();
+  return (req, res) => {
+    req.originalUrl = req.url;
+    req.url = req.url!.slice('/oidc'.length) || '/';
+    callback(req, res);
+  };
+}
+
+function escape(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+async function logoutSource(ctx: KoaContext, form: string): Promise<void> {
+  ctx.type = 'html';
+  ctx.body = page(
+    'ログアウト Log out',
+    `${form}<p>${both('Tonet からログアウトしますか。', 'Do you want to log out of Tonet?')}</p>
+<button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>ログアウト <span lang="en">Log out</span></button>
+<button type="submit" form="op.logoutForm" class="secondary">ログインしたままにする <span lang="en">Stay logged in</span></button>`
+  );
+}
+
+async function postLogoutSuccessSource(ctx: KoaContext): Promise<void> {
+  ctx.type = 'html';
+  ctx.body = page('ログアウトしました Logged out', `<p>${both('ログアウトしました。', 'You have been logged out.')}</p>`);
+}

@@ -1,0 +1,112 @@
+/**
+ * What the login tests share: a server, accounts made through the admin API, a headless Chromium, and an
+ * OAuth client's side of authorization code + PKCE (the app is played by the test; the person by the browser).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { currentTotpCode } from '../../src/auth/accounts';
+import { sql } from '../../src/db/sql';
+import { startTestServer, type TestServer } from '../support/server';
+
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+}
+
+export interface LoginWorld {
+  server: TestServer;
+  browser: Browser;
+  /** A fresh page (own cookies) that fails fast instead of waiting 30 s for an element that never comes. */
+  newPage(): Promise<Page>;
+}
+
+/** Starts a server and a browser for a test file and closes both after it. */
+export function useLoginWorld(env: Record<string, string> = {}): LoginWorld {
+  const world = {
+    async newPage() {
+      const context = await world.browser.newContext();
+      const page = await context.newPage();
+      page.setDefaultTimeout(8000);
+      return page;
+    },
+  } as LoginWorld;
+  beforeAll(async () => {
+    world.server = await startTestServer(env);
+    world.browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await world.browser?.close();
+    await world.server?.close();
+  });
+  return world;
+}
+
+export async function createAccount(server: TestServer, body: Record<string, unknown>): Promise<{ id: string; username: string; password: string }> {
+  const res = await fetch(`${server.url}/admin/accounts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${server.adminToken}` },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 201) throw new Error(`account creation failed: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { id: string; username: string; password: string };
+}
+
+/** The TOTP secret of an account, read as the authenticator app would have it. */
+export async function totpCodeFor(server: TestServer, username: string): Promise<string> {
+  const [row] = await server.tonet.db.query<{ totp_secret: string }>(sql`SELECT totp_secret FROM person_account WHERE username = ${username}`);
+  return currentTotpCode(row.totp_secret, username);
+}
+
+export interface Pkce {
+  verifier: string;
+  challenge: string;
+}
+
+export function newPkce(): Pkce {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+export function authorizeUrl(server: TestServer, params: { clientId?: string; redirectUri?: string; scope?: string; pkce?: Pkce; state?: string; prompt?: string }): string {
+  const url = new URL(`${server.url}/oidc/auth`);
+  url.searchParams.set('client_id', params.clientId ?? 'tonet-console');
+  url.searchParams.set('redirect_uri', params.redirectUri ?? `${server.url}/console/`);
+  url.searchParams.set('response_type', 'code');
+  url.searchParams.set('scope', params.scope ?? 'openid profile fhirUser offline_access user/*.cruds');
+  url.searchParams.set('state', params.state ?? randomBytes(8).toString('hex'));
+  if (params.prompt) url.searchParams.set('prompt', params.prompt);
+  if (params.pkce) {
+    url.searchParams.set('code_challenge', params.pkce.challenge);
+    url.searchParams.set('code_challenge_method', 'S256');
+  }
+  return url.toString();
+}
+
+/** Answers the app's redirect page itself, so the test reads the code from the URL the browser lands on. */
+export async function interceptRedirects(page: Page, redirectPrefix: string): Promise<void> {
+  await page.route(`${redirectPrefix}**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!DOCTYPE html><title>app</title><p>back in the app</p>' }));
+}
+
+export function codeFrom(pageUrl: string): string {
+  const code = new URL(pageUrl).searchParams.get('code');
+  if (!code) throw new Error(`no code in ${pageUrl}`);
+  return code;
+}
+
+export async function exchangeCode(server: TestServer, code: string, verifier: string | undefined, clientId = 'tonet-console', redirectUri = `${server.url}/console/`): Promise<Response> {
+  return fetch(`${server.url}/oidc/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: clientId, ...(verifier ? { code_verifier: verifier } : {}) }),
+  });
+}
+
+/** Password, then the code, on Tonet's own pages; stops wherever the server sends the browser next. */
+export async function logInWithPasswordAndTotp(page: Page, server: TestServer, username: string, password: string): Promise<void> {
+  await page.getByLabel('ユーザー名').fill(username);
+  await page.getByLabel('パスワード').fill(password);
+  await page.getByRole('button', { name: /次へ/ }).click();
+  await page.getByLabel('コード').fill(await totpCodeFor(server, username));
+  await page.getByRole('button', { name: /ログイン/ }).click();
+}
