@@ -37,6 +37,8 @@ Environment:
   TONET_BASE_URL           public base URL for links (default http://localhost:PORT)
   TONET_BODY_LIMIT         largest request body in bytes (default 16 MB)
   TONET_SIGNING_KEY        private P-256 JWK signing tokens (default: generated, kept in the database)
+  TONET_SESSION_IDLE       seconds a person's login lasts unused (default 1800)
+  TONET_SESSION_ABSOLUTE   seconds a person's login lasts at most (default 28800)
   TONET_STATE_DIR          where imports keep their resume state (default $XDG_STATE_HOME/tonet or ~/.local/state/tonet)
   LOG_LEVEL                pino level (default info)
 `;
