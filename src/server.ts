@@ -124,7 +124,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   });
   mountOidc(http, oidc.provider);
   registerLoginPages(http, oidc.provider, accounts, oidc.facilities, audit, config.sessionAbsoluteSeconds);
-  registerAccountRoutes(http, accounts, tokens, audit);
+  registerAccountRoutes(http, accounts, tokens, audit, oidc.revokeAccount);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
   registerIngestRoutes(http, ingest, db, tokens);
   registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, logger), wado: new WadoService(db, repo), tokens, baseUrl: config.baseUrl });

@@ -53,7 +53,7 @@ export function auditEventOf(entry: AuditEntry, recorded: string): AuditEvent {
     outcome: entry.outcome,
     ...(entry.outcome !== '0' ? { outcomeDesc: entry.description } : {}),
     ...(purpose ? { purposeOfEvent: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: purpose }] }] } : {}),
-    agent: [requestor(entry)],
+    agent: entry.ctx?.person ? [personAgent(entry.ctx.person, entry.ctx.personName), { ...requestor(entry), requestor: false }] : [requestor(entry)],
     source: { site: 'Tonet', observer: { display: 'Tonet' }, type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }] },
     entity: [...patients.map(patientEntity), ...entry.entities.filter((e) => !patients.includes(e)).map(resourceEntity), requestEntity(entry)],
   };
@@ -73,6 +73,19 @@ function requestor(entry: AuditEntry): AuditEventAgent {
     ...(ctx ? { name: ctx.clientName } : {}),
     requestor: true,
     ...(remote ? { network: { address: remote, type: '2' as const } } : {}),
+  };
+}
+
+/**
+ * The person who logged in and asked (IHE BALP: the human user is the requestor; the app becomes a second
+ * agent, naming the facility it acted for), so the resident's access log shows both person and facility.
+ */
+function personAgent(person: string, personName: string | undefined): AuditEventAgent {
+  return {
+    type: { coding: [{ system: DCM, code: '110153', display: 'Source Role ID' }] },
+    who: { reference: person, ...(personName ? { display: personName } : {}) },
+    ...(personName ? { name: personName } : {}),
+    requestor: true,
   };
 }
 

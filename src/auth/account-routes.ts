@@ -16,7 +16,7 @@ const CHANGES = {
   unlock: (accounts: AccountStore, id: string) => accounts.unlock(id),
 } as const;
 
-export function registerAccountRoutes(app: FastifyInstance, accounts: AccountStore, tokens: TokenService, audit: AuditTrail): void {
+export function registerAccountRoutes(app: FastifyInstance, accounts: AccountStore, tokens: TokenService, audit: AuditTrail, revokeAccount: (accountId: string) => Promise<void>): void {
   const asAdmin = async (request: Parameters<typeof authenticate>[1]) => {
     const ctx = await authenticate(tokens, request);
     if (ctx.role !== 'admin') throw forbidden('Only the network office may manage accounts');
@@ -40,6 +40,8 @@ export function registerAccountRoutes(app: FastifyInstance, accounts: AccountSto
     const { id, change } = request.params as { id: string; change: string };
     if (!Object.hasOwn(CHANGES, change)) return reply.status(404).send({ error: `unknown change ${change}; one of ${Object.keys(CHANGES).join(', ')}` });
     const account = await CHANGES[change as keyof typeof CHANGES](accounts, id);
+    // A suspended or offboarded person's logins and tokens end now, not when they expire.
+    if (account.status !== 'active') await revokeAccount(account.id);
     await audit.append({ ctx, action: 'account-change', patientIds: [], entities: entitiesOf(account), outcome: '0', description: `account ${account.username}: ${change}`, remoteAddress: request.ip });
     return publicView(account);
   });

@@ -13,6 +13,14 @@ export interface RequestContext {
   organization?: string;
   /** "Patient/<id>": the resident a resident client is bound to. */
   patient?: string;
+  /** The person acting through the client ("Practitioner/<id>", "Patient/<id>", "Account/<id>"), when a person logged in. */
+  person?: string;
+  /** The person's name as the account holds it. */
+  personName?: string;
+  /** The OpenID Connect grant the token belongs to; revoking it (logout, revocation, suspension) ends the token at once. */
+  grantId?: string;
+  /** SMART scopes the token was granted (undefined for system clients: no narrowing). */
+  scopes?: string[];
   /** HL7 v3 PurposeOfUse code declared for this request (TREAT by default, ETREAT for emergencies). */
   purposeOfUse: string;
   requestId: string;

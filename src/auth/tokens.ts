@@ -20,9 +20,15 @@ export interface TokenClaims {
   patient?: string;
   /** The person acting ("Practitioner/<id>", "Patient/<id>" or "Account/<id>") when a person logged in through an app. */
   person?: string;
+  personName?: string;
+  grantId?: string;
+  scopes?: string[];
 }
 
 export class TokenService {
+  /** Whether an OpenID Connect grant still stands; set by the provider once it exists. */
+  private grantStands: (grantId: string) => Promise<boolean> = async () => false;
+
   private constructor(
     readonly key: SigningKey,
     readonly issuer: string,
@@ -52,6 +58,15 @@ export class TokenService {
     });
   }
 
+  checkGrantsWith(grantStands: (grantId: string) => Promise<boolean>): void {
+    this.grantStands = grantStands;
+  }
+
+  /** A person's token is good only while its grant stands: logout, revocation and suspension end it at once. */
+  async assertGrantStands(grantId: string): Promise<void> {
+    if (!(await this.grantStands(grantId))) throw unauthorized('Access token revoked or its login has ended');
+  }
+
   verify(token: string): TokenClaims {
     try {
       const payload = this.key.verify(token);
@@ -66,6 +81,9 @@ export class TokenService {
         organization: typeof payload.org === 'string' ? payload.org : undefined,
         patient: typeof payload.pat === 'string' ? payload.pat : undefined,
         person: typeof payload.person === 'string' ? payload.person : undefined,
+        personName: typeof payload.person_name === 'string' ? payload.person_name : undefined,
+        grantId: typeof payload.gid === 'string' ? payload.gid : undefined,
+        scopes: typeof payload.scope === 'string' && typeof payload.gid === 'string' ? payload.scope.split(' ') : undefined,
       };
     } catch (err) {
       if (err instanceof JwtError && err.expired) throw unauthorized('Access token expired');

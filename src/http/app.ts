@@ -90,6 +90,7 @@ function toFhirError(err: FastifyError | FhirError): FhirError {
 export async function authenticate(tokens: TokenService, request: FastifyRequest): Promise<RequestContext> {
   const declared = request.headers['x-purpose-of-use'];
   const context = contextFromToken(tokens, request.headers.authorization, String(request.id), typeof declared === 'string' ? declared : undefined, request.ip);
+  if (context.grantId) await tokens.assertGrantStands(context.grantId);
   request.tonet = context;
   return context;
 }
@@ -105,6 +106,10 @@ export function contextFromToken(tokens: TokenService, authorization: string | u
     role: claims.role,
     organization: claims.organization,
     patient: claims.patient,
+    person: claims.person,
+    personName: claims.personName,
+    grantId: claims.grantId,
+    scopes: claims.scopes,
     purposeOfUse: purposeOfUse && /^[A-Z]{3,12}$/.test(purposeOfUse) ? purposeOfUse : 'TREAT',
     requestId,
     remoteAddress,

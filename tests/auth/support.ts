@@ -110,3 +110,30 @@ export async function logInWithPasswordAndTotp(page: Page, server: TestServer, u
   await page.getByLabel('コード').fill(await totpCodeFor(server, username));
   await page.getByRole('button', { name: /ログイン/ }).click();
 }
+
+/** An account made through the admin API whose authenticator app is already set up (as after a first login). */
+export async function enrolledAccount(server: TestServer, body: Record<string, unknown>): Promise<{ id: string; username: string; password: string }> {
+  const created = await createAccount(server, body);
+  const account = (await server.tonet.accounts.byId(created.id))!;
+  const { secret } = server.tonet.accounts.newTotpSecret(account);
+  if (!(await server.tonet.accounts.confirmTotp(account.id, secret, currentTotpCode(secret, account.username)))) throw new Error('TOTP enrolment failed');
+  return created;
+}
+
+/** Logs in in a fresh page and returns the code the app receives (and the page, still holding the session). */
+export async function logInForCode(world: LoginWorld, account: { username: string; password: string }, pkce: Pkce, scope?: string): Promise<{ code: string; page: Page }> {
+  const page = await world.newPage();
+  await interceptRedirects(page, `${world.server.url}/console/`);
+  await page.goto(authorizeUrl(world.server, { pkce, scope }));
+  await logInWithPasswordAndTotp(page, world.server, account.username, account.password);
+  await page.waitForURL(`${world.server.url}/console/**`);
+  return { code: codeFrom(page.url()), page };
+}
+
+export async function tokenRequest(server: TestServer, form: Record<string, string>): Promise<Response> {
+  return fetch(`${server.url}/oidc/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
+}
+
+export function fhirGet(server: TestServer, path: string, accessToken: string): Promise<Response> {
+  return fetch(`${server.url}/fhir/${path}`, { headers: { authorization: `Bearer ${accessToken}` } });
+}

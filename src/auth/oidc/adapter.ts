@@ -48,7 +48,7 @@ export function databaseAdapter(db: Db) {
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await db.query(sql`DELETE FROM oidc_payload WHERE grant_id = ${grantId}`);
+      await db.query(sql`DELETE FROM oidc_payload WHERE grant_id = ${grantId} OR (model = 'Grant' AND id = ${grantId})`);
     }
 
     private async one(where: ReturnType<typeof sql>): Promise<OidcPayload | undefined> {
@@ -60,4 +60,11 @@ export function databaseAdapter(db: Db) {
       return row.consumed_at ? { ...payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) } : payload;
     }
   };
+}
+
+/** Ends every session, grant and token of an account (suspension, offboarding). */
+export async function revokeAllOf(db: Db, accountId: string): Promise<void> {
+  const grants = await db.query<{ id: string }>(sql`SELECT id FROM oidc_payload WHERE model = 'Grant' AND payload->>'accountId' = ${accountId}`);
+  for (const { id } of grants) await db.query(sql`DELETE FROM oidc_payload WHERE grant_id = ${id} OR (model = 'Grant' AND id = ${id})`);
+  await db.query(sql`DELETE FROM oidc_payload WHERE model = 'Session' AND payload->>'accountId' = ${accountId}`);
 }

@@ -39,8 +39,14 @@ export function assignmentFor(account: Account, organization: string | undefined
   return account.facilities.length === 1 ? account.facilities[0] : undefined;
 }
 
-export function claimsForPerson(account: Account, organization: string | undefined): Record<string, unknown> | undefined {
-  const base = { name: account.displayName, acct: account.id };
+/** `name` is the app's, as for a client-credentials token; the person is `person` and `person_name`. */
+export function claimsForPerson(account: Account, organization: string | undefined, grantId: string | undefined, appName: string): Record<string, unknown> | undefined {
+  const person = personClaims(account, organization);
+  return person && { ...person, name: appName, gid: grantId };
+}
+
+function personClaims(account: Account, organization: string | undefined): Record<string, unknown> | undefined {
+  const base = { person_name: account.displayName, acct: account.id };
   switch (account.kind) {
     case 'resident':
       return { ...base, role: 'resident', pat: account.patient, person: account.patient };

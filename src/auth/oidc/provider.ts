@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Db } from '../../db/database';
 import type { AccountStore } from '../accounts';
 import type { TokenService } from '../tokens';
-import { databaseAdapter } from './adapter';
+import { databaseAdapter, revokeAllOf } from './adapter';
 import { claimsForPerson, FacilityChoices } from './claims';
 import { both, page } from './pages';
 import { smartScopesOf } from './smart-scopes';
@@ -38,7 +38,12 @@ export function oidcIssuer(baseUrl: string): string {
   return `${baseUrl}/oidc`;
 }
 
-export function createOidcProvider(db: Db, accounts: AccountStore, tokens: TokenService, settings: OidcSettings): { provider: OidcProvider; facilities: FacilityChoices } {
+export function createOidcProvider(
+  db: Db,
+  accounts: AccountStore,
+  tokens: TokenService,
+  settings: OidcSettings
+): { provider: OidcProvider; facilities: FacilityChoices; revokeAccount(accountId: string): Promise<void> } {
   const { default: Provider } = require('oidc-provider') as { default: new (issuer: string, config: unknown) => OidcProvider };
   const Adapter = databaseAdapter(db);
   const facilities = new FacilityChoices(new Adapter('FacilityChoice'));
@@ -83,8 +88,9 @@ export function createOidcProvider(db: Db, accounts: AccountStore, tokens: Token
     interactions: { url: (_ctx: KoaContext, interaction: { uid: string }) => `/login/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // A client may ask about, or revoke, only its own tokens.
+      introspection: { enabled: true, allowedPolicy: sameClient },
+      revocation: { enabled: true, allowedPolicy: sameClient },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       resourceIndicators: {
         enabled: true,
@@ -99,11 +105,11 @@ export function createOidcProvider(db: Db, accounts: AccountStore, tokens: Token
         },
       },
     },
-    extraTokenClaims: async (_ctx: KoaContext, token: { accountId?: string; grantId?: string; clientId?: string }) => {
+    extraTokenClaims: async (ctx: KoaContext, token: { accountId?: string; grantId?: string; clientId?: string }) => {
       if (!token.accountId) return undefined;
       const account = await accounts.byId(token.accountId);
       if (!account || account.status !== 'active') return undefined;
-      return claimsForPerson(account, token.grantId ? await facilities.forGrant(token.grantId) : undefined);
+      return claimsForPerson(account, token.grantId ? await facilities.forGrant(token.grantId) : undefined, token.grantId, String(ctx.oidc.client?.clientName ?? token.clientId));
     },
     ttl: {
       Session: (_ctx: KoaContext, session: { loginTs?: number }) => bounded(session.loginTs),
@@ -122,7 +128,30 @@ export function createOidcProvider(db: Db, accounts: AccountStore, tokens: Token
     },
   });
   provider.proxy = true;
-  return { provider, facilities };
+  tokens.checkGrantsWith(async (grantId) => (await new Adapter('Grant').find(grantId)) !== undefined);
+  provider.use(revokeGrantOfRevokedAccessToken(tokens, new Adapter('Grant')));
+  return { provider, facilities, revokeAccount: (accountId: string) => revokeAllOf(db, accountId) };
+}
+
+/**
+ * Access tokens are JWTs the provider does not store, so it refuses to revoke one (RFC 7009 leaves that to
+ * the server). Tonet ends the token's grant instead, which ends the token (tokens.ts) and its refresh token
+ * at once, and answers 200 as for any other revocation. The asking client must be the token's own client.
+ */
+function revokeGrantOfRevokedAccessToken(tokens: TokenService, grants: { revokeByGrantId(grantId: string): Promise<void> }) {
+  return async (ctx: KoaContext, next: () => Promise<void>) => {
+    await next();
+    if (ctx.oidc?.route !== 'revocation' || ctx.body?.error !== 'unsupported_token_type' || !ctx.oidc.client || typeof ctx.oidc.params?.token !== 'string') return;
+    let claims;
+    try {
+      claims = tokens.verify(ctx.oidc.params.token);
+    } catch {
+      return;
+    }
+    if (claims.grantId && claims.clientId === ctx.oidc.client.clientId) await grants.revokeByGrantId(claims.grantId);
+    ctx.status = 200;
+    ctx.body = '';
+  };
 }
 
 /** Hands a request under /oidc to the provider as if it were mounted there (it reads originalUrl to know its prefix). */
@@ -133,6 +162,10 @@ export function oidcCallback(provider: OidcProvider): (req: IncomingMessage & { 
     req.url = req.url!.slice('/oidc'.length) || '/';
     callback(req, res);
   };
+}
+
+async function sameClient(_ctx: KoaContext, client: { clientId: string }, token: { clientId?: string }): Promise<boolean> {
+  return token.clientId === client.clientId;
 }
 
 function escape(value: string): string {
