@@ -4,7 +4,7 @@
  *
  * The consent state is built through the API as the region builds it: the five facilities are Organizations
  * with their 10-digit codes and facility types; the network office enrols the first BENCH_CONSENT_SHARE of
- * the patients (a card number on the regional Patient and an enrolment Consent); the clinic's gateway sends
+ * the patients (a card (number digest and secret digest) on the regional Patient and an enrolment Consent); the clinic's gateway sends
  * its own record of each (a local Patient with the clinic's patient number and a visit); the clinic's
  * clinician shows each card ($link-card), which links the local record and writes the facility Consent.
  * The clinician then sees its own data, and the regional data of the linked half through access_grant.
@@ -12,7 +12,8 @@
 import type { Bundle, Consent, Patient } from '@medplum/fhirtypes';
 import type { Pool } from 'pg';
 import { OPT_IN } from '../src/consent/enrolment';
-import { CARD_SYSTEM, EMERGENCY_PURPOSE, ENROLMENT, newCardNumber, PATIENT_CONSENT_LOINC, PRIVACY_SCOPE } from '../src/consent/model';
+import { cardNumberIdentifier, cardSecretExtension, newCardSecret } from '../src/consent/card';
+import { EMERGENCY_PURPOSE, ENROLMENT, newCardNumber, PATIENT_CONSENT_LOINC, PRIVACY_SCOPE } from '../src/consent/model';
 import { facilityPatientIdSystem } from '../src/mapping/common/ids';
 import { clientToken, createFacility, expectStatus, timedSearch, transaction } from './api';
 import { FACILITY_CODES } from './codes';
@@ -70,18 +71,23 @@ export async function setUpConsent(options: BenchOptions, server: ServerProcess,
   const clinicianToken = await clientToken(server, { name: 'bench clinic clinician', role: 'clinician', organization: clinic });
 
   const progress = new Progress('consent set-up (enrol, clinic records, $link-card)', linkedPatients, 'patients');
-  const cards: { cardNumber: string; birthDate: string }[] = new Array(linkedPatients);
+  const cards: { cardNumber: string; cardSecret: string; birthDate: string }[] = new Array(linkedPatients);
   const localSystem = facilityPatientIdSystem(CLINIC_CODE);
   for (let first = 0; first < linkedPatients; first += PATIENTS_PER_REQUEST) {
     const ids = patientIds.slice(first, Math.min(linkedPatients, first + PATIENTS_PER_REQUEST));
     const page = await expectStatus<Bundle>(200, server, server.token, 'GET', `/fhir/Patient?_id=${ids.join(',')}&_count=${ids.length}`);
     const byId = new Map((page.entry ?? []).map((e) => [e.resource?.id, e.resource as Patient]));
-    // The network office: the card number on the regional Patient and the enrolment Consent, one transaction.
+    // The network office: the card (number digest and secret digest) on the regional Patient and the enrolment Consent, one transaction.
+    const printed = await Promise.all(ids.map(async () => {
+      const cardNumber = newCardNumber();
+      const cardSecret = newCardSecret();
+      return { cardNumber, cardSecret, identifier: await cardNumberIdentifier(cardNumber), secret: await cardSecretExtension(cardSecret) };
+    }));
     await transaction(server, server.token, ids.flatMap((id, k) => {
       const patient = byId.get(id);
       if (!patient) throw new Error(`Patient/${id} not found for enrolment`);
-      const cardNumber = newCardNumber();
-      cards[first + k] = { cardNumber, birthDate: patient.birthDate as string };
+      const { cardNumber, cardSecret, identifier, secret } = printed[k];
+      cards[first + k] = { cardNumber, cardSecret, birthDate: patient.birthDate as string };
       const enrolment: Consent = {
         resourceType: 'Consent',
         status: 'active',
@@ -93,7 +99,7 @@ export async function setUpConsent(options: BenchOptions, server: ServerProcess,
         provision: { type: 'permit', provision: [{ type: 'permit', purpose: [EMERGENCY_PURPOSE] }] },
       };
       return [
-        { resource: { ...patient, identifier: [...(patient.identifier ?? []), { system: CARD_SYSTEM, value: cardNumber }] }, request: { method: 'PUT' as const, url: `Patient/${id}` } },
+        { resource: { ...patient, identifier: [...(patient.identifier ?? []), identifier], extension: [...(patient.extension ?? []), secret] }, request: { method: 'PUT' as const, url: `Patient/${id}` } },
         { resource: enrolment, request: { method: 'POST' as const, url: 'Consent' } },
       ];
     }));
@@ -118,11 +124,12 @@ export async function setUpConsent(options: BenchOptions, server: ServerProcess,
   return { clinic, clinicianToken, linkedPatients, grants, setupSeconds };
 }
 
-async function linkCard(server: ServerProcess, token: string, card: { cardNumber: string; birthDate: string }, localId: string): Promise<void> {
+async function linkCard(server: ServerProcess, token: string, card: { cardNumber: string; cardSecret: string; birthDate: string }, localId: string): Promise<void> {
   await expectStatus(200, server, token, 'POST', '/fhir/Patient/$link-card', {
     resourceType: 'Parameters',
     parameter: [
       { name: 'cardNumber', valueString: card.cardNumber },
+      { name: 'cardSecret', valueString: card.cardSecret },
       { name: 'localId', valueString: localId },
       { name: 'birthDate', valueDate: card.birthDate },
     ],

@@ -24,7 +24,7 @@ import { AccessPolicy } from './consent/access';
 import { linkCardOperation } from './consent/card-link';
 import { disclosureOperation } from './consent/disclosure';
 import { emergencySummaryOperation } from './consent/emergency';
-import { enrollOperation, withdrawOperation } from './consent/enrolment';
+import { enrollOperation, newCardSecretOperation, withdrawOperation } from './consent/enrolment';
 import { maintainConsentIndex } from './consent/grants';
 import { Database, openDatabase } from './db/database';
 import { registerDicomwebRoutes } from './dicomweb/routes';
@@ -104,7 +104,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   router.registerType(auditEventType(db, access));
   const facilities = new FacilityDirectory(repo);
   router.registerOperation(importCdaOperation(facilities));
-  for (const operation of [enrollOperation, withdrawOperation, linkCardOperation(facilities, audit), emergencySummaryOperation(audit), disclosureOperation(audit)]) {
+  for (const operation of [enrollOperation, withdrawOperation, newCardSecretOperation, linkCardOperation(facilities, audit), emergencySummaryOperation(audit), disclosureOperation(audit)]) {
     router.registerOperation(operation);
   }
   for (const operation of [applyOperation, checkOverdueOperation, acknowledgeOperation(audit)]) router.registerOperation(operation);

@@ -11,7 +11,7 @@ import type { Database, Db } from '../db/database';
 import { sql } from '../db/sql';
 import { canonicalContent, ChainedRow } from './chain';
 import { auditEventOf } from './event';
-import type { AuditEntry, AuditTrail } from './types';
+import type { AuditAction, AuditEntry, AuditTrail } from './types';
 
 /** Entries per statement; a longer queue is written by the next batch. */
 const MAX_BATCH = 500;
@@ -38,6 +38,12 @@ export class AuditLog implements AuditTrail {
       this.queue.push({ row, done: (err) => (err === undefined ? resolve() : reject(err)) });
       if (!this.writing) void this.writeQueued();
     });
+  }
+
+  async countRecent(db: Db, clientId: string, action: AuditAction, window: string): Promise<number> {
+    const [row] = await db.query<{ n: string }>(sql`SELECT count(*)::text AS n FROM audit_event
+      WHERE client_id = ${clientId} AND action = ${action} AND recorded > now() - ${window}::interval`);
+    return Number(row.n);
   }
 
   /** The single writer: takes whatever waits, appends it, repeats until nothing waits. */

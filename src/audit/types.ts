@@ -43,6 +43,8 @@ export interface AuditEntry {
 /** Records an entry in the given transaction (or on its own when `db` is the database itself). */
 export interface AuditSink {
   record(db: Db, entry: AuditEntry): Promise<void>;
+  /** How many entries of this action a client left in the last `window` (a PostgreSQL interval), seen from `db`. */
+  countRecent(db: Db, clientId: string, action: AuditAction, window: string): Promise<number>;
 }
 
 /** The sink bound to the server's database: `append` records an entry in a statement of its own. */

@@ -13,11 +13,14 @@
  *   their Patient records, their Consents and the record of who accessed them; directory data.
  * - researcher: no resource at all (aggregates only, through the research API).
  */
-import type { Consent, Resource } from '@medplum/fhirtypes';
+import { deepEquals } from '@medplum/core';
+import type { Consent, Patient, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../auth/context';
 import { raw, sql, Sql } from '../db/sql';
 import { forbidden, notFound } from '../fhir/errors';
+import { CARD_DIGEST_SYSTEM, CARD_SECRET_EXTENSION } from './card';
 import { linkedPatientIds } from './grants';
+import { CARD_SYSTEM } from './model';
 
 /** Resource types that describe the network itself rather than a patient; readable by every clinical role. */
 const CONFORMANCE_TYPES = new Set(['CapabilityStatement', 'StructureDefinition', 'SearchParameter', 'ValueSet', 'CodeSystem', 'OperationDefinition', 'CompartmentDefinition', 'ConceptMap']);
@@ -42,6 +45,7 @@ export class AccessPolicy {
       // office; a client writing an active Consent would grant itself access.
       throw forbidden('An active Consent is recorded by $link-card or by the network office; clients may only revoke (status inactive)');
     }
+    if (resource.resourceType === 'Patient') this.assertNoCardMaterial(ctx, resource as Patient);
     switch (ctx.role) {
       case 'admin':
         return;
@@ -61,13 +65,28 @@ export class AccessPolicy {
   }
 
   /**
+   * The card number is never stored (only its digest), and card digests are written by the network office
+   * alone: a facility writing a Patient with a card's digest would make card look-ups find its record.
+   */
+  private assertNoCardMaterial(ctx: RequestContext, patient: Patient): void {
+    if (patient.identifier?.some((i) => i.system === CARD_SYSTEM)) throw forbidden('Card numbers are issued by Patient/$enroll and never stored in a Patient');
+    const cardMaterial = patient.identifier?.some((i) => i.system === CARD_DIGEST_SYSTEM) || patient.extension?.some((e) => e.url === CARD_SECRET_EXTENSION);
+    if (cardMaterial && ctx.role !== 'admin') throw forbidden('Only the network office records a resident\'s card');
+  }
+
+  /**
    * May this caller change (update, patch, delete) a stored resource? Only its own supplier may, so one
    * facility never overwrites another's record. A resident may revoke their own facility Consents.
    * `visible` tells whether the caller may see it: a hidden resource is answered with 404, as if absent.
+   * `next` is the new content of an update: a Consent's only change by anyone but the office is its
+   * revocation, so nobody re-points a Consent to another patient, actor or provision.
    */
-  assertMayChange(ctx: RequestContext, existing: Resource, visible: boolean): void {
+  assertMayChange(ctx: RequestContext, existing: Resource, visible: boolean, next?: Resource): void {
     if (ctx.role === 'admin') return;
     if (!visible) throw notFound(`${existing.resourceType}/${existing.id} not found`);
+    if (existing.resourceType === 'Consent' && next && !onlyRevokes(existing as Consent, next as Consent)) {
+      throw forbidden(`Consent/${existing.id}: only its status may change (to inactive); patient, actor and provision stay as recorded`);
+    }
     const source = existing.meta?.source;
     if (ctx.role === 'resident' && existing.resourceType === 'Consent') {
       if ((existing as { patient?: { reference?: string } }).patient?.reference === ctx.patient) return;
@@ -117,6 +136,12 @@ export class AccessPolicy {
     if (ctx.role === 'resident') return ctx.patient;
     return ctx.organization;
   }
+}
+
+/** Is `next` the same Consent as `existing` except for its status (meta is the server's, text a rendering)? */
+function onlyRevokes(existing: Consent, next: Consent): boolean {
+  const comparable = (c: Consent) => ({ ...c, id: existing.id, status: undefined, meta: undefined, text: undefined });
+  return deepEquals(comparable(existing), comparable(next));
 }
 
 /** Does the resource's subject / patient name this resident's Patient? */

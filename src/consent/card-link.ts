@@ -1,9 +1,13 @@
 /**
  * $link-card: at a facility's first visit the resident shows the かかりつけ医カード. The facility's clinician
- * sends the card number, the facility's own patient number and the resident's birth date. On a match the
- * facility's local Patient is linked to the regional Patient and an active Consent names the facility:
- * from then on it sees the resident's data from other facilities. Failures are counted per client and
- * answered identically whichever check failed, so the operation cannot be used to probe card numbers.
+ * sends the card number, the card secret printed on it, the facility's own patient number and the resident's
+ * birth date. On a match the facility's local Patient is linked to the regional Patient and an active
+ * Consent names the facility: from then on it sees the resident's data from other facilities.
+ * The card number alone is not enough (it is printed, and an emergency team sees it): the secret is.
+ * A revocation sticks: a facility whose Consent was revoked after the card's secret was issued cannot link
+ * again with that secret; the resident asks for a new one ($new-card-secret) and shows it.
+ * Attempts are counted per client before any check runs, under a lock, so concurrent guesses cannot pass
+ * the limit; every refusal gets the same answer whichever check failed, so nothing can be probed.
  */
 import type { Consent, Patient } from '@medplum/fhirtypes';
 import { RequestContext, systemContext } from '../auth/context';
@@ -16,6 +20,7 @@ import type { Repository } from '../fhir/repository';
 import { OperationHandler, parseQuery } from '../fhir/router';
 import type { FacilityDirectory } from '../ingest/facility';
 import { facilityPatientIdSystem } from '../mapping/common/ids';
+import { cardSecretIssued, cardSecretMatches } from './card';
 import { consentsOf, OPT_IN, patientByCard } from './enrolment';
 import { isKind } from './grants';
 import { ENROLMENT, FACILITY_ACCESS, isValidCardNumber, PATIENT_CONSENT_LOINC, PRIVACY_SCOPE } from './model';
@@ -24,7 +29,7 @@ import { ENROLMENT, FACILITY_ACCESS, isValidCardNumber, PATIENT_CONSENT_LOINC, P
 export const MAX_FAILED_ATTEMPTS = 5;
 const WINDOW = '15 minutes';
 
-const NO_MATCH = 'No enrolled resident matches this card number and birth date';
+const NO_MATCH = 'No enrolled resident matches this card number, card secret and birth date';
 
 export function linkCardOperation(facilities: FacilityDirectory, audit: AuditSink): OperationHandler {
   return {
@@ -36,17 +41,19 @@ export function linkCardOperation(facilities: FacilityDirectory, audit: AuditSin
       if (ctx.role !== 'clinician' || !ctx.organization) throw forbidden('$link-card is done by a clinician of the facility the card is shown at');
       const params = OperationParameters.from(request.body, 'link-card');
       const cardNumber = params.requiredString('cardNumber');
+      const cardSecret = params.requiredString('cardSecret');
       const localId = params.requiredString('localId');
       const birthDate = params.date('birthDate');
       if (!birthDate) throw badRequest('Parameter "birthDate" is required', ['Parameters.parameter[birthDate]']);
       const facility = await facilities.resolve(ctx.organization);
       if (!facility) throw badRequest(`${ctx.organization} has no 10-digit medical institution code identifier`);
-      await refuseIfThrottled(repo.db, ctx);
+      const attempt = await claimAttempt(repo.db, ctx);
 
       const regional = isValidCardNumber(cardNumber) ? await patientByCard(repo, cardNumber) : undefined;
-      const enrolled = regional && (await consentsOf(repo, regional.id as string)).some((c) => isKind(c, ENROLMENT.code as string) && c.status === 'active');
-      if (!regional || !enrolled || regional.birthDate !== birthDate) {
-        await repo.db.query(sql`INSERT INTO card_link_attempt (client_id, succeeded) VALUES (${ctx.clientId}, false)`);
+      const consents = regional ? await consentsOf(repo, regional.id as string) : [];
+      const enrolled = consents.some((c) => isKind(c, ENROLMENT.code as string) && c.status === 'active');
+      const secretOk = regional ? await cardSecretMatches(regional, cardSecret) : false;
+      if (!regional || !enrolled || !secretOk || regional.birthDate !== birthDate || revokedSinceSecret(consents, ctx.organization, regional)) {
         await audit.record(repo.db, { ctx, action: 'link-card', patientIds: [], entities: [], outcome: '4', description: `$link-card refused at ${ctx.organization}`, remoteAddress: ctx.remoteAddress });
         throw new FhirError(422, outcome('error', 'not-found', isValidCardNumber(cardNumber) ? NO_MATCH : 'The card number is not valid (12 digits with a check digit)'));
       }
@@ -54,7 +61,7 @@ export function linkCardOperation(facilities: FacilityDirectory, audit: AuditSin
       return repo.transaction(async (tx) => {
         const local = await linkLocalPatient(tx, ctx, regional, facilityPatientIdSystem(facility.code), localId);
         const consent = await facilityConsent(tx, ctx, regional);
-        await tx.db.query(sql`INSERT INTO card_link_attempt (client_id, succeeded) VALUES (${ctx.clientId}, true)`);
+        await tx.db.query(sql`UPDATE card_link_attempt SET succeeded = true WHERE client_id = ${ctx.clientId} AND attempted_at = ${attempt}::timestamptz AND NOT succeeded`);
         await audit.record(tx.db, {
           ctx,
           action: 'link-card',
@@ -70,10 +77,33 @@ export function linkCardOperation(facilities: FacilityDirectory, audit: AuditSin
   };
 }
 
-async function refuseIfThrottled(db: Db, ctx: RequestContext): Promise<void> {
-  const [row] = await db.query<{ n: string }>(sql`SELECT count(*) AS n FROM card_link_attempt
-    WHERE client_id = ${ctx.clientId} AND NOT succeeded AND attempted_at > now() - ${WINDOW}::interval`);
-  if (Number(row.n) >= MAX_FAILED_ATTEMPTS) throw tooManyRequests(`Too many failed card links from this client; try again after ${WINDOW}`);
+/**
+ * Counts this attempt as a failure before anything is checked (a success marks it afterwards), with the
+ * client's attempts locked meanwhile: of concurrent guesses, no more than the limit ever get checked.
+ * Returns the attempt's time, which names it.
+ */
+async function claimAttempt(db: Db, ctx: RequestContext): Promise<string> {
+  return db.transaction(async (tx) => {
+    await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`card-link ${ctx.clientId}`}, 0))`);
+    const [row] = await tx.query<{ n: string }>(sql`SELECT count(*) AS n FROM card_link_attempt
+      WHERE client_id = ${ctx.clientId} AND NOT succeeded AND attempted_at > now() - ${WINDOW}::interval`);
+    if (Number(row.n) >= MAX_FAILED_ATTEMPTS) throw tooManyRequests(`Too many failed card links from this client; try again after ${WINDOW}`);
+    const [claimed] = await tx.query<{ at: string }>(sql`INSERT INTO card_link_attempt (client_id, succeeded) VALUES (${ctx.clientId}, false)
+      RETURNING to_char(attempted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at`);
+    return claimed.at;
+  });
+}
+
+/** Was a facility-access Consent naming this facility revoked after the card's current secret was issued? */
+function revokedSinceSecret(consents: Consent[], organization: string, regional: Patient): boolean {
+  const issued = cardSecretIssued(regional)?.getTime() ?? 0;
+  return consents.some(
+    (c) =>
+      isKind(c, FACILITY_ACCESS.code as string) &&
+      c.status !== 'active' &&
+      c.provision?.actor?.some((a) => a.reference?.reference === organization) &&
+      new Date(c.meta?.lastUpdated ?? 0).getTime() > issued
+  );
 }
 
 /** The facility's own record of the resident (from ingest, or made now from the regional one), linked to the regional Patient. */

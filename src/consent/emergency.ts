@@ -5,18 +5,19 @@
  * searches by the same client still see nothing of the patient. Every use is audited with its reason, and
  * the resident's family-doctor facility is told by a Communication.
  */
-import type { Basic, Bundle, Communication, Consent, Patient, Resource } from '@medplum/fhirtypes';
+import type { Basic, Bundle, Communication, Consent, HumanName, Organization, Patient, Resource } from '@medplum/fhirtypes';
 import { RequestContext, systemContext } from '../auth/context';
 import { patientIdsOf } from '../audit/rest';
 import type { AuditSink } from '../audit/types';
 import { sql } from '../db/sql';
-import { badRequest, forbidden, FhirError, outcome } from '../fhir/errors';
+import { badRequest, forbidden, FhirError, outcome, tooManyRequests } from '../fhir/errors';
 import { OperationParameters } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
 import { OperationHandler, parseQuery } from '../fhir/router';
+import { CARD_DIGEST_SYSTEM } from './card';
 import { consentsOf, patientByCard } from './enrolment';
 import { isKind, linkedPatientIds } from './grants';
-import { EMERGENCY_PURPOSE, ENROLMENT, FACILITY_TYPE_SYSTEM } from './model';
+import { EMERGENCY_CAPABLE_TYPES, EMERGENCY_PURPOSE, ENROLMENT, FACILITY_TYPE_SYSTEM } from './model';
 
 /** Basic.code of the resident's emergency information (contacts, family doctor, notes). */
 export const EMERGENCY_INFO_CODE = { system: 'urn:tonet:resource-kind', code: 'emergency-info', display: '救急時情報' };
@@ -48,62 +49,114 @@ export interface EmergencyRequest {
   reason: string;
 }
 
+/** Declarations of emergency access one client may make in the window; a busy ambulance makes a few an hour. */
+export const MAX_EMERGENCY_DECLARATIONS = 20;
+const DECLARATION_WINDOW = '1 hour';
+
 /** The emergency subset as a collection Bundle (the regional Patient first); shared by REST and GraphQL. */
 export async function emergencySummary(repo: Repository, audit: AuditSink, ctx: RequestContext, request: EmergencyRequest): Promise<Bundle> {
-  const emergencyRole = ctx.role === 'emergency' || (ctx.role === 'clinician' && ctx.purposeOfUse === 'ETREAT');
-  if (!emergencyRole || !ctx.organization) {
+  if (!(await mayDeclareEmergency(repo, ctx))) {
     await audit.record(repo.db, { ctx, action: 'emergency-access', patientIds: [], entities: [], outcome: '4', description: 'emergency summary refused: not an emergency role', remoteAddress: ctx.remoteAddress });
-    throw forbidden('The emergency summary is for emergency teams, or clinicians declaring purpose of use ETREAT');
+    throw forbidden('The emergency summary is for emergency teams, or clinicians of an emergency-capable facility declaring purpose of use ETREAT');
   }
   if (!request.reason.trim()) throw badRequest('A reason is required for emergency access', ['reason']);
-  const patient = await findResident(repo, request);
-  const consents = patient ? await consentsOf(repo, patient.id as string) : [];
-  const enrolment = consents.find((c) => isKind(c, ENROLMENT.code as string) && c.status === 'active');
-  if (!patient || !enrolment || !allowsEmergencyUse(enrolment)) {
-    await audit.record(repo.db, {
-      ctx,
-      action: 'emergency-access',
-      patientIds: patient ? [patient.id as string] : [],
-      entities: [],
-      outcome: '4',
-      description: `emergency summary refused (${patient ? 'emergency use not allowed' : 'no such resident'}): ${request.reason}`,
-      remoteAddress: ctx.remoteAddress,
-    });
-    throw new FhirError(404, outcome('error', 'not-found', 'No enrolled resident who allowed emergency use matches'));
-  }
+  const refusal = (tx: Repository, description: string, patientIds: string[] = []) =>
+    audit.record(tx.db, { ctx, action: 'emergency-access', patientIds, entities: [], outcome: '4', description, remoteAddress: ctx.remoteAddress });
 
-  return repo.transaction(async (tx) => {
-    const ids = linkedPatientIds(patient.id as string);
-    const info = await rows<Basic>(tx, sql`r.resource_type = 'Basic' AND r.compartments && ${ids} AND EXISTS (SELECT 1 FROM sp_token t WHERE t.rid = r.rid AND t.resource_type = 'Basic'
-      AND t.code = 'code' AND t.system = ${EMERGENCY_INFO_CODE.system} AND t.value = ${EMERGENCY_INFO_CODE.code})`);
-    const allergies = await rows(tx, sql`r.resource_type = 'AllergyIntolerance' AND r.compartments && ${ids}`);
-    const since = new Date();
-    since.setMonth(since.getMonth() - PRESCRIPTION_WINDOW_MONTHS);
-    const prescriptions = await rows(tx, sql`r.resource_type = 'MedicationRequest' AND r.compartments && ${ids}
-      AND r.source IN (SELECT 'Organization/' || o.id FROM resource o JOIN sp_token t ON t.rid = o.rid
-        WHERE o.resource_type = 'Organization' AND t.resource_type = 'Organization' AND t.code = 'type' AND t.system = ${FACILITY_TYPE_SYSTEM} AND t.value = 'core-hospital')
-      AND EXISTS (SELECT 1 FROM sp_date d WHERE d.rid = r.rid AND d.resource_type = 'MedicationRequest' AND d.code = 'authoredon' AND d.hi >= ${since.toISOString()}::timestamptz)`);
-    const entries: Resource[] = [patient, ...info, ...allergies, ...prescriptions];
-    await notifyFamilyDoctor(tx, ctx, patient, info[0], request.reason);
-    await audit.record(tx.db, {
-      ctx,
-      action: 'emergency-access',
-      patientIds: [...new Set([patient.id as string, ...entries.flatMap(patientIdsOf)])],
-      entities: entries.map((e) => `${e.resourceType}/${e.id}`),
-      outcome: '0',
-      description: `emergency summary: ${request.reason}`,
-      remoteAddress: ctx.remoteAddress,
-    });
-    return { resourceType: 'Bundle', type: 'collection', timestamp: new Date().toISOString(), entry: entries.map((resource) => ({ fullUrl: `${resource.resourceType}/${resource.id}`, resource })) };
+  // One transaction under the client's lock: concurrent declarations are counted one after the other, and a
+  // refusal's audit entry commits (the refusal is returned, not thrown, so it does not roll back).
+  const answer = await repo.transaction(async (tx): Promise<Bundle | FhirError> => {
+    await tx.db.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`emergency ${ctx.clientId}`}, 0))`);
+    if ((await audit.countRecent(tx.db, ctx.clientId, 'emergency-access', DECLARATION_WINDOW)) >= MAX_EMERGENCY_DECLARATIONS) {
+      await refusal(tx, `emergency summary refused (rate limit): ${request.reason}`);
+      return tooManyRequests(`At most ${MAX_EMERGENCY_DECLARATIONS} emergency declarations per client in ${DECLARATION_WINDOW}`);
+    }
+    const patient = await findResident(tx, request);
+    const consents = patient ? await consentsOf(tx, patient.id as string) : [];
+    const enrolment = consents.find((c) => isKind(c, ENROLMENT.code as string) && c.status === 'active');
+    if (!patient || !enrolment || !allowsEmergencyUse(enrolment)) {
+      await refusal(tx, `emergency summary refused (${patient ? 'emergency use not allowed' : 'no such resident'}): ${request.reason}`, patient ? [patient.id as string] : []);
+      return new FhirError(404, outcome('error', 'not-found', 'No enrolled resident who allowed emergency use matches'));
+    }
+    return summaryOf(tx, audit, ctx, patient, request.reason);
   });
+  if (answer instanceof FhirError) throw answer;
+  return answer;
 }
 
+/** Emergency teams may declare ETREAT; clinicians only at a facility whose type takes emergencies. */
+async function mayDeclareEmergency(repo: Repository, ctx: RequestContext): Promise<boolean> {
+  if (!ctx.organization) return false;
+  if (ctx.role === 'emergency') return true;
+  if (ctx.role !== 'clinician' || ctx.purposeOfUse !== 'ETREAT') return false;
+  const organization = (await repo.readMany(systemContext(ctx.requestId), [{ resourceType: 'Organization', id: ctx.organization.slice('Organization/'.length) }]))[0];
+  if (organization instanceof FhirError) return false;
+  const types = ((organization as Organization).type ?? []).flatMap((t) => t.coding ?? []).filter((c) => c.system === FACILITY_TYPE_SYSTEM);
+  return types.some((c) => EMERGENCY_CAPABLE_TYPES.includes(c.code as string));
+}
+
+async function summaryOf(tx: Repository, audit: AuditSink, ctx: RequestContext, patient: Patient, reason: string): Promise<Bundle> {
+  const ids = linkedPatientIds(patient.id as string);
+  const info = await rows<Basic>(tx, sql`r.resource_type = 'Basic' AND r.compartments && ${ids} AND EXISTS (SELECT 1 FROM sp_token t WHERE t.rid = r.rid AND t.resource_type = 'Basic'
+    AND t.code = 'code' AND t.system = ${EMERGENCY_INFO_CODE.system} AND t.value = ${EMERGENCY_INFO_CODE.code})`);
+  const allergies = await rows(tx, sql`r.resource_type = 'AllergyIntolerance' AND r.compartments && ${ids}`);
+  const since = new Date();
+  since.setMonth(since.getMonth() - PRESCRIPTION_WINDOW_MONTHS);
+  const prescriptions = await rows(tx, sql`r.resource_type = 'MedicationRequest' AND r.compartments && ${ids}
+    AND r.source IN (SELECT 'Organization/' || o.id FROM resource o JOIN sp_token t ON t.rid = o.rid
+      WHERE o.resource_type = 'Organization' AND t.resource_type = 'Organization' AND t.code = 'type' AND t.system = ${FACILITY_TYPE_SYSTEM} AND t.value = 'core-hospital')
+    AND EXISTS (SELECT 1 FROM sp_date d WHERE d.rid = r.rid AND d.resource_type = 'MedicationRequest' AND d.code = 'authoredon' AND d.hi >= ${since.toISOString()}::timestamptz)`);
+  const entries: Resource[] = [forParamedics(patient), ...info, ...allergies, ...prescriptions];
+  await notifyFamilyDoctor(tx, ctx, patient, info[0], reason);
+  await audit.record(tx.db, {
+    ctx,
+    action: 'emergency-access',
+    patientIds: [...new Set([patient.id as string, ...entries.flatMap(patientIdsOf)])],
+    entities: entries.map((e) => `${e.resourceType}/${e.id}`),
+    outcome: '0',
+    description: `emergency summary: ${reason}`,
+    remoteAddress: ctx.remoteAddress,
+  });
+  return { resourceType: 'Bundle', type: 'collection', timestamp: new Date().toISOString(), entry: entries.map((resource) => ({ fullUrl: `${resource.resourceType}/${resource.id}`, resource })) };
+}
+
+/**
+ * The card, or the exact full name with the birth date: no prefix or partial names, and two residents who
+ * match alike are refused rather than listed or guessed between.
+ */
 async function findResident(repo: Repository, request: EmergencyRequest): Promise<Patient | undefined> {
   if (request.cardNumber) return patientByCard(repo, request.cardNumber);
   if (!request.name || !request.birthDate) throw badRequest('Give cardNumber, or name and birthDate', ['cardNumber']);
-  const page = await repo.search(systemContext(), { ...parseQuery('Patient', { name: request.name, birthdate: request.birthDate, identifier: 'urn:tonet:card-number|' }), total: 'none', count: 2 });
-  // Two residents with the same name and birth date cannot be told apart here: refuse rather than guess.
-  return page.matches.length === 1 ? (JSON.parse(page.matches[0].content) as Patient) : undefined;
+  const wanted = spaceless(request.name);
+  if (!wanted) throw badRequest('Give the full name', ['name']);
+  const page = await repo.search(systemContext(), {
+    ...parseQuery('Patient', { birthdate: request.birthDate, identifier: `${CARD_DIGEST_SYSTEM}|`, _count: String(SAME_BIRTH_DATE_LIMIT + 1) }),
+    total: 'none',
+  });
+  if (page.matches.length > SAME_BIRTH_DATE_LIMIT) return undefined;
+  const matches = page.matches.map((m) => JSON.parse(m.content) as Patient).filter((p) => (p.name ?? []).some((n) => fullNames(n).includes(wanted)));
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+/** Residents born on one day beyond which a name search gives up (it could not tell them apart anyway). */
+const SAME_BIRTH_DATE_LIMIT = 200;
+
+/** A name as written in either order (family given / given family), without spaces. */
+function fullNames(name: HumanName): string[] {
+  const family = name.family ?? '';
+  const given = (name.given ?? []).join('');
+  return [name.text, family + given, given + family].filter((n): n is string => !!n).map(spaceless);
+}
+
+function spaceless(name: string): string {
+  return name.normalize('NFKC').replace(/\s+/g, '').toLowerCase();
+}
+
+/** What a paramedic needs of the resident: who they are and whom to call. No identifiers, no address. */
+function forParamedics(patient: Patient): Patient {
+  const { resourceType, id, meta, name, gender, birthDate, contact } = patient;
+  const contacts = contact?.map(({ relationship, name: contactName, telecom }) => ({ relationship, name: contactName, telecom }));
+  return { resourceType, id, meta: { versionId: meta?.versionId, lastUpdated: meta?.lastUpdated }, name, gender, birthDate, contact: contacts } as Patient;
 }
 
 function allowsEmergencyUse(enrolment: Consent): boolean {

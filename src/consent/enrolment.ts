@@ -6,11 +6,16 @@
 import type { Consent, Patient } from '@medplum/fhirtypes';
 import { systemContext } from '../auth/context';
 import { badRequest, forbidden } from '../fhir/errors';
-import { OperationParameters } from '../fhir/parameters';
+import { OperationParameters, parametersOf } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
 import type { OperationHandler } from '../fhir/router';
 import { parseQuery } from '../fhir/router';
+import { CARD_DIGEST_SYSTEM, CARD_SECRET_EXTENSION, cardNumberIdentifier, newCardSecret, withCardSecret } from './card';
+import { isKind } from './grants';
 import { CARD_SYSTEM, EMERGENCY_PURPOSE, ENROLMENT, newCardNumber, PATIENT_CONSENT_LOINC, PRIVACY_SCOPE } from './model';
+
+/** Extension of the $enroll answer only: the card secret to print on the card (it is stored as a digest). */
+export const PRINTED_CARD_SECRET_EXTENSION = 'urn:tonet:extension:printed-card-secret';
 
 export const OPT_IN = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] };
 
@@ -27,12 +32,20 @@ export const enrollOperation: OperationHandler = {
     const emergencyUse = params.boolean('emergencyUse') ?? false;
     return repo.transaction(async (tx) => {
       const cardNumber = await unusedCardNumber(tx);
-      const patient = await tx.create(ctx, {
-        ...form,
-        id: undefined,
-        identifier: [...(form.identifier ?? []).filter((i) => i.system !== CARD_SYSTEM), { system: CARD_SYSTEM, value: cardNumber }],
-        active: true,
-      } as Patient);
+      const cardSecret = newCardSecret();
+      const cardSystems = [CARD_SYSTEM, CARD_DIGEST_SYSTEM];
+      const patient = (await tx.create(
+        ctx,
+        await withCardSecret(
+          {
+            ...form,
+            id: undefined,
+            identifier: [...(form.identifier ?? []).filter((i) => !cardSystems.includes(i.system as string)), await cardNumberIdentifier(cardNumber)],
+            active: true,
+          } as Patient,
+          cardSecret
+        )
+      )) as Patient;
       const consent: Consent = {
         resourceType: 'Consent',
         status: 'active',
@@ -48,7 +61,7 @@ export const enrollOperation: OperationHandler = {
         },
       };
       await tx.create(ctx, consent);
-      return { status: 201, resource: patient, headers: { Location: `Patient/${patient.id}` } };
+      return { status: 201, resource: printedCard(patient, cardNumber, cardSecret), headers: { Location: `Patient/${patient.id}` } };
     });
   },
 };
@@ -72,15 +85,48 @@ export const withdrawOperation: OperationHandler = {
   },
 };
 
+/**
+ * A new card secret for an enrolled resident (a lost card, or after a revocation so that a facility may link
+ * again): asked by the network office or by the resident; the old secret stops working at once.
+ */
+export const newCardSecretOperation: OperationHandler = {
+  name: 'new-card-secret',
+  levels: ['instance'],
+  resourceTypes: ['Patient'],
+  methods: ['POST'],
+  async handle({ ctx, repo, id }) {
+    if (ctx.role !== 'admin' && !(ctx.role === 'resident' && ctx.patient === `Patient/${id}`)) throw forbidden('Only the network office or the resident asks for a new card secret');
+    return repo.transaction(async (tx) => {
+      const patient = (await tx.read(ctx, 'Patient', id as string)) as Patient;
+      const enrolled = (await consentsOf(tx, id as string)).some((c) => isKind(c, ENROLMENT.code as string) && c.status === 'active');
+      if (!enrolled) throw badRequest(`Patient/${id} is not an enrolled resident`);
+      const cardSecret = newCardSecret();
+      // The resident may not write their Patient otherwise; the server records the new digest for them.
+      await tx.update(systemContext(ctx.requestId), await withCardSecret(patient, cardSecret));
+      return { status: 200, resource: parametersOf({ cardSecret }) };
+    });
+  },
+};
+
 export async function consentsOf(repo: Repository, patientId: string): Promise<Consent[]> {
   const page = await repo.search(systemContext(), { ...parseQuery('Consent', { patient: `Patient/${patientId}`, _count: '1000' }), total: 'none' });
   return page.matches.map((m) => JSON.parse(m.content) as Consent);
 }
 
-/** The regional Patient holding a card number, if any. */
+/** The regional Patient holding a card number, if any. Only the network office writes card digests. */
 export async function patientByCard(repo: Repository, cardNumber: string): Promise<Patient | undefined> {
-  const page = await repo.search(systemContext(), { ...parseQuery('Patient', { identifier: `${CARD_SYSTEM}|${cardNumber}` }), total: 'none' });
+  const { system, value } = await cardNumberIdentifier(cardNumber);
+  const page = await repo.search(systemContext(), { ...parseQuery('Patient', { identifier: `${system}|${value}` }), total: 'none' });
   return page.matches[0] ? (JSON.parse(page.matches[0].content) as Patient) : undefined;
+}
+
+/** The card as printed, answered once by $enroll: the number and the secret, never the stored digests. */
+function printedCard(patient: Patient, cardNumber: string, cardSecret: string): Patient {
+  return {
+    ...patient,
+    identifier: [...(patient.identifier ?? []).filter((i) => i.system !== CARD_DIGEST_SYSTEM), { system: CARD_SYSTEM, value: cardNumber }],
+    extension: [...(patient.extension ?? []).filter((e) => e.url !== CARD_SECRET_EXTENSION), { url: PRINTED_CARD_SECRET_EXTENSION, valueString: cardSecret }],
+  };
 }
 
 async function unusedCardNumber(repo: Repository): Promise<string> {

@@ -18,9 +18,16 @@ export async function maintainConsentIndex(tx: Db, versions: StoredVersion[]): P
     } else if (resource.resourceType === 'Consent') {
       const patient = (resource as Consent).patient?.reference;
       if (patient?.startsWith('Patient/')) regionals.add(patient.slice('Patient/'.length));
+      // The patient the previous version granted access to: a Consent moved to another patient (or deleted)
+      // must not leave its old grant behind.
+      for (const id of await grantedBy(tx, resource.id as string)) regionals.add(id);
     }
   }
   for (const regionalId of regionals) await rebuildGrants(tx, regionalId);
+}
+
+async function grantedBy(tx: Db, consentId: string): Promise<string[]> {
+  return (await tx.query<{ regional_id: string }>(sql`SELECT DISTINCT regional_id FROM access_grant WHERE consent_id = ${consentId}`)).map((r) => r.regional_id);
 }
 
 /** Records the local → regional link a Patient carries; returns the regional ids whose grants may change. */

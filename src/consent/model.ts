@@ -8,6 +8,8 @@ import type { Coding } from '@medplum/fhirtypes';
 /** Organization.type coding that says what a facility is; the code decides what it may do. */
 export const FACILITY_TYPE_SYSTEM = 'urn:tonet:facility-type';
 export const FACILITY_TYPES = ['core-hospital', 'clinic', 'lab', 'pharmacy', 'emergency', 'network-office'] as const;
+/** Facility types whose clinicians may declare emergency treatment (ETREAT): those that receive emergencies. */
+export const EMERGENCY_CAPABLE_TYPES: readonly string[] = ['core-hospital', 'emergency'];
 
 /** Consent.category: which of Tonet's two consents a Consent resource is. */
 export const CONSENT_KIND_SYSTEM = 'urn:tonet:consent-kind';

@@ -160,7 +160,7 @@ export class Repository {
 
   private async updateLocked(ctx: RequestContext, resource: Resource, id: string, ifMatch?: string): Promise<WriteResult> {
     const current = await this.lockCurrent(ctx, resource.resourceType, id);
-    if (current && !current.deleted) this.access.assertMayChange(ctx, JSON.parse(current.content), current.visible);
+    if (current && !current.deleted) this.access.assertMayChange(ctx, JSON.parse(current.content), current.visible, resource);
     if (ifMatch !== undefined && (!current || current.deleted || String(current.version_id) !== ifMatch)) {
       throw preconditionFailed(`Version mismatch: If-Match ${ifMatch}, current ${current ? current.version_id : 'none'}`);
     }

@@ -4,7 +4,7 @@
  * confirm it and sees procedure and time) but reads the patient's referral only once the resident's card
  * links the hospital too, and no longer after that Consent is revoked.
  */
-import { as, facility, Facility, parameters } from '../consent/support';
+import { as, facility, Facility, parameters, printedCard } from '../consent/support';
 import { startTestServer, TestServer } from '../support/server';
 import { graphql } from '../graphql/support';
 import { book, Caller, created, freeSlots, HEAD_CT, publishScanner, referral, Scanner, WEEK } from './support';
@@ -18,6 +18,7 @@ let hospitalToken: string;
 let clinicDoctor: Caller;
 let scanner: Scanner;
 let cardNumber: string;
+let cardSecret: string;
 let localPatient: string;
 let referralParts: string[];
 let appointmentId: string;
@@ -35,8 +36,8 @@ beforeAll(async () => {
 
   const enrolled = await as(server, server.adminToken).post('/fhir/Patient/$enroll', parameters({ patient: { resourceType: 'Patient', name: [{ family: '利根', given: ['一郎'] }], birthDate: BIRTH_DATE, gender: 'male' } }));
   expect(enrolled.status).toBe(201);
-  cardNumber = enrolled.body.identifier.find((i: any) => i.system === 'urn:tonet:card-number').value;
-  const linked = await clinicDoctor.post('/fhir/Patient/$link-card', parameters({ cardNumber, localId: 'C-77', birthDate: BIRTH_DATE }));
+  ({ cardNumber, cardSecret } = printedCard(enrolled.body));
+  const linked = await clinicDoctor.post('/fhir/Patient/$link-card', parameters({ cardNumber, cardSecret, localId: 'C-77', birthDate: BIRTH_DATE }));
   expect(linked.status).toBe(200);
   localPatient = `Patient/${linked.body.parameter.find((p: any) => p.name === 'patient').resource.id}`;
 
@@ -85,7 +86,7 @@ test('without the resident\'s consent the hospital holds the booking but cannot 
 });
 
 test('once the card links the hospital it reads the referral, until the Consent is revoked', async () => {
-  const linked = await hospitalDoctor.post('/fhir/Patient/$link-card', parameters({ cardNumber, localId: 'H-77', birthDate: BIRTH_DATE }));
+  const linked = await hospitalDoctor.post('/fhir/Patient/$link-card', parameters({ cardNumber, cardSecret, localId: 'H-77', birthDate: BIRTH_DATE }));
   expect(linked.status).toBe(200);
   const request = await hospitalDoctor.get(`/fhir/${serviceRequest}`);
   expect(request.status).toBe(200);

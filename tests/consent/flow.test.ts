@@ -5,7 +5,7 @@
 import { isValidCardNumber, MAX_FAILED_ATTEMPTS_FOR_TESTS } from './limits';
 import { labResultMessage } from '../support/hl7-messages';
 import { startTestServer, TestServer } from '../support/server';
-import { as, facility, Facility, parameters } from './support';
+import { as, facility, Facility, parameters, printedCard } from './support';
 
 let server: TestServer;
 let hospital: Facility;
@@ -17,6 +17,7 @@ let clinicDoctor: ReturnType<typeof as>;
 let emergencyTeam: ReturnType<typeof as>;
 let regionalId: string;
 let cardNumber: string;
+let cardSecret: string;
 
 const BIRTH_DATE = '1956-01-01';
 
@@ -57,7 +58,7 @@ test('the network office enrols a resident with a card number and an enrolment C
   }));
   expect(enrolled.status).toBe(201);
   regionalId = enrolled.body.id;
-  cardNumber = enrolled.body.identifier.find((i: any) => i.system === 'urn:tonet:card-number').value;
+  ({ cardNumber, cardSecret } = printedCard(enrolled.body));
   expect(isValidCardNumber(cardNumber)).toBe(true);
   const consents = await admin.get(`/fhir/Consent?patient=Patient/${regionalId}`);
   expect(consents.body.total).toBe(1);
@@ -71,18 +72,18 @@ test('before a card is shown, a facility sees only its own data', async () => {
 });
 
 test('a wrong birth date links nothing; repeated failures are throttled', async () => {
-  const wrong = await clinicDoctor.post('/fhir/Patient/$link-card', parameters({ cardNumber, localId: 'C-200', birthDate: '1956-01-02' }));
+  const wrong = await clinicDoctor.post('/fhir/Patient/$link-card', parameters({ cardNumber, cardSecret, localId: 'C-200', birthDate: '1956-01-02' }));
   expect(wrong.status).toBe(422);
   expect(await clinicDoctor.ids(`/fhir/Observation?subject=Patient/${regionalId}`)).toEqual([]);
   const other = as(server, await server.clientToken({ role: 'clinician', organization: clinic.reference }));
-  for (let i = 0; i < MAX_FAILED_ATTEMPTS_FOR_TESTS; i++) await other.post('/fhir/Patient/$link-card', parameters({ cardNumber, localId: 'C-200', birthDate: '2000-01-01' }));
-  const throttled = await other.post('/fhir/Patient/$link-card', parameters({ cardNumber, localId: 'C-200', birthDate: BIRTH_DATE }));
+  for (let i = 0; i < MAX_FAILED_ATTEMPTS_FOR_TESTS; i++) await other.post('/fhir/Patient/$link-card', parameters({ cardNumber, cardSecret, localId: 'C-200', birthDate: '2000-01-01' }));
+  const throttled = await other.post('/fhir/Patient/$link-card', parameters({ cardNumber, cardSecret, localId: 'C-200', birthDate: BIRTH_DATE }));
   expect(throttled.status).toBe(429);
 });
 
 test('linking the card at two facilities lets each see the other\'s data through the regional Patient', async () => {
   for (const [doctor, localId] of [[hospitalDoctor, 'H-100'], [clinicDoctor, 'C-200']] as const) {
-    const linked = await doctor.post('/fhir/Patient/$link-card', parameters({ cardNumber, localId, birthDate: BIRTH_DATE }));
+    const linked = await doctor.post('/fhir/Patient/$link-card', parameters({ cardNumber, cardSecret, localId, birthDate: BIRTH_DATE }));
     expect(linked.status).toBe(200);
     const consent = linked.body.parameter.find((p: any) => p.name === 'consent').resource;
     expect(consent.status).toBe('active');

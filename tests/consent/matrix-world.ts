@@ -9,8 +9,8 @@ import type { Consent, Patient, Resource } from '@medplum/fhirtypes';
 import { CT, CT_FILES, read, stow } from '../dicomweb/support';
 import { labResultMessage, LabResult } from '../support/hl7-messages';
 import { startTestServer, TestServer } from '../support/server';
-import { facility, Facility, parameters } from './support';
-import { CARD_SYSTEM, ENROLMENT, FACILITY_ACCESS } from '../../src/consent/model';
+import { facility, Facility, parameters, printedCard } from './support';
+import { ENROLMENT, FACILITY_ACCESS } from '../../src/consent/model';
 import { EMERGENCY_INFO_CODE, FAMILY_DOCTOR_EXTENSION } from '../../src/consent/emergency';
 import { facilityPatientIdSystem } from '../../src/mapping/common/ids';
 
@@ -80,6 +80,7 @@ export interface Resident {
   birthDate: string;
   regionalId?: string;
   cardNumber?: string;
+  cardSecret?: string;
 }
 
 /** The story's patients, by what happened to their consents. */
@@ -209,7 +210,7 @@ async function populate(server: TestServer): Promise<World> {
       `$enroll ${resident.key}`
     );
     resident.regionalId = enrolled.body.id;
-    resident.cardNumber = enrolled.body.identifier.find((i: { system: string }) => i.system === CARD_SYSTEM).value;
+    ({ cardNumber: resident.cardNumber, cardSecret: resident.cardSecret } = printedCard(enrolled.body));
   }
 
   // Cards shown at facilities.
@@ -222,7 +223,7 @@ async function populate(server: TestServer): Promise<World> {
   for (const [key, residentKey] of links) {
     const resident = R[residentKey];
     expectStatus(
-      await clinicians[key].call('POST', '/fhir/Patient/$link-card', parameters({ cardNumber: resident.cardNumber as string, localId: localIds[key]?.[residentKey] as string, birthDate: resident.birthDate })),
+      await clinicians[key].call('POST', '/fhir/Patient/$link-card', parameters({ cardNumber: resident.cardNumber as string, cardSecret: resident.cardSecret as string, localId: localIds[key]?.[residentKey] as string, birthDate: resident.birthDate })),
       200,
       `$link-card ${key} ${residentKey}`
     );

@@ -2,7 +2,8 @@
  * A small region for consent tests: facilities with their 10-digit codes and types, clients for each role,
  * and helpers to call the FHIR API as any of them.
  */
-import { FACILITY_TYPE_SYSTEM } from '../../src/consent/model';
+import { PRINTED_CARD_SECRET_EXTENSION } from '../../src/consent/enrolment';
+import { CARD_SYSTEM, FACILITY_TYPE_SYSTEM } from '../../src/consent/model';
 import { INSTITUTION_NUMBER_SYSTEM } from '../../src/ingest/facility';
 import type { TestServer } from '../support/server';
 
@@ -69,4 +70,12 @@ export function parameters(values: Record<string, string | boolean | object>) {
       typeof value === 'boolean' ? { name, valueBoolean: value } : typeof value === 'string' ? (/^\d{4}-\d{2}-\d{2}$/.test(value) ? { name, valueDate: value } : { name, valueString: value }) : { name, resource: value }
     ),
   };
+}
+
+/** The card as the $enroll answer prints it: its number and its secret (neither is stored). */
+export function printedCard(enrolledPatient: any): { cardNumber: string; cardSecret: string } {
+  const cardNumber = enrolledPatient.identifier?.find((i: any) => i.system === CARD_SYSTEM)?.value;
+  const cardSecret = enrolledPatient.extension?.find((e: any) => e.url === PRINTED_CARD_SECRET_EXTENSION)?.valueString;
+  if (!cardNumber || !cardSecret) throw new Error(`no printed card in ${JSON.stringify(enrolledPatient)}`);
+  return { cardNumber, cardSecret };
 }

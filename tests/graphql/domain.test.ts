@@ -4,7 +4,7 @@
  */
 import { labResultMessage } from '../support/hl7-messages';
 import { startTestServer, TestServer } from '../support/server';
-import { as, facility, Facility, parameters } from '../consent/support';
+import { as, facility, Facility, parameters, printedCard } from '../consent/support';
 import { graphql } from './support';
 
 const HBA1C = '3D046000001920402';
@@ -15,6 +15,7 @@ let hospitalDoctor: string;
 let clinicDoctor: string;
 let regionalId: string;
 let cardNumber: string;
+let cardSecret: string;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -36,9 +37,9 @@ beforeAll(async () => {
   const admin = as(server, server.adminToken);
   const enrolled = await admin.post('/fhir/Patient/$enroll', parameters({ patient: { resourceType: 'Patient', name: [{ family: '検査', given: ['花子'] }], birthDate: '1956-01-01', gender: 'female' }, emergencyUse: true }));
   regionalId = enrolled.body.id;
-  cardNumber = enrolled.body.identifier.find((i: any) => i.system === 'urn:tonet:card-number').value;
+  ({ cardNumber, cardSecret } = printedCard(enrolled.body));
   for (const [token, localId] of [[hospitalDoctor, 'H-1'], [clinicDoctor, 'C-1']]) {
-    const linked = await graphql(server, token, `mutation { linkCard(cardNumber: "${cardNumber}", localId: "${localId}", birthDate: "1956-01-01") { consent } }`);
+    const linked = await graphql(server, token, `mutation { linkCard(cardNumber: "${cardNumber}", cardSecret: "${cardSecret}", localId: "${localId}", birthDate: "1956-01-01") { consent } }`);
     expect(linked.errors).toBeUndefined();
     expect(linked.data.linkCard.consent.status).toBe('active');
   }

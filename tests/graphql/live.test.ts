@@ -6,7 +6,7 @@ import { createClient, Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { labResultMessage } from '../support/hl7-messages';
 import { startTestServer, TestServer } from '../support/server';
-import { as, facility, Facility, parameters } from '../consent/support';
+import { as, facility, Facility, parameters, printedCard } from '../consent/support';
 
 let server: TestServer;
 let hospital: Facility;
@@ -22,10 +22,10 @@ beforeAll(async () => {
   const admin = as(server, server.adminToken);
   const enrolled = await admin.post('/fhir/Patient/$enroll', parameters({ patient: { resourceType: 'Patient', name: [{ family: '購読', given: ['太郎'] }], birthDate: '1950-02-02', gender: 'male' }, emergencyUse: false }));
   regionalId = enrolled.body.id;
-  const card = enrolled.body.identifier.find((i: any) => i.system === 'urn:tonet:card-number').value;
-  const linked = await as(server, await server.clientToken({ role: 'clinician', organization: hospital.reference })).post('/fhir/Patient/$link-card', parameters({ cardNumber: card, localId: 'H-9', birthDate: '1950-02-02' }));
+  const { cardNumber: card, cardSecret } = printedCard(enrolled.body);
+  const linked = await as(server, await server.clientToken({ role: 'clinician', organization: hospital.reference })).post('/fhir/Patient/$link-card', parameters({ cardNumber: card, cardSecret, localId: 'H-9', birthDate: '1950-02-02' }));
   expect(linked.status).toBe(200);
-  const clinicLinked = await as(server, await server.clientToken({ role: 'clinician', organization: clinic.reference })).post('/fhir/Patient/$link-card', parameters({ cardNumber: card, localId: 'C-9', birthDate: '1950-02-02' }));
+  const clinicLinked = await as(server, await server.clientToken({ role: 'clinician', organization: clinic.reference })).post('/fhir/Patient/$link-card', parameters({ cardNumber: card, cardSecret, localId: 'C-9', birthDate: '1950-02-02' }));
   clinicConsentId = clinicLinked.body.parameter.find((p: any) => p.name === 'consent').resource.id;
 });
 afterAll(async () => {

@@ -9,7 +9,7 @@ import { loadPathways } from '../../src/pathway/catalogue';
 import { validate } from '../../src/fhir/repository';
 import { labResultMessage } from '../support/hl7-messages';
 import { startTestServer, TestServer } from '../support/server';
-import { as, facility, Facility, parameters } from '../consent/support';
+import { as, facility, Facility, parameters, printedCard } from '../consent/support';
 import { graphql } from '../graphql/support';
 
 type Caller = ReturnType<typeof as>;
@@ -50,9 +50,9 @@ async function sendLab(localId: string, code: string, name: string, value: strin
 async function enrolAndLink(localId: string, family: string): Promise<string> {
   const enrolled = await admin.post('/fhir/Patient/$enroll', parameters({ patient: { resourceType: 'Patient', name: [{ family, given: ['花子'] }], birthDate: BIRTH_DATE, gender: 'female' } }));
   expect(enrolled.status).toBe(201);
-  const cardNumber = enrolled.body.identifier.find((i: any) => i.system === 'urn:tonet:card-number').value;
+  const { cardNumber, cardSecret } = printedCard(enrolled.body);
   for (const [doctor, local] of [[hospitalDoctor, localId], [clinicDoctor, `C-${localId}`]] as const) {
-    expect((await doctor.post('/fhir/Patient/$link-card', parameters({ cardNumber, localId: local, birthDate: BIRTH_DATE }))).status).toBe(200);
+    expect((await doctor.post('/fhir/Patient/$link-card', parameters({ cardNumber, cardSecret, localId: local, birthDate: BIRTH_DATE }))).status).toBe(200);
   }
   return enrolled.body.id;
 }

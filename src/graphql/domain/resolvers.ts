@@ -110,6 +110,7 @@ export class ConsentResolver {
   async linkCard(
     @Ctx() { ctx, services }: DomainContext,
     @Arg('cardNumber', () => String) cardNumber: string,
+    @Arg('cardSecret', () => String) cardSecret: string,
     @Arg('localId', () => String) localId: string,
     @Arg('birthDate', () => String) birthDate: string
   ): Promise<LinkCardResult> {
@@ -117,7 +118,7 @@ export class ConsentResolver {
       method: 'POST',
       path: 'Patient/$link-card',
       query: {},
-      body: { resourceType: 'Parameters', parameter: [{ name: 'cardNumber', valueString: cardNumber }, { name: 'localId', valueString: localId }, { name: 'birthDate', valueDate: birthDate }] },
+      body: { resourceType: 'Parameters', parameter: [{ name: 'cardNumber', valueString: cardNumber }, { name: 'cardSecret', valueString: cardSecret }, { name: 'localId', valueString: localId }, { name: 'birthDate', valueDate: birthDate }] },
     });
     const parameters = (answer.resource as Parameters).parameter ?? [];
     return { patient: parameters.find((p) => p.name === 'patient')?.resource, consent: parameters.find((p) => p.name === 'consent')?.resource };

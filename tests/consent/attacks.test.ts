@@ -1,0 +1,323 @@
+/**
+ * Attack cases (docs/security.md): each row names an actor, what they try, and what must not happen. They
+ * run in order over real sockets against one region; each case uses its own residents, so a row that fails
+ * says which defence broke. The consent matrix says who sees what; these rows try to get around it.
+ */
+import { MAX_EMERGENCY_DECLARATIONS_FOR_TESTS, MAX_FAILED_ATTEMPTS_FOR_TESTS } from './limits';
+import { startTestServer, TestServer } from '../support/server';
+import { as, facility, Facility, parameters, printedCard } from './support';
+
+type Caller = ReturnType<typeof as>;
+
+interface AttackCase {
+  actor: string;
+  steps: string;
+  mustNot: string;
+  run: () => Promise<void>;
+}
+
+interface Resident {
+  id: string;
+  cardNumber: string;
+  cardSecret: string;
+  birthDate: string;
+  family: string;
+}
+
+let server: TestServer;
+let hospital: Facility;
+let clinic: Facility;
+let admin: Caller;
+let hospitalDoctor: Caller;
+let emergencyTeam: Caller;
+let residentCount = 0;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  hospital = await facility(server, '1320000011', 'core-hospital', '攻撃試験病院');
+  clinic = await facility(server, '1320000022', 'clinic', '攻撃試験クリニック');
+  const ambulance = await facility(server, '1320000033', 'emergency', '攻撃試験消防');
+  admin = as(server, server.adminToken);
+  hospitalDoctor = as(server, await server.clientToken({ role: 'clinician', organization: hospital.reference }));
+  emergencyTeam = as(server, await server.clientToken({ role: 'emergency', organization: ambulance.reference }));
+});
+afterAll(async () => server?.close());
+
+/** A client of its own per case: failed $link-card attempts are counted per client. */
+async function clinicianAt(f: Facility): Promise<Caller> {
+  return as(server, await server.clientToken({ role: 'clinician', organization: f.reference }));
+}
+
+/** A newly enrolled resident (emergency use allowed) with an address and a phone number on record. */
+async function enrol(family = `攻撃${++residentCount}`, birthDate = `1940-01-${String(10 + residentCount).padStart(2, '0')}`): Promise<Resident> {
+  const enrolled = await admin.post('/fhir/Patient/$enroll', parameters({
+    patient: { resourceType: 'Patient', name: [{ family, given: ['花子'] }], birthDate, gender: 'female', address: [{ city: '加須市', line: ['本町1-1'] }], telecom: [{ system: 'phone', value: '0480-00-0000' }] },
+    emergencyUse: true,
+  }));
+  expect(enrolled.status).toBe(201);
+  return { id: enrolled.body.id, ...printedCard(enrolled.body), birthDate, family };
+}
+
+function linkCard(doctor: Caller, resident: Resident, localId: string, overrides: Record<string, string> = {}) {
+  const { cardNumber, cardSecret, birthDate } = resident;
+  return doctor.post('/fhir/Patient/$link-card', parameters({ cardNumber, cardSecret, localId, birthDate, ...overrides }));
+}
+
+/** A lab result the hospital keeps on its own record of the resident. */
+async function hospitalResult(resident: Resident, localId: string): Promise<string> {
+  const local = await hospitalDoctor.get(`/fhir/Patient?identifier=urn:oid:1.2.392.100495.20.3.51.1${hospital.code}|${localId}`);
+  const created = await hospitalDoctor.post('/fhir/Observation', {
+    resourceType: 'Observation',
+    status: 'final',
+    code: { coding: [{ system: 'http://loinc.org', code: '4548-4' }] },
+    subject: { reference: `Patient/${local.body.entry[0].resource.id}` },
+    valueQuantity: { value: 7.1, unit: '%' },
+  });
+  expect(created.status).toBe(201);
+  return `Observation/${created.body.id}`;
+}
+
+function expectNoCard(answer: unknown, resident: Resident): void {
+  const text = JSON.stringify(answer);
+  expect(text).not.toContain(resident.cardNumber);
+  expect(text).not.toContain(resident.cardSecret);
+}
+
+async function fhirGraphql(caller: Caller, query: string) {
+  const answer = await caller.post('/fhir/$graphql', { query }, 'application/json');
+  expect(answer.status).toBe(200);
+  return answer.body;
+}
+
+const cases: AttackCase[] = [
+  {
+    actor: 'clinician of a linked facility',
+    steps: 'reads the regional Patient by read, search, history, $everything, _revinclude and FHIR GraphQL',
+    mustNot: 'see the card number or the card secret',
+    async run() {
+      const resident = await enrol();
+      expect((await linkCard(hospitalDoctor, resident, 'H-1')).status).toBe(200);
+      const answers = [
+        await hospitalDoctor.get(`/fhir/Patient/${resident.id}`),
+        await hospitalDoctor.get(`/fhir/Patient?_id=${resident.id}`),
+        await hospitalDoctor.get(`/fhir/Patient/${resident.id}/_history`),
+        await hospitalDoctor.get(`/fhir/Patient/${resident.id}/$everything`),
+        await hospitalDoctor.get(`/fhir/Patient?_id=${resident.id}&_revinclude=Consent:patient`),
+        await hospitalDoctor.get(`/fhir/Patient?identifier=urn:tonet:card-number|${resident.cardNumber}`),
+      ];
+      for (const answer of answers) expect(answer.status).toBe(200);
+      expect(answers[0].body.id).toBe(resident.id);
+      // A search by the card number finds nothing (only the digest is stored); its self link echoes the query.
+      expect(answers.pop()?.body.entry ?? []).toEqual([]);
+      answers.forEach((a) => expectNoCard(a.body, resident));
+      expectNoCard(await fhirGraphql(hospitalDoctor, `{ Patient(id: "${resident.id}") { identifier { system value } extension { url valueString } } }`), resident);
+    },
+  },
+  {
+    actor: 'network office',
+    steps: 'reads the regional Patient, or tries to store a card number in a Patient',
+    mustNot: 'find the card number or secret stored anywhere it serves',
+    async run() {
+      const resident = await enrol();
+      const read = await admin.get(`/fhir/Patient/${resident.id}`);
+      expect(read.status).toBe(200);
+      expectNoCard(read.body, resident);
+      const stored = await admin.put(`/fhir/Patient/${resident.id}`, { ...read.body, identifier: [{ system: 'urn:tonet:card-number', value: resident.cardNumber }] });
+      expect(stored.status).toBe(403);
+    },
+  },
+  {
+    actor: 'emergency team',
+    steps: 'takes the emergency summary by card number',
+    mustNot: 'receive the card, any identifier, the address or the phone number of the resident',
+    async run() {
+      const resident = await enrol();
+      const summary = await emergencyTeam.post('/fhir/Patient/$emergency-summary', parameters({ cardNumber: resident.cardNumber, reason: '交通事故' }));
+      expect(summary.status).toBe(200);
+      const patient = summary.body.entry[0].resource;
+      expect(patient.id).toBe(resident.id);
+      expect(patient.name[0].family).toBe(resident.family);
+      expect(patient.identifier).toBeUndefined();
+      expect(patient.address).toBeUndefined();
+      expect(patient.telecom).toBeUndefined();
+      expectNoCard(summary.body, resident);
+    },
+  },
+  {
+    actor: 'clinician who saw the card number (printed, or on a handover sheet)',
+    steps: '$link-card with the number and birth date but a wrong or missing card secret',
+    mustNot: 'link, or learn from the answer which check failed',
+    async run() {
+      const clinicDoctor = await clinicianAt(clinic);
+      const resident = await enrol();
+      const wrongSecret = await linkCard(clinicDoctor, resident, 'C-4', { cardSecret: 'AAAAAAAAAA' });
+      const wrongBirthDate = await linkCard(clinicDoctor, resident, 'C-4', { birthDate: '1900-01-01' });
+      const noSecret = await clinicDoctor.post('/fhir/Patient/$link-card', parameters({ cardNumber: resident.cardNumber, localId: 'C-4', birthDate: resident.birthDate }));
+      expect(wrongSecret.status).toBe(422);
+      expect(wrongBirthDate).toEqual(wrongSecret);
+      expect(noSecret.status).toBe(400);
+      expect((await clinicDoctor.get(`/fhir/Patient/${resident.id}`)).status).toBe(404);
+    },
+  },
+  {
+    actor: 'clinician',
+    steps: 'creates a Patient carrying the card number, or the digest a card look-up searches for',
+    mustNot: 'make the card (emergency summary, $link-card) find its own record',
+    async run() {
+      const clinicDoctor = await clinicianAt(clinic);
+      const resident = await enrol();
+      const regional = (await admin.get(`/fhir/Patient/${resident.id}`)).body;
+      const digest = regional.identifier.find((i: { system: string }) => i.system === 'urn:tonet:card-number-digest');
+      expect(digest).toBeDefined();
+      const forged = await clinicDoctor.post('/fhir/Patient', { resourceType: 'Patient', identifier: [digest], name: [{ family: 'にせもの' }], birthDate: resident.birthDate });
+      expect(forged.status).toBe(403);
+      const plain = await clinicDoctor.post('/fhir/Patient', { resourceType: 'Patient', identifier: [{ system: 'urn:tonet:card-number', value: resident.cardNumber }] });
+      expect(plain.status).toBe(403);
+      const secret = await clinicDoctor.post('/fhir/Patient', { resourceType: 'Patient', extension: regional.extension });
+      expect(secret.status).toBe(403);
+    },
+  },
+  {
+    actor: 'facility whose Consent was revoked',
+    steps: 'calls $link-card again with the card it saw before; later the resident shows a new card secret',
+    mustNot: 're-link on its own, or tell from the refusal that it was revoked',
+    async run() {
+      const clinicDoctor = await clinicianAt(clinic);
+      const resident = await enrol();
+      expect((await linkCard(clinicDoctor, resident, 'C-6')).status).toBe(200);
+      const self = as(server, await server.clientToken({ role: 'resident', patient: `Patient/${resident.id}` }));
+      const [consentRef] = await clinicDoctor.ids(`/fhir/Consent?patient=Patient/${resident.id}`);
+      const consent = (await self.get(`/fhir/${consentRef}`)).body;
+      expect((await self.put(`/fhir/${consentRef}`, { ...consent, status: 'inactive' })).status).toBe(200);
+      const again = await linkCard(clinicDoctor, resident, 'C-6');
+      const wrongSecret = await linkCard(clinicDoctor, resident, 'C-6', { cardSecret: 'AAAAAAAAAA' });
+      expect(again).toEqual(wrongSecret);
+      expect((await clinicDoctor.get(`/fhir/Patient/${resident.id}`)).status).toBe(404);
+      // The resident asks for a new secret and shows it: only then may the facility link again.
+      expect((await clinicDoctor.post(`/fhir/Patient/${resident.id}/$new-card-secret`, parameters({}))).status).toBe(403);
+      const renewed = await self.post(`/fhir/Patient/${resident.id}/$new-card-secret`, parameters({}));
+      expect(renewed.status).toBe(200);
+      const cardSecret = renewed.body.parameter.find((p: { name: string }) => p.name === 'cardSecret').valueString;
+      expect((await linkCard(clinicDoctor, resident, 'C-6')).status).toBe(422);
+      expect((await linkCard(clinicDoctor, resident, 'C-6', { cardSecret })).status).toBe(200);
+      expect((await clinicDoctor.get(`/fhir/Patient/${resident.id}`)).status).toBe(200);
+    },
+  },
+  {
+    actor: 'clinician or emergency team',
+    steps: 'uses the card of a resident who withdrew from the network',
+    mustNot: 'link a facility or get the emergency summary',
+    async run() {
+      const clinicDoctor = await clinicianAt(clinic);
+      const resident = await enrol();
+      expect((await admin.post(`/fhir/Patient/${resident.id}/$withdraw`, parameters({}))).status).toBe(200);
+      expect((await linkCard(clinicDoctor, resident, 'C-7')).status).toBe(422);
+      expect((await emergencyTeam.post('/fhir/Patient/$emergency-summary', parameters({ cardNumber: resident.cardNumber, reason: '搬送' }))).status).toBe(404);
+    },
+  },
+  {
+    actor: 'facility named by a Consent',
+    steps: 'updates its Consent to name another patient, another actor or another provision while revoking it',
+    mustNot: 'bend the Consent: only the status may change',
+    async run() {
+      const clinicDoctor = await clinicianAt(clinic);
+      const resident = await enrol();
+      const other = await enrol();
+      expect((await linkCard(clinicDoctor, resident, 'C-8')).status).toBe(200);
+      const [consentRef] = await clinicDoctor.ids(`/fhir/Consent?patient=Patient/${resident.id}`);
+      const consent = (await clinicDoctor.get(`/fhir/${consentRef}`)).body;
+      const bent = [
+        { ...consent, status: 'inactive', patient: { reference: `Patient/${other.id}` } },
+        { ...consent, status: 'inactive', provision: { ...consent.provision, actor: [{ ...consent.provision.actor[0], reference: { reference: hospital.reference } }] } },
+        { ...consent, status: 'inactive', provision: { ...consent.provision, type: 'deny' } },
+      ];
+      for (const body of bent) expect((await clinicDoctor.put(`/fhir/${consentRef}`, body)).status).toBe(403);
+      expect((await clinicDoctor.get(`/fhir/${consentRef}`)).body.status).toBe('active');
+    },
+  },
+  {
+    actor: 'anyone who moves a Consent to another patient (here the network office, who may)',
+    steps: 're-points an active facility Consent from one resident to another',
+    mustNot: 'leave the facility a grant on the first resident',
+    async run() {
+      const clinicDoctor = await clinicianAt(clinic);
+      const first = await enrol();
+      const second = await enrol();
+      expect((await linkCard(hospitalDoctor, first, 'H-9a')).status).toBe(200);
+      const result = await hospitalResult(first, 'H-9a');
+      expect((await linkCard(clinicDoctor, first, 'C-9')).status).toBe(200);
+      expect(await clinicDoctor.ids(`/fhir/Observation?subject=Patient/${first.id}`)).toEqual([result]);
+      const [consentRef] = await clinicDoctor.ids(`/fhir/Consent?patient=Patient/${first.id}`);
+      const consent = (await admin.get(`/fhir/${consentRef}`)).body;
+      expect((await admin.put(`/fhir/${consentRef}`, { ...consent, patient: { reference: `Patient/${second.id}` } })).status).toBe(200);
+      expect(await clinicDoctor.ids(`/fhir/Observation?subject=Patient/${first.id}`)).toEqual([]);
+      expect((await clinicDoctor.get(`/fhir/Patient/${first.id}`)).status).toBe(404);
+    },
+  },
+  {
+    actor: 'emergency team',
+    steps: 'looks a resident up by a name prefix, a family name alone, or a name and birth date two residents share',
+    mustNot: 'find anyone but on an exact full name with birth date that matches exactly one resident',
+    async run() {
+      const resident = await enrol('救急探索', '1931-03-03');
+      const twinA = await enrol('同名', '1932-04-04');
+      await enrol('同名', '1932-04-04');
+      const lookUp = (name: string, birthDate: string) => emergencyTeam.post('/fhir/Patient/$emergency-summary', parameters({ name, birthDate, reason: '搬送' }));
+      expect((await lookUp('救急', resident.birthDate)).status).toBe(404);
+      expect((await lookUp('救急探索', resident.birthDate)).status).toBe(404);
+      expect((await lookUp('救急探索 花子', '1931-03-04')).status).toBe(404);
+      expect((await lookUp(`${twinA.family} 花子`, twinA.birthDate)).status).toBe(404);
+      const exact = await lookUp('救急探索 花子', resident.birthDate);
+      expect(exact.status).toBe(200);
+      expect(exact.body.entry[0].resource.id).toBe(resident.id);
+    },
+  },
+  {
+    actor: 'clinician of a clinic (not an emergency-capable facility)',
+    steps: 'declares X-Purpose-Of-Use: ETREAT and asks for the emergency summary',
+    mustNot: 'get it (a core hospital clinician may)',
+    async run() {
+      const resident = await enrol();
+      const declare = async (f: Facility) =>
+        as(server, await server.clientToken({ role: 'clinician', organization: f.reference }), { 'x-purpose-of-use': 'ETREAT' }).post(
+          '/fhir/Patient/$emergency-summary',
+          parameters({ cardNumber: resident.cardNumber, reason: '来院時意識なし' })
+        );
+      expect((await declare(clinic)).status).toBe(403);
+      expect((await declare(hospital)).status).toBe(200);
+    },
+  },
+  {
+    actor: 'emergency client used for routine look-ups',
+    steps: `declares emergencies again and again, ${MAX_EMERGENCY_DECLARATIONS_FOR_TESTS} in a row and then several at once`,
+    mustNot: `get more than ${MAX_EMERGENCY_DECLARATIONS_FOR_TESTS} declarations an hour answered`,
+    async run() {
+      const resident = await enrol();
+      const ambulance = await facility(server, '1320000044', 'emergency', '攻撃試験消防二');
+      const team = as(server, await server.clientToken({ role: 'emergency', organization: ambulance.reference }));
+      const declare = () => team.post('/fhir/Patient/$emergency-summary', parameters({ cardNumber: resident.cardNumber, reason: '搬送' }));
+      for (let i = 0; i < MAX_EMERGENCY_DECLARATIONS_FOR_TESTS - 3; i++) expect((await declare()).status).toBe(200);
+      const burst = await Promise.all(Array.from({ length: 8 }, declare));
+      expect(burst.filter((a) => a.status === 200)).toHaveLength(3);
+      expect(burst.filter((a) => a.status === 429)).toHaveLength(5);
+    },
+  },
+  {
+    actor: 'one clinician client guessing card secrets',
+    steps: `sends ${MAX_FAILED_ATTEMPTS_FOR_TESTS * 3} wrong $link-card attempts at once`,
+    mustNot: `get more than ${MAX_FAILED_ATTEMPTS_FOR_TESTS} of them checked (the rest are refused with 429)`,
+    async run() {
+      const resident = await enrol();
+      const guesser = as(server, await server.clientToken({ role: 'clinician', organization: clinic.reference }));
+      const answers = await Promise.all(Array.from({ length: MAX_FAILED_ATTEMPTS_FOR_TESTS * 3 }, (_, i) => linkCard(guesser, resident, 'C-11', { cardSecret: `GUESS${i}` })));
+      const checked = answers.filter((a) => a.status === 422).length;
+      expect(checked).toBe(MAX_FAILED_ATTEMPTS_FOR_TESTS);
+      expect(answers.filter((a) => a.status === 429)).toHaveLength(answers.length - checked);
+      expect((await linkCard(guesser, resident, 'C-11')).status).toBe(429);
+    },
+  },
+];
+
+test.each(cases.map((c) => [`${c.actor}: ${c.steps}; must not ${c.mustNot}`, c] as const))('%s', async (_title, attack) => {
+  await attack.run();
+});
