@@ -21,6 +21,7 @@ import { LiveResolver } from './domain/live';
 import { PathwayResolver } from './domain/pathway';
 import { ConsentResolver, RecordResolver, ResidentResolver } from './domain/resolvers';
 import { registerGraphiql, wantsPage } from './graphiql';
+import { IntrospectionAnswer, IntrospectionCache } from './introspection';
 import { costLimitPlugin, depthLimit } from './limits';
 import { mergeSchemas } from './merge';
 
@@ -74,6 +75,7 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
       return server;
     })());
 
+  const introspection = new IntrospectionCache();
   const contextFor = (ctx: import('../auth/context').RequestContext) => ({ ...domainContext(ctx, services), ...(options.extraContext?.(ctx) ?? {}) });
 
   app.route({
@@ -83,19 +85,25 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
       const query = request.query as Record<string, string | undefined>;
       if (request.method === 'GET' && wantsPage(request.headers.accept, !!query.query)) return reply.redirect('/graphiql');
       const ctx = await authenticate(tokens, request);
-      const headers = new HeaderMap();
-      for (const [key, value] of Object.entries(request.headers)) if (typeof value === 'string') headers.set(key, value);
-      const response = await (await apolloOnce()).executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: request.method, headers, search: request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '', body: request.body },
-        context: async () => contextFor(ctx),
-      });
-      for (const [key, value] of response.headers) reply.header(key, value);
-      reply.status(response.status ?? 200);
-      let text = '';
-      if (response.body.kind === 'complete') text = response.body.string;
-      else for await (const chunk of response.body.asyncIterator) text += chunk;
-      await auditAnswer(ctx, request.body ?? query, text);
-      return reply.send(text);
+      const execute = async (): Promise<IntrospectionAnswer> => {
+        const headers = new HeaderMap();
+        for (const [key, value] of Object.entries(request.headers)) if (typeof value === 'string') headers.set(key, value);
+        const response = await (await apolloOnce()).executeHTTPGraphQLRequest({
+          httpGraphQLRequest: { method: request.method, headers, search: request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '', body: request.body },
+          context: async () => contextFor(ctx),
+        });
+        let body = '';
+        if (response.body.kind === 'complete') body = response.body.string;
+        else for await (const chunk of response.body.asyncIterator) body += chunk;
+        return { status: response.status ?? 200, headers: [...response.headers], body };
+      };
+      // Introspection holds no patient data and is the same for every caller: answered once, not audited.
+      const shared = introspection.answer(request.body ?? query, execute);
+      const answer = await (shared ?? execute());
+      for (const [key, value] of answer.headers) reply.header(key, value);
+      reply.status(answer.status);
+      if (!shared) await auditAnswer(ctx, request.body ?? query, answer.body);
+      return reply.send(answer.body);
     },
   });
   registerGraphiql(app);

@@ -94,7 +94,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
 }
 
 /** A port the OS just handed out, so links in responses can name the real socket before it is opened. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

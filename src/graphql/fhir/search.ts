@@ -1,7 +1,12 @@
 /**
  * Searches in GraphQL: `<T>List(...)` and `<T>Connection(...)` at the root, and the reverse references
- * `<T>List(_reference: patient)` inside a resource. Arguments are the type's search parameters (with `_`
+ * `<T>List(_reference: patient)` inside a resource. Root arguments are the type's search parameters (with `_`
  * for `-`), and every search runs through `repo.search` with the same parser and consent filter as REST.
+ *
+ * Reverse references take their further search parameters as one REST query string (`_search`) instead of an
+ * argument per parameter: there are 11,100 reverse fields, and an argument per parameter on each (290,000
+ * arguments, 86% of the schema) made the standard introspection answer 52 MB and cost over 1 GB of heap, so
+ * the first GraphiQL visit killed a server under its shipped heap bound.
  */
 import type { Resource } from '@medplum/fhirtypes';
 import {
@@ -50,12 +55,21 @@ export function searchArguments(resourceType: string, connection: boolean): Grap
   return args;
 }
 
+const SEARCH_STRING = {
+  type: GraphQLString,
+  description: 'Further search parameters of the referring type, paging and sorting included, as after `?` in REST (e.g. "code=http://loinc.org|4548-4&_sort=-date&_count=10")',
+};
+
 /** The REST query the arguments stand for: the same text a client would put after `?`. */
 function toQuery(resourceType: string, args: Args): Query {
   const names = searchParameterNames(resourceType);
   const query: Query = {};
   for (const [name, value] of Object.entries(args)) {
     if (value === undefined || value === null) continue;
+    if (name === '_search') {
+      for (const [code, searched] of new URLSearchParams(String(value))) query[code] = searched;
+      continue;
+    }
     query[names.get(name) ?? name] = String(value);
   }
   return query;
@@ -115,8 +129,8 @@ export class SearchFields {
         args: { id: { type: new GraphQLNonNull(GraphQLString) } },
         resolve: (_source, args, context) => context.loaders.references.load(`${resourceType}/${(args as { id: string }).id}`),
       };
-      fields[`${resourceType}List`] = this.listField(resourceType, () => ({}));
-      fields[`${resourceType}Connection`] = this.connectionField(resourceType, () => ({}));
+      fields[`${resourceType}List`] = this.listField(resourceType, () => ({}), searchArguments(resourceType, false));
+      fields[`${resourceType}Connection`] = this.connectionField(resourceType, () => ({}), searchArguments(resourceType, true));
     }
     return fields;
   }
@@ -130,25 +144,25 @@ export class SearchFields {
         if (!codes.includes(code)) throw new GraphQLError(`_reference: ${sourceType} has no reference parameter "${code}" to ${targetType} (one of ${codes.join(', ')})`);
         return { [code]: `${targetType}/${(source as Resource).id}` };
       };
-      const argument = { _reference: { type: new GraphQLNonNull(GraphQLString), description: `The ${sourceType} parameter that refers to this ${targetType}: ${codes.join(', ')}` } };
+      const argument = { _reference: { type: new GraphQLNonNull(GraphQLString), description: `The ${sourceType} parameter that refers to this ${targetType}: ${codes.join(', ')}` }, _search: SEARCH_STRING };
       fields[`${sourceType}List`] = this.listField(sourceType, reference, argument);
       fields[`${sourceType}Connection`] = this.connectionField(sourceType, reference, argument);
     }
     return fields;
   }
 
-  private listField(resourceType: string, fixed: (source: unknown, args: Args) => Query, extraArgs: GraphQLFieldConfigArgumentMap = {}): GraphQLFieldConfig<unknown, FhirGraphQLContext> {
+  private listField(resourceType: string, fixed: (source: unknown, args: Args) => Query, args: GraphQLFieldConfigArgumentMap): GraphQLFieldConfig<unknown, FhirGraphQLContext> {
     return {
       type: new GraphQLList(this.types.output(resourceType)),
-      args: { ...extraArgs, ...searchArguments(resourceType, false) },
+      args,
       resolve: (source, args, context) => listResources(context, resourceType, { ...toQuery(resourceType, without(args, '_reference')), ...fixed(source, args) }),
     };
   }
 
-  private connectionField(resourceType: string, fixed: (source: unknown, args: Args) => Query, extraArgs: GraphQLFieldConfigArgumentMap = {}): GraphQLFieldConfig<unknown, FhirGraphQLContext> {
+  private connectionField(resourceType: string, fixed: (source: unknown, args: Args) => Query, args: GraphQLFieldConfigArgumentMap): GraphQLFieldConfig<unknown, FhirGraphQLContext> {
     return {
       type: this.connectionType(resourceType),
-      args: { ...extraArgs, ...searchArguments(resourceType, true) },
+      args,
       resolve: (source, args, context) => connection(context, resourceType, { ...toQuery(resourceType, without(args, '_reference')), ...fixed(source, args) }),
     };
   }

@@ -1,0 +1,99 @@
+/**
+ * Tonet started the way users start it: `bin/tonet serve` (the launcher `npm start` runs, with its shipped
+ * heap bounds) as a child process on a real port. In-process test servers run without those bounds and
+ * never see a request that would exhaust them.
+ */
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client as PgClient } from 'pg';
+import { freePort } from './server';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+export interface ShippedServer {
+  url: string;
+  mllpPort: number;
+  process: ChildProcess;
+  /** stderr so far (the server's fatal errors land there). */
+  stderr(): string;
+  token(clientId: string, secret: string): Promise<string>;
+  adminToken(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export const SHIPPED_ADMIN = { id: 'shipped-admin', secret: 'shipped-admin-secret' };
+
+/** Compiles the build the launcher runs (incremental: quick when nothing changed). */
+export function buildDist(): void {
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
+}
+
+export async function startShippedServer(env: Record<string, string> = {}): Promise<ShippedServer> {
+  buildDist();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tonet-shipped-'));
+  let databaseUrl = '';
+  let dropDatabase = async () => undefined as void;
+  if (process.env.DATABASE_URL) {
+    const name = `tonet_shipped_${process.pid}_${Date.now() % 100000}`;
+    const admin = new PgClient({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(process.env.DATABASE_URL);
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+    dropDatabase = async () => {
+      const c = new PgClient({ connectionString: process.env.DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    };
+  }
+  const port = await freePort();
+  const mllpPort = await freePort();
+  let stderr = '';
+  const child = spawn(path.join(ROOT, 'bin', 'tonet'), ['serve'], {
+    env: {
+      ...process.env,
+      // The launcher's heap bounds apply only when NODE_OPTIONS names none (jest's own flags must not leak in).
+      NODE_OPTIONS: '',
+      PORT: String(port),
+      MLLP_PORT: String(mllpPort),
+      TONET_DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrl,
+      TONET_ADMIN_CLIENT_ID: SHIPPED_ADMIN.id,
+      TONET_ADMIN_CLIENT_SECRET: SHIPPED_ADMIN.secret,
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    await dropDatabase();
+  };
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) break;
+    const up = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    if (up) {
+      const token = async (clientId: string, secret: string) => {
+        const res = await fetch(`${url}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret }) });
+        if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
+        return ((await res.json()) as { access_token: string }).access_token;
+      };
+      return { url, mllpPort, process: child, stderr: () => stderr, token, adminToken: () => token(SHIPPED_ADMIN.id, SHIPPED_ADMIN.secret), stop };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stop();
+  throw new Error(`the shipped server did not start: ${stderr}`);
+}
