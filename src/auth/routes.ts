@@ -19,10 +19,17 @@ export function registerAuthRoutes(app: FastifyInstance, clients: ClientStore, t
     let clientSecret = form.client_secret;
     const basic = /^Basic\s+(\S+)$/i.exec(request.headers.authorization ?? '');
     if (basic) {
+      // RFC 6749 §2.3.1: base64 of form-encoded id ":" secret. Anything else is a client error, not a crash.
       const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      clientId = decodeURIComponent(decoded.slice(0, colon));
-      clientSecret = decodeURIComponent(decoded.slice(colon + 1));
+      const id = colon > 0 ? decodeOrUndefined(decoded.slice(0, colon)) : undefined;
+      const secret = colon > 0 ? decodeOrUndefined(decoded.slice(colon + 1)) : undefined;
+      if (id === undefined || secret === undefined) {
+        await audit.append(refusedEntry(request, 401, 'malformed HTTP Basic credentials'));
+        return oauthError(401, 'invalid_client', 'Malformed HTTP Basic credentials: expected base64 of client_id:client_secret');
+      }
+      clientId = id;
+      clientSecret = secret;
     }
     if (!clientId || !clientSecret) {
       await audit.append(refusedEntry(request, 401, 'client credentials missing', clientId));
@@ -52,4 +59,12 @@ export function registerAuthRoutes(app: FastifyInstance, clients: ClientStore, t
       throw new FhirError(500, outcome('error', 'exception', 'Could not create client'));
     }
   });
+}
+
+function decodeOrUndefined(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
 }

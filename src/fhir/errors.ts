@@ -41,3 +41,12 @@ export const unprocessable = (issues: OperationOutcomeIssue[]): FhirError =>
 export const tooManyRequests = (text: string): FhirError => fail(429, 'throttled', text);
 
 export const allOk = (text: string): OperationOutcome => outcome('information', 'informational', text);
+
+/** decodeURIComponent for a value a client sent: a 400 naming the field instead of an uncaught URIError. */
+export function decodeClientComponent(value: string, field: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw badRequest(`${field} is not valid percent-encoded UTF-8`, [field]);
+  }
+}

@@ -7,7 +7,7 @@ import type { AuditTrail } from '../audit/types';
 import type { TokenService } from '../auth/tokens';
 import { authenticate, sendFhir } from '../http/app';
 import { buildCapabilityStatement, smartConfiguration } from './capability';
-import { FhirError, unsupportedMediaType } from './errors';
+import { decodeClientComponent, FhirError, unsupportedMediaType } from './errors';
 import type { FhirRequest, FhirResponse, FhirRouter, Query } from './router';
 
 /** Every FHIR request is recorded in the audit trail before it is answered; if that fails, the request fails. */
@@ -22,6 +22,7 @@ export function registerFhirRoutes(app: FastifyInstance, router: FhirRouter, tok
   const handler = async (request: FastifyRequest, reply: import('fastify').FastifyReply) => {
     const ctx = await authenticate(tokens, request);
     const path = request.url.split('?')[0].replace(/^\/fhir\/?/, '');
+    assertWellFormedQuery(request.url);
     if (request.body !== undefined && Buffer.isBuffer(request.body) && request.body.length > 0 && !path.includes('$')) {
       throw unsupportedMediaType(`Content-Type "${request.headers['content-type']}" is not accepted; send application/fhir+json`);
     }
@@ -53,4 +54,19 @@ export function registerFhirRoutes(app: FastifyInstance, router: FhirRouter, tok
   };
   app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/fhir', handler });
   app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/fhir/*', handler });
+}
+
+/**
+ * Fastify's query parser keeps a malformed escape (`name=%E3%81`) as literal text, which would search for
+ * something the client never meant; a broken escape is the client's error, named as such.
+ */
+function assertWellFormedQuery(url: string): void {
+  const question = url.indexOf('?');
+  if (question < 0) return;
+  for (const pair of url.slice(question + 1).split('&')) {
+    const equals = pair.indexOf('=');
+    const name = equals < 0 ? pair : pair.slice(0, equals);
+    decodeClientComponent(name.replace(/\+/g, ' '), 'search parameter name');
+    if (equals >= 0) decodeClientComponent(pair.slice(equals + 1).replace(/\+/g, ' '), `search parameter ${name}`);
+  }
 }

@@ -67,6 +67,8 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
         // Bearer tokens are not sent by browsers on their own, so cross-site requests cannot ride on them:
         // CSRF prevention (which would refuse a plain GET ?query=) protects nothing here.
         csrfPrevention: false,
+        // Apollo adds stack traces (with file paths) unless NODE_ENV is "production"; Tonet never sends them.
+        includeStacktraceInErrorResponses: false,
         validationRules: [depthLimit()],
         plugins: [costLimitPlugin()],
         formatError: formatError(logger),

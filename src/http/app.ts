@@ -9,6 +9,7 @@ import type { RequestContext } from '../auth/context';
 import type { TokenService } from '../auth/tokens';
 import { badRequest, FhirError, outcome, tooLarge, unauthorized, unsupportedMediaType } from '../fhir/errors';
 import type { Logger } from '../logger';
+import { clientErrorHandler } from './client-errors';
 
 export const FHIR_JSON = 'application/fhir+json';
 const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json-patch+json'];
@@ -32,6 +33,7 @@ export function createHttpApp(options: HttpOptions): FastifyInstance {
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1000 },
+    clientErrorHandler: clientErrorHandler(() => app),
   }) as unknown as FastifyInstance;
 
   app.removeAllContentTypeParsers();

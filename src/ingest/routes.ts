@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TokenService } from '../auth/tokens';
 import type { Db } from '../db/database';
 import { sql } from '../db/sql';
-import { badRequest, forbidden, notFound } from '../fhir/errors';
+import { badRequest, decodeClientComponent, forbidden, notFound } from '../fhir/errors';
 import { authenticate } from '../http/app';
 import type { Hl7Ingest } from './pipeline';
 
@@ -17,7 +17,7 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, db
     const ctx = await authenticate(tokens, request);
     const body = request.body;
     if (!Buffer.isBuffer(body) || body.length === 0) throw badRequest(`Send one HL7 v2 message as the body (${ER7} or text/plain)`);
-    const fileName = typeof request.headers['x-ssmix2-file'] === 'string' ? decodeURIComponent(request.headers['x-ssmix2-file']) : undefined;
+    const fileName = typeof request.headers['x-ssmix2-file'] === 'string' ? decodeClientComponent(request.headers['x-ssmix2-file'], 'X-SSMIX2-File') : undefined;
     const deleted = request.headers['x-ssmix2-condition'] === '0';
     const result = await ingest.receive(body, { transport: 'http', ctx, fileName, deleted });
     const wanted = String(request.headers['content-type'] ?? '').startsWith(ER7) ? ER7 : 'text/plain';
