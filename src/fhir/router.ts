@@ -6,6 +6,7 @@
 import type { SearchRequest } from '@medplum/core';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../auth/context';
+import { assertScopesAllow, type Interaction } from '../auth/scopes';
 import { isKnownResourceType } from './definitions';
 import { allOk, badRequest, methodNotAllowed, notFound } from './errors';
 import { Repository } from './repository';
@@ -83,6 +84,8 @@ export class FhirRouter {
     const parts = req.path.split('/').filter(Boolean).map(decodeURIComponent);
     const method = req.method.toUpperCase();
     const [type, id, third, fourth] = parts;
+    const scoped = scopeCheckOf(method, parts);
+    if (scoped) assertScopesAllow(ctx, scoped.resourceType, scoped.interaction);
 
     if (parts.length === 0) {
       if (method === 'POST') return this.bundle(ctx, req);
@@ -360,4 +363,19 @@ function decodeHistoryCursor(cursor: string | undefined): { lastUpdated: string;
   } catch {
     throw badRequest('Invalid _cursor', ['_cursor']);
   }
+}
+
+/**
+ * Which SMART scope a request needs: the resource type (`*` for system-wide search and history) and the
+ * interaction. A bundle needs none itself; each of its entries comes back through handle() and is checked.
+ * Operations count as reads of their type.
+ */
+function scopeCheckOf(method: string, parts: string[]): { resourceType: string; interaction: Interaction } | undefined {
+  const [type, id] = parts;
+  if (parts.length === 0) return method === 'GET' ? { resourceType: '*', interaction: 's' } : undefined;
+  if (type.startsWith('$') || type === '_history' || type === '_search') return { resourceType: '*', interaction: type === '_search' ? 's' : 'r' };
+  if (parts.length === 1) return { resourceType: type, interaction: ({ GET: 's', POST: 'c', PUT: 'u', DELETE: 'd' } as Record<string, Interaction>)[method] ?? 'r' };
+  if (id === '_search') return { resourceType: type, interaction: 's' };
+  if (parts.length === 2 && !id.startsWith('$')) return { resourceType: type, interaction: ({ PUT: 'u', PATCH: 'u', DELETE: 'd' } as Record<string, Interaction>)[method] ?? 'r' };
+  return { resourceType: type, interaction: 'r' };
 }

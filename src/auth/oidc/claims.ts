@@ -11,12 +11,19 @@ interface PayloadStore {
   find(id: string): Promise<OidcPayload | undefined>;
 }
 
+/** What a grant acts in: the practitioner's facility and, for a SMART `launch/patient`, the patient in context. */
+export interface LaunchContext {
+  organization?: string;
+  /** "Patient/<id>" */
+  patient?: string;
+}
+
 export class FacilityChoices {
   constructor(private readonly store: PayloadStore) {}
 
-  /** Remembered under the grant, so revoking the grant forgets it too. */
-  async remember(grantId: string, organization: string, expiresIn: number): Promise<void> {
-    await this.store.upsert(grantId, { grantId, organization }, expiresIn);
+  /** Remembered under the grant, so revoking the grant forgets it too; with the patient picked for a SMART launch. */
+  async remember(grantId: string, context: LaunchContext, expiresIn: number): Promise<void> {
+    await this.store.upsert(grantId, { grantId, ...context }, expiresIn);
   }
 
   /** Remembered under the browser session between the login and the consent step. */
@@ -28,8 +35,9 @@ export class FacilityChoices {
     return (await this.store.find(`session:${sessionUid}`))?.organization as string | undefined;
   }
 
-  async forGrant(grantId: string): Promise<string | undefined> {
-    return (await this.store.find(grantId))?.organization as string | undefined;
+  async forGrant(grantId: string): Promise<LaunchContext> {
+    const found = await this.store.find(grantId);
+    return { organization: found?.organization as string | undefined, patient: found?.patient as string | undefined };
   }
 }
 
@@ -40,9 +48,10 @@ export function assignmentFor(account: Account, organization: string | undefined
 }
 
 /** `name` is the app's, as for a client-credentials token; the person is `person` and `person_name`. */
-export function claimsForPerson(account: Account, organization: string | undefined, grantId: string | undefined, appName: string): Record<string, unknown> | undefined {
-  const person = personClaims(account, organization);
-  return person && { ...person, name: appName, gid: grantId };
+export function claimsForPerson(account: Account, context: LaunchContext, grantId: string | undefined, appName: string): Record<string, unknown> | undefined {
+  const person = personClaims(account, context.organization);
+  const launchPatient = account.kind === 'resident' ? account.patient : context.patient;
+  return person && { ...person, name: appName, gid: grantId, ...(launchPatient ? { launch_patient: launchPatient } : {}) };
 }
 
 function personClaims(account: Account, organization: string | undefined): Record<string, unknown> | undefined {

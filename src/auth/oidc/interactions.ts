@@ -167,10 +167,12 @@ export function registerLoginPages(app: FastifyInstance, provider: OidcProvider,
   /** First-party apps are consented by the network; others show what they ask for. */
   const consentStep = async (request: FastifyRequest, reply: FastifyReply, details: Details) => {
     if (FIRST_PARTY_CLIENTS.has(String(details.params.client_id))) return grantConsent(request, reply, details);
-    const scopes = String(details.params.scope ?? '').split(' ').filter(Boolean);
-    return html(reply, consentPage(details.uid, await clientName(details), scopes));
+    return html(reply, consentPage(details.uid, await clientName(details), scopesOf(details), await asksPatientPick(details)));
   };
-  const grantConsent = async (request: FastifyRequest, reply: FastifyReply, details: Details) => {
+  const scopesOf = (details: Details) => String(details.params.scope ?? '').split(' ').filter(Boolean);
+  /** A practitioner launching a patient app standalone picks the patient; a resident's patient is themself. */
+  const asksPatientPick = async (details: Details) => scopesOf(details).includes('launch/patient') && (await accounts.byId(details.session!.accountId))?.kind !== 'resident';
+  const grantConsent = async (request: FastifyRequest, reply: FastifyReply, details: Details, patient?: string) => {
     const accountId = details.session!.accountId;
     const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId, clientId: details.params.client_id });
     const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
@@ -179,20 +181,26 @@ export function registerLoginPages(app: FastifyInstance, provider: OidcProvider,
     for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
     const grantId: string = await grant.save();
     const organization = details.lastSubmission?.tonet?.organization ?? (details.session ? await facilities.forSession(details.session.uid) : undefined);
-    if (organization) {
-      await facilities.remember(grantId, organization, sessionSeconds);
-      if (details.session) await facilities.rememberForSession(details.session.uid, organization, sessionSeconds);
-    }
+    await facilities.remember(grantId, { organization, patient }, sessionSeconds);
+    if (organization && details.session) await facilities.rememberForSession(details.session.uid, organization, sessionSeconds);
     return finish(request, reply, { consent: { grantId } });
   };
 
   app.post('/login/:uid/consent', async (request, reply) => {
     const details = await detailsOf(request, reply);
     if (!details || details.prompt.name !== 'consent' || !details.session) return expired(reply);
-    if ((request.body as Record<string, string>)?.decision !== 'allow') {
+    const body = (request.body ?? {}) as Record<string, string>;
+    if (body.decision !== 'allow') {
+      await auditLogin(request, details, details.session.accountId, '4', 'app not allowed');
       return finish(request, reply, { error: 'access_denied', error_description: 'The person did not allow the app' });
     }
-    return grantConsent(request, reply, details);
+    let patient: string | undefined;
+    if (await asksPatientPick(details)) {
+      const id = String(body.patient ?? '').trim().replace(/^Patient\//, '');
+      if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) return html(reply, consentPage(details.uid, await clientName(details), scopesOf(details), true, '患者IDを入力してください。 Enter the patient id.'), 400);
+      patient = `Patient/${id}`;
+    }
+    return grantConsent(request, reply, details, patient);
   });
 }
 
@@ -255,12 +263,16 @@ function facilityPage(uid: string, account: Account, error?: string): string {
   );
 }
 
-function consentPage(uid: string, clientName: string, scopes: string[]): string {
+function consentPage(uid: string, clientName: string, scopes: string[], pickPatient: boolean, error?: string): string {
+  const patientField = pickPatient
+    ? `<label for="patient">${both('患者ID', 'Patient id')}</label><input id="patient" name="patient" type="text" autocomplete="off">`
+    : '';
   return page(
     'アクセスの許可 Allow access',
     `<p>${both(`「${clientName}」が次のアクセスを求めています。`, `"${clientName}" asks for the following access.`)}</p>
 <ul id="scopes">${scopes.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join('')}</ul>
 <p>${both('許可しても、同意の設定で見られない情報は見られません。', 'Even when allowed, the app sees nothing your consent settings withhold.')}</p>
-<form method="post" action="/login/${uid}/consent">${button(both('許可する', 'Allow'), 'decision', 'allow')}${button(both('許可しない', 'Deny'), 'decision', 'deny', true)}</form>`
+<form method="post" action="/login/${uid}/consent">${patientField}${button(both('許可する', 'Allow'), 'decision', 'allow')}${button(both('許可しない', 'Deny'), 'decision', 'deny', true)}</form>`,
+    error
   );
 }

@@ -14,7 +14,7 @@ import type { TokenService } from '../tokens';
 import { databaseAdapter, revokeAllOf } from './adapter';
 import { claimsForPerson, FacilityChoices } from './claims';
 import { both, page } from './pages';
-import { smartScopesOf } from './smart-scopes';
+import { smartScopesOf } from '../scopes';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- oidc-provider ships no types; its surface is used here only. */
 export type OidcProvider = any;
@@ -43,7 +43,12 @@ export function createOidcProvider(
   accounts: AccountStore,
   tokens: TokenService,
   settings: OidcSettings
-): { provider: OidcProvider; facilities: FacilityChoices; revokeAccount(accountId: string): Promise<void> } {
+): {
+  provider: OidcProvider;
+  facilities: FacilityChoices;
+  revokeAccount(accountId: string): Promise<void>;
+  registerApp(metadata: Record<string, unknown> & { client_id: string }): Promise<void>;
+} {
   const { default: Provider } = require('oidc-provider') as { default: new (issuer: string, config: unknown) => OidcProvider };
   const Adapter = databaseAdapter(db);
   const facilities = new FacilityChoices(new Adapter('FacilityChoice'));
@@ -109,13 +114,14 @@ export function createOidcProvider(
       if (!token.accountId) return undefined;
       const account = await accounts.byId(token.accountId);
       if (!account || account.status !== 'active') return undefined;
-      return claimsForPerson(account, token.grantId ? await facilities.forGrant(token.grantId) : undefined, token.grantId, String(ctx.oidc.client?.clientName ?? token.clientId));
+      return claimsForPerson(account, token.grantId ? await facilities.forGrant(token.grantId) : {}, token.grantId, String(ctx.oidc.client?.clientName ?? token.clientId));
     },
     ttl: {
       Session: (_ctx: KoaContext, session: { loginTs?: number }) => bounded(session.loginTs),
       Interaction: 10 * 60,
       AuthorizationCode: 60,
-      Grant: settings.sessionAbsoluteSeconds,
+      // Saving the grant again (at a refresh) must not move its end: counted from when it was first made.
+      Grant: (_ctx: KoaContext, grant: { iat?: number }) => Math.max(1, remaining(grant.iat)),
       AccessToken: settings.accessTokenSeconds,
       IdToken: settings.accessTokenSeconds,
       RefreshToken: (_ctx: KoaContext, token: { iat?: number; rotations?: number; totalLifetime?: () => number }) =>
@@ -130,7 +136,14 @@ export function createOidcProvider(
   provider.proxy = true;
   tokens.checkGrantsWith(async (grantId) => (await new Adapter('Grant').find(grantId)) !== undefined);
   provider.use(revokeGrantOfRevokedAccessToken(tokens, new Adapter('Grant')));
-  return { provider, facilities, revokeAccount: (accountId: string) => revokeAllOf(db, accountId) };
+  provider.use(launchContextInTokenResponse(tokens));
+  const apps = new Adapter('Client');
+  return {
+    provider,
+    facilities,
+    revokeAccount: (accountId: string) => revokeAllOf(db, accountId),
+    registerApp: (metadata: Record<string, unknown> & { client_id: string }) => apps.upsert(metadata.client_id, metadata),
+  };
 }
 
 /**
@@ -151,6 +164,17 @@ function revokeGrantOfRevokedAccessToken(tokens: TokenService, grants: { revokeB
     if (claims.grantId && claims.clientId === ctx.oidc.client.clientId) await grants.revokeByGrantId(claims.grantId);
     ctx.status = 200;
     ctx.body = '';
+  };
+}
+
+/** SMART App Launch: the token response names the patient in context (`patient`, the id only) beside the token. */
+function launchContextInTokenResponse(tokens: TokenService) {
+  return async (ctx: KoaContext, next: () => Promise<void>) => {
+    await next();
+    if (ctx.oidc?.route !== 'token' || ctx.status !== 200 || typeof ctx.body?.access_token !== 'string') return;
+    const claims = tokens.key.verify(ctx.body.access_token);
+    const scopes = String(ctx.body.scope ?? '').split(' ');
+    if (typeof claims.launch_patient === 'string' && scopes.includes('launch/patient')) ctx.body = { ...ctx.body, patient: claims.launch_patient.replace(/^Patient\//, '') };
   };
 }
 

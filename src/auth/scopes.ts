@@ -3,6 +3,8 @@
  * context, resource type or `*`, and the interactions in c-r-u-d-s order. v1 `.read`/`.write` are read as
  * their v2 equivalents. A scope can only narrow what the consent service allows; it never widens it.
  */
+import { forbidden } from '../fhir/errors';
+
 export type ScopeContext = 'patient' | 'user' | 'system';
 export type Interaction = 'c' | 'r' | 'u' | 'd' | 's';
 
@@ -33,3 +35,15 @@ export function smartScopesOf(scope: string): string[] {
 export function scopesAllow(granted: ResourceScope[], resourceType: string, interaction: Interaction): boolean {
   return granted.some((s) => (s.resourceType === '*' || s.resourceType === resourceType) && s.interactions.has(interaction));
 }
+
+/**
+ * Refuses what the token's SMART scopes do not cover. Tokens without scopes (gateways, systems, the
+ * client-credentials flow) are not narrowed; the consent service decides for everyone either way.
+ */
+export function assertScopesAllow(ctx: { scopes?: string[] }, resourceType: string, interaction: Interaction): void {
+  if (!ctx.scopes) return;
+  const granted = ctx.scopes.map(parseResourceScope).filter((s): s is ResourceScope => s !== undefined);
+  if (!scopesAllow(granted, resourceType, interaction)) throw forbidden(`The token's scopes do not allow ${INTERACTION_NAMES[interaction]} on ${resourceType}`);
+}
+
+const INTERACTION_NAMES: Record<Interaction, string> = { c: 'create', r: 'read', u: 'update', d: 'delete', s: 'search' };
