@@ -23,6 +23,11 @@ export interface Config {
   /** …and at the latest this long after logging in. */
   sessionAbsoluteSeconds: number;
   mllpPort: number;
+  /**
+   * The demo region at start: "auto" seeds it into an empty embedded database (never into PostgreSQL),
+   * "off" never does. `tonet demo` seeds any server on request.
+   */
+  demo: 'auto' | 'off';
   /** Start the embedded database from this dump (tests start many servers; initdb takes seconds). Not read from the environment. */
   embeddedTemplate?: Blob;
 }
@@ -34,6 +39,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     host,
     databaseUrl: env.DATABASE_URL || undefined,
+    demo: demoFrom(env.TONET_DEMO),
     dataDir: env.DATABASE_URL ? undefined : path.resolve(env.TONET_DATA_DIR ?? './data'),
     adminClientId: env.TONET_ADMIN_CLIENT_ID || undefined,
     adminClientSecret: env.TONET_ADMIN_CLIENT_SECRET || undefined,
@@ -57,4 +63,10 @@ function intFrom(value: string | undefined, fallback: number, name: string): num
     throw new Error(`${name} must be a non-negative integer, got "${value}"`);
   }
   return parsed;
+}
+
+function demoFrom(value: string | undefined): 'auto' | 'off' {
+  if (value === undefined || value === '' || value === 'auto') return 'auto';
+  if (value === 'off' || value === '0') return 'off';
+  throw new Error(`TONET_DEMO must be "auto" or "off", not "${value}"`);
 }

@@ -2,8 +2,13 @@
 /**
  * `tonet` command line: serve, migrate, imports and audit checks. Started by `bin/tonet`, which picks Node 24.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
+import { describeDemo, seedDemoRegion } from '../demo/seed';
+import { seedDemoIfEmpty } from '../demo/start';
+import { stateDirectory } from './gateway-client';
 import { importDicom } from './import-dicom';
 import { importSsmix2 } from './import-ssmix2';
 import { Progress } from './progress';
@@ -23,6 +28,9 @@ Usage:
   tonet import dicom <dir> --server <url> --client-id <id> --client-secret <secret> [--state <file>]
                            send a folder of DICOM files (the nightly image batch) to a Tonet server over STOW-RS
                            (resumable; exit status 4 when some files failed)
+  tonet demo --server <url> --client-id <id> --client-secret <secret>
+                           seed the demo region into a running server as its administrator (npm start does
+                           this by itself on an empty embedded database; TONET_DEMO=off stops it)
   tonet audit verify       walk the audit trail's hash chain; prints OK with the count, or the first event
                            that does not match (exit status 3)
   tonet --help | --version
@@ -39,6 +47,7 @@ Environment:
   TONET_SIGNING_KEY        private P-256 JWK signing tokens (default: generated, kept in the database)
   TONET_SESSION_IDLE       seconds a person's login lasts unused (default 1800)
   TONET_SESSION_ABSOLUTE   seconds a person's login lasts at most (default 28800)
+  TONET_DEMO               auto (default: seed the demo region into an empty embedded database) or off
   TONET_STATE_DIR          where imports keep their resume state (default $XDG_STATE_HOME/tonet or ~/.local/state/tonet)
   LOG_LEVEL                pino level (default info)
 `;
@@ -86,6 +95,8 @@ async function main(argv: string[]): Promise<number> {
       return runImport(positionals.slice(1), values);
     case 'audit':
       return runAudit(positionals.slice(1), config);
+    case 'demo':
+      return runDemo(values);
     default:
       process.stderr.write(`unknown command "${command}"\n\n${HELP}`);
       return 2;
@@ -118,6 +129,23 @@ async function runImport(args: string[], flags: { server?: string; 'client-id'?:
       summary.rejected.map((r) => `  rejected ${r.file}: ${r.reason}\n`).join('')
   );
   return summary.rejected.length ? 4 : 0;
+}
+
+async function runDemo(flags: { server?: string; 'client-id'?: string; 'client-secret'?: string }): Promise<number> {
+  const server = flags.server ?? process.env.TONET_SERVER;
+  const clientId = flags['client-id'] ?? process.env.TONET_CLIENT_ID;
+  const clientSecret = flags['client-secret'] ?? process.env.TONET_CLIENT_SECRET;
+  if (!server || !clientId || !clientSecret) {
+    process.stderr.write('usage: tonet demo --server <url> --client-id <admin id> --client-secret <admin secret>\n');
+    return 2;
+  }
+  const credentials = await seedDemoRegion(server, { clientId, clientSecret }, (step) => process.stderr.write(`demo: ${step}\n`));
+  const file = path.join(stateDirectory(), 'demo-credentials.json');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(credentials, null, 2), { mode: 0o600 });
+  process.stderr.write(describeDemo(credentials));
+  process.stdout.write(`credentials written to ${file}\n`);
+  return 0;
 }
 
 async function runAudit(args: string[], config: ReturnType<typeof loadConfig>): Promise<number> {
@@ -154,6 +182,10 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
   }
   const ports = await tonet.listen();
   logger.info({ ...ports, database: tonet.db.kind, dataDir: config.dataDir }, 'tonet listening');
+  if (config.demo === 'auto') {
+    const admin = tonet.generatedAdmin ?? (config.adminClientId && config.adminClientSecret ? { clientId: config.adminClientId, clientSecret: config.adminClientSecret } : undefined);
+    await seedDemoIfEmpty({ embedded: tonet.db.kind === 'pglite', baseUrl: `http://127.0.0.1:${ports.httpPort}`, publicUrl: config.baseUrl, admin, credentialsDir: config.dataDir }, logger);
+  }
   return new Promise((resolve) => {
     const stop = async (signal: string) => {
       logger.info({ signal }, 'shutting down');

@@ -1,0 +1,64 @@
+/**
+ * The demo region, seeded through the public APIs into a fresh server: every facility and resident is
+ * there, results from two facilities reach a linked clinician, the diabetes patient has its alert, CT slots
+ * are free, and consent still holds (a facility where a card was never shown sees nothing of that resident).
+ */
+import { seedDemoRegion, DemoCredentials } from '../../src/demo/seed';
+import { FACILITIES, RESIDENTS } from '../../src/demo/region';
+import { ADMIN_ID, ADMIN_SECRET, startTestServer, TestServer } from '../support/server';
+
+let server: TestServer;
+let demo: DemoCredentials;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  demo = await seedDemoRegion(server.url, { clientId: ADMIN_ID, clientSecret: ADMIN_SECRET });
+}, 240_000);
+
+afterAll(async () => server?.close());
+
+async function clinicianToken(facilityKey: string): Promise<string> {
+  const client = demo.clients.find((c) => c.facility === facilityKey && c.role === 'clinician')!;
+  return server.token(client.clientId, client.clientSecret);
+}
+
+async function clinicianOf(facilityKey: string): Promise<(path: string) => Promise<any>> {
+  const bearer = await clinicianToken(facilityKey);
+  return async (path) => {
+    const res = await fetch(`${server.fhirUrl}${path}`, { headers: { authorization: `Bearer ${bearer}` } });
+    expect(res.status).toBe(200);
+    return res.json();
+  };
+}
+
+test('every facility, its clients and every resident exist, each resident with a printed card', async () => {
+  const organizations = await fetch(`${server.fhirUrl}/Organization?_count=50`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((r) => r.json() as Promise<any>);
+  expect(organizations.entry.map((e: any) => e.resource.name).sort()).toEqual(FACILITIES.map((f) => f.name).sort());
+  expect(demo.residents).toHaveLength(RESIDENTS.length);
+  for (const resident of demo.residents) expect(resident.cardNumber).toMatch(/^\d{12}$/);
+  expect(new Set(demo.clients.map((c) => c.role))).toEqual(new Set(['clinician', 'gateway', 'emergency', 'researcher']));
+});
+
+test('the first core hospital sees the diabetes patient\'s results from itself and from the lab, and the pathway alert', async () => {
+  const hospital = await clinicianOf('tone-central');
+  const everything = await hospital(`/${demo.pathwayPatient}/$everything?_count=500`);
+  const sources = new Set(everything.entry.filter((e: any) => e.resource.resourceType === 'Observation').map((e: any) => e.resource.meta.source));
+  expect(sources.size).toBe(2);
+  const flags = await hospital(`/Flag?subject=${demo.pathwayPatient}`);
+  expect(flags.entry.map((e: any) => e.resource.code.coding[0].code)).toContain('hba1c-high');
+});
+
+test('a facility where the card was never shown sees nothing of that resident', async () => {
+  // 山田 太郎 (resident 0) has not been to 加須総合病院.
+  const otherHospital = await clinicianOf('kazo-general');
+  const everything = await fetch(`${server.fhirUrl}/${demo.pathwayPatient}/$everything`, { headers: { authorization: `Bearer ${await clinicianToken('kazo-general')}` } });
+  expect([403, 404]).toContain(everything.status);
+  const observations = await otherHospital(`/Observation?subject=${demo.pathwayPatient}`);
+  expect(observations.entry ?? []).toHaveLength(0);
+});
+
+test('the shared CT scanner has free slots a clinic can see', async () => {
+  const clinic = await clinicianOf('kurihashi-clinic');
+  const slots = await clinic(`/Slot?schedule=${demo.scannerSchedule}&status=free&_count=1&_total=accurate`);
+  expect(slots.total).toBeGreaterThan(0);
+});
