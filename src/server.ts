@@ -8,6 +8,7 @@ import packageJson from '../package.json';
 import type { GraphQLSchema } from 'graphql';
 import { registerAccountRoutes } from './auth/account-routes';
 import { registerAppRoutes } from './auth/app-routes';
+import { registerSelfRegistration } from './auth/self-registration';
 import { AccountStore } from './auth/accounts';
 import { ClientStore, newSecret } from './auth/clients';
 import { registerLoginPages } from './auth/oidc/interactions';
@@ -127,6 +128,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   registerLoginPages(http, oidc.provider, accounts, oidc.facilities, audit, config.sessionAbsoluteSeconds);
   registerAccountRoutes(http, accounts, tokens, audit, oidc.revokeAccount);
   registerAppRoutes(http, tokens, audit, oidc.registerApp);
+  registerSelfRegistration(http, repo, accounts, audit);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
   registerIngestRoutes(http, ingest, db, tokens);
   registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, logger), wado: new WadoService(db, repo), tokens, baseUrl: config.baseUrl });

@@ -82,7 +82,7 @@ export function linkCardOperation(facilities: FacilityDirectory, audit: AuditSin
  * client's attempts locked meanwhile: of concurrent guesses, no more than the limit ever get checked.
  * Returns the attempt's time, which names it.
  */
-async function claimAttempt(db: Db, ctx: RequestContext): Promise<string> {
+export async function claimAttempt(db: Db, ctx: RequestContext): Promise<string> {
   return db.transaction(async (tx) => {
     await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`card-link ${ctx.clientId}`}, 0))`);
     const [row] = await tx.query<{ n: string }>(sql`SELECT count(*) AS n FROM card_link_attempt

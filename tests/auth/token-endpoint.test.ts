@@ -150,3 +150,14 @@ test("the API's AuditEvent names the practitioner, the app and the facility", as
   expect(event.agent[0]).toMatchObject({ who: { reference: 'Practitioner/dr-ito', display: '伊藤 一郎' }, requestor: true });
   expect(event.agent[1]).toMatchObject({ who: { reference: HOSPITAL }, altId: 'tonet-console', requestor: false });
 });
+
+test('SMART and OpenID discovery name the same issuer and endpoints, and the issuer is the tokens\' iss', async () => {
+  const smart = (await (await fetch(`${world.server.url}/fhir/.well-known/smart-configuration`)).json()) as Record<string, unknown>;
+  const openid = (await (await fetch(`${world.server.url}/oidc/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+  for (const key of ['issuer', 'jwks_uri', 'authorization_endpoint', 'token_endpoint', 'introspection_endpoint', 'revocation_endpoint', 'end_session_endpoint']) {
+    expect([key, smart[key]]).toEqual([key, openid[key]]);
+  }
+  expect(openid.code_challenge_methods_supported).toEqual(['S256']);
+  const tokens = await freshTokens();
+  expect(JSON.parse(Buffer.from(tokens.access_token.split('.')[1], 'base64url').toString('utf8')).iss).toBe(smart.issuer);
+});
