@@ -17,6 +17,7 @@ import { deepEquals } from '@medplum/core';
 import type { Consent, Patient, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../auth/context';
 import { raw, sql, Sql } from '../db/sql';
+import { allResourceTypes, patientCompartmentParams } from '../fhir/definitions';
 import { forbidden, notFound } from '../fhir/errors';
 import { CARD_DIGEST_SYSTEM, CARD_SECRET_EXTENSION } from './card';
 import { linkedPatientIds } from './grants';
@@ -101,7 +102,9 @@ export class AccessPolicy {
    */
   readFilter(ctx: RequestContext, alias: string): Sql {
     const row = raw(alias);
-    const directory = sql`cardinality(${row}.compartments) = 0`;
+    // Directory data describes the network (Organization, Practitioner, PlanDefinition…). A resource of a type
+    // that belongs to patients but names none that could be resolved is not directory data: its source alone sees it.
+    const directory = sql`(cardinality(${row}.compartments) = 0 AND ${row}.resource_type <> ALL(${patientDataTypes()}::text[]))`;
     switch (ctx.role) {
       case 'admin':
         return raw('TRUE');
@@ -137,6 +140,20 @@ export class AccessPolicy {
     return ctx.organization;
   }
 }
+
+let patientTypes: string[] | undefined;
+
+/**
+ * Types that hold a patient's data: the Patient compartment of the R4 CompartmentDefinition, Patient itself,
+ * and the containers that can carry any of them (Bundle, Binary); less the compartment types that also describe
+ * the network's own equipment and lists when they name no patient (a scanner Device and its Schedule).
+ */
+function patientDataTypes(): string[] {
+  patientTypes ??= allResourceTypes().filter((t) => !SHARED_WITHOUT_PATIENT.has(t) && (t === 'Patient' || CONTAINER_TYPES.has(t) || patientCompartmentParams(t).length > 0));
+  return patientTypes;
+}
+const CONTAINER_TYPES = new Set(['Bundle', 'Binary']);
+const SHARED_WITHOUT_PATIENT: ReadonlySet<string> = new Set(['Device', 'Schedule', 'Group', 'Person']);
 
 /** Is `next` the same Consent as `existing` except for its status (meta is the server's, text a rendering)? */
 function onlyRevokes(existing: Consent, next: Consent): boolean {

