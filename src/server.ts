@@ -43,6 +43,7 @@ import { graphqlOperation } from './graphql/fhir/operation';
 import { buildFhirGraphQLSchema } from './graphql/fhir/schema';
 import { registerGraphql } from './graphql/server';
 import { createHttpApp } from './http/app';
+import { consoleBuildDir, registerConsole } from './http/console';
 import { importCdaOperation } from './ingest/cda';
 import { FacilityDirectory } from './ingest/facility';
 import { startMllpServer, MllpServer } from './ingest/mllp';
@@ -132,6 +133,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
   registerIngestRoutes(http, ingest, db, tokens);
   registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, logger), wado: new WadoService(db, repo), tokens, baseUrl: config.baseUrl });
+  await registerConsole(http, consoleBuildDir());
   http.get('/healthz', async () => ({ status: 'ok' }));
 
   const changes = new ChangeFeed(logger);

@@ -1,0 +1,86 @@
+/** The console's frame: sign-in, language switch, and the screens of the signed-in person's role. */
+import { AppShell, Button, Group, PasswordInput, Stack, Text, Title } from '@mantine/core';
+import { FormEvent, useEffect, useState } from 'react';
+import { currentToken, signedInPerson, signIn, signOut } from './auth/session';
+import { CardLink } from './clinician/CardLink';
+import { CHARTED_TESTS, LabTrendChart } from './clinician/LabTrendChart';
+import { PatientSearch } from './clinician/PatientSearch';
+import { Timeline } from './clinician/Timeline';
+import { Language, LanguageContext, translator, useT } from './i18n';
+
+export function App() {
+  const [language, setLanguage] = useState<Language>(() => (localStorage.getItem('tonet.console.language') as Language | null) ?? 'ja');
+  const [token, setToken] = useState(currentToken);
+  const t = translator(language);
+  useEffect(() => {
+    document.documentElement.lang = language;
+    document.title = t('appTitle');
+    localStorage.setItem('tonet.console.language', language);
+  }, [language]);
+  const person = token ? signedInPerson(token) : undefined;
+
+  return (
+    <LanguageContext.Provider value={language}>
+      <AppShell header={{ height: 56 }} padding="md">
+        <AppShell.Header>
+          <Group h="100%" px="md" justify="space-between">
+            <Title order={1} size="h3">{t('appTitle')}</Title>
+            <Group>
+              {person && <Text size="sm">{t('signedInAs')}: {person.name} ({person.role})</Text>}
+              <Button variant="default" size="xs" lang={language === 'ja' ? 'en' : 'ja'} onClick={() => setLanguage(language === 'ja' ? 'en' : 'ja')}>{t('language')}</Button>
+              {person && <Button variant="default" size="xs" onClick={() => { signOut(); setToken(undefined); }}>{t('signOut')}</Button>}
+            </Group>
+          </Group>
+        </AppShell.Header>
+        <AppShell.Main>
+          {token ? <ClinicianDesk /> : <SignIn onSignedIn={(value) => { signIn(value); setToken(currentToken()); }} />}
+        </AppShell.Main>
+      </AppShell>
+    </LanguageContext.Provider>
+  );
+}
+
+function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) {
+  const t = useT();
+  const [value, setValue] = useState('');
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (value.trim()) onSignedIn(value);
+  };
+  return (
+    <Stack component="section" maw={480} aria-labelledby="sign-in-title">
+      <Title order={2} id="sign-in-title">{t('signIn')}</Title>
+      <form onSubmit={submit}>
+        <Stack>
+          <PasswordInput label={t('accessToken')} description={t('accessTokenHelp')} required value={value} onChange={(e) => setValue(e.currentTarget.value)} />
+          <Button type="submit">{t('signIn')}</Button>
+        </Stack>
+      </form>
+    </Stack>
+  );
+}
+
+function ClinicianDesk() {
+  const t = useT();
+  const [patientId, setPatientId] = useState<string | undefined>();
+  if (!patientId) {
+    return (
+      <Stack gap="xl">
+        <PatientSearch onOpen={setPatientId} />
+        <CardLink onLinked={setPatientId} />
+      </Stack>
+    );
+  }
+  return (
+    <Stack gap="xl">
+      <Group>
+        <Button variant="subtle" onClick={() => setPatientId(undefined)}>← {t('back')}</Button>
+      </Group>
+      <Stack component="section" aria-labelledby="lab-trends-title">
+        <Title order={2} id="lab-trends-title">{t('labTrend')}</Title>
+        {CHARTED_TESTS.map((test) => <LabTrendChart key={test.code} patientId={patientId} code={test.code} label={test.label} />)}
+      </Stack>
+      <Timeline patientId={patientId} />
+    </Stack>
+  );
+}

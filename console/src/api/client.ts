@@ -1,0 +1,45 @@
+/** Tonet's public APIs, called with the signed-in person's token: GraphQL at /graphql and FHIR at /fhir. */
+import { currentToken } from '../auth/session';
+
+export class ApiError extends Error {
+  constructor(message: string, readonly status: number) {
+    super(message);
+  }
+}
+
+function authorization(): Record<string, string> {
+  const token = currentToken();
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+export async function graphql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const res = await fetch('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...authorization() },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json().catch(() => ({}))) as { data?: T; errors?: { message: string }[] };
+  if (body.errors?.length) throw new ApiError(body.errors.map((e) => e.message).join('; '), res.status);
+  if (!res.ok || !body.data) throw new ApiError(`HTTP ${res.status}`, res.status);
+  return body.data;
+}
+
+interface OperationOutcome {
+  resourceType: 'OperationOutcome';
+  issue?: { diagnostics?: string; details?: { text?: string } }[];
+}
+
+export async function fhir<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const res = await fetch(`/fhir/${path}`, {
+    method: init.method ?? 'GET',
+    headers: { accept: 'application/fhir+json', ...(init.body ? { 'content-type': 'application/fhir+json' } : {}), ...authorization() },
+    body: init.body ? JSON.stringify(init.body) : undefined,
+  });
+  const body = (await res.json().catch(() => undefined)) as T | OperationOutcome | undefined;
+  if (!res.ok) {
+    const outcome = body as OperationOutcome | undefined;
+    const text = outcome?.issue?.map((i) => i.diagnostics ?? i.details?.text).filter(Boolean).join('; ');
+    throw new ApiError(text || `HTTP ${res.status}`, res.status);
+  }
+  return body as T;
+}

@@ -1,0 +1,65 @@
+/**
+ * Headless Debian Chromium driven by playwright-core for the console's end-to-end tests, the console built
+ * once when its sources are newer than its build, axe-core checks, and screenshots for docs/screens/ when
+ * CONSOLE_SCREENSHOTS=1 (so an ordinary test run changes no tracked file).
+ */
+import AxeBuilder from '@axe-core/playwright';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Browser, chromium, Page } from 'playwright-core';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CONSOLE_DIR = path.join(ROOT, 'console');
+const BUILT_INDEX = path.join(CONSOLE_DIR, 'dist', 'index.html');
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'dist' || entry.name === 'node_modules') continue;
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(full) : fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds console/ into console/dist unless the build is newer than every source file. */
+export function ensureConsoleBuilt(): void {
+  if (fs.existsSync(BUILT_INDEX) && fs.statSync(BUILT_INDEX).mtimeMs > newestSource(CONSOLE_DIR)) return;
+  execFileSync('npm', ['run', '--silent', 'build:console'], { cwd: ROOT, stdio: 'inherit', timeout: 180_000 });
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** The console opened and signed in with `token` in a fresh browser context. */
+export async function signedInPage(browser: Browser, baseUrl: string, token: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ja-JP', timezoneId: 'Asia/Tokyo' });
+  const page = await context.newPage();
+  // A script error in the console would otherwise show only as a missing element.
+  page.on('pageerror', (err) => process.stderr.write(`console page error: ${err.message}\n`));
+  page.on('response', (res) => res.status() >= 400 && process.stderr.write(`console page: ${res.status()} ${res.url()}\n`));
+  await page.goto(`${baseUrl}/console/`);
+  await page.getByLabel('アクセストークン').fill(token);
+  await page.getByRole('button', { name: 'ログイン' }).click();
+  await page.getByRole('heading', { name: '患者検索' }).waitFor();
+  return page;
+}
+
+/** axe-core's violations on the page as it stands (rule id and the first offending node), for an exact expectation. */
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations.map((v) => `${v.id}: ${v.nodes[0]?.target.join(' ')}`);
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  if (process.env.CONSOLE_SCREENSHOTS !== '1') return;
+  // No chart tooltip left over from the last click in the picture.
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: path.join(ROOT, 'docs', 'screens', `${name}.png`), fullPage: true });
+}
