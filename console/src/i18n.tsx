@@ -11,6 +11,7 @@ const WORDS = {
   signedInAs: { ja: 'ログイン中', en: 'Signed in as' },
   patientSearch: { ja: '患者検索', en: 'Patient search' },
   cardNumber: { ja: 'カード番号', en: 'Card number' },
+  cardSecret: { ja: 'カード確認番号', en: 'Card secret' },
   facilityPatientId: { ja: '施設患者番号', en: 'Facility patient number' },
   name: { ja: '氏名（かな・漢字）', en: 'Name (kana or kanji)' },
   birthDate: { ja: '生年月日', en: 'Birth date' },

@@ -3,10 +3,10 @@
  * at the desk, sees both facilities' results on the timeline and the HbA1c chart; a doctor of a facility
  * without consent finds nothing of the same resident.
  */
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { labResultMessage } from '../support/hl7-messages';
 import { startTestServer, TestServer } from '../support/server';
-import { as, facility, parameters } from '../consent/support';
+import { as, facility, parameters, printedCard } from '../consent/support';
 import { accessibilityViolations, ensureConsoleBuilt, launchBrowser, screenshot, signedInPage } from './browser';
 
 const HBA1C = '3D046000001920402';
@@ -15,6 +15,7 @@ let browser: Browser;
 let clinicDoctor: string;
 let strangerDoctor: string;
 let cardNumber: string;
+let cardSecret: string;
 
 beforeAll(async () => {
   ensureConsoleBuilt();
@@ -37,8 +38,8 @@ beforeAll(async () => {
     expect(ack.body).toMatch(/MSA\|AA/);
   }
   const enrolled = await as(server, server.adminToken).post('/fhir/Patient/$enroll', parameters({ patient: { resourceType: 'Patient', name: [{ family: '検査', given: ['花子'] }], birthDate: '1956-01-01', gender: 'female' }, emergencyUse: true }));
-  cardNumber = enrolled.body.identifier.find((i: any) => i.system === 'urn:tonet:card-number').value;
-  const linked = await as(server, hospitalDoctor).post('/fhir/Patient/$link-card', parameters({ cardNumber, localId: 'H-1', birthDate: '1956-01-01' }));
+  ({ cardNumber, cardSecret } = printedCard(enrolled.body));
+  const linked = await as(server, hospitalDoctor).post('/fhir/Patient/$link-card', parameters({ cardNumber, cardSecret, localId: 'H-1', birthDate: '1956-01-01' }));
   expect(linked.status).toBe(200);
 }, 240_000);
 
@@ -54,6 +55,7 @@ test('a clinic doctor links the card at the desk and sees both facilities on the
 
   const desk = page.getByRole('region', { name: 'カード連携（受付）' });
   await desk.getByLabel('カード番号').fill(cardNumber);
+  await desk.getByLabel('カード確認番号').fill(cardSecret);
   await desk.getByLabel('施設患者番号').fill('C-1');
   await desk.getByLabel('生年月日').fill('1956-01-01');
   await desk.getByRole('button', { name: '連携する' }).click();
@@ -82,11 +84,12 @@ test('a clinic doctor links the card at the desk and sees both facilities on the
   expect(await accessibilityViolations(page)).toEqual([]);
   await screenshot(page, 'clinician-timeline');
 
-  // The same search by card number now finds the resident, and English is one click away.
+  // A search by name and birth date now finds the resident, and English is one click away.
   await page.getByRole('button', { name: '検索に戻る' }).click();
-  await page.getByRole('region', { name: '患者検索' }).getByLabel('カード番号').fill(cardNumber);
+  await fillNameAndBirthDate(page);
   await page.getByRole('button', { name: '検索', exact: true }).click();
   await page.getByRole('cell', { name: '検査 花子' }).waitFor();
+  expect(await page.getByRole('cell', { name: '検査 花子' }).count()).toBe(1);
   await page.getByRole('button', { name: 'English' }).click();
   await page.getByRole('heading', { name: 'Patient search' }).waitFor();
   expect(await page.locator('html').getAttribute('lang')).toBe('en');
@@ -95,9 +98,15 @@ test('a clinic doctor links the card at the desk and sees both facilities on the
 
 test('a doctor of a facility without consent finds nothing of the resident', async () => {
   const page = await signedInPage(browser, server.url, strangerDoctor);
-  await page.getByRole('region', { name: '患者検索' }).getByLabel('カード番号').fill(cardNumber);
+  await fillNameAndBirthDate(page);
   await page.getByRole('button', { name: '検索', exact: true }).click();
   await page.getByRole('status').filter({ hasText: '該当する患者はいません' }).waitFor();
   expect(await page.getByRole('cell', { name: '検査 花子' }).count()).toBe(0);
   await page.context().close();
 });
+
+async function fillNameAndBirthDate(page: Page): Promise<void> {
+  const search = page.getByRole('region', { name: '患者検索' });
+  await search.getByLabel('氏名（かな・漢字）').fill('検査');
+  await search.getByLabel('生年月日').fill('1956-01-01');
+}

@@ -1,5 +1,5 @@
-/** カード連携 card linking at the desk: card number, the facility's patient number and the birth date. */
-import { Alert, Button, Group, Stack, TextInput, Title } from '@mantine/core';
+/** カード連携 card linking at the desk: the card's number and printed secret, the facility's patient number and the birth date. */
+import { Alert, Button, Group, PasswordInput, Stack, TextInput, Title } from '@mantine/core';
 import { FormEvent, useState } from 'react';
 import { useT } from '../i18n';
 import { linkCard, regionalIdOf } from './patients';
@@ -7,6 +7,7 @@ import { linkCard, regionalIdOf } from './patients';
 export function CardLink({ onLinked }: { onLinked: (regionalId: string) => void }) {
   const t = useT();
   const [cardNumber, setCardNumber] = useState('');
+  const [cardSecret, setCardSecret] = useState('');
   const [localId, setLocalId] = useState('');
   const [birthDate, setBirthDate] = useState('');
   const [error, setError] = useState<string | undefined>();
@@ -15,7 +16,7 @@ export function CardLink({ onLinked }: { onLinked: (regionalId: string) => void 
     e.preventDefault();
     setError(undefined);
     try {
-      const patient = await linkCard(cardNumber, localId, birthDate);
+      const patient = await linkCard({ cardNumber, cardSecret }, localId, birthDate);
       onLinked(regionalIdOf(patient));
     } catch (err) {
       setError((err as Error).message);
@@ -28,6 +29,7 @@ export function CardLink({ onLinked }: { onLinked: (regionalId: string) => void 
       <form onSubmit={submit}>
         <Group align="end">
           <TextInput label={t('cardNumber')} required value={cardNumber} onChange={(e) => setCardNumber(e.currentTarget.value)} />
+          <PasswordInput label={t('cardSecret')} required value={cardSecret} onChange={(e) => setCardSecret(e.currentTarget.value)} />
           <TextInput label={t('facilityPatientId')} required value={localId} onChange={(e) => setLocalId(e.currentTarget.value)} />
           <TextInput label={t('birthDate')} type="date" required value={birthDate} onChange={(e) => setBirthDate(e.currentTarget.value)} />
           <Button type="submit">{t('link')}</Button>

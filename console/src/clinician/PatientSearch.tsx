@@ -1,4 +1,7 @@
-/** 患者検索 patient search: by card number, the facility's patient number, or name with birth date. */
+/**
+ * 患者検索 patient search: by the facility's patient number, or name with birth date. A card number is not
+ * searchable (Tonet keeps only its digest): the card is shown at the desk and linked below.
+ */
 import { Alert, Button, Group, Stack, Table, TextInput, Title } from '@mantine/core';
 import { FormEvent, useState } from 'react';
 import { useT } from '../i18n';
@@ -26,7 +29,6 @@ export function PatientSearch({ onOpen }: { onOpen: (regionalId: string) => void
       <Title order={2} id="patient-search-title">{t('patientSearch')}</Title>
       <form onSubmit={submit}>
         <Group align="end">
-          <TextInput label={t('cardNumber')} value={query.cardNumber ?? ''} onChange={set('cardNumber')} />
           <TextInput label={t('facilityPatientId')} value={query.facilityPatientId ?? ''} onChange={set('facilityPatientId')} />
           <TextInput label={t('name')} value={query.name ?? ''} onChange={set('name')} />
           <TextInput label={t('birthDate')} type="date" value={query.birthDate ?? ''} onChange={set('birthDate')} />
