@@ -6,6 +6,7 @@ import { CardLink } from './clinician/CardLink';
 import { CHARTED_TESTS, LabTrendChart } from './clinician/LabTrendChart';
 import { PatientSearch } from './clinician/PatientSearch';
 import { Timeline } from './clinician/Timeline';
+import { EmergencyView } from './emergency/EmergencyView';
 import { Language, LanguageContext, translator, useT } from './i18n';
 
 export function App() {
@@ -33,7 +34,7 @@ export function App() {
           </Group>
         </AppShell.Header>
         <AppShell.Main>
-          {token ? <ClinicianDesk /> : <SignIn onSignedIn={(value) => { signIn(value); setToken(currentToken()); }} />}
+          {token ? person?.role === 'emergency' ? <EmergencyView /> : <ClinicianDesk /> : <SignIn onSignedIn={(value) => { signIn(value); setToken(currentToken()); }} />}
         </AppShell.Main>
       </AppShell>
     </LanguageContext.Provider>

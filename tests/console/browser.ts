@@ -37,8 +37,8 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** The console opened and signed in with `token` in a fresh browser context. */
-export async function signedInPage(browser: Browser, baseUrl: string, token: string): Promise<Page> {
+/** The console opened and signed in with `token` in a fresh browser context, once `firstHeading` shows. */
+export async function signedInPage(browser: Browser, baseUrl: string, token: string, firstHeading = '患者検索'): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ja-JP', timezoneId: 'Asia/Tokyo' });
   const page = await context.newPage();
   // A script error in the console would otherwise show only as a missing element.
@@ -47,7 +47,7 @@ export async function signedInPage(browser: Browser, baseUrl: string, token: str
   await page.goto(`${baseUrl}/console/`);
   await page.getByLabel('アクセストークン').fill(token);
   await page.getByRole('button', { name: 'ログイン' }).click();
-  await page.getByRole('heading', { name: '患者検索' }).waitFor();
+  await page.getByRole('heading', { name: firstHeading }).waitFor();
   return page;
 }
 
