@@ -25,9 +25,9 @@ export function registerAccountRoutes(app: FastifyInstance, accounts: AccountSto
 
   app.post('/admin/accounts', async (request, reply) => {
     const ctx = await asAdmin(request);
-    const { account, password } = await accounts.create(request.body as NewAccount);
+    const { account, password, totp } = await accounts.create(request.body as NewAccount);
     await audit.append({ ctx, action: 'account-change', patientIds: [], entities: entitiesOf(account), outcome: '0', description: `account ${account.username} (${account.kind}) created`, remoteAddress: request.ip });
-    return reply.status(201).send({ ...publicView(account), password });
+    return reply.status(201).send({ ...publicView(account), password, ...(totp ? { totpSecret: totp.secret, totpUri: totp.uri, recoveryCodes: totp.recoveryCodes } : {}) });
   });
 
   app.get('/admin/accounts', async (request) => {

@@ -46,6 +46,15 @@ export interface NewAccount {
   practitioner?: string;
   patient?: string;
   facilities?: FacilityAssignment[];
+  /** Issue the account with an authenticator already set up (as the office hands out a token device): the secret and recovery codes are answered once. */
+  totp?: boolean;
+}
+
+/** What is shown once when the office issues an account with its authenticator set up. */
+export interface IssuedTotp {
+  secret: string;
+  uri: string;
+  recoveryCodes: string[];
 }
 
 export const MAX_FAILED_LOGINS = 5;
@@ -92,7 +101,7 @@ export class AccountStore {
   }
 
   /** Creates the account; without a password one is generated and returned once. */
-  async create(input: NewAccount): Promise<{ account: Account; password: string }> {
+  async create(input: NewAccount): Promise<{ account: Account; password: string; totp?: IssuedTotp }> {
     this.validate(input);
     const password = input.password ?? randomBytes(12).toString('base64url');
     const id = randomUUID();
@@ -100,7 +109,11 @@ export class AccountStore {
     if (taken) throw conflict(`username ${input.username} is taken`);
     await this.db.query(sql`INSERT INTO person_account (id, username, kind, display_name, practitioner, patient, facilities, password_hash)
       VALUES (${id}, ${input.username}, ${input.kind}, ${input.name.trim()}, ${input.practitioner ?? null}, ${input.patient ?? null}, ${JSON.stringify(input.facilities ?? [])}::jsonb, ${await hashSecret(password)})`);
-    return { account: (await this.byId(id))!, password };
+    const account = (await this.byId(id))!;
+    if (input.totp !== true) return { account, password };
+    const { secret, uri } = this.newTotpSecret(account);
+    const recoveryCodes = (await this.confirmTotp(id, secret, currentTotpCode(secret, account.username)))!;
+    return { account: (await this.byId(id))!, password, totp: { secret, uri, recoveryCodes } };
   }
 
   async byId(id: string): Promise<Account | undefined> {

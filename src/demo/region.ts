@@ -87,3 +87,10 @@ function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
 }
+
+/** People who log in: a doctor at a core hospital and a clinic, a resident (by index in RESIDENTS), an office user. */
+export const DEMO_PEOPLE = {
+  doctor: { username: 'demo.doctor', family: '井上', given: '真一', facilities: ['tone-central', 'kurihashi-clinic'] },
+  resident: { username: 'demo.resident', index: 0 },
+  office: { username: 'demo.office', name: '木村 事務局' },
+};

@@ -8,7 +8,7 @@ import { MODALITY_SYSTEM } from '../booking/model';
 import { PRINTED_CARD_SECRET_EXTENSION } from '../consent/enrolment';
 import { CARD_SYSTEM, FACILITY_TYPE_SYSTEM } from '../consent/model';
 import { INSTITUTION_NUMBER_SYSTEM } from '../ingest/facility';
-import { FACILITIES, HISTORY_MONTHS, PATHWAY, RESIDENTS, SCANNER, TESTS, DemoFacility } from './region';
+import { DEMO_PEOPLE, FACILITIES, HISTORY_MONTHS, PATHWAY, RESIDENTS, SCANNER, TESTS, DemoFacility } from './region';
 
 const NAME_REPRESENTATION = 'http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation';
 
@@ -19,9 +19,21 @@ export interface DemoClient {
   clientSecret: string;
 }
 
+/** A person who logs in (OpenID Connect at /oidc, e.g. through the console), with both factors printed. */
+export interface DemoPerson {
+  kind: string;
+  name: string;
+  username: string;
+  password: string;
+  facilities: string[];
+  totpSecret?: string;
+  recoveryCodes?: string[];
+}
+
 export interface DemoCredentials {
   server: string;
   clients: DemoClient[];
+  people: DemoPerson[];
   residents: { name: string; patient: string; cardNumber: string; cardSecret: string; birthDate: string }[];
   pathwayPatient: string;
   scannerSchedule: string;
@@ -75,6 +87,28 @@ export async function seedDemoRegion(server: string, admin: { clientId: string; 
     }
   }
 
+  progress('people who log in: a doctor, a resident, an office user');
+  const people: DemoPerson[] = [];
+  const doctor = DEMO_PEOPLE.doctor;
+  const practitioner = await adminApi.created('/fhir/Practitioner', { resourceType: 'Practitioner', name: [{ family: doctor.family, given: [doctor.given], text: `${doctor.family} ${doctor.given}` }] });
+  const addPerson = async (body: Record<string, unknown>, facilityNames: string[]) => {
+    const created = await adminApi.post('/admin/accounts', body, 201);
+    people.push({ kind: created.kind, name: created.name, username: created.username, password: created.password, facilities: facilityNames, totpSecret: created.totpSecret, recoveryCodes: created.recoveryCodes });
+  };
+  await addPerson(
+    {
+      kind: 'practitioner',
+      username: doctor.username,
+      name: `${doctor.family} ${doctor.given}`,
+      practitioner,
+      totp: true,
+      facilities: doctor.facilities.map((key) => ({ organization: organizations.get(key), role: 'doctor' })),
+    },
+    doctor.facilities.map((key) => FACILITIES.find((f) => f.key === key)!.name)
+  );
+  await addPerson({ kind: 'resident', username: DEMO_PEOPLE.resident.username, name: residents[DEMO_PEOPLE.resident.index].name, patient: residents[DEMO_PEOPLE.resident.index].patient }, []);
+  await addPerson({ kind: 'office', username: DEMO_PEOPLE.office.username, name: DEMO_PEOPLE.office.name, totp: true }, []);
+
   progress('diabetes pathway with an alert');
   const hospital = callers.get(PATHWAY.hospital)!;
   const plans = await hospital.clinician.get('/fhir/PlanDefinition?url=urn:tonet:pathway:diabetes');
@@ -113,7 +147,7 @@ export async function seedDemoRegion(server: string, admin: { clientId: string; 
   const to = new Date(Date.now() + SCANNER.days * 86_400_000).toISOString().slice(0, 10);
   await scannerHospital.post(`/fhir/${scannerSchedule}/$generate-slots`, { resourceType: 'Parameters', parameter: [{ name: 'from', valueDate: from }, { name: 'to', valueDate: to }, { name: 'slotMinutes', valueInteger: 30 }] });
 
-  return { server, clients, residents, pathwayPatient, scannerSchedule };
+  return { server, clients, people, residents, pathwayPatient, scannerSchedule };
 }
 
 /** What to print after seeding: how to get a token per role and three things to try. */
@@ -131,6 +165,13 @@ export function describeDemo(credentials: DemoCredentials): string {
     `  1. the resident's records from every linked facility:  curl -s -H "Authorization: Bearer $TOKEN" '${credentials.server}/fhir/${first.patient}/$everything'`,
     `  2. a search in Japanese:  curl -s -H "Authorization: Bearer $TOKEN" --get --data-urlencode 'name=やまだ' ${credentials.server}/fhir/Patient`,
     `  3. the diabetes pathway alerts:  curl -s -H "Authorization: Bearer $TOKEN" '${credentials.server}/fhir/Flag?subject=${credentials.pathwayPatient}'`,
+    'People who log in (the console at /console/, or any SMART app, through /oidc; second factor: a code from an',
+    'authenticator app given the TOTP secret, or one of the recovery codes, each usable once):',
+    ...credentials.people.map(
+      (p) =>
+        `  ${p.kind.padEnd(12)} ${p.name}${p.facilities.length ? ` (${p.facilities.join(', ')})` : ''}: username ${p.username}, password ${p.password}` +
+        (p.totpSecret ? `, TOTP secret ${p.totpSecret}, recovery codes ${p.recoveryCodes!.slice(0, 3).join(' ')}` : '')
+    ),
     `Resident cards (number / secret / birth date): ${credentials.residents.map((r) => `${r.name} ${r.cardNumber} / ${r.cardSecret} / ${r.birthDate}`).join('; ')}`,
     ''
   );

@@ -62,3 +62,22 @@ test('the shared CT scanner has free slots a clinic can see', async () => {
   const slots = await clinic(`/Slot?schedule=${demo.scannerSchedule}&status=free&_count=1&_total=accurate`);
   expect(slots.total).toBeGreaterThan(0);
 });
+
+test('the printed demo people log in with what is printed: password, and the TOTP secret or a recovery code', async () => {
+  const { currentTotpCode } = await import('../../src/auth/accounts');
+  const { describeDemo } = await import('../../src/demo/seed');
+  expect(demo.people.map((p) => p.kind).sort()).toEqual(['office', 'practitioner', 'resident']);
+  const printed = describeDemo(demo);
+  for (const person of demo.people) {
+    expect(printed).toContain(`username ${person.username}, password ${person.password}`);
+    const first = await server.tonet.accounts.checkPassword(person.username, person.password);
+    expect(first.ok).toBe(true);
+    if (person.kind === 'resident') continue;
+    expect(printed).toContain(`TOTP secret ${person.totpSecret}`);
+    const id = first.ok ? first.account.id : '';
+    expect((await server.tonet.accounts.checkSecondFactor(id, currentTotpCode(person.totpSecret!, person.username))).ok).toBe(true);
+    expect((await server.tonet.accounts.checkSecondFactor(id, person.recoveryCodes![0])).ok).toBe(true);
+  }
+  const doctor = (await server.tonet.accounts.byUsername(demo.people.find((p) => p.kind === 'practitioner')!.username))!;
+  expect(doctor.facilities.map((f) => f.role)).toEqual(['doctor', 'doctor']);
+});
