@@ -198,7 +198,9 @@ export class Repository {
 
   private async deleteLocked(ctx: RequestContext, resourceType: string, id: string): Promise<void> {
     const current = await this.lockCurrent(ctx, resourceType, id);
-    if (!current || current.deleted) return; // Deleting what is not there succeeds (FHIR: idempotent delete).
+    // Deleting what is not there succeeds (FHIR: idempotent delete); what the caller may not see is answered
+    // the same way and left alone, so a DELETE cannot tell a hidden id from one that never existed.
+    if (!current || current.deleted || !current.visible) return;
     const previous = JSON.parse(current.content) as Resource;
     this.access.assertMayChange(ctx, previous, current.visible);
     const tombstone: Resource = { ...previous, meta: { ...previous.meta, versionId: String(current.version_id + 1), lastUpdated: new Date().toISOString() } };

@@ -296,6 +296,24 @@ const cases: AttackCase[] = [
     },
   },
   {
+    actor: 'clinician probing ids of another facility',
+    steps: 'DELETEs an id it cannot see and one that never existed',
+    mustNot: 'get different answers, or delete anything',
+    async run() {
+      const token = await server.clientToken({ role: 'clinician', organization: clinic.reference });
+      const resident = await enrol();
+      expect((await linkCard(hospitalDoctor, resident, 'H-12')).status).toBe(200);
+      const hidden = await hospitalResult(resident, 'H-12');
+      const del = async (path: string) => {
+        const res = await fetch(`${server.url}${path}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+        // The answer echoes the id asked for; apart from that it must be the same.
+        return { status: res.status, body: (await res.text()).split(path.slice('/fhir/'.length)).join('<id>') };
+      };
+      expect(await del(`/fhir/${hidden}`)).toEqual(await del('/fhir/Observation/never-existed'));
+      expect((await hospitalDoctor.get(`/fhir/${hidden}`)).status).toBe(200);
+    },
+  },
+  {
     actor: 'clinician of a clinic (not an emergency-capable facility)',
     steps: 'declares X-Purpose-Of-Use: ETREAT and asks for the emergency summary',
     mustNot: 'get it (a core hospital clinician may)',
