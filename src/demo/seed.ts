@@ -32,6 +32,8 @@ export interface DemoPerson {
 
 export interface DemoCredentials {
   server: string;
+  /** The network office's client the demo was seeded with. */
+  admin: { clientId: string; clientSecret: string };
   clients: DemoClient[];
   people: DemoPerson[];
   residents: { name: string; patient: string; cardNumber: string; cardSecret: string; birthDate: string }[];
@@ -147,7 +149,7 @@ export async function seedDemoRegion(server: string, admin: { clientId: string; 
   const to = new Date(Date.now() + SCANNER.days * 86_400_000).toISOString().slice(0, 10);
   await scannerHospital.post(`/fhir/${scannerSchedule}/$generate-slots`, { resourceType: 'Parameters', parameter: [{ name: 'from', valueDate: from }, { name: 'to', valueDate: to }, { name: 'slotMinutes', valueInteger: 30 }] });
 
-  return { server, clients, people, residents, pathwayPatient, scannerSchedule };
+  return { server, admin, clients, people, residents, pathwayPatient, scannerSchedule };
 }
 
 /** What to print after seeding: how to get a token per role and three things to try. */

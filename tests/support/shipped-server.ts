@@ -15,12 +15,15 @@ const ROOT = path.resolve(__dirname, '..', '..');
 export interface ShippedServer {
   url: string;
   mllpPort: number;
+  /** The embedded database's folder (TONET_DATA_DIR). */
+  dataDir: string;
   process: ChildProcess;
   /** stderr so far (the server's fatal errors land there). */
   stderr(): string;
   token(clientId: string, secret: string): Promise<string>;
   adminToken(): Promise<string>;
-  stop(): Promise<void>;
+  /** Stops the server (SIGTERM) and removes its data unless asked to keep it. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
 export const SHIPPED_ADMIN = { id: 'shipped-admin', secret: 'shipped-admin-secret' };
@@ -30,12 +33,13 @@ export function buildDist(): void {
   execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
 }
 
-export async function startShippedServer(env: Record<string, string> = {}): Promise<ShippedServer> {
+/** `embedded` keeps the server on PGlite even when the suite runs against PostgreSQL (DATABASE_URL). */
+export async function startShippedServer(env: Record<string, string> = {}, options: { embedded?: boolean } = {}): Promise<ShippedServer> {
   buildDist();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tonet-shipped-'));
   let databaseUrl = '';
   let dropDatabase = async () => undefined as void;
-  if (process.env.DATABASE_URL) {
+  if (process.env.DATABASE_URL && !options.embedded) {
     const name = `tonet_shipped_${process.pid}_${Date.now() % 100000}`;
     const admin = new PgClient({ connectionString: process.env.DATABASE_URL });
     await admin.connect();
@@ -65,6 +69,8 @@ export async function startShippedServer(env: Record<string, string> = {}): Prom
       DATABASE_URL: databaseUrl,
       TONET_ADMIN_CLIENT_ID: SHIPPED_ADMIN.id,
       TONET_ADMIN_CLIENT_SECRET: SHIPPED_ADMIN.secret,
+      // No demo unless a test asks for one: most only need the server.
+      TONET_DEMO: 'off',
       LOG_LEVEL: 'warn',
       ...env,
     },
@@ -72,12 +78,13 @@ export async function startShippedServer(env: Record<string, string> = {}): Prom
   });
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
+  const stop = async (options: { keepData?: boolean } = {}) => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
     }
+    if (options.keepData) return;
     fs.rmSync(dataDir, { recursive: true, force: true });
     await dropDatabase();
   };
@@ -90,7 +97,7 @@ export async function startShippedServer(env: Record<string, string> = {}): Prom
         if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
         return ((await res.json()) as { access_token: string }).access_token;
       };
-      return { url, mllpPort, process: child, stderr: () => stderr, token, adminToken: () => token(SHIPPED_ADMIN.id, SHIPPED_ADMIN.secret), stop };
+      return { url, mllpPort, dataDir, process: child, stderr: () => stderr, token, adminToken: () => token(SHIPPED_ADMIN.id, SHIPPED_ADMIN.secret), stop };
     }
     await new Promise((r) => setTimeout(r, 100));
   }
