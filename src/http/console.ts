@@ -9,14 +9,16 @@ import path from 'node:path';
 
 export const CONSOLE_PATH = '/console';
 
-/** console/dist beside package.json, found from here whether running from src/ (tests) or dist/src/ (npm start). */
+/**
+ * console/dist beside the package's own package.json, found from here whether running from src/ (tests) or
+ * dist/src/ (npm start). tsc copies package.json into dist/ too, so the first package.json up the tree is not
+ * always the package root: the nearest folder holding a built console/dist wins.
+ */
 export function consoleBuildDir(from: string = __dirname): string | undefined {
   let dir = from;
   for (let depth = 0; depth < 5; depth++) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) {
-      const built = path.join(dir, 'console', 'dist');
-      return fs.existsSync(path.join(built, 'index.html')) ? built : undefined;
-    }
+    const built = path.join(dir, 'console', 'dist');
+    if (fs.existsSync(path.join(built, 'index.html'))) return built;
     dir = path.dirname(dir);
   }
   return undefined;
