@@ -55,8 +55,18 @@ export function auditEventOf(entry: AuditEntry, recorded: string): AuditEvent {
     ...(purpose ? { purposeOfEvent: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: purpose }] }] } : {}),
     agent: entry.ctx?.person ? [personAgent(entry.ctx.person, entry.ctx.personName), { ...requestor(entry), requestor: false }] : [requestor(entry)],
     source: { site: 'Tonet', observer: { display: 'Tonet' }, type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }] },
-    entity: [...patients.map(patientEntity), ...entry.entities.filter((e) => !patients.includes(e)).map(resourceEntity), requestEntity(entry)],
+    entity: [
+      ...patients.map(patientEntity),
+      ...entry.entities.filter((e) => !patients.includes(e)).map(resourceEntity),
+      requestEntity(entry),
+      ...(entry.ctx?.requestId ? [transactionEntity(entry.ctx.requestId)] : []),
+    ],
   };
+}
+
+/** IHE BALP's transaction entity: the X-Request-Id, so one request can be followed from proxy logs to here. */
+function transactionEntity(requestId: string): AuditEventEntity {
+  return { what: { identifier: { value: requestId } }, type: { system: 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType', code: 'XrequestId' } };
 }
 
 /** The client that asked: the facility (or resident) it acts for as `who`, the client id as `altId`. */

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { failedRestEntry, restEntry } from '../audit/rest';
 import type { AuditTrail } from '../audit/types';
 import type { TokenService } from '../auth/tokens';
-import { authenticate, sendFhir } from '../http/app';
+import { assertJsonAcceptable, authenticate, sendFhir } from '../http/app';
 import { buildCapabilityStatement, smartConfiguration } from './capability';
 import { decodeClientComponent, FhirError, unsupportedMediaType } from './errors';
 import type { FhirRequest, FhirResponse, FhirRouter, Query } from './router';
@@ -23,6 +23,7 @@ export function registerFhirRoutes(app: FastifyInstance, router: FhirRouter, tok
     const ctx = await authenticate(tokens, request);
     const path = request.url.split('?')[0].replace(/^\/fhir\/?/, '');
     assertWellFormedQuery(request.url);
+    assertJsonAcceptable(request);
     if (request.body !== undefined && Buffer.isBuffer(request.body) && request.body.length > 0 && !path.includes('$')) {
       throw unsupportedMediaType(`Content-Type "${request.headers['content-type']}" is not accepted; send application/fhir+json`);
     }

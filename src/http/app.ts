@@ -2,6 +2,7 @@
  * The HTTP adapter: Fastify parses bodies, authenticates, and hands FHIR requests to the router.
  * Every error, wherever raised, becomes an OperationOutcome here and nowhere else.
  */
+import { randomUUID } from 'node:crypto';
 import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { refusedEntry } from '../audit/refusals';
 import type { AuditTrail } from '../audit/types';
@@ -13,6 +14,7 @@ import { clientErrorHandler } from './client-errors';
 
 export const FHIR_JSON = 'application/fhir+json';
 const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json-patch+json'];
+const notAcceptable = (text: string): FhirError => new FhirError(406, outcome('error', 'not-supported', text));
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,7 +36,14 @@ export function createHttpApp(options: HttpOptions): FastifyInstance {
     bodyLimit: options.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1000 },
     clientErrorHandler: clientErrorHandler(() => app),
+    // A caller's X-Request-Id (a proxy's or a gateway's) becomes this request's id in logs and AuditEvents.
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
   }) as unknown as FastifyInstance;
+  app.addHook('onRequest', async (request, reply) => {
+    if (!/^[A-Za-z0-9._:-]{1,128}$/.test(String(request.id))) request.id = randomUUID();
+    reply.header('X-Request-Id', request.id);
+  });
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, body, done) => {
@@ -121,5 +130,17 @@ export function contextFromToken(tokens: TokenService, authorization: string | u
 export function sendFhir(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}): FastifyReply {
   reply.status(status).headers(headers);
   if (body === undefined) return reply.send();
-  return reply.type(FHIR_JSON).send(body);
+  const pretty = (reply.request.query as Record<string, unknown> | undefined)?._pretty === 'true';
+  return reply.type(FHIR_JSON).send(pretty ? JSON.stringify(body, null, 2) : body);
+}
+
+/**
+ * Tonet speaks FHIR JSON only. A request that asks for XML alone (`_format=xml`, or an Accept header naming
+ * only XML types) gets 406 rather than JSON it did not ask for.
+ */
+export function assertJsonAcceptable(request: FastifyRequest): void {
+  const format = (request.query as Record<string, unknown> | undefined)?._format;
+  if (typeof format === 'string' && /xml/i.test(format)) throw notAcceptable(`_format=${format}: this server answers FHIR JSON only (_format=json)`);
+  const accept = request.headers.accept;
+  if (accept && /xml/i.test(accept) && !/json|\*\/\*|application\/\*/i.test(accept)) throw notAcceptable(`Accept: ${accept}: this server answers FHIR JSON only (application/fhir+json)`);
 }
