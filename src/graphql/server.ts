@@ -24,6 +24,7 @@ import { registerGraphiql, wantsPage } from './graphiql';
 import { IntrospectionAnswer, IntrospectionCache } from './introspection';
 import { costLimitPlugin, depthLimit } from './limits';
 import { mergeSchemas } from './merge';
+import { domainScopeGuard } from './scopes';
 
 const NO_TOPICS: PubSub = {
   publish: () => undefined,
@@ -37,6 +38,7 @@ export function buildDomainSchema(): GraphQLSchema {
     resolvers: [RecordResolver, ResidentResolver, ConsentResolver, LiveResolver, BookingResolver, PathwayResolver],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     validate: false,
+    globalMiddlewares: [domainScopeGuard],
     // type-graphql insists on a PubSub once a schema has subscriptions, although ours subscribe through
     // their own `subscribe` functions over the PostgreSQL change feed; this one carries no topic.
     pubSub: NO_TOPICS,

@@ -137,3 +137,93 @@ export async function tokenRequest(server: TestServer, form: Record<string, stri
 export function fhirGet(server: TestServer, path: string, accessToken: string): Promise<Response> {
   return fetch(`${server.url}/fhir/${path}`, { headers: { authorization: `Bearer ${accessToken}` } });
 }
+
+export interface HttpLogin {
+  username: string;
+  password: string;
+  clientId?: string;
+  redirectUri?: string;
+  scope?: string;
+  /** Extra authorization parameters (a SMART EHR launch's `launch`, `aud`). */
+  extra?: Record<string, string>;
+  /** The facility to pick when the login asks for one. */
+  organization?: string;
+  /** The patient id to name on the consent screen when it asks for one. */
+  patient?: string;
+}
+
+/**
+ * The same login a browser does, over plain HTTP (for tests about what a token may do, not about pages): follows
+ * the provider's redirects with a cookie jar, answers each Tonet page it lands on (password, code, facility,
+ * consent) and exchanges the code. Returns the token endpoint's JSON.
+ */
+export async function logInOverHttp(server: TestServer, login: HttpLogin): Promise<Record<string, unknown> & { access_token: string }> {
+  const pkce = newPkce();
+  const clientId = login.clientId ?? 'tonet-console';
+  const redirectUri = login.redirectUri ?? `${server.url}/console/`;
+  const start = new URL(authorizeUrl(server, { clientId, redirectUri, scope: login.scope, pkce }));
+  for (const [name, value] of Object.entries(login.extra ?? {})) start.searchParams.set(name, value);
+  const jar = new Map<string, string>();
+  const send = async (url: string, form?: Record<string, string>) => {
+    const res = await fetch(url, {
+      method: form ? 'POST' : 'GET',
+      redirect: 'manual',
+      headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      body: form ? new URLSearchParams(form) : undefined,
+    });
+    for (const cookie of res.headers.getSetCookie()) {
+      const [pair] = cookie.split(';');
+      const eq = pair.indexOf('=');
+      jar.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    return res;
+  };
+  let res = await send(start.toString());
+  for (let step = 0; step < 20; step++) {
+    const location = res.headers.get('location');
+    if (location) {
+      const next = new URL(location, server.url).toString();
+      if (next.startsWith(redirectUri)) {
+        const code = new URL(next).searchParams.get('code');
+        if (!code) throw new Error(`the app was sent back without a code: ${next}`);
+        const tokens = await exchangeCode(server, code, pkce.verifier, clientId, redirectUri);
+        if (tokens.status !== 200) throw new Error(`code exchange failed: ${tokens.status} ${await tokens.text()}`);
+        return (await tokens.json()) as Record<string, unknown> & { access_token: string };
+      }
+      res = await send(next);
+      continue;
+    }
+    const html = await res.text();
+    const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
+    if (!action) throw new Error(`login stopped at ${res.status}: ${html.slice(0, 400)}`);
+    const url = `${server.url}${action}`;
+    if (action.endsWith('/password')) res = await send(url, { username: login.username, password: login.password });
+    else if (action.endsWith('/totp')) res = await send(url, { code: await totpCodeFor(server, login.username) });
+    else if (action.endsWith('/facility')) res = await send(url, { organization: login.organization ?? '' });
+    else if (action.endsWith('/consent')) res = await send(url, { decision: 'allow', ...(login.patient ? { patient: login.patient } : {}) });
+    else throw new Error(`no answer for the login page posting to ${action}`);
+  }
+  throw new Error('login did not finish in 20 steps');
+}
+
+/** Registers a third-party SMART app with the office's token; returns its client id. */
+export async function registerApp(server: TestServer, name: string, redirectUri: string): Promise<string> {
+  const res = await fetch(`${server.url}/admin/apps`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${server.adminToken}` },
+    body: JSON.stringify({ name, redirect_uris: [redirectUri] }),
+  });
+  if (res.status !== 201) throw new Error(`app registration failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { client_id: string }).client_id;
+}
+
+/** Creates a resource with the office's token (tests set their stage with it). */
+export async function createAsAdmin<T extends { id: string }>(server: TestServer, resource: Record<string, unknown>): Promise<T> {
+  const res = await fetch(`${server.url}/fhir/${resource.resourceType}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${server.adminToken}` },
+    body: JSON.stringify(resource),
+  });
+  if (res.status !== 201) throw new Error(`create failed: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}

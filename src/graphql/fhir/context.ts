@@ -6,6 +6,7 @@ import type { Reference, Resource } from '@medplum/fhirtypes';
 import DataLoader from 'dataloader';
 import { GraphQLError } from 'graphql';
 import type { RequestContext } from '../../auth/context';
+import { assertScopesAllow } from '../../auth/scopes';
 import { FhirError } from '../../fhir/errors';
 import type { Repository } from '../../fhir/repository';
 
@@ -37,8 +38,10 @@ export function createFhirGraphQLContext(ctx: RequestContext, repo: Repository, 
       const [resourceType, id] = key.split('/');
       return { resourceType, id };
     });
-    const results = await repo.readMany(ctx, refs);
-    return results.map((r) => (r instanceof FhirError ? r : remember(r)));
+    // A type outside the token's SMART scopes fails like a REST read of it; the others are read in one go.
+    const refused = refs.map(({ resourceType }) => scopeRefusal(ctx, resourceType));
+    const results = await repo.readMany(ctx, refs.filter((_, i) => !refused[i]));
+    return refused.map((refusal) => refusal ?? results.shift()!).map((r) => (r instanceof FhirError ? r : remember(r)));
   });
   const remember = (resource: Resource): Resource => {
     // Only contained resources are ever looked up through their container.
@@ -81,10 +84,23 @@ export async function resolveReference(
   const [, resourceType, id, versionId] = match;
   if (wrongType(resourceType)) return null;
   try {
-    if (versionId) return context.loaders.remember(await context.repo.vread(context.ctx, resourceType, id, versionId));
+    if (versionId) {
+      assertScopesAllow(context.ctx, resourceType, 'r');
+      return context.loaders.remember(await context.repo.vread(context.ctx, resourceType, id, versionId));
+    }
     return await context.loaders.references.load(`${resourceType}/${id}`);
   } catch (err) {
     if (err instanceof FhirError && err.status < 500) return unresolved(err.message);
+    throw err;
+  }
+}
+
+function scopeRefusal(ctx: RequestContext, resourceType: string): FhirError | undefined {
+  try {
+    assertScopesAllow(ctx, resourceType, 'r');
+    return undefined;
+  } catch (err) {
+    if (err instanceof FhirError) return err;
     throw err;
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import { GraphQLFieldConfigMap, GraphQLID, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, specifiedDirectives } from 'graphql';
+import { assertScopesAllow } from '../../auth/scopes';
 import { allResourceTypes } from '../../fhir/definitions';
 import type { FhirGraphQLContext } from './context';
 import { fhirDirectives } from './directives';
@@ -32,17 +33,24 @@ function mutationFields(types: FhirTypeRegistry): GraphQLFieldConfigMap<unknown,
     fields[`${resourceType}Create`] = {
       type: output,
       args: { res },
-      resolve: (_source, args, context) => context.repo.create(context.ctx, asResource(resourceType, args.res)),
+      resolve: (_source, args, context) => {
+        assertScopesAllow(context.ctx, resourceType, 'c');
+        return context.repo.create(context.ctx, asResource(resourceType, args.res));
+      },
     };
     fields[`${resourceType}Update`] = {
       type: output,
       args: { id, res },
-      resolve: async (_source, args, context) => (await context.repo.update(context.ctx, { ...asResource(resourceType, args.res), id: args.id as string })).resource,
+      resolve: async (_source, args, context) => {
+        assertScopesAllow(context.ctx, resourceType, 'u');
+        return (await context.repo.update(context.ctx, { ...asResource(resourceType, args.res), id: args.id as string })).resource;
+      },
     };
     fields[`${resourceType}Delete`] = {
       type: types.output('OperationOutcome'),
       args: { id },
       resolve: async (_source, args, context) => {
+        assertScopesAllow(context.ctx, resourceType, 'd');
         await context.repo.delete(context.ctx, resourceType, args.id as string);
         return { resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', diagnostics: `Deleted ${resourceType}/${args.id}` }] };
       },

@@ -21,6 +21,7 @@ import {
   GraphQLObjectType,
   GraphQLString,
 } from 'graphql';
+import { assertScopesAllow } from '../../auth/scopes';
 import { allResourceTypes, searchParametersOf } from '../../fhir/definitions';
 import { FhirError } from '../../fhir/errors';
 import { parseQuery, Query } from '../../fhir/router';
@@ -77,6 +78,7 @@ function toQuery(resourceType: string, args: Args): Query {
 
 async function runSearch(context: FhirGraphQLContext, resourceType: string, query: Query): Promise<{ page: SearchPage; resources: Resource[] }> {
   try {
+    assertScopesAllow(context.ctx, resourceType, 's');
     const page = await context.repo.search(context.ctx, parseQuery(resourceType, query));
     return { page, resources: page.matches.map((m) => context.loaders.remember(JSON.parse(m.content))) };
   } catch (err) {
