@@ -132,7 +132,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   registerSelfRegistration(http, repo, accounts, audit);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
   registerIngestRoutes(http, ingest, db, tokens);
-  registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, logger), wado: new WadoService(db, repo), tokens, baseUrl: config.baseUrl });
+  registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, audit, logger), wado: new WadoService(db, access, audit), tokens, baseUrl: config.baseUrl });
   await registerConsole(http, consoleBuildDir());
   http.get('/healthz', async () => ({ status: 'ok' }));
 

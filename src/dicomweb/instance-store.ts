@@ -1,14 +1,17 @@
 /**
  * The stored DICOM files: content-addressed bytes (`dicom_blob`) and one row per SOP instance (`dicom_instance`).
  *
- * The same SOP Instance UID in another transfer syntax is the same instance, and the FIRST bytes received are
- * kept. The first copy is normally the modality's own output; a later one in another syntax is usually a
+ * An instance belongs to the facility that sent it: the row is keyed by that facility and the SOP Instance UID,
+ * so the same UID sent by another facility is that facility's own instance and never replaces, nor is answered
+ * with, the first one's bytes. Within one facility, the same SOP Instance UID in another transfer syntax is the
+ * same instance, and the FIRST bytes received are kept. The first copy is normally the modality's own output; a later one in another syntax is usually a
  * router's or a CD import's re-encoding, often lossy, and must not silently replace a lossless original. Keeping
  * the first also makes a re-run of a batch write nothing at all, and leaves no blob without an instance.
  */
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/database';
-import { sql } from '../db/sql';
+import { sql, Sql } from '../db/sql';
+import { JP_IDENTIFIER } from '../mapping/hl7v2/identity';
 
 export interface StoredInstance {
   studyInstanceUid: string;
@@ -32,7 +35,7 @@ export type PutOutcome = { outcome: 'stored' | 'kept'; instance: StoredInstance 
 
 /** Call inside the transaction that also writes the ImagingStudy, so bytes and FHIR agree or neither exists. */
 export async function putInstance(tx: Db, instance: NewInstance): Promise<PutOutcome> {
-  const existing = await findInstance(tx, instance.sopInstanceUid);
+  const existing = await findInstance(tx, instance.facility, instance.sopInstanceUid);
   if (existing) return { outcome: 'kept', instance: existing };
   const sha256 = createHash('sha256').update(instance.bytes).digest('hex');
   const size = instance.bytes.length;
@@ -45,17 +48,41 @@ export async function putInstance(tx: Db, instance: NewInstance): Promise<PutOut
   return { outcome: 'stored', instance: { ...stored, sha256, size } };
 }
 
-export async function findInstance(db: Db, sopInstanceUid: string): Promise<StoredInstance | undefined> {
-  const [row] = await db.query<InstanceRow>(sql`SELECT ${COLUMNS} FROM dicom_instance i WHERE i.sop_instance_uid = ${sopInstanceUid}`);
+async function findInstance(db: Db, facility: string, sopInstanceUid: string): Promise<StoredInstance | undefined> {
+  const [row] = await db.query<InstanceRow>(sql`SELECT ${COLUMNS} FROM dicom_instance i WHERE i.facility = ${facility} AND i.sop_instance_uid = ${sopInstanceUid}`);
   return row && fromRow(row);
 }
 
-/** The bytes of one instance, only when it sits in the named study and series (the WADO-RS path). */
-export async function instanceBytes(db: Db, studyInstanceUid: string, seriesInstanceUid: string, sopInstanceUid: string): Promise<{ instance: StoredInstance; bytes: Buffer } | undefined> {
-  const [row] = await db.query<InstanceRow & { bytes: Uint8Array }>(sql`SELECT ${COLUMNS}, b.bytes
+export interface RetrievedInstance {
+  instance: StoredInstance;
+  bytes: Buffer;
+  /** The ImagingStudy its facility stored with it (JSON text), through which the caller may see it. */
+  study: string;
+}
+
+/**
+ * The bytes of one instance in the named study and series, served only through the ImagingStudy that the
+ * instance's own facility stored for that study and that passes `visible` (the consent predicate over a
+ * `resource` row): another resource quoting the same Study UID opens nothing. When several facilities sent
+ * the UID, the first arrival the caller may see is served.
+ */
+export async function visibleInstance(
+  db: Db,
+  uids: { studyInstanceUid: string; seriesInstanceUid: string; sopInstanceUid: string },
+  visible: (alias: string) => Sql
+): Promise<RetrievedInstance | undefined> {
+  const [row] = await db.query<InstanceRow & { bytes: Uint8Array; study: string }>(sql`SELECT ${COLUMNS}, b.bytes, s.content AS study
     FROM dicom_instance i JOIN dicom_blob b ON b.sha256 = i.sha256
-    WHERE i.sop_instance_uid = ${sopInstanceUid} AND i.series_instance_uid = ${seriesInstanceUid} AND i.study_instance_uid = ${studyInstanceUid}`);
-  return row && { instance: fromRow(row), bytes: Buffer.from(row.bytes) };
+    JOIN LATERAL (
+      SELECT r.content FROM resource r JOIN sp_token t ON t.rid = r.rid
+      WHERE r.resource_type = 'ImagingStudy' AND NOT r.deleted AND r.source = i.facility
+        AND t.resource_type = 'ImagingStudy' AND t.code = 'identifier' AND t.system = ${JP_IDENTIFIER.dicomUid} AND t.value = 'urn:oid:' || i.study_instance_uid
+        AND ${visible('r')}
+      LIMIT 1
+    ) s ON TRUE
+    WHERE i.sop_instance_uid = ${uids.sopInstanceUid} AND i.series_instance_uid = ${uids.seriesInstanceUid} AND i.study_instance_uid = ${uids.studyInstanceUid}
+    ORDER BY i.received_at, i.facility LIMIT 1`);
+  return row && { instance: fromRow(row), bytes: Buffer.from(row.bytes), study: row.study };
 }
 
 interface InstanceRow {

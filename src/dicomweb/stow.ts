@@ -4,9 +4,12 @@
  *   facility's Patient ID is new (conditional create), and the ImagingStudy merged with what is stored
  *   (conditional update by its DICOM UID identifier) through the FHIR transaction processor, so meta.source,
  *   history and search indexes are written as for any other FHIR write.
- * A file that cannot be stored fails alone, with a reason; the others are stored.
+ * A file that cannot be stored fails alone, with a reason; the others are stored. Each study's write is audited
+ * in its own transaction, naming the patient, as a FHIR write would be.
  */
 import type { Bundle, BundleEntry, ImagingStudy } from '@medplum/fhirtypes';
+import { patientIdsOf } from '../audit/rest';
+import type { AuditSink } from '../audit/types';
 import type { RequestContext } from '../auth/context';
 import type { Db } from '../db/database';
 import { sql } from '../db/sql';
@@ -66,6 +69,7 @@ export class StowService {
     private readonly db: Db,
     private readonly router: FhirRouter,
     private readonly facilities: FacilityDirectory,
+    private readonly audit: AuditSink,
     private readonly logger: Logger
   ) {}
 
@@ -134,7 +138,17 @@ export class StowService {
       }
       entries.push({ resource: study, request: { method: 'PUT', url: `ImagingStudy?${studyQuery}` } });
       const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries };
-      await processBundle(router, ctx, bundle);
+      const response = await processBundle(router, ctx, bundle);
+      const stored = response.entry?.[response.entry.length - 1]?.resource as ImagingStudy | undefined;
+      await this.audit.record(tx, {
+        ctx,
+        action: 'create',
+        patientIds: stored ? patientIdsOf(stored) : [],
+        entities: stored?.id ? [`ImagingStudy/${stored.id}`] : [],
+        outcome: '0',
+        description: `STOW-RS study ${studyUid}: ${parts.length} instance(s)`,
+        remoteAddress: ctx.remoteAddress,
+      });
     });
   }
 }

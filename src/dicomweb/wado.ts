@@ -1,38 +1,44 @@
 /**
- * WADO-RS instance retrieval. The bytes are served only to a caller who may read the ImagingStudy that holds
- * them: the repository's search applies the access policy in SQL, so images follow the same consent as the
- * record. Anything the caller may not see is "not found", never "forbidden", so existence does not leak.
+ * WADO-RS instance retrieval. The bytes are served only to a caller who may read the ImagingStudy that the
+ * instance's own facility stored with it: the access policy's predicate sits in the SQL that finds the bytes,
+ * as on every other read path, so images follow the same consent as the record. Anything the caller may not
+ * see is "not found" in the very words of an instance that never existed, so existence does not leak. Every
+ * retrieval, served or not, is audited like a FHIR read, naming the study's patient.
  */
-import { parseSearchRequest } from '@medplum/core';
+import type { ImagingStudy } from '@medplum/fhirtypes';
+import { patientIdsOf } from '../audit/rest';
+import type { AuditSink } from '../audit/types';
 import type { RequestContext } from '../auth/context';
+import type { AccessPolicy } from '../consent/access';
 import type { Db } from '../db/database';
-import { FhirError, notFound } from '../fhir/errors';
-import type { Repository } from '../fhir/repository';
-import { studyIdentifierQuery } from './identifiers';
-import { instanceBytes, type StoredInstance } from './instance-store';
+import { notFound } from '../fhir/errors';
+import { visibleInstance, type StoredInstance } from './instance-store';
 
 export class WadoService {
   constructor(
     private readonly db: Db,
-    private readonly repo: Repository
+    private readonly access: AccessPolicy,
+    private readonly audit: AuditSink
   ) {}
 
   async retrieveInstance(ctx: RequestContext, studyUid: string, seriesUid: string, sopUid: string): Promise<{ instance: StoredInstance; bytes: Buffer }> {
-    const missing = notFound(`Instance ${sopUid} of series ${seriesUid} in study ${studyUid} not found`);
-    if (!(await this.mayReadStudy(ctx, studyUid))) throw missing;
-    const found = await instanceBytes(this.db, studyUid, seriesUid, sopUid);
-    if (!found) throw missing;
-    return found;
-  }
-
-  private async mayReadStudy(ctx: RequestContext, studyUid: string): Promise<boolean> {
-    const request = parseSearchRequest(`ImagingStudy?${studyIdentifierQuery(studyUid)}`);
-    try {
-      const page = await this.repo.search(ctx, { ...request, count: 1, total: 'none', sortRules: [] });
-      return page.matches.length > 0;
-    } catch (err) {
-      if (err instanceof FhirError && err.status === 403) return false;
-      throw err;
+    const uids = { studyInstanceUid: studyUid, seriesInstanceUid: seriesUid, sopInstanceUid: sopUid };
+    const found = await visibleInstance(this.db, uids, (alias) => this.access.readFilter(ctx, alias));
+    const description = `WADO-RS GET studies/${studyUid}/series/${seriesUid}/instances/${sopUid}`;
+    if (!found) {
+      await this.audit.record(this.db, { ctx, action: 'read', patientIds: [], entities: [], outcome: '4', description: `${description} → 404`, remoteAddress: ctx.remoteAddress });
+      throw notFound(`Instance ${sopUid} of series ${seriesUid} in study ${studyUid} not found`);
     }
+    const study = JSON.parse(found.study) as ImagingStudy;
+    await this.audit.record(this.db, {
+      ctx,
+      action: 'read',
+      patientIds: patientIdsOf(study),
+      entities: [`ImagingStudy/${study.id}`],
+      outcome: '0',
+      description: `${description} → 200`,
+      remoteAddress: ctx.remoteAddress,
+    });
+    return found;
   }
 }

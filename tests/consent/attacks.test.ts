@@ -5,6 +5,7 @@
  */
 import { MAX_EMERGENCY_DECLARATIONS_FOR_TESTS, MAX_FAILED_ATTEMPTS_FOR_TESTS } from './limits';
 import { startTestServer, TestServer } from '../support/server';
+import { CT, CT_FILES, ENHANCED_CT, ENHANCED_CT_FILE, read, stow } from '../dicomweb/support';
 import { as, facility, Facility, parameters, printedCard } from './support';
 
 type Caller = ReturnType<typeof as>;
@@ -88,6 +89,22 @@ async function fhirGraphql(caller: Caller, query: string) {
   expect(answer.status).toBe(200);
   return answer.body;
 }
+
+/** WADO-RS as a caller: the status, the served part's transfer syntax, and the body text with the asked UIDs masked. */
+async function wado(token: string, uids: { study: string; series: string; sop: string }) {
+  const res = await fetch(`${server.url}/dicomweb/studies/${uids.study}/series/${uids.series}/instances/${uids.sop}`, { headers: { authorization: `Bearer ${token}` } });
+  const body = Buffer.from(await res.arrayBuffer()).toString('latin1');
+  return { status: res.status, syntax: /transfer-syntax=([\d.]+)/.exec(body)?.[1], masked: [uids.study, uids.series, uids.sop].reduce((text, uid) => text.split(uid).join('<uid>'), body) };
+}
+
+/** Audit events naming a patient, as the office sees them (the resident sees the same entries in their access log). */
+async function auditOf(patientId: string): Promise<string[]> {
+  const found = await admin.get(`/fhir/AuditEvent?patient=Patient/${patientId}&_count=100`);
+  expect(found.status).toBe(200);
+  return (found.body.entry ?? []).map((e: any) => e.resource.entity.map((x: any) => x.description ?? '').join(' '));
+}
+
+const EXPLICIT_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 
 const cases: AttackCase[] = [
   {
@@ -355,6 +372,53 @@ const cases: AttackCase[] = [
       expect(checked).toBe(MAX_FAILED_ATTEMPTS_FOR_TESTS);
       expect(answers.filter((a) => a.status === 429)).toHaveLength(answers.length - checked);
       expect((await linkCard(guesser, resident, 'C-11')).status).toBe(429);
+    },
+  },
+  {
+    actor: 'facility gateway that learned another facility\'s Study, Series and SOP Instance UIDs',
+    steps: 'STOWs its own copy under the same SOP Instance UID, and writes an ImagingStudy quoting another study\'s UID; then retrieves both over WADO-RS',
+    mustNot: 'be served the other facility\'s bytes, replace them, or tell a hidden instance from one that never existed',
+    async run() {
+      const hospitalGateway = await server.clientToken({ role: 'gateway', organization: hospital.reference });
+      const clinicGateway = await server.clientToken({ role: 'gateway', organization: clinic.reference });
+      const hospitalClinician = await server.clientToken({ role: 'clinician', organization: hospital.reference });
+      expect((await stow(server, hospitalGateway, [read(CT_FILES[1]), read(ENHANCED_CT_FILE)])).status).toBe(200);
+      // The clinic's copy of the CT instance, in another transfer syntax (JPEG-LS), under the hospital's UIDs.
+      expect((await stow(server, clinicGateway, [read(CT_FILES[3])])).status).toBe(200);
+      const clinicCopy = await wado(clinicGateway, CT);
+      expect(clinicCopy.status).toBe(200);
+      expect(clinicCopy.syntax).not.toBe(EXPLICIT_LITTLE_ENDIAN);
+      const hospitalOriginal = await wado(hospitalClinician, CT);
+      expect(hospitalOriginal).toMatchObject({ status: 200, syntax: EXPLICIT_LITTLE_ENDIAN });
+      // An ImagingStudy of the clinic's own that quotes the hospital's enhanced CT study opens nothing.
+      const clinicPatient = await as(server, clinicGateway).post('/fhir/Patient', { resourceType: 'Patient', name: [{ family: '画像' }] });
+      const quoting = await as(server, clinicGateway).post('/fhir/ImagingStudy', {
+        resourceType: 'ImagingStudy',
+        status: 'available',
+        identifier: [{ system: 'urn:dicom:uid', value: `urn:oid:${ENHANCED_CT.study}` }],
+        subject: { reference: `Patient/${clinicPatient.body.id}` },
+      });
+      expect(quoting.status).toBe(201);
+      const hidden = await wado(clinicGateway, ENHANCED_CT);
+      expect(hidden.status).toBe(404);
+      expect(hidden).toEqual(await wado(clinicGateway, { ...ENHANCED_CT, sop: '1.2.3.4.5.6.7' }));
+      expect((await wado(hospitalClinician, ENHANCED_CT)).status).toBe(200);
+    },
+  },
+  {
+    actor: 'resident reading their access log',
+    steps: 'a facility stores their images over STOW-RS and another retrieves them over WADO-RS',
+    mustNot: 'miss either in the AuditEvents that name them',
+    async run() {
+      const hospitalGateway = await server.clientToken({ role: 'gateway', organization: hospital.reference });
+      const hospitalClinician = await server.clientToken({ role: 'clinician', organization: hospital.reference });
+      expect((await stow(server, hospitalGateway, [read(CT_FILES[1])])).status).toBe(200);
+      const [patientRef] = await admin.ids(`/fhir/Patient?identifier=urn:oid:1.2.392.100495.20.3.51.1${hospital.code}|${CT.patientId}`);
+      expect(patientRef).toBeDefined();
+      expect((await wado(hospitalClinician, CT)).status).toBe(200);
+      const events = await auditOf(patientRef.slice('Patient/'.length));
+      expect(events.some((e) => e.includes(`STOW-RS study ${CT.study}`))).toBe(true);
+      expect(events.some((e) => e.includes(`WADO-RS GET studies/${CT.study}/series/${CT.series}/instances/${CT.sop} → 200`))).toBe(true);
     },
   },
 ];
