@@ -124,6 +124,9 @@ export class Timeline {
   }
 }
 
+/** Vital signs and JP Core 1.2's body measurements (height, weight from ADT-00) are shown as vitals, not lab results. */
+const VITAL_CATEGORIES = ['vital-signs', 'body-measurement'];
+
 /** The kind of a row, told from its type and, for observations and medications, its category or profile. */
 function kindExpression(alias: string): Sql {
   const row = raw(alias);
@@ -137,7 +140,7 @@ function kindExpression(alias: string): Sql {
     WHEN 'Immunization' THEN 'INJECTION'
     WHEN 'MedicationRequest' THEN CASE WHEN ${injection} THEN 'INJECTION' ELSE 'MEDICATION' END
     WHEN 'MedicationAdministration' THEN CASE WHEN ${injection} THEN 'INJECTION' ELSE 'MEDICATION' END
-    WHEN 'Observation' THEN CASE WHEN ${hasToken('category', sql`${'vital-signs'}`)} THEN 'VITAL' ELSE 'LAB_RESULT' END
+    WHEN 'Observation' THEN CASE WHEN ${hasToken('category', sql`ANY(${VITAL_CATEGORIES}::text[])`)} THEN 'VITAL' ELSE 'LAB_RESULT' END
     WHEN 'ImagingStudy' THEN 'IMAGING'
     WHEN 'DocumentReference' THEN 'DOCUMENT'
   END`;

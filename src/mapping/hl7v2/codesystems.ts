@@ -15,16 +15,28 @@ export const SYSTEM = {
   jlac10: 'http://medis.or.jp/CodeSystem/master-JLAC10-17digits',
   diseaseKeyNumber: 'http://medis.or.jp/CodeSystem/master-disease-keyNumber',
   diseaseExchangeCode: 'http://medis.or.jp/CodeSystem/master-disease-exCode',
+  modifierKeyNumber: 'http://medis.or.jp/CodeSystem/master-disease-modKeyNumber',
+  modifierExchangeCode: 'http://medis.or.jp/CodeSystem/master-disease-modExCode',
+  /** JLAC10 材料コード (3-digit specimen material), as JP-CLINS examples type a Specimen. */
+  specimenMaterial: 'http://jpfhir.jp/fhir/core/CodeSystem/JP_ObservationSampleMaterialCode_CS',
   icd10: 'http://jpfhir.jp/fhir/core/mhlw/CodeSystem/ICD10-2013-full',
   medicationUsage: 'http://jami.jp/CodeSystem/MedicationUsage',
   merit9Unit: 'http://jpfhir.jp/fhir/core/mhlw/CodeSystem/MedicationUnitMERIT9Code',
+  /** MERIT-9 処方オーダ表7 (OHP 外来処方, IHP 入院処方…), bound to MedicationRequest.category. */
+  merit9Category: 'http://jpfhir.jp/fhir/core/CodeSystem/JP_MedicationCategoryMERIT9_CS',
+  merit9Form: 'http://jpfhir.jp/fhir/core/CodeSystem/JP_MedicationFormMERIT9_CS',
   route: 'http://jpfhir.jp/fhir/core/CodeSystem/route-codes',
   department: 'http://jami.jp/SS-MIX2/CodeSystem/ClinicalDepartment',
   dicom: 'http://dicom.nema.org/resources/ontology/DCM',
   loinc: 'http://loinc.org',
   gtin: 'https://www.gs1.org/gtin',
   ucum: 'http://unitsofmeasure.org',
+  v2SpecimenType: 'http://terminology.hl7.org/CodeSystem/v2-0487',
 } as const;
+
+/** JAHIS tables that JP Core 1.2 publishes under its own canonical (aliases-jpcore.fsh); the others have no FHIR URI yet. */
+const JP_CORE_JAHIS_TABLES = ['JHSD0006', 'JHSI0001', 'JHSI0003', 'JHSP0002', 'JHSP0007'];
+const jpCoreCodeSystem = (name: string) => `http://jpfhir.jp/fhir/core/CodeSystem/${name}`;
 
 interface SystemRule {
   v2: RegExp;
@@ -41,14 +53,16 @@ const SYSTEM_RULES: SystemRule[] = [
   { v2: /^HOT13$/, system: fixed(SYSTEM.hot13) },
   // JC10 also carries 3-digit material codes and 5-character analyte codes, which the 17-digit system does not hold.
   { v2: /^JC10$/, code: /^[0-9A-Z]{17}$/, system: fixed(SYSTEM.jlac10) },
+  { v2: /^JC10$/, code: /^\d{3}$/, system: fixed(SYSTEM.specimenMaterial) },
   { v2: /^MDCDX2$/, code: /^\d{8}$/, system: fixed(SYSTEM.diseaseKeyNumber) },
   { v2: /^MDCDX2$/, code: /^[0-9A-Z]{4}$/, system: fixed(SYSTEM.diseaseExchangeCode) },
   // JP Core publishes only the 2013 edition; JAHIS marks the 2003 edition with an empty CWE.7 and its codes match 2013's.
   { v2: /^I10$/, system: fixed(SYSTEM.icd10) },
   { v2: /^JAMISDP01$/, system: fixed(SYSTEM.medicationUsage) },
-  // MR9P names all MERIT-9 tables (units, dosage forms, 処方区分); only unit fields map it to the unit system (converters.ts).
+  // MR9P names all MERIT-9 tables (units, dosage forms, 処方区分): the field decides which (converters.ts `codeableConceptIn`).
   // JP Core binds route to its own copy of HL7 table 0162.
   { v2: /^HL70162$/, system: fixed(SYSTEM.route) },
+  { v2: new RegExp(`^(${JP_CORE_JAHIS_TABLES.join('|')})$`), system: jpCoreCodeSystem },
   { v2: /^HL7\d{4}$/, system: (name) => `http://terminology.hl7.org/CodeSystem/v2-${name.slice(3)}` },
   { v2: /^DCM$/, system: fixed(SYSTEM.dicom) },
   { v2: /^LN$/, system: fixed(SYSTEM.loinc) },

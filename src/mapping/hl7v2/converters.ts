@@ -44,32 +44,45 @@ export const dateTime = timeConverter(toDateTime, 'date/time');
 export const date = timeConverter(toDate, 'date');
 export const instant = timeConverter(toInstant, 'date/time');
 
+/** v2 coding-system names whose FHIR system depends on the field (MR9P: unit, dosage form or 処方区分). */
+export type SystemOverrides = Readonly<Record<string, string>>;
+
 /** CWE (or CE/CNE) → Codings: the standard code (parts 1-3) and the alternate, usually local, code (parts 4-6). */
-function cweCodings(field: FieldView): Coding[] {
+function cweCodings(field: FieldView, overrides: SystemOverrides = {}): Coding[] {
   const facility = field.scope.facility.code;
   const codings: Coding[] = [];
   const version = field.part(7);
+  const codingOf = (code: string, display: string, v2Name: string, codeVersion?: string): Coding =>
+    overrides[v2Name] ? { system: overrides[v2Name], ...(codeVersion ? { version: codeVersion } : {}), code, ...(display ? { display } : {}) } : coding(code, display, v2Name, facility, codeVersion);
   if (field.part(1)) {
-    codings.push(coding(field.part(1), field.part(2), field.part(3), facility, version));
+    codings.push(codingOf(field.part(1), field.part(2), field.part(3), version));
   }
   if (field.part(4)) {
-    codings.push(coding(field.part(4), field.part(5), field.part(6), facility));
+    codings.push(codingOf(field.part(4), field.part(5), field.part(6)));
   }
   return codings;
 }
 
-export const codeableConcept: Converter = (field): CodeableConcept | undefined => {
-  const codings = cweCodings(field);
+function conceptOf(field: FieldView, overrides?: SystemOverrides): CodeableConcept | undefined {
+  const codings = cweCodings(field, overrides);
   const label = field.part(2) || field.part(5) || field.part(9);
   if (codings.length === 0 && !label) {
     return undefined;
   }
   return { ...(codings.length ? { coding: codings } : {}), ...(label ? { text: label } : {}) };
-};
+}
 
-/** Every repetition as a CodeableConcept (e.g. RXE-21 "OHP^外来処方^MR9P~OHI^院内処方^MR9P"). */
-export const codeableConcepts: Converter = (field) =>
-  field.repetitions().map((repetition) => codeableConcept(repetition)).filter((value) => value !== undefined);
+export const codeableConcept: Converter = (field) => conceptOf(field);
+
+/** A CodeableConcept whose v2 coding-system names mean a field-specific FHIR system (RXE-21 MR9P → MERIT-9 処方区分). */
+export function codeableConceptIn(overrides: SystemOverrides): Converter {
+  return (field) => conceptOf(field, overrides);
+}
+
+/** Every repetition as a CodeableConcept with field-specific systems (RXE-21 "OHP^外来処方^MR9P~OHI^院内処方^MR9P"). */
+export function codeableConceptsIn(overrides: SystemOverrides): Converter {
+  return (field) => field.repetitions().map((repetition) => conceptOf(repetition, overrides)).filter((value) => value !== undefined);
+}
 
 /** The codings alone, to add to a CodeableConcept built from several fields (Condition.code). */
 export const codings: Converter = (field) => cweCodings(field);

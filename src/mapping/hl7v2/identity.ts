@@ -24,11 +24,16 @@ export type KeyKind =
   | 'procedure'
   | 'imaging-study';
 
-/** JP Core identifier systems used beside the key identifiers (電子処方箋 OID list). */
+/**
+ * JP Core 1.2 identifier systems used beside the key identifiers (aliases-jpcore.fsh `//system値`). JP Core 1.1 wrote
+ * the same ids under 電子処方箋 OIDs (urn:oid:1.2.392.100495.20.3.81/82/61); a resource mixing releases conforms to neither.
+ */
 export const JP_IDENTIFIER = {
-  rpNumber: 'urn:oid:1.2.392.100495.20.3.81',
-  orderInRp: 'urn:oid:1.2.392.100495.20.3.82',
-  insurerNumber: 'urn:oid:1.2.392.100495.20.3.61',
+  rpNumber: 'http://jpfhir.jp/fhir/core/mhlw/IdSystem/Medication-RPGroupNumber',
+  orderInRp: 'http://jpfhir.jp/fhir/core/mhlw/IdSystem/MedicationAdministrationIndex',
+  insurerNumber: 'http://jpfhir.jp/fhir/core/mhlw/IdSystem/InsurerNumber',
+  /** The order (処方オーダ) an instance belongs to: JP_MedicationRequest's requestIdentifier slice, ORC-2. */
+  resourceInstance: 'http://jpfhir.jp/fhir/core/IdSystem/resourceInstance-identifier',
   /** DICOM UIDs as identifiers: system urn:dicom:uid, value urn:oid:<uid> (FHIR ImagingStudy guidance). */
   dicomUid: 'urn:dicom:uid',
 } as const;

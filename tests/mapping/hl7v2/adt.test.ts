@@ -38,12 +38,16 @@ describe('ADT-00 (ADT^A08)', () => {
     expect(entryFor(bundle, patient).request).toEqual({ method: 'PUT', url: `Patient?identifier=${encodeURIComponent(PATIENT_SYSTEM)}|9999013` });
   });
 
-  test('height and weight OBX → vital-sign Observations with JLAC10, LOINC and UCUM', () => {
+  test('height and weight OBX → body-measurement Observations with both JP Core category slices, JLAC10, LOINC and UCUM', () => {
     const observations = resourcesOf<Observation>(bundle, 'Observation');
     const height = observations.find((observation) => observation.code.coding?.[0].code === '9N001000000000001')!;
     const weight = observations.find((observation) => observation.code.coding?.[0].code === '9N006000000000001')!;
     expect(height.meta?.profile).toEqual([`${JP}JP_Observation_BodyMeasurement`]);
-    expect(height.category?.[0].coding?.[0].code).toBe('vital-signs');
+    expect(height.category).toEqual([
+      { coding: [{ system: 'http://jpfhir.jp/fhir/core/CodeSystem/JP_SimpleObservationCategory_CS', code: 'body-measurement' }] },
+      { coding: [{ system: 'http://jpfhir.jp/fhir/core/CodeSystem/JP_ObservationBodyMeasurementCategory_CS', code: 'height' }] },
+    ]);
+    expect(weight.category?.[1].coding?.[0].code).toBe('weight');
     expect(height.code.coding).toEqual([
       { system: 'http://medis.or.jp/CodeSystem/master-JLAC10-17digits', code: '9N001000000000001', display: '身長' },
       { system: 'http://loinc.org', code: '8302-2', display: 'Body height' },
@@ -76,7 +80,7 @@ describe('ADT-00 (ADT^A08)', () => {
     expect(coverage.meta?.profile).toEqual([`${JP}JP_Coverage`]);
     expect(coverage.status).toBe('active');
     expect(coverage.type).toEqual({ coding: [{ system: 'urn:tonet:v2-system:JHSD0001', code: '67', display: '国民健康保険退職者' }], text: '国民健康保険退職者' });
-    expect(coverage.payor).toEqual([{ identifier: { system: 'urn:oid:1.2.392.100495.20.3.61', value: '67999991' }, type: 'Organization' }]);
+    expect(coverage.payor).toEqual([{ identifier: { system: 'http://jpfhir.jp/fhir/core/mhlw/IdSystem/InsurerNumber', value: '67999991' }, type: 'Organization' }]);
     expect(coverage.period).toEqual({ start: '2009-12-01' });
     expect(coverage.relationship?.coding?.[0]).toEqual({ system: 'http://terminology.hl7.org/CodeSystem/v2-0063', code: 'SEL', display: '本人' });
   });

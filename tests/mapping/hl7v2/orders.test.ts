@@ -61,8 +61,9 @@ describe('OMP-01 (RDE^O11 prescription)', () => {
     ]);
     expect(requests[0].identifier?.map((identifier) => identifier.system)).toEqual([
       'urn:tonet:medication-request:1312345670',
-      'urn:oid:1.2.392.100495.20.3.82',
-      'urn:oid:1.2.392.100495.20.3.81',
+      'http://jpfhir.jp/fhir/core/mhlw/IdSystem/MedicationAdministrationIndex',
+      'http://jpfhir.jp/fhir/core/mhlw/IdSystem/Medication-RPGroupNumber',
+      'http://jpfhir.jp/fhir/core/IdSystem/resourceInstance-identifier',
       'urn:tonet:prescription-number:1312345670',
     ]);
     expect(requests[0].groupIdentifier).toEqual({ system: 'urn:tonet:order:1312345670', value: '000000011000185' });
@@ -78,13 +79,15 @@ describe('OMP-01 (RDE^O11 prescription)', () => {
     expect(dosage?.timing?.code?.coding).toEqual([{ system: 'http://jami.jp/CodeSystem/MedicationUsage', code: '1013044400000000', display: '内服・経口・１日３回朝昼夕食後' }]);
     expect(dosage?.text).toBe('内服・経口・１日３回朝昼夕食後');
     expect(dosage?.timing?.repeat?.boundsDuration).toEqual({ value: 5, unit: 'd', system: 'http://unitsofmeasure.org', code: 'd' });
-    expect(dosage?.extension).toEqual([{ url: 'http://jpfhir.jp/fhir/core/Extension/StructureDefinition/JP_MedicationRequest_DosageInstruction_PeriodOfUse', valuePeriod: { start: '2011-07-01T00:00:00+09:00' } }]);
+    expect(dosage?.extension).toEqual([{ url: 'http://jpfhir.jp/fhir/core/Extension/StructureDefinition/JP_MedicationDosage_PeriodOfUse', valuePeriod: { start: '2011-07-01T00:00:00+09:00' } }]);
     expect(dosage?.route?.coding).toEqual([{ system: 'http://jpfhir.jp/fhir/core/CodeSystem/route-codes', code: 'PO', display: '口' }]);
     expect(first.dispenseRequest?.quantity).toEqual({ value: 15, unit: '錠', system: MERIT9, code: 'TAB' });
     expect(first.authoredOn).toBe('2011-07-01T10:30:45+09:00');
     expect(first.requester?.display).toBe('医師 一郎');
     expect(first.recorder?.display).toBe('入力者 花子');
     expect(first.category?.map((category) => category.coding?.[0].code)).toEqual(['O', 'OHP', 'OHI']);
+    // MR9P in RXE-21 is MERIT-9's 処方区分 table, JP Core's category system.
+    expect(first.category?.[1].coding?.[0].system).toBe('http://jpfhir.jp/fhir/core/CodeSystem/JP_MedicationCategoryMERIT9_CS');
     expect(third.medicationCodeableConcept?.coding?.[0]).toEqual({ system: HOT9, code: '100607002', display: 'アレピアチン１０倍散' });
     expect(third.dosageInstruction?.[0].doseAndRate?.[0].doseQuantity).toEqual({ value: 50, unit: 'ミリグラム', system: MERIT9, code: 'MG' });
     expect(third.dispenseRequest?.expectedSupplyDuration?.value).toBe(14);

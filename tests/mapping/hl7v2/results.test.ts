@@ -4,6 +4,8 @@ import { entryFor, FACILITY, mapSample, resourcesOf, sampleText, setField, withS
 
 const JP = 'http://jpfhir.jp/fhir/core/StructureDefinition/';
 const JLAC10 = 'http://medis.or.jp/CodeSystem/master-JLAC10-17digits';
+const JP_OBSERVATION_CATEGORY = 'http://jpfhir.jp/fhir/core/CodeSystem/JP_SimpleObservationCategory_CS';
+const MATERIAL = 'http://jpfhir.jp/fhir/core/CodeSystem/JP_ObservationSampleMaterialCode_CS';
 
 describe('OML-01 (OML^O33 lab order)', () => {
   const result = mapSample('OML-01');
@@ -14,8 +16,8 @@ describe('OML-01 (OML^O33 lab order)', () => {
     expect(result.issues).toEqual([]);
     const specimens = resourcesOf<Specimen>(result.bundle, 'Specimen');
     expect(specimens.map((specimen) => [specimen.identifier?.[0].value, specimen.type?.text, specimen.type?.coding?.map((coding) => coding.system)])).toEqual([
-      ['000000011000354:spm:1', '血清', ['urn:tonet:v2-system:JC10', 'urn:tonet:local:1312345670:99Z01']],
-      ['000000011000354:spm:2', '血漿', ['urn:tonet:v2-system:JC10', 'urn:tonet:local:1312345670:99Z01']],
+      ['000000011000354:spm:1', '血清', [MATERIAL, 'urn:tonet:local:1312345670:99Z01']],
+      ['000000011000354:spm:2', '血漿', [MATERIAL, 'urn:tonet:local:1312345670:99Z01']],
     ]);
     expect(specimens[0].collection?.collectedDateTime).toBe('2011-12-19T15:00:00+09:00');
     const batteries = requests.filter((request) => !request.basedOn);
@@ -60,7 +62,7 @@ describe('OML-11 (OUL^R22 lab result)', () => {
     expect(protein.status).toBe('final');
     expect(protein.effectiveDateTime).toBe('2011-12-19T15:00:00+09:00');
     expect(protein.meta?.profile).toEqual([`${JP}JP_Observation_LabResult`]);
-    expect(protein.category?.[0].coding?.[0].code).toBe('laboratory');
+    expect(protein.category).toEqual([{ coding: [{ system: JP_OBSERVATION_CATEGORY, code: 'laboratory' }] }]);
     expect(protein.identifier?.[0]).toEqual({ system: 'urn:tonet:observation:1312345670', value: '000000011000354:E001:3A010000002327101:1' });
   });
 
@@ -68,9 +70,10 @@ describe('OML-11 (OUL^R22 lab result)', () => {
     const [specimen] = resourcesOf<Specimen>(result.bundle, 'Specimen');
     const [order] = resourcesOf<ServiceRequest>(result.bundle, 'ServiceRequest');
     expect(specimen.identifier?.[0].value).toBe('000000001219001');
-    expect(specimen.type?.coding?.[0]).toEqual({ system: 'urn:tonet:v2-system:JC10', code: '023', display: '血清' });
+    expect(specimen.type?.coding?.[0]).toEqual({ system: MATERIAL, code: '023', display: '血清' });
     expect(report.meta?.profile).toEqual([`${JP}JP_DiagnosticReport_LabResult`]);
     expect(report.status).toBe('final');
+    expect(report.category).toEqual([{ coding: [{ system: 'http://loinc.org', code: 'LP29693-6', display: 'Laboratory' }] }]);
     expect(report.code.coding?.[0]).toEqual({ system: 'urn:tonet:local:1312345670:99O03', code: 'E001', display: '血液学的検査' });
     expect(report.effectiveDateTime).toBe('2011-12-19');
     expect(report.issued).toBe('2011-12-20T10:30:59+09:00');
@@ -112,6 +115,7 @@ describe('OMG-01/02/03 (OMG^O19 radiology, endoscopy, physiology orders)', () =>
     const [weight] = resourcesOf<Observation>(result.bundle, 'Observation');
     expect([weight.code.text, weight.valueQuantity?.value, weight.valueQuantity?.unit]).toEqual(['体重', 62, 'kg']);
     expect(weight.basedOn).toEqual([{ reference: parentUrl }]);
+    expect(weight.category).toEqual([{ coding: [{ system: JP_OBSERVATION_CATEGORY, code: 'imaging' }] }]);
   });
 
   test('OMG-02: endoscopy order with text OBX', () => {
@@ -183,6 +187,7 @@ describe('OMG-11/12 (OMI^Z23 performed) and OMG-13 (ORU^R01 physiology result)',
     expect(report.result).toHaveLength(12);
     const observations = resourcesOf<Observation>(result.bundle, 'Observation');
     expect(observations[0].valueString).toBe('心筋虚血疑い');
+    expect(observations.every((observation) => observation.category?.[0].coding?.[0].system === JP_OBSERVATION_CATEGORY && observation.category[0].coding[0].code === 'procedure')).toBe(true);
     expect(observations[0].code.coding?.[0].code).toBe('9A100&IMP');
     const heartRate = observations[1];
     expect([heartRate.code.text, heartRate.valueQuantity]).toEqual(['心拍数', { value: 67, unit: 'bpm', system: 'http://unitsofmeasure.org', code: '/min' }]);

@@ -15,11 +15,14 @@ export const FHIR_SYSTEM = {
   conditionClinical: 'http://terminology.hl7.org/CodeSystem/condition-clinical',
   conditionVerification: 'http://terminology.hl7.org/CodeSystem/condition-ver-status',
   conditionCategory: 'http://terminology.hl7.org/CodeSystem/condition-category',
-  observationCategory: 'http://terminology.hl7.org/CodeSystem/observation-category',
+  /** JP Core 1.2: every Observation profile's first category slice (laboratory, body-measurement, procedure, imaging…). */
+  observationCategory: 'http://jpfhir.jp/fhir/core/CodeSystem/JP_SimpleObservationCategory_CS',
+  /** JP_Observation_BodyMeasurement's second category slice (height, weight…). */
+  bodyMeasurementCategory: 'http://jpfhir.jp/fhir/core/CodeSystem/JP_ObservationBodyMeasurementCategory_CS',
   interpretation: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation',
   actCode: 'http://terminology.hl7.org/CodeSystem/v3-ActCode',
   participationType: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType',
-  diagnosticServiceSection: 'http://terminology.hl7.org/CodeSystem/v2-0074',
+  loinc: 'http://loinc.org',
   dischargeDisposition: 'http://terminology.hl7.org/CodeSystem/v2-0112',
   serviceRequestCategory: 'http://snomed.info/sct',
 } as const;

@@ -30,23 +30,28 @@ const serviceRequest: ResourceRule = {
   links: [{ to: 'basedOn[]', rule: 'serviceRequest', from: [['ORC-8'], ['OBR-29']] }],
 };
 
-/** Order-time OBX (weight for contrast media, clinical question) and performed-time OBX (staff, drugs, times). */
-const supportingObservation: ResourceRule = {
-  id: 'observation',
-  resourceType: 'Observation',
-  profile: jpProfile('JP_Observation_Common'),
-  anchor: 'OBX',
-  key: { kind: 'observation', from: [['ORC-2', 'OBX-3']], onDuplicate: 'number' },
-  patient: 'subject',
-  fixed: { status: 'final' },
-  deleteWhen: isCancelledOrder,
-  fields: OBSERVATION_RESULT_FIELDS,
-  links: [{ to: 'basedOn[]', rule: 'serviceRequest' }],
-};
+/**
+ * Order-time OBX (weight for contrast media, clinical question) and performed-time OBX (staff, drugs, times), with
+ * JP Core's first category slice: imaging for radiology, procedure for endoscopy and physiology.
+ */
+function supportingObservation(category: 'imaging' | 'procedure'): ResourceRule {
+  return {
+    id: 'observation',
+    resourceType: 'Observation',
+    profile: jpProfile('JP_Observation_Common'),
+    anchor: 'OBX',
+    key: { kind: 'observation', from: [['ORC-2', 'OBX-3']], onDuplicate: 'number' },
+    patient: 'subject',
+    fixed: { status: 'final', category: [fixedCoding(FHIR_SYSTEM.observationCategory, category)] },
+    deleteWhen: isCancelledOrder,
+    fields: OBSERVATION_RESULT_FIELDS,
+    links: [{ to: 'basedOn[]', rule: 'serviceRequest' }],
+  };
+}
 
 const ORDER_REQUIRED = ['PID-3', 'ORC-1', 'ORC-2', 'OBR-4'];
 
-function orderProfile(dataType: string): MessageProfile {
+function orderProfile(dataType: string, category: 'imaging' | 'procedure'): MessageProfile {
   return {
     dataType,
     groupStarts: ['ORC'],
@@ -55,13 +60,13 @@ function orderProfile(dataType: string): MessageProfile {
     expected: PATIENT_EXPECTED,
     numeric: ['MSH-13'],
     patient: 'stub',
-    resources: [serviceRequest, supportingObservation],
+    resources: [serviceRequest, supportingObservation(category)],
   };
 }
 
-export const OMG_01 = orderProfile('OMG-01');
-export const OMG_02 = orderProfile('OMG-02');
-export const OMG_03 = orderProfile('OMG-03');
+export const OMG_01 = orderProfile('OMG-01', 'imaging');
+export const OMG_02 = orderProfile('OMG-02', 'procedure');
+export const OMG_03 = orderProfile('OMG-03', 'procedure');
 
 const isEndoscopy = (scope: Scope) => scope.value('IPC-5') === 'ES';
 
@@ -87,7 +92,7 @@ function imagingStudy(profile: string, when: (scope: Scope) => boolean): Resourc
   };
 }
 
-function performedProfile(dataType: string): MessageProfile {
+function performedProfile(dataType: string, category: 'imaging' | 'procedure'): MessageProfile {
   return {
     dataType,
     groupStarts: ['ORC'],
@@ -118,13 +123,13 @@ function performedProfile(dataType: string): MessageProfile {
         ],
         links: [{ to: 'basedOn[]', rule: 'serviceRequest' }],
       },
-      supportingObservation,
+      supportingObservation(category),
     ],
   };
 }
 
-export const OMG_11 = performedProfile('OMG-11');
-export const OMG_12 = performedProfile('OMG-12');
+export const OMG_11 = performedProfile('OMG-11', 'imaging');
+export const OMG_12 = performedProfile('OMG-12', 'procedure');
 
 export const OMG_13: MessageProfile = {
   dataType: 'OMG-13',

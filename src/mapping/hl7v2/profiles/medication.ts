@@ -1,11 +1,16 @@
 /** Lines shared by prescription and injection orders (RDE^O11, OMP-01/02) and their administrations (RAS^O17). */
 import type { Converter, FieldRule, KeyRule } from '../engine';
-import { codeableConcept, codeableConcepts, dateTime, facilityIdentifier, identifierIn, practitioner, dailyTotal, quantity, cweText, duration } from '../converters';
+import { codeableConcept, codeableConceptIn, codeableConceptsIn, dateTime, facilityIdentifier, identifierIn, practitioner, dailyTotal, quantity, cweText, duration } from '../converters';
+import { SYSTEM } from '../codesystems';
 import { JP_IDENTIFIER } from '../identity';
 import { parseLocator } from '../parse';
 
-/** JP Core: 投与開始日 (TQ1-7) and end (TQ1-8) as a period extension on the dosage. */
-const PERIOD_OF_USE_URL = 'http://jpfhir.jp/fhir/core/Extension/StructureDefinition/JP_MedicationRequest_DosageInstruction_PeriodOfUse';
+/** JP Core 1.2 JP_MedicationDosage: 投与開始日 (TQ1-7) and end (TQ1-8) as the periodOfUse extension on the dosage. */
+const PERIOD_OF_USE_URL = 'http://jpfhir.jp/fhir/core/Extension/StructureDefinition/JP_MedicationDosage_PeriodOfUse';
+
+/** MR9P in RXE-21 is MERIT-9 処方オーダ表7, in RXE-6 its dosage-form table (units are handled by `quantity`). */
+const MERIT9_CATEGORY = { MR9P: SYSTEM.merit9Category };
+const MERIT9_FORM = { MR9P: SYSTEM.merit9Form };
 
 const periodOfUse: Converter = (field) => {
   const start = dateTime(field) as string | undefined;
@@ -25,13 +30,14 @@ export const MEDICATION_REQUEST_KEY: KeyRule = { kind: 'medication-request', fro
 /** ORC and TQ1/RXR lines that prescriptions and injections share (JAMI ConceptMap segment-omp-01-rxe). */
 export const ORDER_FIELDS: FieldRule[] = [
   { from: 'ORC-4', to: 'identifier[]', as: identifierIn(JP_IDENTIFIER.rpNumber) },
+  { from: 'ORC-2', to: 'identifier[]', as: identifierIn(JP_IDENTIFIER.resourceInstance) },
   { from: 'ORC-2', to: 'groupIdentifier', as: facilityIdentifier('order') },
   { from: 'RXE-15', to: 'identifier[]', as: facilityIdentifier('prescription-number') },
   { from: 'ORC-9', to: 'authoredOn', as: dateTime },
   { from: 'ORC-10', to: 'recorder', as: practitioner },
   { from: 'ORC-12', to: 'requester', as: practitioner },
   { from: 'ORC-29', to: 'category[]', as: codeableConcept },
-  { from: 'RXE-21', to: 'category[]', as: codeableConcepts },
+  { from: 'RXE-21', to: 'category[]', as: codeableConceptsIn(MERIT9_CATEGORY) },
   { from: 'RXE-3', to: 'dosageInstruction[0].doseAndRate[0].doseQuantity', as: quantity(5) },
   { from: 'RXE-7', to: 'dosageInstruction[0].additionalInstruction[]', as: codeableConcept },
   { from: 'TQ1-3.1', to: 'dosageInstruction[0].timing.code', as: codeableConcept },

@@ -89,7 +89,8 @@ export const OML_11: MessageProfile = {
       anchor: 'OBR',
       key: { kind: 'diagnostic-report', from: [['OBR-2', 'OBR-4']], onDuplicate: 'merge' },
       patient: 'subject',
-      fixed: { status: 'final', category: [fixedCoding(FHIR_SYSTEM.diagnosticServiceSection, 'LAB')] },
+      // JP_DiagnosticReport_LabResult fixes its category to LOINC LP29693-6 (Laboratory).
+      fixed: { status: 'final', category: [fixedCoding(FHIR_SYSTEM.loinc, 'LP29693-6', 'Laboratory')] },
       deleteWhen: isCancelledOrder,
       fields: DIAGNOSTIC_REPORT_FIELDS,
       links: [
