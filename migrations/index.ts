@@ -7,6 +7,18 @@ import { Audit1764400000000 } from './1764400000000-Audit';
 import { Pathway1764500000000 } from './1764500000000-Pathway';
 import { Booking1764600000000 } from './1764600000000-Booking';
 import { People1764700000000 } from './1764700000000-People';
+import { ClientLifecycle1764800000000 } from './1764800000000-ClientLifecycle';
 import { DicomInstanceOwner1765100000000 } from './1765100000000-DicomInstanceOwner';
 
-export const migrations = [InitialSchema1764000000000, Inbox1764100000000, Dicom1764200000000, Consent1764300000000, Audit1764400000000, Pathway1764500000000, Booking1764600000000, People1764700000000, DicomInstanceOwner1765100000000];
+export const migrations = [
+  InitialSchema1764000000000,
+  Inbox1764100000000,
+  Dicom1764200000000,
+  Consent1764300000000,
+  Audit1764400000000,
+  Pathway1764500000000,
+  Booking1764600000000,
+  People1764700000000,
+  ClientLifecycle1764800000000,
+  DicomInstanceOwner1765100000000,
+];

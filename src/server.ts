@@ -10,6 +10,7 @@ import { registerAccountRoutes } from './auth/account-routes';
 import { registerAppRoutes } from './auth/app-routes';
 import { registerSelfRegistration } from './auth/self-registration';
 import { AccountStore } from './auth/accounts';
+import { registerClientRoutes } from './auth/client-routes';
 import { ClientStore, newSecret } from './auth/clients';
 import { registerLoginPages } from './auth/oidc/interactions';
 import { mountOidc } from './auth/oidc/mount';
@@ -94,6 +95,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   const repo: Repository = new Repository(db, access, [maintainConsentIndex, bookingLedger((tx) => repo.withDb(tx)), pathwayAlerts(() => repo), notifyChanges]);
   const clients = new ClientStore(db);
   const tokens = await TokenService.create(db, config.signingKey, `${config.baseUrl}/oidc`, config.tokenLifetimeSeconds);
+  tokens.checkClientsWith((clientId, generation) => clients.stands(clientId, generation));
   const generatedAdmin = await bootstrapAdmin(clients, config, logger);
 
   const fhirBase = `${config.baseUrl}/fhir`;
@@ -118,6 +120,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
 
   const http = createHttpApp({ logger, bodyLimit: config.bodyLimit, tokens, audit });
   registerAuthRoutes(http, clients, tokens, audit);
+  registerClientRoutes(http, clients, tokens, audit);
   const accounts = new AccountStore(db);
   const oidc = createOidcProvider(db, accounts, tokens, {
     baseUrl: config.baseUrl,

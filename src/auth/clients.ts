@@ -1,12 +1,17 @@
 /**
  * OAuth clients: every system or person that talks to Tonet is one, with a role and (except admin and
  * researcher) a facility or a resident. Secrets are stored only as salted scrypt hashes.
+ *
+ * A client's tokens carry its token generation. Deactivating the client or rotating its secret moves the
+ * generation on, so tokens issued before stop working at once, not when they expire (tokens.ts asks
+ * `stands` on every request). A rotation ends the old tokens too: a secret is rotated because it may have
+ * leaked, and a token obtained with a leaked secret is as leaked as the secret.
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Db } from '../db/database';
 import { sql } from '../db/sql';
-import { badRequest } from '../fhir/errors';
+import { badRequest, conflict, notFound } from '../fhir/errors';
 import { Role, ROLES } from './context';
 
 const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
@@ -17,6 +22,21 @@ export interface Client {
   role: Role;
   organization?: string;
   patient?: string;
+  /** Moves on at every deactivation and rotation; a token of an older generation is refused. */
+  generation: number;
+}
+
+/** What the office sees of a client: never its secret or hash. */
+export interface ClientRecord {
+  clientId: string;
+  name: string;
+  role: Role;
+  organization?: string;
+  patient?: string;
+  active: boolean;
+  created: Date;
+  secretRotated?: Date;
+  deactivated?: Date;
 }
 
 export interface NewClient {
@@ -24,6 +44,18 @@ export interface NewClient {
   role: string;
   organization?: string;
   patient?: string;
+}
+
+interface ClientRow {
+  client_id: string;
+  name: string;
+  role: Role;
+  organization: string | null;
+  patient: string | null;
+  active: boolean;
+  created_at: Date;
+  secret_rotated_at: Date | null;
+  deactivated_at: Date | null;
 }
 
 export async function hashSecret(secret: string): Promise<string> {
@@ -71,7 +103,7 @@ export class ClientStore {
     this.validate(input);
     await this.db.query(sql`INSERT INTO auth_client (client_id, name, role, organization, patient, secret_hash)
       VALUES (${clientId}, ${input.name}, ${input.role}, ${input.organization ?? null}, ${input.patient ?? null}, ${await hashSecret(secret)})
-      ON CONFLICT (client_id) DO UPDATE SET name = EXCLUDED.name, role = EXCLUDED.role, secret_hash = EXCLUDED.secret_hash, active = true`);
+      ON CONFLICT (client_id) DO UPDATE SET name = EXCLUDED.name, role = EXCLUDED.role, secret_hash = EXCLUDED.secret_hash, active = true, deactivated_at = NULL`);
   }
 
   async countByRole(role: Role): Promise<number> {
@@ -79,12 +111,78 @@ export class ClientStore {
     return Number(row.n);
   }
 
+  /** Every client, oldest first. */
+  async list(): Promise<ClientRecord[]> {
+    const rows = await this.db.query<ClientRow>(sql`SELECT client_id, name, role, organization, patient, active, created_at, secret_rotated_at, deactivated_at
+      FROM auth_client ORDER BY created_at, client_id`);
+    return rows.map(recordOf);
+  }
+
+  /**
+   * Deactivates a client: it can no longer get tokens, and the ones it holds stop working now. The last
+   * active administrator is kept, or nobody could manage the network any more.
+   */
+  async deactivate(clientId: string): Promise<ClientRecord> {
+    return this.db.transaction(async (tx) => {
+      // The client and every administrator, locked in one order, so two offices deactivating each other's
+      // administrators at once cannot both succeed (nor deadlock).
+      const locked = await tx.query<{ client_id: string; active: boolean; role: Role }>(
+        sql`SELECT client_id, active, role FROM auth_client WHERE client_id = ${clientId} OR role = 'admin' ORDER BY client_id FOR UPDATE`
+      );
+      const current = locked.find((c) => c.client_id === clientId);
+      if (!current) throw notFound(`no client ${clientId}`);
+      if (!current.active) throw conflict(`client ${clientId} is already deactivated`);
+      if (current.role === 'admin' && !locked.some((c) => c.client_id !== clientId && c.role === 'admin' && c.active)) {
+        throw conflict(`client ${clientId} is the last active administrator; create another before deactivating it`);
+      }
+      const [row] = await tx.query<ClientRow>(sql`UPDATE auth_client SET active = false, deactivated_at = now(), token_generation = token_generation + 1
+        WHERE client_id = ${clientId}
+        RETURNING client_id, name, role, organization, patient, active, created_at, secret_rotated_at, deactivated_at`);
+      return recordOf(row);
+    });
+  }
+
+  /** A new secret for an active client, answered once; the old secret and every token issued with it stop working. */
+  async rotate(clientId: string): Promise<{ client: ClientRecord; clientSecret: string }> {
+    const secret = newSecret();
+    const secretHash = await hashSecret(secret);
+    return this.db.transaction(async (tx) => {
+      const [current] = await tx.query<{ active: boolean }>(sql`SELECT active FROM auth_client WHERE client_id = ${clientId} FOR UPDATE`);
+      if (!current) throw notFound(`no client ${clientId}`);
+      if (!current.active) throw conflict(`client ${clientId} is deactivated; its secret cannot be rotated`);
+      const [row] = await tx.query<ClientRow>(sql`UPDATE auth_client SET secret_hash = ${secretHash}, secret_rotated_at = now(), token_generation = token_generation + 1
+        WHERE client_id = ${clientId}
+        RETURNING client_id, name, role, organization, patient, active, created_at, secret_rotated_at, deactivated_at`);
+      return { client: recordOf(row), clientSecret: secret };
+    });
+  }
+
+  /** Whether the client is active and still at this token generation (one primary-key look-up per request). */
+  async stands(clientId: string, generation: number): Promise<boolean> {
+    const [row] = await this.db.query<{ ok: boolean }>(sql`SELECT true AS ok FROM auth_client WHERE client_id = ${clientId} AND active AND token_generation = ${generation}`);
+    return row !== undefined;
+  }
+
   /** The client, when the secret is right; undefined otherwise (the caller answers 401 without saying which part failed). */
   async authenticate(clientId: string, secret: string): Promise<Client | undefined> {
-    const [row] = await this.db.query<{ client_id: string; name: string; role: Role; organization: string | null; patient: string | null; secret_hash: string }>(
-      sql`SELECT client_id, name, role, organization, patient, secret_hash FROM auth_client WHERE client_id = ${clientId} AND active`
+    const [row] = await this.db.query<{ client_id: string; name: string; role: Role; organization: string | null; patient: string | null; secret_hash: string; token_generation: number }>(
+      sql`SELECT client_id, name, role, organization, patient, secret_hash, token_generation FROM auth_client WHERE client_id = ${clientId} AND active`
     );
     if (!row || !(await verifySecret(secret, row.secret_hash))) return undefined;
-    return { clientId: row.client_id, name: row.name, role: row.role, organization: row.organization ?? undefined, patient: row.patient ?? undefined };
+    return { clientId: row.client_id, name: row.name, role: row.role, organization: row.organization ?? undefined, patient: row.patient ?? undefined, generation: row.token_generation };
   }
+}
+
+function recordOf(row: ClientRow): ClientRecord {
+  return {
+    clientId: row.client_id,
+    name: row.name,
+    role: row.role,
+    organization: row.organization ?? undefined,
+    patient: row.patient ?? undefined,
+    active: row.active,
+    created: new Date(row.created_at),
+    secretRotated: row.secret_rotated_at ? new Date(row.secret_rotated_at) : undefined,
+    deactivated: row.deactivated_at ? new Date(row.deactivated_at) : undefined,
+  };
 }

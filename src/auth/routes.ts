@@ -1,12 +1,10 @@
 /**
- * POST /oauth2/token (client-credentials grant, RFC 6749 §4.4) and the administrator's client registry.
+ * POST /oauth2/token: the client-credentials grant (RFC 6749 §4.4).
  */
 import type { FastifyInstance } from 'fastify';
 import { refusedEntry } from '../audit/refusals';
 import type { AuditTrail } from '../audit/types';
-import { badRequest, forbidden, FhirError, outcome } from '../fhir/errors';
-import { authenticate } from '../http/app';
-import type { ClientStore, NewClient } from './clients';
+import type { ClientStore } from './clients';
 import type { TokenService } from './tokens';
 
 export function registerAuthRoutes(app: FastifyInstance, clients: ClientStore, tokens: TokenService, audit: AuditTrail): void {
@@ -44,20 +42,6 @@ export function registerAuthRoutes(app: FastifyInstance, clients: ClientStore, t
     return reply
       .header('Cache-Control', 'no-store')
       .send({ access_token: tokens.issue(client), token_type: 'Bearer', expires_in: tokens.lifetimeSeconds, scope: `system/*.* role/${client.role}` });
-  });
-
-  app.post('/admin/clients', async (request, reply) => {
-    const ctx = await authenticate(tokens, request);
-    if (ctx.role !== 'admin') throw forbidden('Only an administrator may create clients');
-    const body = request.body as NewClient | undefined;
-    if (!body || typeof body !== 'object') throw badRequest('Body must be JSON {name, role, organization?, patient?}');
-    try {
-      const created = await clients.create(body);
-      return reply.status(201).send({ client_id: created.clientId, client_secret: created.clientSecret, role: body.role, organization: body.organization, patient: body.patient });
-    } catch (err) {
-      if (err instanceof FhirError) throw err;
-      throw new FhirError(500, outcome('error', 'exception', 'Could not create client'));
-    }
   });
 }
 

@@ -23,11 +23,18 @@ export interface TokenClaims {
   personName?: string;
   grantId?: string;
   scopes?: string[];
+  /**
+   * The client's token generation when the token was issued (client-credentials tokens only): deactivating
+   * the client or rotating its secret moves the generation on, which ends every token issued before.
+   */
+  generation?: number;
 }
 
 export class TokenService {
   /** Whether an OpenID Connect grant still stands; set by the provider once it exists. */
   private grantStands: (grantId: string) => Promise<boolean> = async () => false;
+  /** Whether a client is active and still at this token generation; set by the composition root. */
+  private clientStands: (clientId: string, generation: number) => Promise<boolean> = async () => false;
 
   private constructor(
     readonly key: SigningKey,
@@ -55,6 +62,7 @@ export class TokenService {
       role: client.role,
       org: client.organization,
       pat: client.patient,
+      gen: client.generation,
     });
   }
 
@@ -62,9 +70,28 @@ export class TokenService {
     this.grantStands = grantStands;
   }
 
-  /** A person's token is good only while its grant stands: logout, revocation and suspension end it at once. */
-  async assertGrantStands(grantId: string): Promise<void> {
-    if (!(await this.grantStands(grantId))) throw unauthorized('Access token revoked or its login has ended');
+  checkClientsWith(clientStands: (clientId: string, generation: number) => Promise<boolean>): void {
+    this.clientStands = clientStands;
+  }
+
+  /**
+   * A signature and an expiry are not enough: a person's token is good only while its grant stands (logout,
+   * revocation and suspension end it at once), a client's only while the client is active and its secret
+   * has not been rotated since. Every transport (REST, GraphQL, WebSocket, MLLP) asks here.
+   */
+  async assertStanding(claims: TokenClaims): Promise<void> {
+    if (claims.grantId) {
+      if (!(await this.grantStands(claims.grantId))) throw unauthorized('Access token revoked or its login has ended');
+      return;
+    }
+    if (!(await this.clientStands(claims.clientId, claims.generation ?? 0))) throw unauthorized('Access token revoked: its client was deactivated or its secret rotated');
+  }
+
+  /** verify, then assertStanding: what a transport calls with the token it was given. */
+  async verifyStanding(token: string): Promise<TokenClaims> {
+    const claims = this.verify(token);
+    await this.assertStanding(claims);
+    return claims;
   }
 
   verify(token: string): TokenClaims {
@@ -84,6 +111,7 @@ export class TokenService {
         personName: typeof payload.person_name === 'string' ? payload.person_name : undefined,
         grantId: typeof payload.gid === 'string' ? payload.gid : undefined,
         scopes: typeof payload.scope === 'string' && typeof payload.gid === 'string' ? payload.scope.split(' ') : undefined,
+        generation: typeof payload.gen === 'number' ? payload.gen : undefined,
       };
     } catch (err) {
       if (err instanceof JwtError && err.expired) throw unauthorized('Access token expired');

@@ -1,7 +1,8 @@
 /**
  * What both batch importers (SS-MIX2 storage, DICOM folders) need: walking a folder in a stable order,
- * talking to a Tonet server as a gateway client (token fetched once, refreshed once on a 401), and a state
- * file that remembers what was sent, by content hash, so an interrupted import resumes.
+ * talking to a Tonet server as a client (token fetched once, refreshed once on a 401; `tonet client` uses it
+ * with the administrator's credentials), and a state file that remembers what was sent, by content hash, so
+ * an interrupted import resumes.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -27,9 +28,14 @@ export class GatewayClient {
   ) {}
 
   /** POSTs with the bearer token; an expired token is replaced once. */
-  async post(urlPath: string, headers: Record<string, string>, body: Buffer | string): Promise<Response> {
+  post(urlPath: string, headers: Record<string, string>, body: Buffer | string): Promise<Response> {
+    return this.request('POST', urlPath, headers, body);
+  }
+
+  /** Any request with the bearer token; an expired token is replaced once. */
+  async request(method: string, urlPath: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
-      const res = await fetch(`${this.base()}${urlPath}`, { method: 'POST', headers: { ...headers, authorization: `Bearer ${await this.accessToken(attempt > 0)}` }, body });
+      const res = await fetch(`${this.base()}${urlPath}`, { method, headers: { ...headers, authorization: `Bearer ${await this.accessToken(attempt > 0)}` }, body });
       if (res.status !== 401 || attempt > 0) return res;
     }
   }

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { describeDemo, seedDemoRegion } from '../demo/seed';
 import { seedDemoIfEmpty } from '../demo/start';
+import { runClientCommand } from './clients';
 import { stateDirectory } from './gateway-client';
 import { importDicom } from './import-dicom';
 import { importSsmix2 } from './import-ssmix2';
@@ -31,6 +32,11 @@ Usage:
   tonet demo --server <url> --client-id <id> --client-secret <secret>
                            seed the demo region into a running server as its administrator (npm start does
                            this by itself on an empty embedded database; TONET_DEMO=off stops it)
+  tonet client list|create|deactivate <id>|rotate <id> --server <url> --client-id <admin id> --client-secret <admin secret>
+                           the office's OAuth clients through the admin API: list (id, name, role, facility,
+                           active, created); create --name <name> --role <role> [--organization Organization/<id>]
+                           [--patient Patient/<id>] prints the new secret once; deactivate ends the client's
+                           tokens at once; rotate prints a new secret once and ends the old one and its tokens
   tonet audit verify       walk the audit trail's hash chain; prints OK with the count, or the first event
                            that does not match (exit status 3)
   tonet --help | --version
@@ -59,6 +65,10 @@ const OPTIONS = {
   'client-id': { type: 'string' },
   'client-secret': { type: 'string' },
   state: { type: 'string' },
+  name: { type: 'string' },
+  role: { type: 'string' },
+  organization: { type: 'string' },
+  patient: { type: 'string' },
 } as const;
 
 async function main(argv: string[]): Promise<number> {
@@ -97,6 +107,8 @@ async function main(argv: string[]): Promise<number> {
       return runAudit(positionals.slice(1), config);
     case 'demo':
       return runDemo(values);
+    case 'client':
+      return runClientCommand(positionals.slice(1), values, (text) => process.stdout.write(text), (text) => process.stderr.write(text));
     default:
       process.stderr.write(`unknown command "${command}"\n\n${HELP}`);
       return 2;

@@ -125,6 +125,14 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
     if (entry) await services.audit.record(services.repo.db, entry);
   };
 
+  const standing = async (authorization: string | undefined): Promise<boolean> => {
+    try {
+      await contextFromToken(tokens, authorization, 'ws');
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const ws = new WebSocketServer({ noServer: true });
   app.server.on('upgrade', (request, socket, head) => {
     if ((request.url ?? '').split('?')[0] !== '/graphql') return;
@@ -134,18 +142,12 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
     {
       schema: () => schemaOnce(),
       // The token comes in the connection_init payload ({ authorization: "Bearer …" }), as browsers cannot set headers on a WebSocket.
-      context: async (socket) => {
-        const auth = (socket.connectionParams?.authorization ?? socket.connectionParams?.Authorization) as string | undefined;
-        return contextFor(contextFromToken(tokens, auth, 'ws'));
-      },
-      onConnect: (socket) => {
-        const auth = (socket.connectionParams?.authorization ?? socket.connectionParams?.Authorization) as string | undefined;
-        try {
-          contextFromToken(tokens, auth, 'ws');
-          return true;
-        } catch {
-          return false;
-        }
+      context: async (socket) => contextFor(await contextFromToken(tokens, bearerOf(socket.connectionParams), 'ws')),
+      onConnect: async (socket) => standing(bearerOf(socket.connectionParams)),
+      // Checked again at each subscribe: a connection outlives tokens, and a deactivated client opens nothing new.
+      onSubscribe: async (socket) => {
+        if (!(await standing(bearerOf(socket.connectionParams)))) return [new GraphQLError('Access token expired or revoked', { extensions: { code: 'UNAUTHENTICATED', status: 401 } })];
+        return undefined;
       },
     },
     ws
@@ -157,6 +159,11 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
       if (apollo) await (await apollo).stop();
     },
   };
+}
+
+function bearerOf(connectionParams: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  const value = connectionParams?.authorization ?? connectionParams?.Authorization;
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** FhirErrors keep their HTTP status and OperationOutcome in the error's extensions; internal errors say little. */

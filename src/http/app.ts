@@ -100,17 +100,19 @@ function toFhirError(err: FastifyError | FhirError): FhirError {
 /** The caller, from the bearer token; 401 with an OperationOutcome when there is none or it is bad. */
 export async function authenticate(tokens: TokenService, request: FastifyRequest): Promise<RequestContext> {
   const declared = request.headers['x-purpose-of-use'];
-  const context = contextFromToken(tokens, request.headers.authorization, String(request.id), typeof declared === 'string' ? declared : undefined, request.ip);
-  if (context.grantId) await tokens.assertGrantStands(context.grantId);
+  const context = await contextFromToken(tokens, request.headers.authorization, String(request.id), typeof declared === 'string' ? declared : undefined, request.ip);
   request.tonet = context;
   return context;
 }
 
-/** The caller from an "Authorization: Bearer …" value (HTTP header or WebSocket connection parameter). */
-export function contextFromToken(tokens: TokenService, authorization: string | undefined, requestId: string, purposeOfUse?: string, remoteAddress?: string): RequestContext {
+/**
+ * The caller from an "Authorization: Bearer …" value (HTTP header or WebSocket connection parameter), once
+ * the token is known to still stand (its grant, or its client, not ended since it was issued).
+ */
+export async function contextFromToken(tokens: TokenService, authorization: string | undefined, requestId: string, purposeOfUse?: string, remoteAddress?: string): Promise<RequestContext> {
   const match = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization) : null;
   if (!match) throw unauthorized('Missing bearer token (Authorization: Bearer <token> from POST /oauth2/token)');
-  const claims = tokens.verify(match[1]);
+  const claims = await tokens.verifyStanding(match[1]);
   return {
     clientId: claims.clientId,
     clientName: claims.name,

@@ -54,7 +54,7 @@ export class Hl7Ingest {
       this.reject(raw, text, hash, code, issues, options, facility, ctx);
 
     if (!header) return reject('AR', [{ severity: 'error', code: '100', segment: 'MSH', message: 'Not an HL7 v2 message: no MSH segment' }]);
-    const ctx = options.ctx ?? this.authenticateFromHeader(header.security);
+    const ctx = options.ctx ?? (await this.authenticateFromHeader(header.security));
     if (!ctx) return reject('AR', [{ severity: 'error', code: '207', segment: 'MSH', segmentSequence: 1, field: 8, message: 'MSH-8 must carry a valid access token from /oauth2/token' }]);
     if (!GATEWAY_ROLES.has(ctx.role) || !ctx.organization) {
       return reject('AR', [{ severity: 'error', code: '207', segment: 'MSH', segmentSequence: 1, field: 8, message: `Client role ${ctx.role} may not send data; a gateway client of a facility is required` }], ctx.organization, ctx);
@@ -102,10 +102,10 @@ export class Hl7Ingest {
     }
   }
 
-  private authenticateFromHeader(security: string): RequestContext | undefined {
+  private async authenticateFromHeader(security: string): Promise<RequestContext | undefined> {
     if (!security) return undefined;
     try {
-      const claims = this.tokens.verify(security);
+      const claims = await this.tokens.verifyStanding(security);
       return { ...claims, clientName: claims.name, purposeOfUse: 'TREAT', requestId: randomUUID() };
     } catch {
       return undefined;
