@@ -32,11 +32,12 @@ export async function importSsmix2(options: ImportOptions): Promise<ImportSummar
 
   const summary: ImportSummary = { accepted: 0, rejected: [], superseded: 0, skipped: 0 };
   const valid: StorageFile[] = [];
+  const broken: { relativePath: string; error: string }[] = [];
   for (const file of walkFiles(root)) {
     const relative = toRelative(root, file);
     const { file: parsed, error } = parseStoragePath(relative);
     if (parsed) valid.push(parsed);
-    else summary.rejected.push({ file: relative, reason: `layout: ${error}` });
+    else broken.push({ relativePath: relative, error: error ?? 'unreadable path' });
   }
   valid.sort(storageOrder);
 
@@ -67,6 +68,15 @@ export async function importSsmix2(options: ImportOptions): Promise<ImportSummar
     }
     progress.update(done, counts());
   }
+  // The server refuses these by the same layout rules, and keeps them in its inbox for review.
+  for (const file of broken) {
+    const bytes = fs.readFileSync(path.join(root, file.relativePath));
+    const kept = await send(client, bytes, file).then(
+      ({ ack }) => `, kept in the inbox (${ackErrors(ack)})`,
+      (err: Error) => `, not kept: ${err.message}`
+    );
+    summary.rejected.push({ file: file.relativePath, reason: `layout: ${file.error}${kept}` });
+  }
   progress.finish(done, counts());
   return summary;
 }
@@ -82,10 +92,10 @@ function ackErrors(ack: string): string {
   return errs.length ? errs.join('; ') : (msa ?? 'no reason given');
 }
 
-async function send(client: GatewayClient, bytes: Buffer, file: StorageFile): Promise<{ code: string; ack: string }> {
+async function send(client: GatewayClient, bytes: Buffer, file: Pick<StorageFile, 'relativePath'> & { condition?: StorageFile['condition'] }): Promise<{ code: string; ack: string }> {
   const res = await client.post(
     '/hl7/v2',
-    { 'content-type': 'x-application/hl7-v2+er7', 'x-ssmix2-file': encodeURIComponent(file.relativePath), 'x-ssmix2-condition': file.condition },
+    { 'content-type': 'x-application/hl7-v2+er7', 'x-ssmix2-file': encodeURIComponent(file.relativePath), ...(file.condition ? { 'x-ssmix2-condition': file.condition } : {}) },
     bytes
   );
   const ack = await res.text();

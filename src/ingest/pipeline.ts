@@ -53,7 +53,9 @@ export class Hl7Ingest {
     const reject = (code: AckCode, issues: MappingIssue[], facility?: string, ctx?: RequestContext) =>
       this.reject(raw, text, hash, code, issues, options, facility, ctx);
 
-    if (!header) return reject('AR', [{ severity: 'error', code: '100', segment: 'MSH', message: 'Not an HL7 v2 message: no MSH segment' }]);
+    if (!header) return reject('AR', [headerIssue(text)]);
+    const nul = text.indexOf('\u0000');
+    if (nul >= 0) return reject('AR', [{ severity: 'error', code: '102', ...segmentAt(text, nul), message: `NUL byte at character ${nul}: HL7 v2 text may not contain one` }]);
     const ctx = options.ctx ?? (await this.authenticateFromHeader(header.security));
     if (!ctx) return reject('AR', [{ severity: 'error', code: '207', segment: 'MSH', segmentSequence: 1, field: 8, message: 'MSH-8 must carry a valid access token from /oauth2/token' }]);
     if (!GATEWAY_ROLES.has(ctx.role) || !ctx.organization) {
@@ -68,7 +70,14 @@ export class Hl7Ingest {
       return reject('AR', [{ severity: 'error', code: '207', segment: 'MSH', segmentSequence: 1, field: 4, message: `MSH-4 names facility ${claimed}, but this client sends for ${facility.code}` }], facility.organizationReference, ctx);
     }
 
-    const mapped = mapHl7v2(text, facility);
+    let mapped: ReturnType<typeof mapHl7v2>;
+    try {
+      mapped = mapHl7v2(text, facility);
+    } catch (err) {
+      // A mapper bug must not lose the message or leave the sender without an answer.
+      this.logger.error({ err, controlId: header.controlId }, 'mapping failed');
+      return reject('AR', [{ severity: 'error', code: '207', message: 'The message could not be mapped; it is kept for review' }], facility.organizationReference, ctx);
+    }
     const errors = mapped.issues.filter((i) => i.severity === 'error');
     if (errors.length) {
       const unsupported = errors.some((e) => e.code === '200' || e.code === '201' || e.code === '100');
@@ -112,15 +121,45 @@ export class Hl7Ingest {
     }
   }
 
+  /**
+   * Keeps a message refused before it reached the pipeline (by its transport: a bad header beside the body),
+   * so that every refused input can be reviewed in the dead-letter inbox.
+   */
+  async refuse(raw: Buffer, issues: MappingIssue[], options: IngestOptions): Promise<IngestResult> {
+    const text = decodeHl7(raw);
+    return this.reject(raw, text, contentHash(text), 'AR', issues, options, options.ctx?.organization, options.ctx);
+  }
+
+  /**
+   * Stores a refusal before its AE/AR goes out. Text columns cannot hold NUL, so the header fields and
+   * reasons are cleaned of it; the bytes themselves are kept unchanged in `raw`.
+   */
   private async reject(raw: Buffer, text: string, hash: string, code: AckCode, issues: MappingIssue[], options: IngestOptions, facility?: string, ctx?: RequestContext): Promise<IngestResult> {
-    const header = readHeader(text);
+    const header = readHeader(text.replace(NUL, '\ufffd'));
+    const reasons = JSON.stringify(issues).replace(/\\u0000/g, '\ufffd');
     const [row] = await this.db.query<{ id: string }>(sql`INSERT INTO inbox_message
         (transport, client_id, facility, message_control_id, message_type, file_name, content_hash, raw, status, ack_code, error)
       VALUES (${options.transport}, ${ctx?.clientId ?? null}, ${facility ?? null}, ${header?.controlId ?? null}, ${header?.messageType ?? null},
-              ${options.fileName ?? null}, ${hash}, ${raw}, 'rejected', ${code}, ${JSON.stringify(issues)}::jsonb)
+              ${options.fileName?.replace(NUL, '\ufffd') ?? null}, ${hash}, ${raw}, 'rejected', ${code}, ${reasons}::jsonb)
       RETURNING id::text AS id`);
     return { code, inboxId: row.id, issues, ack: buildAck(header, code, issues, randomUUID(), new Date()) };
   }
+}
+
+const NUL = /\u0000/g;
+
+/** Why a message has no readable MSH: none at all, or one cut short before its encoding characters (MSH-2). */
+function headerIssue(text: string): MappingIssue {
+  if (!text.startsWith('MSH')) return { severity: 'error', code: '100', segment: 'MSH', message: 'Not an HL7 v2 message: it does not start with an MSH segment' };
+  const field = text.length < 4 || /[\r\n]/.test(text[3]) ? 1 : 2;
+  return { severity: 'error', code: '101', segment: 'MSH', segmentSequence: 1, field, message: `MSH is truncated: MSH-1 (field separator) and MSH-2 (the four encoding characters) are required, found "${text.split('\r')[0]}"` };
+}
+
+/** The segment (name and 1-based sequence among its name) holding a character position, for ERR-2. */
+function segmentAt(text: string, position: number): Pick<MappingIssue, 'segment' | 'segmentSequence'> {
+  const lines = text.slice(0, position + 1).split('\r');
+  const name = lines[lines.length - 1].slice(0, 3);
+  return { segment: name, segmentSequence: lines.filter((l) => l.startsWith(name)).length };
 }
 
 /**

@@ -6,9 +6,10 @@ import type { FastifyInstance } from 'fastify';
 import type { TokenService } from '../auth/tokens';
 import type { Db } from '../db/database';
 import { sql } from '../db/sql';
-import { badRequest, decodeClientComponent, forbidden, notFound } from '../fhir/errors';
+import { badRequest, decodeClientComponent, FhirError, forbidden, notFound } from '../fhir/errors';
 import { authenticate } from '../http/app';
 import type { Hl7Ingest } from './pipeline';
+import { parseStoragePath } from './ssmix2-layout';
 
 const ER7 = 'x-application/hl7-v2+er7';
 
@@ -17,9 +18,17 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, db
     const ctx = await authenticate(tokens, request);
     const body = request.body;
     if (!Buffer.isBuffer(body) || body.length === 0) throw badRequest(`Send one HL7 v2 message as the body (${ER7} or text/plain)`);
-    const fileName = typeof request.headers['x-ssmix2-file'] === 'string' ? decodeClientComponent(request.headers['x-ssmix2-file'], 'X-SSMIX2-File') : undefined;
     const deleted = request.headers['x-ssmix2-condition'] === '0';
-    const result = await ingest.receive(body, { transport: 'http', ctx, fileName, deleted });
+    const { fileName, layoutError, headerError } = storageFile(request.headers['x-ssmix2-file']);
+    if (headerError) {
+      // Refused before the pipeline, and kept all the same: every refused input is there for review.
+      const kept = await ingest.refuse(body, [{ severity: 'error', code: '102', message: headerError.message }], { transport: 'http', ctx });
+      reply.header('X-Inbox-Id', kept.inboxId ?? '');
+      throw headerError;
+    }
+    const result = layoutError
+      ? await ingest.refuse(body, [{ severity: 'error', code: '102', message: `X-SSMIX2-File ${fileName} breaks the SS-MIX2 layout: ${layoutError}` }], { transport: 'http', ctx, fileName })
+      : await ingest.receive(body, { transport: 'http', ctx, fileName, deleted });
     const wanted = String(request.headers['content-type'] ?? '').startsWith(ER7) ? ER7 : 'text/plain';
     return reply.status(200).header('X-Ack-Code', result.code).header('X-Inbox-Id', result.inboxId ?? '').type(`${wanted}; charset=utf-8`).send(result.ack);
   });
@@ -68,4 +77,16 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, db
     if (result.code === 'AA') await db.query(sql`UPDATE inbox_message SET status = 'replayed' WHERE id = ${id}::bigint`);
     return reply.status(200).send({ id, replayedAs: result.inboxId, ackCode: result.code, ack: result.ack, issues: result.issues });
   });
+}
+
+/** X-SSMIX2-File names a file of a standardized storage; one breaking the layout rules is refused as the file it is. */
+function storageFile(header: string | string[] | undefined): { fileName?: string; layoutError?: string; headerError?: FhirError } {
+  if (typeof header !== 'string') return {};
+  let fileName: string;
+  try {
+    fileName = decodeClientComponent(header, 'X-SSMIX2-File');
+  } catch (err) {
+    return { headerError: err as FhirError };
+  }
+  return { fileName, layoutError: parseStoragePath(fileName).error };
 }
