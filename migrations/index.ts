@@ -8,6 +8,7 @@ import { Pathway1764500000000 } from './1764500000000-Pathway';
 import { Booking1764600000000 } from './1764600000000-Booking';
 import { People1764700000000 } from './1764700000000-People';
 import { ClientLifecycle1764800000000 } from './1764800000000-ClientLifecycle';
+import { JapanDates1765000000000 } from './1765000000000-JapanDates';
 import { DicomInstanceOwner1765100000000 } from './1765100000000-DicomInstanceOwner';
 
 export const migrations = [
@@ -20,5 +21,6 @@ export const migrations = [
   Booking1764600000000,
   People1764700000000,
   ClientLifecycle1764800000000,
+  JapanDates1765000000000,
   DicomInstanceOwner1765100000000,
 ];
