@@ -140,7 +140,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   http.get('/healthz', async () => ({ status: 'ok' }));
 
   const changes = new ChangeFeed(logger);
-  await changes.start(config.databaseUrl);
+  await changes.start(db);
   const graphql = registerGraphql({
     app: http,
     tokens,

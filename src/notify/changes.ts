@@ -4,9 +4,7 @@
  * delivered only when the transaction commits, so listeners never hear of a write that rolled back.
  */
 import { EventEmitter } from 'node:events';
-import { getPGliteInstance } from 'typeorm-pglite';
-import { Client } from 'pg';
-import type { Db } from '../db/database';
+import type { Database, Db } from '../db/database';
 import { sql } from '../db/sql';
 import type { StoredVersion } from '../fhir/store';
 import type { Logger } from '../logger';
@@ -36,8 +34,8 @@ export class ChangeFeed extends EventEmitter {
     this.setMaxListeners(0);
   }
 
-  /** Starts listening on the PostgreSQL server (its own connection) or on the embedded PGlite. */
-  async start(databaseUrl: string | undefined): Promise<void> {
+  /** Starts listening on the database (on PostgreSQL a connection of its own). */
+  async start(db: Database): Promise<void> {
     const deliver = (payload: string | undefined) => {
       try {
         this.emit('change', JSON.parse(payload ?? '') as ChangeEvent);
@@ -45,18 +43,7 @@ export class ChangeFeed extends EventEmitter {
         this.logger.warn({ err }, 'unreadable change notification');
       }
     };
-    if (databaseUrl) {
-      const client = new Client({ connectionString: databaseUrl });
-      await client.connect();
-      client.on('notification', (message) => message.channel === CHANNEL && deliver(message.payload));
-      client.on('error', (err) => this.logger.error({ err }, 'LISTEN connection failed'));
-      await client.query(`LISTEN ${CHANNEL}`);
-      this.stopListening = () => client.end();
-    } else {
-      const pglite = await getPGliteInstance();
-      const unlisten = await pglite.listen(CHANNEL, deliver);
-      this.stopListening = unlisten;
-    }
+    this.stopListening = await db.listen(CHANNEL, deliver, (err) => this.logger.error({ err }, 'LISTEN connection failed'));
   }
 
   async stop(): Promise<void> {

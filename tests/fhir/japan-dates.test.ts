@@ -4,8 +4,10 @@
  * and the migration moves rows indexed under the old UTC reading.
  */
 import type { Observation } from '@medplum/fhirtypes';
-import { sql } from '../../src/db/sql';
-import { JapanDates1765000000000 } from '../../migrations/1765000000000-JapanDates';
+import fs from 'node:fs';
+import path from 'node:path';
+import { migrationsFolder } from '../../src/db/migrate';
+import { raw, sql } from '../../src/db/sql';
 import { ids, useFhirServer } from './helpers';
 
 const fhir = useFhirServer();
@@ -49,12 +51,7 @@ test('the migration moves a row indexed as a UTC day to the Japan day, and leave
     (-1, 'Test', 'day', '2024-01-15T00:00:00Z', '2024-01-16T00:00:00Z'),
     (-1, 'Test', 'open', '2024-01-15T00:00:00Z', 'infinity'),
     (-1, 'Test', 'timed', '2024-01-15T00:00:00Z', '2024-01-15T00:00:01Z')`);
-  const runner = db.dataSource.createQueryRunner();
-  try {
-    await new JapanDates1765000000000().up(runner);
-  } finally {
-    await runner.release();
-  }
+  await db.query(raw(fs.readFileSync(path.join(migrationsFolder(), '1765000000000.do.japan-dates.sql'), 'utf8')));
   const rows = await db.query<{ code: string; lo: Date; hi: Date | string }>(sql`SELECT code, lo, CASE WHEN isfinite(hi) THEN to_char(hi AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') ELSE 'infinity' END AS hi FROM sp_date WHERE rid = -1 ORDER BY code`);
   expect(rows.map((r) => [r.code, new Date(r.lo).toISOString(), r.hi])).toEqual([
     ['day', '2024-01-14T15:00:00.000Z', '2024-01-15T15:00:00'],

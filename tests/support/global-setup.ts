@@ -6,16 +6,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getPGliteInstance } from 'typeorm-pglite';
-import { openDatabase } from '../../src/db/database';
+import { openEmbeddedDatabase } from '../../src/db/embedded';
 
 export const TEMPLATE_ENV = 'TONET_TEST_PGLITE_TEMPLATE';
 
 export default async function globalSetup(): Promise<void> {
   if (process.env.DATABASE_URL) return;
-  const db = await openDatabase({});
+  const db = await openEmbeddedDatabase({});
   await db.migrate();
-  const dump = await (await getPGliteInstance()).dumpDataDir('gzip');
+  const dump = await db.dump();
   const file = path.join(os.tmpdir(), `tonet-pglite-template-${process.pid}.tar.gz`);
   fs.writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
   await db.close();

@@ -2,14 +2,13 @@
  * Starts a real Tonet on a real socket for a test file: on the embedded PGlite by default, or, when
  * DATABASE_URL is set, on a fresh PostgreSQL database created for this file and dropped afterwards.
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { AddressInfo, createServer } from 'node:net';
-import { Client as PgClient } from 'pg';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { buildServer, Tonet } from '../../src/server';
 import { TEMPLATE_ENV } from './global-setup';
+import { createTestDatabase } from './postgres';
 
 export interface TestServer {
   tonet: Tonet;
@@ -27,25 +26,8 @@ export const ADMIN_ID = 'test-admin';
 export const ADMIN_SECRET = 'test-admin-secret';
 
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const baseUrl = process.env.DATABASE_URL;
-  let databaseUrl: string | undefined;
-  let dropDatabase: (() => Promise<void>) | undefined;
-  if (baseUrl) {
-    const name = `tonet_t_${process.pid}_${randomBytes(4).toString('hex')}`;
-    const admin = new PgClient({ connectionString: baseUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(baseUrl);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-    dropDatabase = async () => {
-      const c = new PgClient({ connectionString: baseUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    };
-  }
+  const database = process.env.DATABASE_URL ? await createTestDatabase(process.env.DATABASE_URL, 'tonet_t') : undefined;
+  const databaseUrl = database?.url;
   const port = await freePort();
   const mllpPort = await freePort();
   const config = {
@@ -88,7 +70,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
     async close() {
       await tonet.close();
-      await dropDatabase?.();
+      await database?.drop();
     },
   };
 }

@@ -7,7 +7,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client as PgClient } from 'pg';
+import { createTestDatabase } from './postgres';
 import { freePort } from './server';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -37,24 +37,8 @@ export function buildDist(): void {
 export async function startShippedServer(env: Record<string, string> = {}, options: { embedded?: boolean } = {}): Promise<ShippedServer> {
   buildDist();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tonet-shipped-'));
-  let databaseUrl = '';
-  let dropDatabase = async () => undefined as void;
-  if (process.env.DATABASE_URL && !options.embedded) {
-    const name = `tonet_shipped_${process.pid}_${Date.now() % 100000}`;
-    const admin = new PgClient({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-    dropDatabase = async () => {
-      const c = new PgClient({ connectionString: process.env.DATABASE_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    };
-  }
+  const database = process.env.DATABASE_URL && !options.embedded ? await createTestDatabase(process.env.DATABASE_URL, 'tonet_shipped') : undefined;
+  const databaseUrl = database?.url ?? '';
   const port = await freePort();
   const mllpPort = await freePort();
   let stderr = '';
@@ -86,7 +70,7 @@ export async function startShippedServer(env: Record<string, string> = {}, optio
     }
     if (options.keepData) return;
     fs.rmSync(dataDir, { recursive: true, force: true });
-    await dropDatabase();
+    await database?.drop();
   };
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) break;

@@ -1,0 +1,90 @@
+/** The Database on a PostgreSQL server: a `pg` pool, one pooled connection per transaction. */
+import { Client, Pool, PoolClient } from 'pg';
+import type { Database, Db } from './database';
+import { runMigrations } from './migrate';
+import type { Sql } from './sql';
+
+export async function openPostgresDatabase(url: string, poolSize: number): Promise<Database> {
+  const pool = new Pool({ connectionString: url, max: poolSize });
+  // An idle connection that breaks (server restart) is dropped by the pool; without a listener the
+  // 'error' event would end the process.
+  pool.on('error', () => undefined);
+  // Fail at start, naming the server's complaint, rather than at the first request.
+  (await pool.connect()).release();
+  return new PostgresDatabase(pool, url);
+}
+
+class PostgresDatabase implements Database {
+  readonly kind = 'postgres';
+  private closed = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly url: string
+  ) {}
+
+  async query<T>(statement: Sql): Promise<T[]> {
+    const { text, values } = statement.toQuery();
+    return (await this.pool.query(text, values)).rows as T[];
+  }
+
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    return this.withTransaction((client) => fn(new ClientDb(client)));
+  }
+
+  migrate(folder?: string): Promise<string[]> {
+    return this.withTransaction((client) =>
+      runMigrations({
+        query: (text, values) => client.query(text, values),
+        exec: async (script) => void (await client.query(script)),
+      }, folder)
+    );
+  }
+
+  async listen(channel: string, onPayload: (payload: string | undefined) => void, onError: (err: Error) => void): Promise<() => Promise<void>> {
+    // LISTEN holds its connection for as long as it listens, so it gets one of its own outside the pool.
+    const client = new Client({ connectionString: this.url });
+    await client.connect();
+    client.on('notification', (message) => message.channel === channel && onPayload(message.payload));
+    client.on('error', onError);
+    await client.query(`LISTEN ${channel}`);
+    return () => client.end();
+  }
+
+  /** Closing twice is harmless, as on the embedded database. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  private async withTransaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      // A connection that cannot even roll back is not given back to the pool.
+      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+class ClientDb implements Db {
+  constructor(private readonly client: PoolClient) {}
+
+  async query<T>(statement: Sql): Promise<T[]> {
+    const { text, values } = statement.toQuery();
+    return (await this.client.query(text, values)).rows as T[];
+  }
+
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+}
