@@ -14,7 +14,9 @@ import { registerClientRoutes } from './auth/client-routes';
 import { ClientStore, newSecret } from './auth/clients';
 import { registerLoginPages } from './auth/oidc/interactions';
 import { mountOidc } from './auth/oidc/mount';
+import { registerPasskeyAssets } from './auth/oidc/passkey-pages';
 import { createOidcProvider } from './auth/oidc/provider';
+import { Passkeys } from './auth/passkeys';
 import { registerAuthRoutes } from './auth/routes';
 import { TokenService } from './auth/tokens';
 import type { Config } from './config';
@@ -129,9 +131,10 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     accessTokenSeconds: Math.min(config.tokenLifetimeSeconds, config.sessionIdleSeconds),
   });
   mountOidc(http, oidc.provider);
-  registerLoginPages(http, oidc.provider, accounts, oidc.facilities, audit, config.sessionAbsoluteSeconds);
+  registerLoginPages(http, oidc.provider, accounts, new Passkeys(db, config.baseUrl), oidc.facilities, audit, config.sessionAbsoluteSeconds);
+  registerPasskeyAssets(http);
   registerAccountRoutes(http, accounts, tokens, audit, oidc.revokeAccount);
-  registerAppRoutes(http, tokens, audit, oidc.registerApp);
+  registerAppRoutes(http, tokens, audit, oidc.registerApp, (input) => clients.validate(input));
   registerSelfRegistration(http, repo, accounts, audit);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
   registerIngestRoutes(http, ingest, db, tokens);

@@ -160,6 +160,13 @@ export class AccountStore {
     });
   }
 
+  /** Another second factor (a passkey), under the same status, lockout and failure count as the code. */
+  async checkFactorOf(id: string, check: () => Promise<boolean>): Promise<CheckResult> {
+    const [row] = await this.db.query<AccountRow>(sql`SELECT * FROM person_account WHERE id = ${id}`);
+    if (!row) return { ok: false, reason: 'unknown' };
+    return this.checkFactor(row, check);
+  }
+
   private async checkFactor(row: AccountRow, check: () => Promise<boolean>): Promise<CheckResult> {
     const account = accountOf(row);
     if (account.status !== 'active') return { ok: false, reason: 'inactive', account };

@@ -28,6 +28,8 @@ export interface TokenClaims {
    * the client or rotating its secret moves the generation on, which ends every token issued before.
    */
   generation?: number;
+  /** A SMART Backend Service's token (from the provider, signed-assertion clients): good while the service stays registered. */
+  backendService?: boolean;
 }
 
 export class TokenService {
@@ -35,6 +37,8 @@ export class TokenService {
   private grantStands: (grantId: string) => Promise<boolean> = async () => false;
   /** Whether a client is active and still at this token generation; set by the composition root. */
   private clientStands: (clientId: string, generation: number) => Promise<boolean> = async () => false;
+  /** Whether a backend service is still registered with the provider; set by the provider. */
+  private serviceStands: (clientId: string) => Promise<boolean> = async () => false;
 
   private constructor(
     readonly key: SigningKey,
@@ -70,6 +74,10 @@ export class TokenService {
     this.grantStands = grantStands;
   }
 
+  checkServicesWith(serviceStands: (clientId: string) => Promise<boolean>): void {
+    this.serviceStands = serviceStands;
+  }
+
   checkClientsWith(clientStands: (clientId: string, generation: number) => Promise<boolean>): void {
     this.clientStands = clientStands;
   }
@@ -82,6 +90,10 @@ export class TokenService {
   async assertStanding(claims: TokenClaims): Promise<void> {
     if (claims.grantId) {
       if (!(await this.grantStands(claims.grantId))) throw unauthorized('Access token revoked or its login has ended');
+      return;
+    }
+    if (claims.backendService) {
+      if (!(await this.serviceStands(claims.clientId))) throw unauthorized('Access token revoked: its backend service is no longer registered');
       return;
     }
     if (!(await this.clientStands(claims.clientId, claims.generation ?? 0))) throw unauthorized('Access token revoked: its client was deactivated or its secret rotated');
@@ -110,8 +122,10 @@ export class TokenService {
         person: typeof payload.person === 'string' ? payload.person : undefined,
         personName: typeof payload.person_name === 'string' ? payload.person_name : undefined,
         grantId: typeof payload.gid === 'string' ? payload.gid : undefined,
-        scopes: typeof payload.scope === 'string' && typeof payload.gid === 'string' ? payload.scope.split(' ') : undefined,
+        // Tokens from the provider (a person's, or a backend service's) carry SMART scopes; /oauth2/token's do not.
+        scopes: typeof payload.scope === 'string' ? payload.scope.split(' ') : undefined,
         generation: typeof payload.gen === 'number' ? payload.gen : undefined,
+        backendService: payload.svc === true,
       };
     } catch (err) {
       if (err instanceof JwtError && err.expired) throw unauthorized('Access token expired');

@@ -22,7 +22,7 @@ export interface LoginWorld {
 }
 
 /** Starts a server and a browser for a test file and closes both after it. */
-export function useLoginWorld(env: Record<string, string> = {}): LoginWorld {
+export function useLoginWorld(env: Record<string, string> = {}, hostname?: string): LoginWorld {
   const world = {
     async newPage() {
       const context = await world.browser.newContext();
@@ -32,7 +32,7 @@ export function useLoginWorld(env: Record<string, string> = {}): LoginWorld {
     },
   } as LoginWorld;
   beforeAll(async () => {
-    world.server = await startTestServer(env);
+    world.server = await startTestServer(env, { hostname });
     world.browser = await launchChromium();
   });
   afterAll(async () => {

@@ -25,13 +25,14 @@ export interface TestServer {
 export const ADMIN_ID = 'test-admin';
 export const ADMIN_SECRET = 'test-admin-secret';
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+/** `hostname` is the name the server's public URL uses (WebAuthn needs a domain name such as localhost, not an IP). */
+export async function startTestServer(env: Record<string, string> = {}, { hostname = '127.0.0.1' }: { hostname?: string } = {}): Promise<TestServer> {
   const database = process.env.DATABASE_URL ? await createTestDatabase(process.env.DATABASE_URL, 'tonet_t') : undefined;
   const databaseUrl = database?.url;
   const port = await freePort();
   const mllpPort = await freePort();
   const config = {
-    ...loadConfig({ ...env, PORT: String(port), TONET_BASE_URL: `http://127.0.0.1:${port}`, MLLP_PORT: String(mllpPort), LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', TONET_ADMIN_CLIENT_ID: ADMIN_ID, TONET_ADMIN_CLIENT_SECRET: ADMIN_SECRET }),
+    ...loadConfig({ ...env, PORT: String(port), TONET_BASE_URL: `http://${hostname}:${port}`, MLLP_PORT: String(mllpPort), LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', TONET_ADMIN_CLIENT_ID: ADMIN_ID, TONET_ADMIN_CLIENT_SECRET: ADMIN_SECRET }),
     databaseUrl,
     dataDir: env.TONET_DATA_DIR,
     host: '127.0.0.1',
@@ -39,7 +40,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   };
   const tonet = await buildServer(config, createLogger(config.logLevel));
   await tonet.listen();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${hostname}:${port}`;
 
   const token = async (clientId: string, secret: string): Promise<string> => {
     const res = await fetch(`${url}/oauth2/token`, {

@@ -1,22 +1,29 @@
 /**
- * Tonet's login pages for the authorization server: password, then the second factor (TOTP or a recovery
- * code; enrolment first when a practitioner or office user has none), then the facility when a practitioner
- * works at several, then consent for third-party apps. The progress of one login is kept in the
+ * Tonet's login pages for the authorization server: password, then the second factor (a passkey, a TOTP
+ * code or a recovery code; TOTP enrolment first when a practitioner or office user has none, and a passkey
+ * registered after the code when the person asks for it), then the facility when a practitioner works at
+ * several, then consent for third-party apps. The progress of one login is kept in the
  * provider's interaction record, so any server process can answer the next step. Every success and failure
  * is audited; repeated failures lock the account (accounts.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditTrail } from '../../audit/types';
 import type { Account, AccountStore } from '../accounts';
+import type { Passkeys } from '../passkeys';
 import { assignmentFor, type FacilityChoices } from './claims';
 import { both, button, escapeHtml, form, page } from './pages';
+import { PASSKEY_LOGIN_LABEL, PASSKEY_REGISTER_LABEL, passkeyForm } from './passkey-pages';
 import { FIRST_PARTY_CLIENTS, type OidcProvider } from './provider';
 
+/** RFC 8176 methods: pwd, otp (TOTP or recovery code), hwk (a passkey). */
+type Amr = string[];
+
 type Stage =
-  | { stage: 'second-factor'; accountId: string }
+  | { stage: 'second-factor'; accountId: string; passkeyChallenge?: string; passkeyOptions?: unknown }
   | { stage: 'enrol-totp'; accountId: string; secret: string; uri: string }
   | { stage: 'recovery-codes'; accountId: string; codes: string[] }
-  | { stage: 'facility'; accountId: string };
+  | { stage: 'register-passkey'; accountId: string; challenge: string; options: unknown; amr: Amr }
+  | { stage: 'facility'; accountId: string; amr: Amr };
 
 interface Details {
   uid: string;
@@ -33,7 +40,15 @@ interface Details {
 /** Second factors are required for these kinds and offered to residents. */
 const SECOND_FACTOR_REQUIRED = new Set(['practitioner', 'office']);
 
-export function registerLoginPages(app: FastifyInstance, provider: OidcProvider, accounts: AccountStore, facilities: FacilityChoices, audit: AuditTrail, sessionSeconds: number): void {
+export function registerLoginPages(
+  app: FastifyInstance,
+  provider: OidcProvider,
+  accounts: AccountStore,
+  passkeys: Passkeys,
+  facilities: FacilityChoices,
+  audit: AuditTrail,
+  sessionSeconds: number
+): void {
   const html = (reply: FastifyReply, body: string, status = 200) => reply.status(status).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(body);
   const detailsOf = async (request: FastifyRequest, reply: FastifyReply): Promise<Details | undefined> => {
     try {
@@ -68,15 +83,28 @@ export function registerLoginPages(app: FastifyInstance, provider: OidcProvider,
       remoteAddress: request.ip,
     });
 
-  /** After both factors: pick the facility if there are several, else log in. */
-  const afterSecondFactor = async (request: FastifyRequest, reply: FastifyReply, details: Details, account: Account) => {
+  /** The second-factor page, with a fresh passkey challenge when the account has a passkey. */
+  const secondFactor = async (reply: FastifyReply, details: Details, account: Account, error?: string) => {
+    const options = (await passkeys.count(account.id)) > 0 ? await passkeys.authenticationOptions(account.id) : undefined;
+    await saveStage(details, { stage: 'second-factor', accountId: account.id, ...(options ? { passkeyChallenge: options.challenge, passkeyOptions: options } : {}) });
+    return html(reply, secondFactorPage(details.uid, options, error), error ? 401 : 200);
+  };
+  /** After both factors: register a passkey if the person asked to, then the facility. */
+  const afterSecondFactor = async (request: FastifyRequest, reply: FastifyReply, details: Details, account: Account, amr: Amr, registerPasskey: boolean) => {
+    if (!registerPasskey) return chooseFacility(request, reply, details, account, amr);
+    const options = await passkeys.registrationOptions(account);
+    await saveStage(details, { stage: 'register-passkey', accountId: account.id, challenge: options.challenge, options, amr });
+    return html(reply, registerPasskeyPage(details.uid, options));
+  };
+  /** Pick the facility if there are several, else log in. */
+  const chooseFacility = async (request: FastifyRequest, reply: FastifyReply, details: Details, account: Account, amr: Amr) => {
     if (account.kind === 'practitioner' && account.facilities.length > 1) {
-      await saveStage(details, { stage: 'facility', accountId: account.id });
+      await saveStage(details, { stage: 'facility', accountId: account.id, amr });
       return html(reply, facilityPage(details.uid, account));
     }
-    return finishLogin(request, reply, details, account, account.facilities[0]?.organization, account.hasTotp || SECOND_FACTOR_REQUIRED.has(account.kind) ? ['pwd', 'otp'] : ['pwd']);
+    return finishLogin(request, reply, details, account, account.facilities[0]?.organization, amr);
   };
-  const finishLogin = async (request: FastifyRequest, reply: FastifyReply, details: Details, account: Account, organization: string | undefined, amr: string[]) => {
+  const finishLogin = async (request: FastifyRequest, reply: FastifyReply, details: Details, account: Account, organization: string | undefined, amr: Amr) => {
     await auditLogin(request, details, account.username, '0', `logged in (${amr.join('+')})${organization ? ` at ${organization}` : ''}`);
     return finish(request, reply, { login: { accountId: account.id, amr, acr: amr.length > 1 ? 'urn:tonet:2fa' : 'urn:tonet:pwd' }, tonet: { organization } });
   };
@@ -90,11 +118,13 @@ export function registerLoginPages(app: FastifyInstance, provider: OidcProvider,
     if (!stage || !account) return html(reply, passwordPage(details.uid));
     switch (stage.stage) {
       case 'second-factor':
-        return html(reply, secondFactorPage(details.uid));
+        return html(reply, secondFactorPage(details.uid, stage.passkeyOptions));
       case 'enrol-totp':
         return html(reply, enrolPage(details.uid, stage.secret, stage.uri));
       case 'recovery-codes':
         return html(reply, recoveryCodesPage(details.uid, stage.codes));
+      case 'register-passkey':
+        return html(reply, registerPasskeyPage(details.uid, stage.options));
       case 'facility':
         return html(reply, facilityPage(details.uid, account));
     }
@@ -111,28 +141,53 @@ export function registerLoginPages(app: FastifyInstance, provider: OidcProvider,
       return html(reply, passwordPage(details.uid, failureText(result.reason)), 401);
     }
     const account = result.account;
-    if (account.hasTotp) {
-      await saveStage(details, { stage: 'second-factor', accountId: account.id });
-      return html(reply, secondFactorPage(details.uid));
-    }
+    if (account.hasTotp || (await passkeys.count(account.id)) > 0) return secondFactor(reply, details, account);
     if (SECOND_FACTOR_REQUIRED.has(account.kind)) {
       const { secret, uri } = accounts.newTotpSecret(account);
       await saveStage(details, { stage: 'enrol-totp', accountId: account.id, secret, uri });
       return html(reply, enrolPage(details.uid, secret, uri));
     }
-    return afterSecondFactor(request, reply, details, account);
+    return chooseFacility(request, reply, details, account, ['pwd']);
   });
 
   app.post('/login/:uid/totp', async (request, reply) => {
     const details = await detailsOf(request, reply);
     const stage = details?.result?.tonet;
     if (!details || stage?.stage !== 'second-factor') return expired(reply);
-    const result = await accounts.checkSecondFactor(stage.accountId, String((request.body as Record<string, string>)?.code ?? ''));
+    const body = (request.body ?? {}) as Record<string, string>;
+    const result = await accounts.checkSecondFactor(stage.accountId, String(body.code ?? ''));
     if (!result.ok) {
       await auditLogin(request, details, result.account?.username ?? stage.accountId, '4', `second factor refused (${result.reason})`);
-      return html(reply, secondFactorPage(details.uid, failureText(result.reason)), 401);
+      return html(reply, secondFactorPage(details.uid, stage.passkeyOptions, failureText(result.reason)), 401);
     }
-    return afterSecondFactor(request, reply, details, result.account);
+    return afterSecondFactor(request, reply, details, result.account, ['pwd', 'otp'], body.register_passkey === 'yes');
+  });
+
+  app.post('/login/:uid/passkey', async (request, reply) => {
+    const details = await detailsOf(request, reply);
+    const stage = details?.result?.tonet;
+    if (!details || stage?.stage !== 'second-factor' || !stage.passkeyChallenge) return expired(reply);
+    const answer = credentialOf(request.body);
+    const result = await accounts.checkFactorOf(stage.accountId, async () => answer !== undefined && passkeys.authenticate(stage.accountId, stage.passkeyChallenge!, answer as never));
+    if (!result.ok) {
+      await auditLogin(request, details, result.account?.username ?? stage.accountId, '4', `passkey refused (${result.reason})`);
+      if (!result.account) return expired(reply);
+      return secondFactor(reply, details, result.account, failureText(result.reason));
+    }
+    return afterSecondFactor(request, reply, details, result.account, ['pwd', 'hwk'], false);
+  });
+
+  app.post('/login/:uid/passkey/register', async (request, reply) => {
+    const details = await detailsOf(request, reply);
+    const stage = details?.result?.tonet;
+    const account = stage?.stage === 'register-passkey' ? await accounts.byId(stage.accountId) : undefined;
+    if (!details || stage?.stage !== 'register-passkey' || !account) return expired(reply);
+    const answer = credentialOf(request.body);
+    if (!answer || !(await passkeys.register(account, stage.challenge, answer as never))) {
+      return html(reply, registerPasskeyPage(details.uid, stage.options, 'パスキーを登録できませんでした。 The passkey could not be registered.'), 400);
+    }
+    await audit.append({ clientId: details.params.client_id, action: 'account-change', patientIds: [], entities: [], outcome: '0', description: `account ${account.username}: passkey registered`, remoteAddress: request.ip });
+    return chooseFacility(request, reply, details, account, stage.amr);
   });
 
   app.post('/login/:uid/enrol', async (request, reply) => {
@@ -146,22 +201,24 @@ export function registerLoginPages(app: FastifyInstance, provider: OidcProvider,
     return html(reply, recoveryCodesPage(details.uid, codes));
   });
 
+  /** Past the recovery codes (a passkey may follow), or past the offer of a passkey without one. */
   app.post('/login/:uid/continue', async (request, reply) => {
     const details = await detailsOf(request, reply);
     const stage = details?.result?.tonet;
-    const account = stage?.stage === 'recovery-codes' ? await accounts.byId(stage.accountId) : undefined;
-    if (!details || !account) return expired(reply);
-    return afterSecondFactor(request, reply, details, account);
+    const account = stage?.stage === 'recovery-codes' || stage?.stage === 'register-passkey' ? await accounts.byId(stage.accountId) : undefined;
+    if (!details || !stage || !account) return expired(reply);
+    if (stage.stage === 'register-passkey') return chooseFacility(request, reply, details, account, stage.amr);
+    return afterSecondFactor(request, reply, details, account, ['pwd', 'otp'], (request.body as Record<string, string> | undefined)?.register_passkey === 'yes');
   });
 
   app.post('/login/:uid/facility', async (request, reply) => {
     const details = await detailsOf(request, reply);
     const stage = details?.result?.tonet;
     const account = stage?.stage === 'facility' ? await accounts.byId(stage.accountId) : undefined;
-    if (!details || !account) return expired(reply);
+    if (!details || stage?.stage !== 'facility' || !account) return expired(reply);
     const organization = String((request.body as Record<string, string>)?.organization ?? '');
     if (!assignmentFor(account, organization)) return html(reply, facilityPage(details.uid, account, '施設を選んでください。 Choose a facility.'), 400);
-    return finishLogin(request, reply, details, account, organization, ['pwd', 'otp']);
+    return finishLogin(request, reply, details, account, organization, stage.amr);
   });
 
   /** First-party apps are consented by the network; others show what they ask for. */
@@ -224,13 +281,39 @@ function passwordPage(uid: string, error?: string): string {
   );
 }
 
-function secondFactorPage(uid: string, error?: string): string {
+function secondFactorPage(uid: string, passkeyOptions: unknown, error?: string): string {
   return page(
     '確認コード Verification code',
     `<p>${both('認証アプリの6桁のコード、または回復コードを入力してください。', 'Enter the 6-digit code from your authenticator app, or a recovery code.')}</p>` +
-      form(`/login/${uid}/totp`, [{ name: 'code', label: both('コード', 'Code'), autocomplete: 'one-time-code', inputmode: 'numeric' }], button(both('ログイン', 'Log in'))),
+      form(`/login/${uid}/totp`, [{ name: 'code', label: both('コード', 'Code'), autocomplete: 'one-time-code', inputmode: 'numeric' }], registerPasskeyChoice() + button(both('ログイン', 'Log in'))) +
+      (passkeyOptions ? `<p>${both('または、登録したパスキーで確認します。', 'Or confirm with a passkey you registered.')}</p>` + passkeyForm(`/login/${uid}/passkey`, 'authenticate', passkeyOptions, PASSKEY_LOGIN_LABEL) : ''),
     error
   );
+}
+
+/** Asked beside the code: a passkey is registered only by someone who has just shown both factors. */
+function registerPasskeyChoice(): string {
+  return `<div><input type="checkbox" id="register_passkey" name="register_passkey" value="yes" style="width:auto"> <label for="register_passkey" style="display:inline">${both('このあとパスキーを登録する', 'Register a passkey after this')}</label></div>`;
+}
+
+function registerPasskeyPage(uid: string, options: unknown, error?: string): string {
+  return page(
+    'パスキーの登録 Register a passkey',
+    `<p>${both('この端末の生体認証や画面ロック、またはセキュリティキーをパスキーとして登録します。次回から確認コードの代わりに使えます。', "Register this device's biometrics or screen lock, or a security key, as a passkey. Next time it can stand in for the code.")}</p>` +
+      passkeyForm(`/login/${uid}/passkey/register`, 'register', options, PASSKEY_REGISTER_LABEL) +
+      form(`/login/${uid}/continue`, [], button(both('今はしない', 'Not now'), undefined, undefined, true)),
+    error
+  );
+}
+
+/** The browser's WebAuthn answer, posted as JSON in the form's `credential` field. */
+function credentialOf(body: unknown): Record<string, unknown> | undefined {
+  try {
+    const parsed = JSON.parse(String((body as Record<string, string> | undefined)?.credential ?? ''));
+    return parsed && typeof parsed === 'object' && typeof parsed.id === 'string' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function enrolPage(uid: string, secret: string, uri: string, error?: string): string {
@@ -248,7 +331,7 @@ function recoveryCodesPage(uid: string, codes: string[]): string {
   return page(
     '回復コード Recovery codes',
     `<p>${both('認証アプリが使えないときのための回復コードです。各コードは一度だけ使えます。安全な場所に保管してください。この画面は二度と表示されません。', 'Use these if you lose your authenticator app. Each works once. Keep them somewhere safe: they are not shown again.')}</p>
-<ul id="recovery-codes">${codes.map((c) => `<li><code>${escapeHtml(c)}</code></li>`).join('')}</ul>` + form(`/login/${uid}/continue`, [], button(both('保管しました', 'I have kept them')))
+<ul id="recovery-codes">${codes.map((c) => `<li><code>${escapeHtml(c)}</code></li>`).join('')}</ul>` + form(`/login/${uid}/continue`, [], registerPasskeyChoice() + button(both('保管しました', 'I have kept them')))
   );
 }
 

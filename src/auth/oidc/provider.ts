@@ -4,7 +4,9 @@
  * introspection and revocation, sessions with an idle and an absolute limit. Access tokens for the FHIR API
  * are JWTs signed with Tonet's one key and carry the same claims as client-credentials tokens (role,
  * facility, resident) plus the person, so the API has one verifier. Login, second factor, facility and
- * consent are Tonet's own pages (interactions.ts).
+ * consent are Tonet's own pages (interactions.ts). Vendors' systems use SMART Backend Services: the
+ * client-credentials grant here with a `private_key_jwt` assertion (RS384 or ES384) checked against the
+ * JWKS the office registered, `system/` scopes only, and the role and facility the office gave the client.
  */
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -33,6 +35,16 @@ export const FIRST_PARTY_CLIENTS = new Set([CONSOLE_CLIENT_ID]);
 
 /** OpenID and SMART scopes the provider knows by name; resource scopes (patient/Observation.rs …) are parsed by grammar. */
 export const STATIC_SCOPES = ['openid', 'profile', 'fhirUser', 'offline_access', 'launch', 'launch/patient'];
+
+/** Client assertion algorithms SMART Backend Services names. */
+export const BACKEND_ASSERTION_ALGS = ['RS384', 'ES384'];
+/** SMART Backend Services recommends access tokens of five minutes at most. */
+const BACKEND_TOKEN_SECONDS = 300;
+
+/** A backend service's token says what the office registered it as, like a client-credentials token. */
+function backendClaims(client: { clientName?: string; clientId: string; tonet_role?: string; tonet_organization?: string }): Record<string, unknown> {
+  return { role: client.tonet_role, name: client.clientName ?? client.clientId, svc: true, ...(client.tonet_organization ? { org: client.tonet_organization } : {}) };
+}
 
 export function oidcIssuer(baseUrl: string): string {
   return `${baseUrl}/oidc`;
@@ -83,6 +95,10 @@ export function createOidcProvider(
       return { accountId: sub, claims: async () => ({ sub, name: account.displayName, ...(fhirUser ? { fhirUser: `${fhirBase}/${fhirUser}` } : {}) }) };
     },
     claims: { openid: ['sub'], profile: ['name'], fhirUser: ['fhirUser'] },
+    // SMART Backend Services asks servers for RS384 and ES384 client assertions.
+    enabledJWA: { clientAuthSigningAlgValues: [...BACKEND_ASSERTION_ALGS, 'RS256', 'ES256'] },
+    // What a backend service acts as, set by the office at registration (app-routes.ts).
+    extraClientMetadata: { properties: ['tonet_role', 'tonet_organization'] },
     scopes: STATIC_SCOPES,
     responseTypes: ['code'],
     pkce: { required: () => true },
@@ -93,6 +109,7 @@ export function createOidcProvider(
     interactions: { url: (_ctx: KoaContext, interaction: { uid: string }) => `/login/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
       // A client may ask about, or revoke, only its own tokens.
       introspection: { enabled: true, allowedPolicy: sameClient },
       revocation: { enabled: true, allowedPolicy: sameClient },
@@ -103,6 +120,13 @@ export function createOidcProvider(
         useGrantedResource: () => true,
         getResourceServerInfo: (ctx: KoaContext, resource: string) => {
           if (resource !== fhirBase) throw new (require('oidc-provider').errors.InvalidTarget)();
+          if (ctx.oidc.params?.grant_type === 'client_credentials') {
+            // A system acts on its own: system/ scopes only (a token without any would not be narrowed, so
+            // none is issued), and short-lived, as it has no grant that could be revoked.
+            const scope = smartScopesOf(String(ctx.oidc.params.scope ?? '')).filter((s) => s.startsWith('system/')).join(' ');
+            if (!scope) throw new (require('oidc-provider').errors.InvalidScope)('a backend service asks for system/ scopes (e.g. system/Observation.rs)', 'scope');
+            return { scope, audience: fhirBase, accessTokenFormat: 'jwt', accessTokenTTL: Math.min(BACKEND_TOKEN_SECONDS, settings.accessTokenSeconds), jwt: { sign: { alg: 'ES256' } } };
+          }
           const requested = [ctx.oidc.params?.scope, ctx.oidc.entities?.AuthorizationCode?.scope, ctx.oidc.entities?.RefreshToken?.scope, ctx.oidc.entities?.Grant?.getResourceScopeEncountered?.(fhirBase)]
             .filter((s): s is string => typeof s === 'string')
             .join(' ');
@@ -110,7 +134,8 @@ export function createOidcProvider(
         },
       },
     },
-    extraTokenClaims: async (ctx: KoaContext, token: { accountId?: string; grantId?: string; clientId?: string }) => {
+    extraTokenClaims: async (ctx: KoaContext, token: { kind?: string; accountId?: string; grantId?: string; clientId?: string }) => {
+      if (token.kind === 'ClientCredentials') return backendClaims(ctx.oidc.client);
       if (!token.accountId) return undefined;
       const account = await accounts.byId(token.accountId);
       if (!account || account.status !== 'active') return undefined;
@@ -123,6 +148,7 @@ export function createOidcProvider(
       // Saving the grant again (at a refresh) must not move its end: counted from when it was first made.
       Grant: (_ctx: KoaContext, grant: { iat?: number }) => Math.max(1, remaining(grant.iat)),
       AccessToken: settings.accessTokenSeconds,
+      ClientCredentials: Math.min(BACKEND_TOKEN_SECONDS, settings.accessTokenSeconds),
       IdToken: settings.accessTokenSeconds,
       RefreshToken: (_ctx: KoaContext, token: { iat?: number; rotations?: number; totalLifetime?: () => number }) =>
         Math.max(1, Math.min(settings.sessionIdleSeconds, settings.sessionAbsoluteSeconds - (token.totalLifetime?.() ?? 0))),
@@ -135,6 +161,7 @@ export function createOidcProvider(
   });
   provider.proxy = true;
   tokens.checkGrantsWith(async (grantId) => (await new Adapter('Grant').find(grantId)) !== undefined);
+  tokens.checkServicesWith(async (clientId) => (await new Adapter('Client').find(clientId)) !== undefined);
   provider.use(revokeGrantOfRevokedAccessToken(tokens, new Adapter('Grant')));
   provider.use(launchContextInTokenResponse(tokens));
   const apps = new Adapter('Client');
