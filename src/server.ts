@@ -8,6 +8,7 @@ import packageJson from '../package.json';
 import type { GraphQLSchema } from 'graphql';
 import { registerAccountRoutes } from './auth/account-routes';
 import { registerAppRoutes } from './auth/app-routes';
+import { registerLaunchRoutes } from './auth/launch-routes';
 import { registerSelfRegistration } from './auth/self-registration';
 import { AccountStore } from './auth/accounts';
 import { registerClientRoutes } from './auth/client-routes';
@@ -131,7 +132,8 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     accessTokenSeconds: Math.min(config.tokenLifetimeSeconds, config.sessionIdleSeconds),
   });
   mountOidc(http, oidc.provider);
-  registerLoginPages(http, oidc.provider, accounts, new Passkeys(db, config.baseUrl), oidc.facilities, audit, config.sessionAbsoluteSeconds);
+  registerLoginPages(http, oidc.provider, accounts, new Passkeys(db, config.baseUrl), oidc.facilities, oidc.launches, audit, config.sessionAbsoluteSeconds);
+  registerLaunchRoutes(http, tokens, audit, oidc.launches, (ctx, id) => repo.read(ctx, 'Patient', id), fhirBase);
   registerPasskeyAssets(http);
   registerAccountRoutes(http, accounts, tokens, audit, oidc.revokeAccount);
   registerAppRoutes(http, tokens, audit, oidc.registerApp, (input) => clients.validate(input));

@@ -96,10 +96,12 @@ export function smartConfiguration(serverUrl: string): Record<string, unknown> {
     scopes_supported: ['openid', 'profile', 'fhirUser', 'offline_access', 'launch', 'launch/patient', 'patient/*.rs', 'user/*.rs', 'user/*.cruds', 'system/*.rs'],
     capabilities: [
       'launch-standalone',
+      'launch-ehr',
       'client-public',
       'client-confidential-symmetric',
       'client-confidential-asymmetric',
       'context-standalone-patient',
+      'context-ehr-patient',
       'sso-openid-connect',
       'permission-offline',
       'permission-patient',

@@ -11,6 +11,7 @@ import type { AuditTrail } from '../../audit/types';
 import type { Account, AccountStore } from '../accounts';
 import type { Passkeys } from '../passkeys';
 import { assignmentFor, type FacilityChoices } from './claims';
+import type { EhrLaunch, LaunchContexts } from './launch';
 import { both, button, escapeHtml, form, page } from './pages';
 import { PASSKEY_LOGIN_LABEL, PASSKEY_REGISTER_LABEL, passkeyForm } from './passkey-pages';
 import { FIRST_PARTY_CLIENTS, type OidcProvider } from './provider';
@@ -46,6 +47,7 @@ export function registerLoginPages(
   accounts: AccountStore,
   passkeys: Passkeys,
   facilities: FacilityChoices,
+  launches: LaunchContexts,
   audit: AuditTrail,
   sessionSeconds: number
 ): void {
@@ -223,12 +225,28 @@ export function registerLoginPages(
 
   /** First-party apps are consented by the network; others show what they ask for. */
   const consentStep = async (request: FastifyRequest, reply: FastifyReply, details: Details) => {
-    if (FIRST_PARTY_CLIENTS.has(String(details.params.client_id))) return grantConsent(request, reply, details);
-    return html(reply, consentPage(details.uid, await clientName(details), scopesOf(details), await asksPatientPick(details)));
+    const launch = await ehrLaunchOf(details);
+    if (launch === null) return refuseLaunch(request, reply, details);
+    if (FIRST_PARTY_CLIENTS.has(String(details.params.client_id))) return grantConsent(request, reply, details, launch?.patient);
+    return html(reply, consentPage(details.uid, await clientName(details), scopesOf(details), !launch && (await asksPatientPick(details)), launch?.patient));
   };
   const scopesOf = (details: Details) => String(details.params.scope ?? '').split(' ').filter(Boolean);
   /** A practitioner launching a patient app standalone picks the patient; a resident's patient is themself. */
   const asksPatientPick = async (details: Details) => scopesOf(details).includes('launch/patient') && (await accounts.byId(details.session!.accountId))?.kind !== 'resident';
+  /**
+   * The EHR launch an app was opened with (scope `launch` and the `launch` parameter): undefined when there
+   * is none, null when it is unknown, expired or another person's (the login then ends without a code).
+   */
+  const ehrLaunchOf = async (details: Details): Promise<EhrLaunch | undefined | null> => {
+    const id = details.params.launch;
+    if (!id || !scopesOf(details).includes('launch')) return undefined;
+    const account = await accounts.byId(details.session!.accountId);
+    return (await launches.find(id, account?.practitioner)) ?? null;
+  };
+  const refuseLaunch = async (request: FastifyRequest, reply: FastifyReply, details: Details) => {
+    await auditLogin(request, details, details.session!.accountId, '4', 'EHR launch unknown, expired or not this person\'s');
+    return finish(request, reply, { error: 'invalid_request', error_description: 'The launch is unknown, expired or was opened by someone else' });
+  };
   const grantConsent = async (request: FastifyRequest, reply: FastifyReply, details: Details, patient?: string) => {
     const accountId = details.session!.accountId;
     const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId, clientId: details.params.client_id });
@@ -237,7 +255,10 @@ export function registerLoginPages(
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
     const grantId: string = await grant.save();
-    const organization = details.lastSubmission?.tonet?.organization ?? (details.session ? await facilities.forSession(details.session.uid) : undefined);
+    const launch = await ehrLaunchOf(details);
+    if (launch) await launches.spend(details.params.launch!);
+    // An EHR launch acts at the facility the practitioner opened it from.
+    const organization = launch?.organization ?? details.lastSubmission?.tonet?.organization ?? (details.session ? await facilities.forSession(details.session.uid) : undefined);
     await facilities.remember(grantId, { organization, patient }, sessionSeconds);
     if (organization && details.session) await facilities.rememberForSession(details.session.uid, organization, sessionSeconds);
     return finish(request, reply, { consent: { grantId } });
@@ -251,10 +272,12 @@ export function registerLoginPages(
       await auditLogin(request, details, details.session.accountId, '4', 'app not allowed');
       return finish(request, reply, { error: 'access_denied', error_description: 'The person did not allow the app' });
     }
-    let patient: string | undefined;
-    if (await asksPatientPick(details)) {
+    const launch = await ehrLaunchOf(details);
+    if (launch === null) return refuseLaunch(request, reply, details);
+    let patient = launch?.patient;
+    if (!launch && (await asksPatientPick(details))) {
       const id = String(body.patient ?? '').trim().replace(/^Patient\//, '');
-      if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) return html(reply, consentPage(details.uid, await clientName(details), scopesOf(details), true, '患者IDを入力してください。 Enter the patient id.'), 400);
+      if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) return html(reply, consentPage(details.uid, await clientName(details), scopesOf(details), true, undefined, '患者IDを入力してください。 Enter the patient id.'), 400);
       patient = `Patient/${id}`;
     }
     return grantConsent(request, reply, details, patient);
@@ -346,10 +369,12 @@ function facilityPage(uid: string, account: Account, error?: string): string {
   );
 }
 
-function consentPage(uid: string, clientName: string, scopes: string[], pickPatient: boolean, error?: string): string {
+function consentPage(uid: string, clientName: string, scopes: string[], pickPatient: boolean, launchedPatient?: string, error?: string): string {
   const patientField = pickPatient
     ? `<label for="patient">${both('患者ID', 'Patient id')}</label><input id="patient" name="patient" type="text" autocomplete="off">`
-    : '';
+    : launchedPatient
+      ? `<p>${both('患者', 'Patient')}: <code id="launch-patient">${escapeHtml(launchedPatient)}</code></p>`
+      : '';
   return page(
     'アクセスの許可 Allow access',
     `<p>${both(`「${clientName}」が次のアクセスを求めています。`, `"${clientName}" asks for the following access.`)}</p>

@@ -15,6 +15,7 @@ import type { AccountStore } from '../accounts';
 import type { TokenService } from '../tokens';
 import { databaseAdapter, revokeAllOf } from './adapter';
 import { claimsForPerson, FacilityChoices } from './claims';
+import { LaunchContexts } from './launch';
 import { both, page } from './pages';
 import { smartScopesOf } from '../scopes';
 
@@ -58,6 +59,7 @@ export function createOidcProvider(
 ): {
   provider: OidcProvider;
   facilities: FacilityChoices;
+  launches: LaunchContexts;
   revokeAccount(accountId: string): Promise<void>;
   registerApp(metadata: Record<string, unknown> & { client_id: string }): Promise<void>;
 } {
@@ -101,6 +103,8 @@ export function createOidcProvider(
     extraClientMetadata: { properties: ['tonet_role', 'tonet_organization'] },
     scopes: STATIC_SCOPES,
     responseTypes: ['code'],
+    // SMART: an EHR launch's context id, and the FHIR server the app was launched against.
+    extraParams: ['launch', 'aud'],
     pkce: { required: () => true },
     rotateRefreshToken: true,
     // Apps allowed the refresh_token grant get one even without offline_access (which oidc-provider would
@@ -168,6 +172,7 @@ export function createOidcProvider(
   return {
     provider,
     facilities,
+    launches: new LaunchContexts(new Adapter('Launch')),
     revokeAccount: (accountId: string) => revokeAllOf(db, accountId),
     registerApp: (metadata: Record<string, unknown> & { client_id: string }) => apps.upsert(metadata.client_id, metadata),
   };
@@ -201,7 +206,7 @@ function launchContextInTokenResponse(tokens: TokenService) {
     if (ctx.oidc?.route !== 'token' || ctx.status !== 200 || typeof ctx.body?.access_token !== 'string') return;
     const claims = tokens.key.verify(ctx.body.access_token);
     const scopes = String(ctx.body.scope ?? '').split(' ');
-    if (typeof claims.launch_patient === 'string' && scopes.includes('launch/patient')) ctx.body = { ...ctx.body, patient: claims.launch_patient.replace(/^Patient\//, '') };
+    if (typeof claims.launch_patient === 'string' && (scopes.includes('launch/patient') || scopes.includes('launch'))) ctx.body = { ...ctx.body, patient: claims.launch_patient.replace(/^Patient\//, '') };
   };
 }
 
