@@ -23,6 +23,8 @@ export interface Config {
   /** …and at the latest this long after logging in. */
   sessionAbsoluteSeconds: number;
   mllpPort: number;
+  /** MLLP bounds: open connections, bytes of one frame, seconds of silence, seconds for one frame to arrive. */
+  mllp: { maxConnections: number; maxFrameBytes: number; idleTimeoutMs: number; frameTimeoutMs: number };
   /**
    * The demo region at start: "auto" seeds it into an empty embedded database (never into PostgreSQL),
    * "off" never does. `tonet demo` seeds any server on request.
@@ -51,6 +53,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionIdleSeconds: intFrom(env.TONET_SESSION_IDLE, 30 * 60, 'TONET_SESSION_IDLE'),
     sessionAbsoluteSeconds: intFrom(env.TONET_SESSION_ABSOLUTE, 8 * 60 * 60, 'TONET_SESSION_ABSOLUTE'),
     mllpPort: intFrom(env.MLLP_PORT, 2575, 'MLLP_PORT'),
+    mllp: {
+      maxConnections: intFrom(env.MLLP_MAX_CONNECTIONS, 100, 'MLLP_MAX_CONNECTIONS'),
+      maxFrameBytes: intFrom(env.MLLP_MAX_FRAME_BYTES, intFrom(env.TONET_BODY_LIMIT, 16 * 1024 * 1024, 'TONET_BODY_LIMIT'), 'MLLP_MAX_FRAME_BYTES'),
+      idleTimeoutMs: intFrom(env.MLLP_IDLE_TIMEOUT, 600, 'MLLP_IDLE_TIMEOUT') * 1000,
+      frameTimeoutMs: intFrom(env.MLLP_FRAME_TIMEOUT, 60, 'MLLP_FRAME_TIMEOUT') * 1000,
+    },
   };
 }
 

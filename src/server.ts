@@ -185,7 +185,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     generatedAdmin,
     async listen() {
       await http.listen({ port: config.port, host: config.host });
-      mllp = await startMllpServer(ingest, config.mllpPort, config.host, logger, config.bodyLimit);
+      mllp = await startMllpServer(ingest, config.mllpPort, config.host, logger, config.mllp);
       const address = http.server.address();
       return { httpPort: typeof address === 'object' && address ? address.port : config.port, mllpPort: mllp.port };
     },

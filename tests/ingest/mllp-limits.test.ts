@@ -1,0 +1,107 @@
+/**
+ * What one MLLP peer can hold is bounded, over real TCP: connections beyond the cap are closed, a silent
+ * connection is closed after the idle timeout, a frame trickled in slower than the frame timeout is cut off,
+ * and a frame over the size limit is refused with an AR and kept (its head) in the inbox. Buffering is linear.
+ */
+import net from 'node:net';
+import { FrameReader, frame } from '../../src/ingest/mllp';
+import { labResultMessage } from '../support/hl7-messages';
+import { startTestServer, TestServer } from '../support/server';
+import { ackCode, createFacility, MllpClient } from './support';
+
+let server: TestServer;
+let gatewayToken: string;
+
+beforeAll(async () => {
+  server = await startTestServer({ MLLP_MAX_CONNECTIONS: '3', MLLP_IDLE_TIMEOUT: '1', MLLP_FRAME_TIMEOUT: '2', MLLP_MAX_FRAME_BYTES: '8192' });
+  gatewayToken = await server.clientToken({ role: 'gateway', organization: await createFacility(server) });
+});
+afterAll(async () => server?.close());
+
+interface Peer {
+  socket: net.Socket;
+  /** Everything the server sent, once it closed the connection. */
+  closed: Promise<string>;
+}
+
+function connect(): Promise<Peer> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(server.mllpPort, '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (chunk) => received.push(chunk));
+    const closed = new Promise<string>((done) => socket.on('close', () => done(Buffer.concat(received).toString('utf8'))));
+    socket.once('connect', () => resolve({ socket, closed }));
+    socket.once('error', reject);
+  });
+}
+
+function message(controlId: string, value = '7.0'): string {
+  return labResultMessage({ controlId, patientId: 'LIMIT-1', orderNumber: `O-${controlId}`, code: '3D046000001920402', name: 'HbA1c', value, unit: '%', range: '4.6-6.2', observedAt: '202501011000', token: gatewayToken });
+}
+
+test('connections beyond the cap are closed at once; those within it are served', async () => {
+  const kept = await Promise.all([connect(), connect(), connect()]);
+  // Each kept connection sends a byte, so none of them is the one the server has not yet counted.
+  for (const peer of kept) peer.socket.write(Buffer.from([0x20]));
+  await new Promise((r) => setTimeout(r, 100));
+  const extra = await connect();
+  // Served, it would answer this message with an ACK; refused, it answers nothing.
+  extra.socket.write(frame(message('CAP0')));
+  expect(await extra.closed).toBe('');
+  for (const peer of kept) peer.socket.destroy();
+  await Promise.all(kept.map((p) => p.closed));
+
+  const client = await MllpClient.connect(server.mllpPort);
+  expect(ackCode(await client.send(Buffer.from(message('CAP1'))))).toBe('AA');
+  client.close();
+});
+
+test('a silent connection is closed after the idle timeout', async () => {
+  const peer = await connect();
+  expect(await peer.closed).toBe('');
+});
+
+test('a frame trickled in byte by byte is cut off by the frame timeout, though never idle', async () => {
+  const peer = await connect();
+  const bytes = frame(message('SLOW1'));
+  let sent = 0;
+  const trickle = setInterval(() => {
+    if (!peer.socket.destroyed && sent < bytes.length - 1) peer.socket.write(bytes.subarray(sent, ++sent));
+  }, 200);
+  const received = await peer.closed;
+  clearInterval(trickle);
+  expect(received).toBe('');
+  expect(sent).toBeLessThan(bytes.length - 1);
+});
+
+test('a frame over the size limit is refused with AR, its head kept in the inbox, and the connection closed', async () => {
+  const peer = await connect();
+  const big = message('BIG1', '7'.repeat(20_000));
+  peer.socket.write(frame(big));
+  const ack = (await peer.closed).replace(/^\x0b|\x1c\r$/g, '');
+  expect(ackCode(ack)).toBe('AR');
+  expect(ack).toMatch(/MSA\|AR\|BIG1\|/);
+  expect(ack).toMatch(/larger than 8192 bytes/);
+  const inbox = await fetch(`${server.url}/admin/inbox?status=rejected`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((r) => r.json() as Promise<any>);
+  expect(inbox.items[0]).toMatchObject({ transport: 'mllp', messageControlId: 'BIG1' });
+});
+
+test('the frame reader is linear: a 12 MB frame in 200,000 small chunks comes out whole', () => {
+  const reader = new FrameReader(16 * 1024 * 1024);
+  const body = Buffer.alloc(200_000 * 64, 0x41);
+  const framed = frame(body);
+  const out: Buffer[] = [];
+  for (let i = 0; i < framed.length; i += 64) out.push(...reader.push(framed.subarray(i, i + 64)));
+  expect(out).toHaveLength(1);
+  expect(out[0].equals(body)).toBe(true);
+  expect(reader.partial).toBe(false);
+});
+
+test('frames split anywhere, several to a chunk and with noise between them, are read alike', () => {
+  const stream = Buffer.concat([Buffer.from('noise'), frame('MSH|A'), frame('MSH|B'), Buffer.from('\r\n'), frame('MSH|C')]);
+  for (let cut = 1; cut < stream.length; cut++) {
+    const reader = new FrameReader(1024);
+    const frames = [...reader.push(stream.subarray(0, cut)), ...reader.push(stream.subarray(cut))].map((f) => f.toString());
+    expect(frames).toEqual(['MSH|A', 'MSH|B', 'MSH|C']);
+  }
+});
