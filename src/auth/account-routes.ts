@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AuditTrail } from '../audit/types';
-import { forbidden } from '../fhir/errors';
+import { forbidden, notFound } from '../fhir/errors';
 import { authenticate } from '../http/app';
 import type { Account, AccountStore, NewAccount } from './accounts';
 import type { TokenService } from './tokens';
@@ -35,10 +35,10 @@ export function registerAccountRoutes(app: FastifyInstance, accounts: AccountSto
     return { accounts: (await accounts.list()).map(publicView) };
   });
 
-  app.post('/admin/accounts/:id/:change', async (request, reply) => {
+  app.post('/admin/accounts/:id/:change', async (request) => {
     const ctx = await asAdmin(request);
     const { id, change } = request.params as { id: string; change: string };
-    if (!Object.hasOwn(CHANGES, change)) return reply.status(404).send({ error: `unknown change ${change}; one of ${Object.keys(CHANGES).join(', ')}` });
+    if (!Object.hasOwn(CHANGES, change)) throw notFound(`unknown change ${change}; one of ${Object.keys(CHANGES).join(', ')}`);
     const account = await CHANGES[change as keyof typeof CHANGES](accounts, id);
     // A suspended or offboarded person's logins and tokens end now, not when they expire.
     if (account.status !== 'active') await revokeAccount(account.id);

@@ -4,6 +4,7 @@
  * audited like one made over HTTP, and it works while the server holds the embedded database.
  */
 import { GatewayClient } from './gateway-client';
+import { formatTable, refusalText } from './table';
 
 export interface ClientCommandFlags {
   server?: string;
@@ -71,24 +72,10 @@ export async function runClientCommand(args: string[], flags: ClientCommandFlags
   return 0;
 }
 
-function refusalText(answer: Record<string, unknown>): string {
-  const issues = answer.issue as { diagnostics?: string }[] | undefined;
-  return issues?.map((i) => i.diagnostics).join('; ') ?? JSON.stringify(answer);
-}
-
-/** One line per client, columns padded to the widest value as a terminal shows it (kanji and kana take two columns). */
+/** One line per client. */
 function table(clients: ListedClient[]): string {
-  const rows = [
+  return formatTable([
     ['CLIENT ID', 'NAME', 'ROLE', 'FACILITY', 'ACTIVE', 'CREATED'],
     ...clients.map((c) => [c.client_id, c.name, c.role, c.organization ?? c.patient ?? '-', c.active ? 'yes' : 'no', c.created]),
-  ];
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => displayWidth(row[column]))));
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell + ' '.repeat(widths[column] - displayWidth(cell)))).join('  ')).join('\n') + '\n';
-}
-
-/** Columns a string takes in a terminal: East Asian wide and full-width characters take two. */
-function displayWidth(text: string): number {
-  let width = 0;
-  for (const char of text) width += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u.test(char) ? 2 : 1;
-  return width;
+  ]);
 }

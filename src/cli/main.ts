@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { describeDemo, seedDemoRegion } from '../demo/seed';
 import { seedDemoIfEmpty } from '../demo/start';
+import { runAccountCommand } from './accounts';
 import { runClientCommand } from './clients';
 import { stateDirectory } from './gateway-client';
 import { importDicom } from './import-dicom';
@@ -37,6 +38,12 @@ Usage:
                            active, created); create --name <name> --role <role> [--organization Organization/<id>]
                            [--patient Patient/<id>] prints the new secret once; deactivate ends the client's
                            tokens at once; rotate prints a new secret once and ends the old one and its tokens
+  tonet account list|create|suspend <user>|reactivate <user>|unlock <user>|offboard <user> --server <url> --client-id <admin id> --client-secret <admin secret>
+                           the people who log in, through the admin API (every change audited): list (username,
+                           name, kind, facilities, status, TOTP, lock); create --kind practitioner|resident|office
+                           --username <u> --name <n> [--practitioner Practitioner/<id> --facility Organization/<id>:<role> …]
+                           [--patient Patient/<id>] [--totp] prints the password (and TOTP secret) once; suspend,
+                           reactivate, unlock and offboard name the account by username or id
   tonet audit verify       walk the audit trail's hash chain; prints OK with the count, or the first event
                            that does not match (exit status 3)
   tonet --help | --version
@@ -69,6 +76,11 @@ const OPTIONS = {
   role: { type: 'string' },
   organization: { type: 'string' },
   patient: { type: 'string' },
+  kind: { type: 'string' },
+  username: { type: 'string' },
+  practitioner: { type: 'string' },
+  facility: { type: 'string', multiple: true },
+  totp: { type: 'boolean' },
 } as const;
 
 async function main(argv: string[]): Promise<number> {
@@ -109,6 +121,8 @@ async function main(argv: string[]): Promise<number> {
       return runDemo(values);
     case 'client':
       return runClientCommand(positionals.slice(1), values, (text) => process.stdout.write(text), (text) => process.stderr.write(text));
+    case 'account':
+      return runAccountCommand(positionals.slice(1), values, (text) => process.stdout.write(text), (text) => process.stderr.write(text));
     default:
       process.stderr.write(`unknown command "${command}"\n\n${HELP}`);
       return 2;
