@@ -38,6 +38,36 @@ describe('PPR-01 (PPR^ZD1 diagnoses)', () => {
     expect(condition.verificationStatus).toBeUndefined();
   });
 
+  test('PRB-13 疑い → provisional, never confirmed; PRB-17 names the diagnosis as written; ZPR modifiers → JP Core extensions', () => {
+    let text = withSegment(sampleText('PPR-01'), 'PRB', 1, (line) => setField(setField(line, 13, 'S^疑い^JHSD0005'), 17, '左胃炎疑い'));
+    // A prefix modifier with its management number and exchange code, a postfix one with its exchange code only.
+    text = withSegment(text, 'ZPR', 1, (line) => setField(setField(setField(line, 1, '27000358^左^MDCDX2'), 4, 'L0T1^左^MDCDX2'), 6, 'S0T9^疑い^MDCDX2'));
+    const result = mapHl7v2(text, FACILITY);
+    expect(errorsOf(result)).toEqual([]);
+    const [suspected] = resourcesOf<Condition>(result.bundle, 'Condition');
+    expect(suspected.verificationStatus).toEqual({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'provisional' }] });
+    expect(suspected.code?.text).toBe('左胃炎疑い');
+    expect(suspected.onsetString).toBeUndefined();
+    expect(suspected.code?.extension).toEqual([
+      {
+        url: 'http://jpfhir.jp/fhir/core/Extension/StructureDefinition/JP_Condition_DiseasePrefixModifier',
+        valueCodeableConcept: {
+          coding: [
+            { system: 'http://medis.or.jp/CodeSystem/master-disease-modKeyNumber', code: '27000358', display: '左' },
+            { system: 'http://medis.or.jp/CodeSystem/master-disease-modExCode', code: 'L0T1', display: '左' },
+          ],
+          text: '左',
+        },
+      },
+      {
+        url: 'http://jpfhir.jp/fhir/core/Extension/StructureDefinition/JP_Condition_DiseasePostfixModifier',
+        valueCodeableConcept: { coding: [{ system: 'http://medis.or.jp/CodeSystem/master-disease-modExCode', code: 'S0T9', display: '疑い' }], text: '疑い' },
+      },
+    ]);
+    const confirmed = mapHl7v2(withSegment(sampleText('PPR-01'), 'PRB', 1, (line) => setField(line, 13, 'C')), FACILITY);
+    expect(resourcesOf<Condition>(confirmed.bundle, 'Condition')[0].verificationStatus?.coding?.[0].code).toBe('confirmed');
+  });
+
   test('PRB-1 DE marks the diagnosis entered-in-error and drops its clinical status', () => {
     const deleted = mapHl7v2(withSegment(sampleText('PPR-01'), 'PRB', 1, (line) => setField(line, 1, 'DE')), FACILITY);
     const [erroneous] = resourcesOf<Condition>(deleted.bundle, 'Condition');
