@@ -86,6 +86,39 @@ describe('OML-11 (OUL^R22 lab result)', () => {
     expect(orderMessage.map((request) => request.identifier?.[0].value)).toContain(order.identifier?.[0].value);
   });
 
+  test.each([
+    ['<^5', { valueQuantity: { value: 5, comparator: '<' } }],
+    ['>=^100', { valueQuantity: { value: 100, comparator: '>=' } }],
+    ['^7.2', { valueQuantity: { value: 7.2 } }],
+    ['^^+', { valueString: '+' }],
+    ['^2^+', { valueString: '2+' }],
+    ['^1^:^4', { valueString: '1:4' }],
+    ['^10^-^20', { valueString: '10-20' }],
+  ])('OBX-2 SN "%s" → a value the lab profile allows (Quantity or string, never Range/Ratio)', (sn, expected) => {
+    const text = withSegment(sampleText('OML-11'), 'OBX', 1, (line) => setField(setField(line, 2, 'SN'), 5, sn));
+    const result = mapHl7v2(text, FACILITY);
+    expect(result.issues.filter((issue) => issue.severity === 'error')).toEqual([]);
+    const [first] = resourcesOf<Observation>(result.bundle, 'Observation');
+    const value = Object.fromEntries(Object.entries(first).filter(([name]) => name.startsWith('value')));
+    expect(value).toEqual(expected);
+  });
+
+  test('SN ranges and ratios stay structured where the profile allows them (ECG, JP_Observation_Common)', () => {
+    const ratio = mapHl7v2(withSegment(sampleText('OMG-13'), 'OBX', 2, (line) => setField(setField(line, 2, 'SN'), 5, '^1^:^4')), FACILITY);
+    expect(resourcesOf<Observation>(ratio.bundle, 'Observation')[1].valueRatio).toEqual({ numerator: { value: 1 }, denominator: { value: 4 } });
+    const range = mapHl7v2(withSegment(sampleText('OMG-13'), 'OBX', 2, (line) => setField(setField(line, 2, 'SN'), 5, '^60^-^70')), FACILITY);
+    expect(resourcesOf<Observation>(range.bundle, 'Observation')[1].valueRange?.low?.value).toBe(60);
+    const broken = mapHl7v2(withSegment(sampleText('OML-11'), 'OBX', 1, (line) => setField(setField(line, 2, 'SN'), 5, '^abc')), FACILITY);
+    expect(broken.issues).toEqual([expect.objectContaining({ severity: 'error', code: '102', segment: 'OBX', field: 5 })]);
+  });
+
+  test('OBX-2 TM and DT keep their value: text in the lab profile', () => {
+    const time = mapHl7v2(withSegment(sampleText('OML-11'), 'OBX', 1, (line) => setField(setField(line, 2, 'TM'), 5, '1430')), FACILITY);
+    expect(resourcesOf<Observation>(time.bundle, 'Observation')[0].valueString).toBe('1430');
+    const day = mapHl7v2(withSegment(sampleText('OML-11'), 'OBX', 1, (line) => setField(setField(line, 2, 'DT'), 5, '20111219')), FACILITY);
+    expect(resourcesOf<Observation>(day.bundle, 'Observation')[0].valueString).toBe('2011-12-19');
+  });
+
   test('OBX-8 flags become interpretations; a non-numeric NM value is a 102 error at OBX-5', () => {
     const flagged = mapHl7v2(withSegment(sampleText('OML-11'), 'OBX', 2, (line) => setField(line, 8, 'H')), FACILITY);
     expect(resourcesOf<Observation>(flagged.bundle, 'Observation')[1].interpretation).toEqual([{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: 'H' }] }]);

@@ -28,52 +28,91 @@ const INTERPRETATION: Record<string, string> = { H: 'H', L: 'L', HH: 'HH', LL: '
 
 const sibling = (field: FieldView, fieldNumber: number): FieldView => field.at(field.segment, parseLocator(`${field.segment.name}-${fieldNumber}`));
 
-/** OBX-5 read by the data type named in OBX-2. */
-const observationValue: Converter = (field) => {
-  const valueType = sibling(field, 2).text();
-  const repetitions = field.repetitions();
-  if (repetitions.length === 0) {
+/**
+ * Which value[x] a profile allows. JP_Observation_LabResult allows only Quantity, CodeableConcept and string, so
+ * ranges, ratios, times and dates become text there (never lost); other profiles take FHIR's structured types.
+ */
+type ValueTypes = 'lab' | 'any';
+
+/** OBX-5 read by the data type named in OBX-2; every value type JAHIS lists maps to some value[x]. */
+function observationValue(allowed: ValueTypes): Converter {
+  return (field) => {
+    const valueType = sibling(field, 2).text();
+    const repetitions = field.repetitions();
+    if (repetitions.length === 0) {
+      return undefined;
+    }
+    const asText = () => ({ valueString: repetitions.map((repetition) => repetition.text()).join('\n') });
+    switch (valueType) {
+      case 'NM':
+        return { valueQuantity: quantity(6)(field) };
+      case 'SN':
+        return structuredNumeric(field, allowed);
+      case 'ST':
+      case 'TX':
+      case 'FT':
+        return asText();
+      case 'CWE':
+      case 'CE':
+      case 'CNE':
+      // JAHIS ZRD (drug used in an endoscopy) starts with the drug's CWE.
+      case 'ZRD':
+        return { valueCodeableConcept: codeableConcept(field) };
+      case 'TS':
+      case 'DT':
+      case 'DTM': {
+        const value = dateTime(field) as string | undefined;
+        return allowed === 'lab' ? { valueString: value } : { valueDateTime: value };
+      }
+      case 'TM':
+        return allowed === 'lab' ? asText() : { valueTime: hl7Time(field) };
+      case 'XCN':
+        return { valueString: (practitioner(field) as { display?: string } | undefined)?.display ?? field.text() };
+      default:
+        field.report('102', `OBX-2 value type "${valueType}" is not supported; OBX-5 kept as text`);
+        return asText();
+    }
+  };
+}
+
+/** TM "HHMM[SS]" → FHIR time "hh:mm:ss"; anything else is a data type error. */
+function hl7Time(field: FieldView): string | undefined {
+  const match = /^(\d{2})(\d{2})(\d{2})?/.exec(field.text());
+  if (!match) {
+    field.report('102', `OBX-5 is not a TM time: "${field.text()}"`, 'error');
     return undefined;
   }
-  switch (valueType) {
-    case 'NM':
-      return { valueQuantity: quantity(6)(field) };
-    case 'SN':
-      return structuredNumeric(field);
-    case 'ST':
-    case 'TX':
-    case 'FT':
-      return { valueString: repetitions.map((repetition) => repetition.text()).join('\n') };
-    case 'CWE':
-    case 'CE':
-    case 'CNE':
-    // JAHIS ZRD (drug used in an endoscopy) starts with the drug's CWE.
-    case 'ZRD':
-      return { valueCodeableConcept: codeableConcept(field) };
-    case 'TS':
-    case 'DT':
-    case 'DTM':
-      return { valueDateTime: dateTime(field) };
-    case 'XCN':
-      return { valueString: (practitioner(field) as { display?: string } | undefined)?.display ?? field.text() };
-    default:
-      field.report('102', `OBX-2 value type "${valueType}" is not supported; OBX-5 kept as text`);
-      return { valueString: repetitions.map((repetition) => repetition.text()).join('\n') };
-  }
-};
+  return `${match[1]}:${match[2]}:${match[3] ?? '00'}`;
+}
 
-/** SN: comparator^num1^separator^num2 ("<^5", "^10^-^20"). */
-function structuredNumeric(field: FieldView): Partial<Observation> | undefined {
+const SN_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+const COMPARATORS: Record<string, Quantity['comparator'] | ''> = { '': '', '=': '', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
+
+/**
+ * SN = comparator^num1^separator/suffix^num2 (HL7 v2.5 §2.A.74): "<^5" (under 5), "^^+" and "^2^+" (qualitative
+ * +, 2+), "^1^:^4" (titre 1:4), "^10^-^20" (range). A plain or compared number is a Quantity; the other shapes are
+ * Range/Ratio where the profile allows them and otherwise their usual written form ("2+", "1:4") as a string.
+ */
+function structuredNumeric(field: FieldView, allowed: ValueTypes): Partial<Observation> | undefined {
   const [comparator, first, separator, second] = [1, 2, 3, 4].map((n) => field.part(n));
-  if (!/^[+-]?\d+(\.\d*)?$/.test(first) || (separator !== '' && !/^[+-]?\d+(\.\d*)?$/.test(second))) {
+  const numbersOk = (first === '' || SN_NUMBER.test(first)) && (second === '' || SN_NUMBER.test(second));
+  if (!numbersOk || (first === '' && separator === '') || !(comparator in COMPARATORS || comparator === '<>')) {
     field.report('102', `OBX-5 is not a structured numeric value: "${field.text()}"`, 'error');
     return undefined;
   }
-  if (separator === '-') {
+  const written = `${comparator}${first}${separator}${second}`;
+  if (separator === '' && comparator !== '<>') {
+    const fhirComparator = COMPARATORS[comparator];
+    return { valueQuantity: { ...quantityIn(field, Number(first), 6), ...(fhirComparator ? { comparator: fhirComparator } : {}) } };
+  }
+  const bothNumbers = first !== '' && second !== '' && comparator === '';
+  if (allowed === 'any' && bothNumbers && separator === '-') {
     return { valueRange: { low: quantityIn(field, Number(first), 6), high: quantityIn(field, Number(second), 6) } };
   }
-  const comparators: Record<string, Quantity['comparator']> = { '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
-  return { valueQuantity: { ...quantityIn(field, Number(first), 6), ...(comparators[comparator] ? { comparator: comparators[comparator] } : {}) } };
+  if (allowed === 'any' && bothNumbers && (separator === ':' || separator === '/')) {
+    return { valueRatio: { numerator: { value: Number(first) }, denominator: { value: Number(second) } } };
+  }
+  return { valueString: written };
 }
 
 /** OBX-7 "1.2-2.0", "<5", ">=10" → low/high in OBX-6's unit; the original text is always kept. */
@@ -94,16 +133,21 @@ const referenceRange: Converter = (field): ObservationReferenceRange[] | undefin
   return [{ text: range }];
 };
 
+function resultFields(allowed: ValueTypes): FieldRule[] {
+  return [
+    { from: 'OBX-3', to: 'code', as: codeableConcept },
+    { from: 'OBX-5', to: '', as: observationValue(allowed) },
+    { from: 'OBX-7', to: 'referenceRange', as: referenceRange },
+    { from: 'OBX-8', to: 'interpretation[]', as: (field) => field.repetitions().map(concept(FHIR_SYSTEM.interpretation, INTERPRETATION)).filter(Boolean) },
+    { from: 'OBX-11', to: 'status', as: lookup(RESULT_STATUS) },
+    { from: 'OBX-14', to: 'effectiveDateTime', as: dateTime },
+    { from: 'OBX-16', to: 'performer[]', as: practitioner },
+  ];
+}
+
 /** OBX lines common to every result Observation; tables add code, category, keys and links. */
-export const OBSERVATION_RESULT_FIELDS: FieldRule[] = [
-  { from: 'OBX-3', to: 'code', as: codeableConcept },
-  { from: 'OBX-5', to: '', as: observationValue },
-  { from: 'OBX-7', to: 'referenceRange', as: referenceRange },
-  { from: 'OBX-8', to: 'interpretation[]', as: (field) => field.repetitions().map(concept(FHIR_SYSTEM.interpretation, INTERPRETATION)).filter(Boolean) },
-  { from: 'OBX-11', to: 'status', as: lookup(RESULT_STATUS) },
-  { from: 'OBX-14', to: 'effectiveDateTime', as: dateTime },
-  { from: 'OBX-16', to: 'performer[]', as: practitioner },
-];
+export const OBSERVATION_RESULT_FIELDS = resultFields('any');
+const LAB_RESULT_FIELDS = resultFields('lab');
 
 /** When OBX-14 is empty the result time is the order's (OBR-7) time, as JAHIS lab messages send it. */
 const EFFECTIVE_FROM_OBR: FieldRule = { from: 'OBR-7', to: 'effectiveDateTime', as: dateTime, when: isEmpty('OBX-14') };
@@ -122,7 +166,7 @@ export function obrResultObservation(profile: string, category: string, links?: 
     patient: 'subject',
     fixed: { category: [fixedCoding(FHIR_SYSTEM.observationCategory, category)] },
     deleteWhen: isCancelledOrder,
-    fields: [...OBSERVATION_RESULT_FIELDS, EFFECTIVE_FROM_OBR],
+    fields: [...(profile === 'JP_Observation_LabResult' ? LAB_RESULT_FIELDS : OBSERVATION_RESULT_FIELDS), EFFECTIVE_FROM_OBR],
     ...(links ? { links } : {}),
   };
 }
