@@ -69,7 +69,7 @@ describe('OML-11 (OUL^R22 lab result)', () => {
   test('OBR → DiagnosticReport referencing its results, specimen and order; SPM → Specimen; ORC → ServiceRequest', () => {
     const [specimen] = resourcesOf<Specimen>(result.bundle, 'Specimen');
     const [order] = resourcesOf<ServiceRequest>(result.bundle, 'ServiceRequest');
-    expect(specimen.identifier?.[0].value).toBe('000000001219001');
+    expect(specimen.identifier?.[0].value).toBe('000000001219001:023');
     expect(specimen.type?.coding?.[0]).toEqual({ system: MATERIAL, code: '023', display: '血清' });
     expect(report.meta?.profile).toEqual([`${JP}JP_DiagnosticReport_LabResult`]);
     expect(report.status).toBe('final');
@@ -117,6 +117,34 @@ describe('OML-11 (OUL^R22 lab result)', () => {
     expect(resourcesOf<Observation>(time.bundle, 'Observation')[0].valueString).toBe('1430');
     const day = mapHl7v2(withSegment(sampleText('OML-11'), 'OBX', 1, (line) => setField(setField(line, 2, 'DT'), 5, '20111219')), FACILITY);
     expect(resourcesOf<Observation>(day.bundle, 'Observation')[0].valueString).toBe('2011-12-19');
+  });
+
+  test('several SPM groups under one specimen number → one Specimen each, typed by JLAC10 material, each result linked to its own', () => {
+    const [msh, pid, pv1] = sampleText('OML-11').split('\r');
+    const group = (n: number, material: string, battery: string, item: string) => [
+      `SPM|${n}|000000001219001||${material}|||||||||||||201112191500`,
+      `OBR|${n}|000000011000354|000000001219001|${battery}|||20111219`,
+      'ORC|SC|000000011000354|000000001219001||CM',
+      `OBX|1|NM|${item}||6.1|%^%^99XYZ|4.6-6.2||||F|||201112191500`,
+    ];
+    const text = [
+      msh, pid, pv1,
+      ...group(1, '019^全血^JC10', 'E010^HbA1c^99O03', '3D046000001906202^HbA1c^JC10'),
+      ...group(2, '022^血漿^JC10', 'E011^血糖^99O03', '3D010000002227101^グルコース^JC10'),
+      ...group(3, '023^血清^JC10', 'E001^生化学^99O03', '3A010000002327101^総蛋白^JC10'),
+    ].join('\r');
+    const result = mapHl7v2(text, FACILITY);
+    expect(result.issues.filter((issue) => issue.severity === 'error')).toEqual([]);
+    const specimens = resourcesOf<Specimen>(result.bundle, 'Specimen');
+    expect(specimens.map((specimen) => specimen.type?.coding?.[0])).toEqual([
+      { system: MATERIAL, code: '019', display: '全血' },
+      { system: MATERIAL, code: '022', display: '血漿' },
+      { system: MATERIAL, code: '023', display: '血清' },
+    ]);
+    const observations = resourcesOf<Observation>(result.bundle, 'Observation');
+    expect(observations.map((observation) => observation.specimen?.reference)).toEqual(specimens.map((specimen) => entryFor(result.bundle, specimen).fullUrl));
+    const reports = resourcesOf<DiagnosticReport>(result.bundle, 'DiagnosticReport');
+    expect(reports.map((report) => report.specimen)).toEqual(specimens.map((specimen) => [{ reference: entryFor(result.bundle, specimen).fullUrl }]));
   });
 
   test('OBX-8 flags become interpretations; a non-numeric NM value is a 102 error at OBX-5', () => {

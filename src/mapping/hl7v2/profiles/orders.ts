@@ -30,7 +30,9 @@ export const SERVICE_REQUEST_FIELDS: FieldRule[] = [
 export const SPECIMEN_KEY: KeyRule = {
   kind: 'specimen',
   // SPM-2 is the specimen number when the lab sends one; orders (OML-01) leave it empty and number specimens by SPM-1.
-  from: [['SPM-2'], ['ORC-2', '=spm', 'SPM-1'], ['OBR-2', '=spm', 'SPM-1']],
+  // Labs often send one number for every tube of an order (whole blood 019, plasma 022, serum 023), so the JLAC10
+  // material (SPM-4) is part of the key: each SPM group is its own Specimen.
+  from: [['SPM-2', 'SPM-4'], ['SPM-2'], ['ORC-2', '=spm', 'SPM-1'], ['OBR-2', '=spm', 'SPM-1']],
   onDuplicate: 'merge',
 };
 
