@@ -49,6 +49,9 @@ test('the NHO storage imports; the broken files are rejected with reasons; a re-
   const resources = ['Patient', 'Condition', 'MedicationRequest', 'AllergyIntolerance', 'Observation', 'ImagingStudy', 'Encounter'];
   const before = await Promise.all(resources.map((t) => count(t)));
   expect(before.every((n) => n > 0)).toBe(true);
+  // Admission, transfer and discharge of 9999013 (no visit number; admission time in A01 only) are one stay.
+  const stays = (await fetch(`${server.fhirUrl}/Encounter`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((r) => r.json())) as { entry: { resource: { status: string; period?: { start?: string; end?: string } } }[] };
+  expect(stays.entry.map((e) => e.resource.status)).toEqual(['finished']);
   const historyOf = () => fetch(`${server.fhirUrl}/_history?_count=1000`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((r) => r.json() as Promise<any>);
   const historyBefore = (await historyOf()).entry.length;
 

@@ -90,6 +90,12 @@ export interface ResourceRule {
   links?: LinkRule[];
   /** Cancels, deletes: the resource is removed with a conditional DELETE instead of written. */
   deleteWhen?: (scope: Scope) => boolean;
+  /**
+   * For keys that name a state rather than a thing ("the patient's open inpatient stay"): when `when` holds, the
+   * resource found by its key is written under the identifier `from` gives instead (a discharge files the open stay
+   * under its discharge time and frees the key for the next admission; cancelling the discharge reopens it).
+   */
+  rename?: { when: (scope: Scope) => boolean; from: KeyRule['from'] };
 }
 
 export interface MessageProfile {
@@ -280,6 +286,10 @@ function buildResource(instance: Instance, issues: MappingIssue[]): Resource {
   };
   if (rule.key.numberAs) {
     (resource.identifier as Identifier[]).push({ system: rule.key.numberAs, value: String(instance.occurrence) });
+  }
+  const renamed = rule.rename?.when(scope) ? keyValue({ ...rule.key, from: rule.rename.from }, scope) : undefined;
+  if (renamed !== undefined) {
+    (resource.identifier as Identifier[])[0] = { system: instance.identifier.system, value: (rule.key.prefix ?? '') + renamed };
   }
   for (const [path, value] of Object.entries(rule.fixed ?? {})) {
     setPath(resource, path, structuredClone(value));

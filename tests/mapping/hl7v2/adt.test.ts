@@ -101,13 +101,13 @@ describe('ADT-00 (ADT^A08)', () => {
 });
 
 describe('ADT encounter events', () => {
-  test('ADT-22 (A01 admission) → in-patient Encounter keyed by admission time', () => {
+  test('ADT-22 (A01 admission) → in-patient Encounter: without a visit number, the patient\'s open stay', () => {
     const result = mapSample('ADT-22');
     expect(result.dataType).toBe('ADT-22');
     expect(result.issues).toEqual([]);
     const [encounter] = resourcesOf<Encounter>(result.bundle, 'Encounter');
     expect(encounter.meta?.profile).toEqual([`${JP}JP_Encounter`]);
-    expect(encounter.identifier?.[0]).toEqual({ system: 'urn:tonet:encounter:1312345670', value: '9999013:admit:201111201600' });
+    expect(encounter.identifier?.[0]).toEqual({ system: 'urn:tonet:encounter:1312345670', value: '9999013:stay:open' });
     expect(encounter.status).toBe('arrived');
     expect(encounter.class).toEqual({ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP', display: 'inpatient encounter' });
     expect(encounter.period).toEqual({ start: '2011-11-20T16:00:00+09:00' });
@@ -134,8 +134,7 @@ describe('ADT encounter events', () => {
     expect(encounter.location?.[0].location.identifier?.value).toBe('32^305^1');
     expect(encounter.location?.[0].period).toEqual({ start: '2011-12-20T20:00:00+09:00' });
     expect(encounter.serviceType?.coding?.[0]).toEqual({ system: 'http://jami.jp/SS-MIX2/CodeSystem/ClinicalDepartment', code: '10' });
-    // Without PV1-19 or PV1-44 the transfer can only be keyed by its event time (EVN-2).
-    expect(encounter.identifier?.[0].value).toBe('9999013:event:201112202100');
+    expect(encounter.identifier?.[0].value).toBe('9999013:stay:open');
   });
 
   test('ADT-52 (A03 discharge) → finished Encounter with discharge time and disposition', () => {
@@ -149,6 +148,21 @@ describe('ADT encounter events', () => {
     expect(encounter.hospitalization?.dischargeDisposition?.coding?.[0]).toEqual({ system: 'http://terminology.hl7.org/CodeSystem/v2-0112', code: '01' });
   });
 
+  test('admission, transfer and discharge without PV1-19 (and PV1-44 only in A01) write one Encounter; the discharge files it under its time', () => {
+    const stay = (dataType: string) => {
+      const { bundle } = mapSample(dataType);
+      return entryFor(bundle, resourcesOf<Encounter>(bundle, 'Encounter')[0]);
+    };
+    const [admission, transfer, discharge] = ['ADT-22', 'ADT-42', 'ADT-52'].map(stay);
+    const openStay = `Encounter?identifier=${encodeURIComponent('urn:tonet:encounter:1312345670')}|${encodeURIComponent('9999013:stay:open')}`;
+    expect([admission.request?.url, transfer.request?.url, discharge.request?.url]).toEqual([openStay, openStay, openStay]);
+    expect((discharge.resource as Encounter).identifier?.[0].value).toBe('9999013:stay:201112201200');
+    // With a visit number the stay is named by it in every message, and the discharge keeps it.
+    const visit = (dataType: string) => withSegment(sampleText(dataType), 'PV1', 1, (line) => setField(line, 19, 'V123'));
+    const withVisit = ['ADT-22', 'ADT-52'].map((dataType) => resourcesOf<Encounter>(mapHl7v2(visit(dataType), FACILITY).bundle, 'Encounter')[0].identifier?.[0].value);
+    expect(withVisit).toEqual(['9999013:visit:V123', '9999013:visit:V123']);
+  });
+
   test('cancels revert the status: A11 cancels an admission, A13 reopens a discharge', () => {
     const cancelAdmit = mapHl7v2(withSegment(sampleText('ADT-22'), 'MSH', 1, (line) => setField(line, 9, 'ADT^A11^ADT_A09')), FACILITY);
     expect(cancelAdmit.dataType).toBe('ADT-22');
@@ -156,7 +170,11 @@ describe('ADT encounter events', () => {
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.identifier).toEqual(resourcesOf<Encounter>(mapSample('ADT-22').bundle, 'Encounter')[0].identifier);
     const cancelDischarge = mapHl7v2(withSegment(sampleText('ADT-52'), 'MSH', 1, (line) => setField(line, 9, 'ADT^A13^ADT_A01')), FACILITY);
-    expect(resourcesOf<Encounter>(cancelDischarge.bundle, 'Encounter')[0].status).toBe('in-progress');
+    const [reopened] = resourcesOf<Encounter>(cancelDischarge.bundle, 'Encounter');
+    expect(reopened.status).toBe('in-progress');
+    // The discharged stay (found by its discharge time) is the open stay again.
+    expect(entryFor(cancelDischarge.bundle, reopened).request?.url).toBe(`Encounter?identifier=${encodeURIComponent('urn:tonet:encounter:1312345670')}|${encodeURIComponent('9999013:stay:201112201200')}`);
+    expect(reopened.identifier?.[0].value).toBe('9999013:stay:open');
   });
 
   test('ADT^A04 is outpatient registration (ADT-12)', () => {

@@ -222,6 +222,18 @@ describe('OMG-11/12 (OMI^Z23 performed) and OMG-13 (ORU^R01 physiology result)',
     expect(procedure.basedOn).toEqual([{ reference: entryFor(result.bundle, child).fullUrl }]);
   });
 
+  test('OMG-11: every IPC-5 modality is kept, once, when the study holds several and its IPC repeats', () => {
+    let text = sampleText('OMG-11');
+    for (const sequence of [1, 2, 3]) {
+      text = withSegment(text, 'IPC', sequence, (line) => setField(line, 5, 'CT^^DCM~SR^^DCM'));
+    }
+    const [study] = resourcesOf<ImagingStudy>(mapHl7v2(text, FACILITY).bundle, 'ImagingStudy');
+    expect(study.modality).toEqual([
+      { system: 'http://dicom.nema.org/resources/ontology/DCM', code: 'CT' },
+      { system: 'http://dicom.nema.org/resources/ontology/DCM', code: 'SR' },
+    ]);
+  });
+
   test('OMG-12: endoscopy study, two performed items and their staff, drug and time observations', () => {
     const result = mapSample('OMG-12');
     expect(result.dataType).toBe('OMG-12');

@@ -5,7 +5,7 @@
  */
 import type { Coding } from '@medplum/fhirtypes';
 import { codeableConcept, dateTime, location, lookup, practitioner } from '../converters';
-import type { Converter, MessageProfile, Scope } from '../engine';
+import type { Converter, FieldRule, KeyRule, MessageProfile, ResourceRule, Scope } from '../engine';
 import { SYSTEM } from '../codesystems';
 import { FHIR_SYSTEM, HEADER_SEGMENTS, jpProfile, PATIENT_EXPECTED } from './common';
 
@@ -56,6 +56,35 @@ function participant(code: string): Converter {
 const hasLocation = (scope: Scope) => scope.value('PV1-3') !== '';
 const eventIn = (...events: string[]) => (scope: Scope) => hasLocation(scope) && events.includes(scope.value('MSH-9.2'));
 
+const isInpatient = (scope: Scope) => scope.value('PV1-2') === 'I';
+const withoutVisitNumber = (scope: Scope) => scope.value('PV1-19') === '';
+const isDischarge = (scope: Scope) => scope.value('MSH-9.2') === 'A03';
+/** A13 names the discharge it cancels by its time (PV1-45); without it the stay it reopens cannot be told. */
+const reopensStay = (scope: Scope) => isInpatient(scope) && withoutVisitNumber(scope) && scope.value('MSH-9.2') === 'A13' && scope.value('PV1-45') !== '';
+const OPEN_STAY: KeyRule['from'] = [['PID-3', '=stay', '=open']];
+
+const ENCOUNTER_FIELDS: FieldRule[] = [
+  { from: 'MSH-9.2', to: 'status', as: eventField('status') },
+  { from: 'PV1-2', to: 'class', as: lookup(ENCOUNTER_CLASS) },
+  { from: 'PV1-10', to: 'serviceType', as: (field) => (field.text() ? { coding: [{ system: SYSTEM.department, code: field.text() }] } : undefined) },
+  { from: 'PV1-3', to: 'location[0].location', as: location },
+  { from: 'MSH-9.2', to: 'location[0].status', as: eventField('locationStatus'), when: hasLocation },
+  { from: 'PV1-44', to: 'location[0].period.start', as: dateTime, when: eventIn('A01') },
+  { from: 'EVN-6', to: 'location[0].period.start', as: dateTime, when: eventIn('A21', 'A22', 'A02') },
+  { from: 'PV1-45', to: 'location[0].period.end', as: dateTime, when: eventIn('A03') },
+  { from: 'PV1-7', to: 'participant[]', as: participant('ATND') },
+  { from: 'PV1-17', to: 'participant[]', as: participant('ADM') },
+  { from: 'PV1-44', to: 'period.start', as: dateTime },
+  { from: 'PV1-45', to: 'period.end', as: dateTime },
+  { from: 'PV2-8', to: 'period.start', as: dateTime, when: (scope) => scope.value('MSH-9.2') === 'A14' },
+  { from: 'PV1-36', to: 'hospitalization.dischargeDisposition', as: (field) => (field.text() ? { coding: [{ system: FHIR_SYSTEM.dischargeDisposition, code: field.text() }] } : undefined) },
+  { from: 'PV2-3', to: 'reasonCode[]', as: codeableConcept },
+      ];
+
+function encounterRule(id: string, when: (scope: Scope) => boolean, key: KeyRule, rename?: ResourceRule['rename']): ResourceRule {
+  return { id, resourceType: 'Encounter', profile: jpProfile('JP_Encounter'), anchor: 'PV1', when, key, patient: 'subject', fields: ENCOUNTER_FIELDS, ...(rename ? { rename } : {}) };
+}
+
 export const ADT_ENCOUNTER: MessageProfile = {
   dataType: 'ADT-2x',
   groupStarts: [],
@@ -64,40 +93,26 @@ export const ADT_ENCOUNTER: MessageProfile = {
   expected: PATIENT_EXPECTED,
   patient: 'stub',
   resources: [
-    {
-      id: 'encounter',
-      resourceType: 'Encounter',
-      profile: jpProfile('JP_Encounter'),
-      anchor: 'PV1',
-      // Visit number when the HIS sends one; JAHIS often leaves it empty, then the admission time names the stay.
-      // Messages with neither (a transfer without PV1-44) can only be keyed by their own event time.
-      key: {
-        kind: 'encounter',
-        from: [
-          ['PID-3', '=visit', 'PV1-19'],
-          ['PID-3', '=admit', 'PV1-44'],
-          ['PID-3', '=event', 'EVN-2'],
-        ],
-        onDuplicate: 'merge',
-      },
-      patient: 'subject',
-      fields: [
-        { from: 'MSH-9.2', to: 'status', as: eventField('status') },
-        { from: 'PV1-2', to: 'class', as: lookup(ENCOUNTER_CLASS) },
-        { from: 'PV1-10', to: 'serviceType', as: (field) => (field.text() ? { coding: [{ system: SYSTEM.department, code: field.text() }] } : undefined) },
-        { from: 'PV1-3', to: 'location[0].location', as: location },
-        { from: 'MSH-9.2', to: 'location[0].status', as: eventField('locationStatus'), when: hasLocation },
-        { from: 'PV1-44', to: 'location[0].period.start', as: dateTime, when: eventIn('A01') },
-        { from: 'EVN-6', to: 'location[0].period.start', as: dateTime, when: eventIn('A21', 'A22', 'A02') },
-        { from: 'PV1-45', to: 'location[0].period.end', as: dateTime, when: eventIn('A03') },
-        { from: 'PV1-7', to: 'participant[]', as: participant('ATND') },
-        { from: 'PV1-17', to: 'participant[]', as: participant('ADM') },
-        { from: 'PV1-44', to: 'period.start', as: dateTime },
-        { from: 'PV1-45', to: 'period.end', as: dateTime },
-        { from: 'PV2-8', to: 'period.start', as: dateTime, when: (scope) => scope.value('MSH-9.2') === 'A14' },
-        { from: 'PV1-36', to: 'hospitalization.dischargeDisposition', as: (field) => (field.text() ? { coding: [{ system: FHIR_SYSTEM.dischargeDisposition, code: field.text() }] } : undefined) },
-        { from: 'PV2-3', to: 'reasonCode[]', as: codeableConcept },
+    // An inpatient stay is one Encounter from admission through transfers to discharge. With a visit number (PV1-19)
+    // that names it; JAHIS often leaves PV1-19 empty and sends the admission time (PV1-44) in A01 only, so without one
+    // every message of the stay names "the patient's open stay", and the discharge files it under its discharge time
+    // (PV1-45, else the event time) so that the next admission opens a new Encounter; A13 reopens it.
+    encounterRule(
+      'inpatientEncounter',
+      (scope) => isInpatient(scope) && !reopensStay(scope),
+      { kind: 'encounter', from: [['PID-3', '=visit', 'PV1-19'], ...OPEN_STAY], onDuplicate: 'merge' },
+      { when: (scope) => isDischarge(scope) && withoutVisitNumber(scope), from: [['PID-3', '=stay', 'PV1-45'], ['PID-3', '=stay', 'EVN-2'], ['PID-3', '=stay', 'MSH-7']] }
+    ),
+    encounterRule('reopenedStay', reopensStay, { kind: 'encounter', from: [['PID-3', '=stay', 'PV1-45']], onDuplicate: 'merge' }, { when: () => true, from: OPEN_STAY }),
+    // Outpatient and emergency visits: the visit number, else the visit's start, else the event time.
+    encounterRule('encounter', (scope) => !isInpatient(scope), {
+      kind: 'encounter',
+      from: [
+        ['PID-3', '=visit', 'PV1-19'],
+        ['PID-3', '=admit', 'PV1-44'],
+        ['PID-3', '=event', 'EVN-2'],
       ],
-    },
+      onDuplicate: 'merge',
+    }),
   ],
 };

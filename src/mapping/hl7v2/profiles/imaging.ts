@@ -83,7 +83,8 @@ function imagingStudy(profile: string, when: (scope: Scope) => boolean): Resourc
     deleteWhen: isCancelledOrder,
     fields: [
       { from: 'IPC-1', to: 'identifier[]', as: (field) => (field.text() ? { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'ACSN' }] }, system: `urn:tonet:accession:${field.scope.facility.code}`, value: field.text() } : undefined) },
-      { from: 'IPC-5', to: 'modality[]', as: (field) => (field.text() ? { system: SYSTEM.dicom, code: field.text() } : undefined) },
+      // IPC-5 repeats when a study holds several modalities (CT~SR); each is a DICOM modality code whatever CWE.3 says.
+      { from: 'IPC-5', to: 'modality', as: (field) => field.repetitions().filter((repetition) => repetition.text()).map((repetition) => ({ system: SYSTEM.dicom, code: repetition.text() })) },
       { from: 'OBR-7', to: 'started', as: dateTime },
       { from: 'OBR-4', to: 'procedureCode[]', as: codeableConcept },
       { from: 'OBR-32', to: 'interpreter[]', as: practitioner },
