@@ -6,9 +6,9 @@
  * One run is one transaction on one connection, under an advisory lock: processes starting together on one
  * PostgreSQL apply each migration once, and a failing migration leaves the schema as it was.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type Postgrator from 'postgrator';
+import { packageFolder } from '../package-files';
 
 export const VERSION_TABLE = 'tonet_schema_version';
 /** Where TypeORM, which ran the migrations until 0.1, recorded them (id, timestamp, name). */
@@ -79,16 +79,9 @@ async function refuseSkipped(session: MigrationSession, files: Postgrator.Migrat
   }
 }
 
-/**
- * migrations/ at the package root, found from here whether running from src/ (tests) or dist/src/ (npm start);
- * dist/ may hold a migrations/ folder of compiled TypeORM classes from an older build, so the folder must hold SQL.
- */
-export function migrationsFolder(from: string = __dirname): string {
-  let dir = from;
-  for (let depth = 0; depth < 5; depth++) {
-    const candidate = path.join(dir, 'migrations');
-    if (fs.existsSync(candidate) && fs.readdirSync(candidate).some((f) => /^\d+\.do\..+\.sql$/.test(f))) return candidate;
-    dir = path.dirname(dir);
-  }
-  throw new Error(`no migrations/ folder with SQL migrations above ${from}`);
+/** migrations/ at the package root, beside src/ or above dist/src/. */
+export function migrationsFolder(): string {
+  const folder = packageFolder('migrations', (names) => names.some((name) => /^\d+\.do\..+\.sql$/.test(name)));
+  if (!folder) throw new Error(`no migrations/ folder with SQL migrations above ${__dirname}`);
+  return folder;
 }

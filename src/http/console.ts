@@ -4,24 +4,14 @@
  */
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import fs from 'node:fs';
 import path from 'node:path';
+import { packageFolder } from '../package-files';
 
 export const CONSOLE_PATH = '/console';
 
-/**
- * console/dist beside the package's own package.json, found from here whether running from src/ (tests) or
- * dist/src/ (npm start). tsc copies package.json into dist/ too, so the first package.json up the tree is not
- * always the package root: the nearest folder holding a built console/dist wins.
- */
-export function consoleBuildDir(from: string = __dirname): string | undefined {
-  let dir = from;
-  for (let depth = 0; depth < 5; depth++) {
-    const built = path.join(dir, 'console', 'dist');
-    if (fs.existsSync(path.join(built, 'index.html'))) return built;
-    dir = path.dirname(dir);
-  }
-  return undefined;
+/** console/dist, once `npm run build` has built the console into it. */
+export function consoleBuildDir(): string | undefined {
+  return packageFolder(path.join('console', 'dist'), (names) => names.includes('index.html'));
 }
 
 /** Serves `buildDir` (from consoleBuildDir) at /console/, or a 503 naming the build step when there is none. */
