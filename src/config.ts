@@ -1,5 +1,9 @@
 /** Configuration read once from the environment; every other module receives it as a value. */
+import { isIP } from 'node:net';
 import path from 'node:path';
+
+/** Who may read /metrics. */
+export type MetricsAccess = 'local' | 'admin' | 'open' | 'off';
 
 export interface Config {
   port: number;
@@ -30,6 +34,23 @@ export interface Config {
    * "off" never does. `tonet demo` seeds any server on request.
    */
   demo: 'auto' | 'off';
+  /**
+   * Browser origins allowed to call the API across origins (CORS), e.g. the console served from another
+   * host; empty (the default) sends no CORS headers. "*" allows any origin: tokens travel as bearer headers,
+   * never cookies, so no ambient credentials cross with it.
+   */
+  corsOrigins: string[];
+  /**
+   * Which peers are trusted proxies whose X-Forwarded-For names the real client (Fastify's trustProxy):
+   * false (the default: the socket's peer is the client, a forged header is ignored), a hop count, or
+   * addresses, CIDR ranges and the names loopback, linklocal, uniquelocal.
+   */
+  trustProxy: boolean | number | string[];
+  /**
+   * /metrics: "local" (default) answers a caller on the loopback address or with an administrator's token;
+   * "admin" only the token; "open" anyone who reaches the port; "off" has no such route.
+   */
+  metrics: MetricsAccess;
   /** Start the embedded database from this dump (tests start many servers; initdb takes seconds). Not read from the environment. */
   embeddedTemplate?: Blob;
 }
@@ -59,6 +80,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       idleTimeoutMs: intFrom(env.MLLP_IDLE_TIMEOUT, 600, 'MLLP_IDLE_TIMEOUT') * 1000,
       frameTimeoutMs: intFrom(env.MLLP_FRAME_TIMEOUT, 60, 'MLLP_FRAME_TIMEOUT') * 1000,
     },
+    corsOrigins: corsOriginsFrom(env.TONET_CORS_ORIGINS),
+    trustProxy: trustProxyFrom(env.TONET_TRUST_PROXY),
+    metrics: metricsFrom(env.TONET_METRICS),
   };
 }
 
@@ -77,4 +101,44 @@ function demoFrom(value: string | undefined): 'auto' | 'off' {
   if (value === undefined || value === '' || value === 'auto') return 'auto';
   if (value === 'off' || value === '0') return 'off';
   throw new Error(`TONET_DEMO must be "auto" or "off", not "${value}"`);
+}
+
+function corsOriginsFrom(value: string | undefined): string[] {
+  const origins = (value ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    if (origin === '*') continue;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    // An origin is scheme, host and port only: a path or a trailing slash would never match a browser's Origin header.
+    if (!parsed || parsed.origin !== origin) throw new Error(`TONET_CORS_ORIGINS must list origins like https://console.example.jp (scheme://host[:port], no path), not "${origin}"`);
+  }
+  return origins;
+}
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function trustProxyFrom(value: string | undefined): boolean | number | string[] {
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const entry of entries) {
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const prefixOk = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32));
+    if (!PROXY_NAMES.includes(entry) && (!family || !prefixOk || extra !== undefined)) {
+      throw new Error(`TONET_TRUST_PROXY must be true, a hop count, or a comma list of addresses, CIDR ranges and ${PROXY_NAMES.join(', ')}; "${entry}" is none of these`);
+    }
+  }
+  return entries;
+}
+
+function metricsFrom(value: string | undefined): MetricsAccess {
+  if (value === undefined || value === '') return 'local';
+  if (value === 'local' || value === 'admin' || value === 'open' || value === 'off') return value;
+  throw new Error(`TONET_METRICS must be local, admin, open or off, not "${value}"`);
 }

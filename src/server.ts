@@ -37,7 +37,7 @@ import { registerDicomwebRoutes } from './dicomweb/routes';
 import { StowService } from './dicomweb/stow';
 import { WadoService } from './dicomweb/wado';
 import { processBundle } from './fhir/bundle';
-import { loadDefinitions } from './fhir/definitions';
+import { isKnownResourceType, loadDefinitions } from './fhir/definitions';
 import { everythingOperation } from './fhir/everything';
 import { registerFhirRoutes } from './fhir/http';
 import { Repository } from './fhir/repository';
@@ -48,11 +48,13 @@ import { buildFhirGraphQLSchema } from './graphql/fhir/schema';
 import { registerGraphql } from './graphql/server';
 import { createHttpApp } from './http/app';
 import { consoleBuildDir, registerConsole } from './http/console';
+import { registerCors } from './http/cors';
+import { Metrics, registerMetricsRoute } from './http/metrics';
 import { importCdaOperation } from './ingest/cda';
 import { FacilityDirectory } from './ingest/facility';
 import { startMllpServer, MllpServer } from './ingest/mllp';
 import { Hl7Ingest } from './ingest/pipeline';
-import { registerIngestRoutes } from './ingest/routes';
+import { registerIngestRoutes, rejectedInboxCount } from './ingest/routes';
 import { createLogger, Logger } from './logger';
 import { ChangeFeed, notifyChanges } from './notify/changes';
 import { pathwayAlerts } from './pathway/alerts';
@@ -119,9 +121,18 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   await loadPathways(repo);
   const booking = new BookingService(access, audit);
   for (const operation of bookingOperations(booking)) router.registerOperation(operation);
-  const ingest = new Hl7Ingest(db, router, tokens, facilities, logger);
+  const operationNames = new Set(router.operationList().map((operation) => operation.name));
+  const metrics = new Metrics({
+    auditBacklog: () => audit.backlog(),
+    inboxRejected: () => rejectedInboxCount(db),
+    fhirNames: { isResourceType: isKnownResourceType, isOperation: (name) => operationNames.has(name) },
+  });
+  const ingest = new Hl7Ingest(db, router, tokens, facilities, logger, (transport, code) => metrics.observeIngest(transport, code));
 
-  const http = createHttpApp({ logger, bodyLimit: config.bodyLimit, tokens, audit });
+  const http = createHttpApp({ logger, bodyLimit: config.bodyLimit, tokens, audit, trustProxy: config.trustProxy });
+  metrics.observeHttp(http);
+  await registerCors(http, config.corsOrigins);
+  registerMetricsRoute(http, metrics, config.metrics, config.trustProxy !== false, tokens);
   registerAuthRoutes(http, clients, tokens, audit);
   registerClientRoutes(http, clients, tokens, audit);
   const accounts = new AccountStore(db);

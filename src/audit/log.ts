@@ -19,10 +19,14 @@ const MAX_BATCH = 500;
 interface Waiting {
   row: ChainedRow;
   done: (err?: unknown) => void;
+  /** When the entry was handed in (ms since the epoch), for the audit lag in /metrics. */
+  since: number;
 }
 
 export class AuditLog implements AuditTrail {
   private queue: Waiting[] = [];
+  /** The batch being appended now: handed in, not yet chained. */
+  private appending: Waiting[] = [];
   private writing = false;
 
   constructor(private readonly db: Database) {}
@@ -35,9 +39,15 @@ export class AuditLog implements AuditTrail {
     const row = rowOf(entry);
     if (db !== this.db) return appendRows(db, [row]);
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ row, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      this.queue.push({ row, done: (err) => (err === undefined ? resolve() : reject(err)), since: Date.now() });
       if (!this.writing) void this.writeQueued();
     });
+  }
+
+  /** Entries handed in but not yet chained into the trail, and how long the oldest of them has waited (the audit lag). */
+  backlog(now = Date.now()): { entries: number; oldestSeconds: number } {
+    const oldest = this.appending[0] ?? this.queue[0];
+    return { entries: this.appending.length + this.queue.length, oldestSeconds: oldest ? (now - oldest.since) / 1000 : 0 };
   }
 
   async countRecent(db: Db, clientId: string, action: AuditAction, window: string): Promise<number> {
@@ -51,11 +61,14 @@ export class AuditLog implements AuditTrail {
     this.writing = true;
     while (this.queue.length) {
       const batch = this.queue.splice(0, MAX_BATCH);
+      this.appending = batch;
       try {
         await appendRows(this.db, batch.map((w) => w.row));
         for (const w of batch) w.done();
       } catch (err) {
         for (const w of batch) w.done(err ?? new Error('audit append failed'));
+      } finally {
+        this.appending = [];
       }
     }
     this.writing = false;

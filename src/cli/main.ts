@@ -62,6 +62,9 @@ Environment:
   TONET_SESSION_ABSOLUTE   seconds a person's login lasts at most (default 28800)
   TONET_DEMO               auto (default: seed the demo region into an empty embedded database) or off
   TONET_STATE_DIR          where imports keep their resume state (default $XDG_STATE_HOME/tonet or ~/.local/state/tonet)
+  TONET_CORS_ORIGINS       browser origins allowed to call the API across origins (comma list or *; default none)
+  TONET_TRUST_PROXY        trusted proxies whose X-Forwarded-For names the client (addresses, CIDRs, loopback…, or a hop count; default off)
+  TONET_METRICS            who may read /metrics: local (default: loopback or an admin token), admin, open, off
   LOG_LEVEL                pino level (default info)
 `;
 

@@ -28,12 +28,16 @@ export interface HttpOptions {
   tokens: TokenService;
   /** Where 401 and 403 answers are recorded. */
   audit: AuditTrail;
+  /** Proxies whose X-Forwarded-For is believed (config.trustProxy); request.ip, and so the audit's source address, follows it. */
+  trustProxy: boolean | number | string[];
 }
 
 export function createHttpApp(options: HttpOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
+    // A hop count trusts that many proxies in front (Fastify does the same for a number; its types only take a function).
+    trustProxy: typeof options.trustProxy === 'number' ? trustHops(options.trustProxy) : options.trustProxy,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1000 },
     clientErrorHandler: clientErrorHandler(() => app),
     // A caller's X-Request-Id (a proxy's or a gateway's) becomes this request's id in logs and AuditEvents.
@@ -84,6 +88,10 @@ export function createHttpApp(options: HttpOptions): FastifyInstance {
     reply.status(404).type(FHIR_JSON).send(outcome('error', 'not-found', `No route for ${request.method} ${request.url.split('?')[0]}`));
   });
   return app;
+}
+
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
 }
 
 function toFhirError(err: FastifyError | FhirError): FhirError {

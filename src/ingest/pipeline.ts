@@ -43,10 +43,18 @@ export class Hl7Ingest {
     private readonly router: FhirRouter,
     private readonly tokens: TokenService,
     private readonly facilities: FacilityDirectory,
-    private readonly logger: Logger
+    private readonly logger: Logger,
+    /** Told of every ACK sent (the ingest counters in /metrics). */
+    private readonly acknowledged: (transport: IngestOptions['transport'], code: AckCode) => void = () => undefined
   ) {}
 
   async receive(raw: Buffer, options: IngestOptions): Promise<IngestResult> {
+    const result = await this.handle(raw, options);
+    this.acknowledged(options.transport, result.code);
+    return result;
+  }
+
+  private async handle(raw: Buffer, options: IngestOptions): Promise<IngestResult> {
     const text = decodeHl7(raw);
     const header = readHeader(text);
     const hash = contentHash(text);

@@ -90,3 +90,9 @@ function storageFile(header: string | string[] | undefined): { fileName?: string
   }
   return { fileName, layoutError: parseStoragePath(fileName).error };
 }
+
+/** The inbox's depth: rejected messages not yet replayed, waiting for the office (a gauge in /metrics). */
+export async function rejectedInboxCount(db: Db): Promise<number> {
+  const [row] = await db.query<{ n: string }>(sql`SELECT count(*)::text AS n FROM inbox_message WHERE status = 'rejected'`);
+  return Number(row.n);
+}
