@@ -135,7 +135,9 @@ export class Hl7Ingest {
    */
   async refuse(raw: Buffer, issues: MappingIssue[], options: IngestOptions): Promise<IngestResult> {
     const text = decodeHl7(raw);
-    return this.reject(raw, text, contentHash(text), 'AR', issues, options, options.ctx?.organization, options.ctx);
+    const result = await this.reject(raw, text, contentHash(text), 'AR', issues, options, options.ctx?.organization, options.ctx);
+    this.acknowledged(options.transport, result.code);
+    return result;
   }
 
   /**

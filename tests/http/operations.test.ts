@@ -63,18 +63,22 @@ test('HL7 v2 messages are counted by transport and ACK code; the inbox depth and
   const before = await metrics(plain);
   const organization = await createFacility(plain);
   const gateway = await plain.clientToken({ role: 'gateway', organization });
-  const send = (body: string) => fetch(`${plain.url}/hl7/v2`, { method: 'POST', headers: { authorization: `Bearer ${gateway}`, 'content-type': 'x-application/hl7-v2+er7' }, body });
+  const send = (body: string, headers: Record<string, string> = {}) =>
+    fetch(`${plain.url}/hl7/v2`, { method: 'POST', headers: { authorization: `Bearer ${gateway}`, 'content-type': 'x-application/hl7-v2+er7', ...headers }, body });
   const accepted = await send(labResultMessage({ controlId: 'MET1', patientId: 'M-1', orderNumber: 'MO-1', code: '3D046000001920402', name: 'HbA1c', value: '6.0', unit: '%', range: '4.6-6.2', observedAt: '202501011000' }));
   expect(accepted.headers.get('x-ack-code')).toBe('AA');
   const refused = await send('this is not HL7');
   expect(refused.headers.get('x-ack-code')).toBe('AR');
+  // Refused by the transport before the pipeline (a file name outside the SS-MIX2 layout), and counted alike.
+  const misplaced = await send(labResultMessage({ controlId: 'MET2', patientId: 'M-1', orderNumber: 'MO-2', code: '3D046000001920402', name: 'HbA1c', value: '6.1', unit: '%', range: '4.6-6.2', observedAt: '202501021000' }), { 'x-ssmix2-file': 'not-a-storage-file' });
+  expect(misplaced.headers.get('x-ack-code')).toBe('AR');
 
   const after = await metrics(plain);
   const delta = (series: string) => sample(after.text, series) - sample(before.text, series);
   expect(delta('tonet_ingest_messages_total{transport="http",ack="AA"}')).toBe(1);
-  expect(delta('tonet_ingest_messages_total{transport="http",ack="AR"}')).toBe(1);
+  expect(delta('tonet_ingest_messages_total{transport="http",ack="AR"}')).toBe(2);
   expect(delta('tonet_ingest_messages_total{transport="mllp",ack="AE"}')).toBe(0);
-  expect(delta('tonet_inbox_rejected_messages')).toBe(1);
+  expect(delta('tonet_inbox_rejected_messages')).toBe(2);
   expect(sample(after.text, 'tonet_audit_backlog_entries')).toBeGreaterThanOrEqual(0);
   expect(sample(after.text, 'tonet_audit_backlog_oldest_seconds')).toBeGreaterThanOrEqual(0);
 });
