@@ -123,6 +123,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   for (const operation of bookingOperations(booking)) router.registerOperation(operation);
   const operationNames = new Set(router.operationList().map((operation) => operation.name));
   const metrics = new Metrics({
+    pool: () => db.poolUsage(),
     auditBacklog: () => audit.backlog(),
     inboxRejected: () => rejectedInboxCount(db),
     fhirNames: { isResourceType: isKnownResourceType, isOperation: (name) => operationNames.has(name) },

@@ -20,7 +20,16 @@ export interface Database extends Db {
   migrate(folder?: string): Promise<string[]>;
   /** Hears NOTIFY on a channel (chosen by code) until the answered function is called. */
   listen(channel: string, onPayload: (payload: string | undefined) => void, onError: (err: Error) => void): Promise<() => Promise<void>>;
+  /** Connections now: the most there may be, how many run a statement or transaction, how many callers wait for one. */
+  poolUsage(): PoolUsage;
   close(): Promise<void>;
+}
+
+export interface PoolUsage {
+  max: number;
+  busy: number;
+  idle: number;
+  waiting: number;
 }
 
 export interface DatabaseOptions {

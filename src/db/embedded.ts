@@ -4,7 +4,7 @@
  * operation waits its turn on a mutex; with PostgreSQL the pool gives each its own connection instead.
  */
 import { PGlite } from '@electric-sql/pglite';
-import type { Database, DatabaseOptions, Db } from './database';
+import type { Database, DatabaseOptions, Db, PoolUsage } from './database';
 import { runMigrations } from './migrate';
 import type { Sql } from './sql';
 
@@ -45,6 +45,12 @@ export class EmbeddedDatabase implements Database {
     // LISTEN is a statement too: between another caller's statements it would run inside their transaction.
     const unlisten = await this.turn.run(() => this.pglite.listen(channel, onPayload));
     return () => this.turn.run(() => unlisten());
+  }
+
+  /** The one connection: busy while someone holds the turn, the others waiting for it. */
+  poolUsage(): PoolUsage {
+    const holders = this.turn.holders;
+    return { max: 1, busy: Math.min(holders, 1), idle: holders ? 0 : 1, waiting: Math.max(holders - 1, 0) };
   }
 
   /** The data directory as a gzipped tarball, which `embeddedTemplate` starts a database from. */
@@ -92,9 +98,13 @@ class SessionDb implements Db {
 /** First come, first served; keeps no queue beyond the promise chain. */
 class Mutex {
   private tail: Promise<unknown> = Promise.resolve();
+  /** The caller running now and those waiting behind it. */
+  holders = 0;
 
   run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn, fn);
+    this.holders++;
+    const done = () => this.holders--;
+    const result = this.tail.then(fn, fn).finally(done);
     this.tail = result.catch(() => undefined);
     return result;
   }

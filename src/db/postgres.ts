@@ -1,6 +1,6 @@
 /** The Database on a PostgreSQL server: a `pg` pool, one pooled connection per transaction. */
 import { Client, Pool, PoolClient } from 'pg';
-import type { Database, Db } from './database';
+import type { Database, Db, PoolUsage } from './database';
 import { runMigrations } from './migrate';
 import type { Sql } from './sql';
 
@@ -49,6 +49,12 @@ class PostgresDatabase implements Database {
     client.on('error', onError);
     await client.query(`LISTEN ${channel}`);
     return () => client.end();
+  }
+
+  poolUsage(): PoolUsage {
+    const { totalCount, idleCount, waitingCount } = this.pool;
+    // pg-pool queues even a request an idle connection will serve at the next tick; only the rest wait.
+    return { max: this.pool.options.max ?? 10, busy: totalCount - idleCount, idle: idleCount, waiting: Math.max(waitingCount - idleCount, 0) };
   }
 
   /** Closing twice is harmless, as on the embedded database. */

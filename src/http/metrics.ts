@@ -1,6 +1,6 @@
 /**
  * /metrics in the Prometheus text format (prom-client): HTTP requests by route pattern with their latency,
- * HL7 v2 messages by transport and ACK code, the inbox's depth, the audit lag, and
+ * HL7 v2 messages by transport and ACK code, the inbox's depth, database pool use, the audit lag, and
  * Node's process metrics. Each server has its own registry (tests run several servers in one process).
  *
  * Who may read it is configured (TONET_METRICS). "local" answers the loopback address without a token: a
@@ -12,11 +12,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TokenService } from '../auth/tokens';
 import type { MetricsAccess } from '../config';
+import type { PoolUsage } from '../db/database';
 import { forbidden } from '../fhir/errors';
 import { authenticate } from './app';
 import { FhirNames, routePattern } from './route-pattern';
 
 export interface MetricsSources {
+  pool(): PoolUsage;
   /** Audit entries handed in but not yet chained, and how long the oldest has waited. */
   auditBacklog(): { entries: number; oldestSeconds: number };
   /** Rejected inbox messages waiting for the office (read from the database at each scrape). */
@@ -51,6 +53,33 @@ export class Metrics {
       registers,
       async collect() {
         this.set(await sources.inboxRejected());
+      },
+    });
+    new Gauge({
+      name: 'tonet_db_pool_connections',
+      help: 'Database connections by state (busy: running a statement or transaction; idle: open and free)',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const pool = sources.pool();
+        this.labels('busy').set(pool.busy);
+        this.labels('idle').set(pool.idle);
+      },
+    });
+    new Gauge({
+      name: 'tonet_db_pool_max_connections',
+      help: 'The most database connections the pool opens (1 on the embedded database)',
+      registers,
+      collect() {
+        this.set(sources.pool().max);
+      },
+    });
+    new Gauge({
+      name: 'tonet_db_pool_waiting',
+      help: 'Callers waiting for a database connection',
+      registers,
+      collect() {
+        this.set(sources.pool().waiting);
       },
     });
     new Gauge({

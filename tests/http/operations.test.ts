@@ -83,6 +83,28 @@ test('HL7 v2 messages are counted by transport and ACK code; the inbox depth and
   expect(sample(after.text, 'tonet_audit_backlog_oldest_seconds')).toBeGreaterThanOrEqual(0);
 });
 
+test('database pool use: busy while a transaction holds a connection, callers waiting behind it on the embedded database', async () => {
+  const db = plain.tonet.db;
+  const max = db.kind === 'pglite' ? 1 : 16;
+  const scraped = await metrics(plain);
+  expect(sample(scraped.text, 'tonet_db_pool_max_connections')).toBe(max);
+  expect(sample(scraped.text, 'tonet_db_pool_connections{state="busy"}') + sample(scraped.text, 'tonet_db_pool_connections{state="idle"}')).toBeLessThanOrEqual(max);
+  expect(sample(scraped.text, 'tonet_db_pool_waiting')).toBe(0);
+
+  let release!: () => void;
+  let holding!: () => void;
+  const held = new Promise<void>((resolve) => (holding = resolve));
+  const transaction = db.transaction(() => new Promise<void>((resolve) => (holding(), (release = resolve))));
+  await held;
+  const queued = db.query(sql`SELECT 1`);
+  const usage = db.poolUsage();
+  expect(usage.busy).toBeGreaterThanOrEqual(1);
+  if (db.kind === 'pglite') expect(usage).toEqual({ max: 1, busy: 1, idle: 0, waiting: 1 });
+  release();
+  await Promise.all([transaction, queued]);
+  expect(db.poolUsage().waiting).toBe(0);
+});
+
 test('by default /metrics needs the loopback address or an administrator; a forwarded request is not local', async () => {
   expect((await metrics(plain)).status).toBe(200);
   const throughProxy = await metrics(plain, { 'x-forwarded-for': '198.51.100.20' });
