@@ -15,8 +15,12 @@ import type { Role } from './context';
 export const ACCOUNT_KINDS = ['practitioner', 'resident', 'office'] as const;
 export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 
-/** A practitioner's job at a facility, and what the consent service lets that job do. */
-export const FACILITY_ROLES: Record<string, Role> = { doctor: 'clinician', nurse: 'clinician', emergency: 'emergency' };
+/**
+ * A practitioner's job at a facility, and what the consent service lets that job do: doctors and nurses treat
+ * (clinician), desk staff (受付・医療事務 clerk) find and register patients and link cards but read no
+ * clinical data, emergency crews see the emergency subset only.
+ */
+export const FACILITY_ROLES: Record<string, Role> = { doctor: 'clinician', nurse: 'clinician', clerk: 'clerk', emergency: 'emergency' };
 export type FacilityRole = keyof typeof FACILITY_ROLES;
 
 export interface FacilityAssignment {

@@ -86,7 +86,7 @@ export class ClientStore {
     const role = input.role as Role;
     if (input.organization !== undefined && !/^Organization\/[A-Za-z0-9\-.]{1,64}$/.test(input.organization)) throw badRequest('organization must be "Organization/<id>"', ['organization']);
     if (input.patient !== undefined && !/^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(input.patient)) throw badRequest('patient must be "Patient/<id>"', ['patient']);
-    if ((role === 'gateway' || role === 'clinician' || role === 'emergency') && !input.organization) throw badRequest(`a ${role} client belongs to a facility: organization is required`, ['organization']);
+    if ((role === 'gateway' || role === 'clinician' || role === 'clerk' || role === 'emergency') && !input.organization) throw badRequest(`a ${role} client belongs to a facility: organization is required`, ['organization']);
     if (role === 'resident' && !input.patient) throw badRequest('a resident client is bound to a Patient: patient is required', ['patient']);
     if ((role === 'admin' || role === 'researcher') && (input.organization || input.patient)) throw badRequest(`a ${role} client belongs to no facility or patient`);
   }

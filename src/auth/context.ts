@@ -2,14 +2,14 @@
  * Who is asking, on whose behalf and why. Built once per request from the bearer token and passed
  * explicitly to every repository call; nothing reads the caller from a global.
  */
-export const ROLES = ['admin', 'gateway', 'clinician', 'emergency', 'resident', 'researcher'] as const;
+export const ROLES = ['admin', 'gateway', 'clinician', 'clerk', 'emergency', 'resident', 'researcher'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface RequestContext {
   clientId: string;
   clientName: string;
   role: Role;
-  /** "Organization/<id>": the facility the client acts for (gateway, clinician, emergency). */
+  /** "Organization/<id>": the facility the client acts for (gateway, clinician, clerk, emergency). */
   organization?: string;
   /** "Patient/<id>": the resident a resident client is bound to. */
   patient?: string;

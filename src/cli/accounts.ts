@@ -23,7 +23,7 @@ export interface AccountCommandFlags {
 
 export const ACCOUNT_USAGE = `usage: tonet account list|create|suspend <user>|reactivate <user>|unlock <user>|offboard <user> --server <url> --client-id <admin id> --client-secret <admin secret>
        tonet account create --kind practitioner|resident|office --username <name> --name <display name>
-                            [--practitioner Practitioner/<id> --facility Organization/<id>:doctor|nurse|emergency …]
+                            [--practitioner Practitioner/<id> --facility Organization/<id>:doctor|nurse|clerk|emergency …]
                             [--patient Patient/<id>] [--totp] …
 `;
 

@@ -8,6 +8,8 @@
  * - gateway: its own facility's data, and directory data (no patient compartment: Organization, Practitioner…).
  * - clinician: its own facility's data; other facilities' data about a patient while an active
  *   facility-access Consent names its facility (access_grant); of Consents, only those naming it; directory data.
+ * - clerk (the desk): its own facility's Patient records (to find and register people), its own Consents (who
+ *   is linked) and directory data; no clinical data at all. Writes Patients only, and links cards.
  * - emergency: its own data and directory data; the emergency subset comes only through $emergency-summary.
  * - resident: in their own compartment (regional and linked local records), what they entered themselves,
  *   their Patient records, their Consents and the record of who accessed them; directory data.
@@ -53,6 +55,9 @@ export class AccessPolicy {
       case 'gateway':
       case 'clinician':
         if (!ctx.organization) throw forbidden(`A ${ctx.role} client without a facility may not write`);
+        return;
+      case 'clerk':
+        if (!ctx.organization || resource.resourceType !== 'Patient') throw forbidden(`The desk (clerk) registers Patients only, not ${resource.resourceType}`);
         return;
       case 'resident':
         if (!RESIDENT_WRITABLE.has(resource.resourceType)) throw forbidden(`Residents may not write ${resource.resourceType}`);
@@ -111,14 +116,15 @@ export class AccessPolicy {
       case 'gateway':
       case 'emergency':
         return ctx.organization ? sql`(${row}.source = ${ctx.organization} OR ${directory})` : directory;
+      case 'clerk':
+        if (!ctx.organization) return directory;
+        return sql`(${directory} OR (${row}.source = ${ctx.organization} AND ${row}.resource_type = 'Patient') OR (${row}.resource_type = 'Consent' AND ${ownConsent(row, ctx.organization)}))`;
       case 'clinician': {
         if (!ctx.organization) return directory;
         const granted = sql`ARRAY(SELECT g.patient_id FROM access_grant g WHERE g.organization = ${ctx.organization})`;
-        const ownConsent = sql`EXISTS (SELECT 1 FROM sp_reference a WHERE a.rid = ${row}.rid AND a.resource_type = 'Consent' AND a.code = 'actor'
-          AND a.target_type = 'Organization' AND a.target_id = ${ctx.organization.slice('Organization/'.length)})`;
         return sql`(${row}.source = ${ctx.organization} OR ${directory}
           OR (${row}.resource_type <> 'Consent' AND ${row}.compartments && ${granted})
-          OR (${row}.resource_type = 'Consent' AND ${ownConsent}))`;
+          OR (${row}.resource_type = 'Consent' AND ${ownConsent(row, ctx.organization)}))`;
       }
       case 'resident': {
         if (!ctx.patient) return directory;
@@ -139,6 +145,12 @@ export class AccessPolicy {
     if (ctx.role === 'resident') return ctx.patient;
     return ctx.organization;
   }
+}
+
+/** A Consent that names the facility as its actor (the facility-access Consents $link-card records). */
+function ownConsent(row: Sql, organization: string): Sql {
+  return sql`EXISTS (SELECT 1 FROM sp_reference a WHERE a.rid = ${row}.rid AND a.resource_type = 'Consent' AND a.code = 'actor'
+    AND a.target_type = 'Organization' AND a.target_id = ${organization.slice('Organization/'.length)})`;
 }
 
 let patientTypes: string[] | undefined;

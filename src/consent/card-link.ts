@@ -38,7 +38,8 @@ export function linkCardOperation(facilities: FacilityDirectory, audit: AuditSin
     resourceTypes: ['Patient'],
     methods: ['POST'],
     async handle({ ctx, repo, request }) {
-      if (ctx.role !== 'clinician' || !ctx.organization) throw forbidden('$link-card is done by a clinician of the facility the card is shown at');
+      // The desk (clerk) links cards as residents show them; so may the clinician they are in front of.
+      if ((ctx.role !== 'clinician' && ctx.role !== 'clerk') || !ctx.organization) throw forbidden('$link-card is done by the desk or a clinician of the facility the card is shown at');
       const params = OperationParameters.from(request.body, 'link-card');
       const cardNumber = params.requiredString('cardNumber');
       const cardSecret = params.requiredString('cardSecret');
