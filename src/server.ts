@@ -148,7 +148,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   registerLaunchRoutes(http, tokens, audit, oidc.launches, (ctx, id) => repo.read(ctx, 'Patient', id), fhirBase);
   registerPasskeyAssets(http);
   registerAccountRoutes(http, accounts, tokens, audit, oidc.revokeAccount);
-  registerAppRoutes(http, tokens, audit, oidc.registerApp, (input) => clients.validate(input));
+  registerAppRoutes(http, tokens, audit, oidc.apps, (input) => clients.validate(input));
   registerSelfRegistration(http, repo, accounts, audit);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
   registerIngestRoutes(http, ingest, db, tokens);

@@ -8,9 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { AuditTrail } from '../audit/types';
-import { badRequest, forbidden } from '../fhir/errors';
+import { badRequest, forbidden, notFound } from '../fhir/errors';
 import { authenticate } from '../http/app';
 import type { NewClient } from './clients';
+import type { RegisteredApps } from './oidc/provider';
 import type { Role } from './context';
 import type { TokenService } from './tokens';
 
@@ -31,7 +32,7 @@ export function registerAppRoutes(
   app: FastifyInstance,
   tokens: TokenService,
   audit: AuditTrail,
-  registerApp: (metadata: Record<string, unknown> & { client_id: string }) => Promise<void>,
+  apps: RegisteredApps,
   validateClient: (input: NewClient) => void
 ): void {
   app.post('/admin/apps', async (request, reply) => {
@@ -42,7 +43,7 @@ export function registerAppRoutes(
     if (body.jwks !== undefined || body.jwks_uri !== undefined) {
       const clientId = `svc-${randomBytes(9).toString('base64url')}`;
       const metadata = backendServiceMetadata(clientId, body as NewApp & { name: string }, validateClient);
-      await registerApp(metadata);
+      await apps.register(metadata);
       await audit.append({ ctx, action: 'account-change', patientIds: [], entities: [], outcome: '0', description: `backend service ${clientId} (${metadata.client_name}, ${metadata.tonet_role}) registered`, remoteAddress: request.ip });
       return reply.status(201).send({ client_id: clientId, token_endpoint_auth_method: 'private_key_jwt', role: metadata.tonet_role, organization: metadata.tonet_organization });
     }
@@ -52,7 +53,7 @@ export function registerAppRoutes(
     }
     const clientId = `app-${randomBytes(9).toString('base64url')}`;
     const clientSecret = body.confidential === true ? randomBytes(32).toString('base64url') : undefined;
-    await registerApp({
+    await apps.register({
       client_id: clientId,
       client_name: body.name.trim(),
       redirect_uris: redirectUris,
@@ -63,6 +64,16 @@ export function registerAppRoutes(
     });
     await audit.append({ ctx, action: 'account-change', patientIds: [], entities: [], outcome: '0', description: `app ${clientId} (${body.name.trim()}) registered`, remoteAddress: request.ip });
     return reply.status(201).send({ client_id: clientId, ...(clientSecret ? { client_secret: clientSecret } : {}), redirect_uris: redirectUris });
+  });
+
+  /** Ends an app or backend service: its registration, its logins' grants and every token it holds, at once. */
+  app.post('/admin/apps/:id/deactivate', async (request) => {
+    const ctx = await authenticate(tokens, request);
+    if (ctx.role !== 'admin') throw forbidden('Only the network office may deactivate apps');
+    const { id } = request.params as { id: string };
+    if (!/^(app|svc)-/.test(id) || !(await apps.remove(id))) throw notFound(`no registered app ${id}`);
+    await audit.append({ ctx, action: 'account-change', patientIds: [], entities: [], outcome: '0', description: `app ${id} deactivated`, remoteAddress: request.ip });
+    return { client_id: id, active: false };
   });
 }
 

@@ -6,7 +6,7 @@
  */
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { randomUUID } from 'node:crypto';
-import { createAsAdmin, fhirGet } from './support';
+import { createAccount, createAsAdmin, fhirGet, logInOverHttp, registerApp } from './support';
 import { startTestServer, type TestServer } from '../support/server';
 
 let server: TestServer;
@@ -107,4 +107,25 @@ test('a wrong key, a replayed assertion, user scopes only and a private key in t
     body: JSON.stringify({ name: 'Too powerful', jwks_uri: 'https://vendor.example/jwks', role: 'admin' }),
   });
   expect(admin.status).toBe(400);
+});
+
+test('the office deactivates a backend service or an app: their tokens stop working at once', async () => {
+  const deactivate = (id: string) => fetch(`${server.url}/admin/apps/${id}/deactivate`, { method: 'POST', headers: { authorization: `Bearer ${server.adminToken}` } });
+  const service = await registerService('ES384');
+  const serviceToken = ((await (await tokenRequest(await assertion(service, 'ES384'), 'system/Observation.rs')).json()) as { access_token: string }).access_token;
+  expect((await fhirGet(server, 'Observation', serviceToken)).status).toBe(200);
+
+  const patient = await createAsAdmin(server, { resourceType: 'Patient', name: [{ family: '停止' }] });
+  const resident = await createAccount(server, { kind: 'resident', username: 'svc.resident', name: '住民', patient: `Patient/${patient.id}` });
+  const redirectUri = `${server.url}/stopped-app/`;
+  const appId = await registerApp(server, 'Stopped app', redirectUri);
+  const appToken = (await logInOverHttp(server, { ...resident, clientId: appId, redirectUri, scope: 'openid launch/patient patient/Patient.r' })).access_token;
+  expect((await fhirGet(server, `Patient/${patient.id}`, appToken)).status).toBe(200);
+
+  for (const id of [service.clientId, appId]) expect((await deactivate(id)).status).toBe(200);
+  expect((await fhirGet(server, 'Observation', serviceToken)).status).toBe(401);
+  expect((await fhirGet(server, `Patient/${patient.id}`, appToken)).status).toBe(401);
+  expect((await tokenRequest(await assertion(service, 'ES384'), 'system/Observation.rs')).status).toBe(401);
+  expect((await deactivate(service.clientId)).status).toBe(404);
+  expect((await deactivate('tonet-console')).status).toBe(404);
 });

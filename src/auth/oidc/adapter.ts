@@ -62,6 +62,17 @@ export function databaseAdapter(db: Db) {
   };
 }
 
+/**
+ * Removes a registered app or backend service: its registration and every grant (with its codes and
+ * tokens) made for it, so its tokens stop working at once. Returns whether it was registered.
+ */
+export async function removeClient(db: Db, clientId: string): Promise<boolean> {
+  const removed = await db.query(sql`DELETE FROM oidc_payload WHERE model = 'Client' AND id = ${clientId} RETURNING id`);
+  const grants = await db.query<{ id: string }>(sql`SELECT id FROM oidc_payload WHERE model = 'Grant' AND payload->>'clientId' = ${clientId}`);
+  for (const { id } of grants) await db.query(sql`DELETE FROM oidc_payload WHERE grant_id = ${id} OR (model = 'Grant' AND id = ${id})`);
+  return removed.length > 0;
+}
+
 /** Ends every session, grant and token of an account (suspension, offboarding). */
 export async function revokeAllOf(db: Db, accountId: string): Promise<void> {
   const grants = await db.query<{ id: string }>(sql`SELECT id FROM oidc_payload WHERE model = 'Grant' AND payload->>'accountId' = ${accountId}`);

@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Db } from '../../db/database';
 import type { AccountStore } from '../accounts';
 import type { TokenService } from '../tokens';
-import { databaseAdapter, revokeAllOf } from './adapter';
+import { databaseAdapter, removeClient, revokeAllOf } from './adapter';
 import { claimsForPerson, FacilityChoices } from './claims';
 import { LaunchContexts } from './launch';
 import { both, page } from './pages';
@@ -47,6 +47,13 @@ function backendClaims(client: { clientName?: string; clientId: string; tonet_ro
   return { role: client.tonet_role, name: client.clientName ?? client.clientId, svc: true, ...(client.tonet_organization ? { org: client.tonet_organization } : {}) };
 }
 
+/** The apps and backend services the office registered with the provider. */
+export interface RegisteredApps {
+  register(metadata: Record<string, unknown> & { client_id: string }): Promise<void>;
+  /** Ends the app and every token it holds; false when no such app was registered. */
+  remove(clientId: string): Promise<boolean>;
+}
+
 export function oidcIssuer(baseUrl: string): string {
   return `${baseUrl}/oidc`;
 }
@@ -61,7 +68,7 @@ export function createOidcProvider(
   facilities: FacilityChoices;
   launches: LaunchContexts;
   revokeAccount(accountId: string): Promise<void>;
-  registerApp(metadata: Record<string, unknown> & { client_id: string }): Promise<void>;
+  apps: RegisteredApps;
 } {
   const { default: Provider } = require('oidc-provider') as { default: new (issuer: string, config: unknown) => OidcProvider };
   const Adapter = databaseAdapter(db);
@@ -174,7 +181,10 @@ export function createOidcProvider(
     facilities,
     launches: new LaunchContexts(new Adapter('Launch')),
     revokeAccount: (accountId: string) => revokeAllOf(db, accountId),
-    registerApp: (metadata: Record<string, unknown> & { client_id: string }) => apps.upsert(metadata.client_id, metadata),
+    apps: {
+      register: (metadata) => apps.upsert(metadata.client_id, metadata),
+      remove: (clientId) => removeClient(db, clientId),
+    },
   };
 }
 
