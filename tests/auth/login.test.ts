@@ -104,3 +104,36 @@ describe('lockout after repeated failures', () => {
     await page.close();
   });
 });
+
+describe('a resident may add a second factor', () => {
+  test('ticking the box at the password page enrols an authenticator app; later logins ask for its code', async () => {
+    const patient = await (
+      await fetch(`${world.server.url}/fhir/Patient`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${world.server.adminToken}` },
+        body: JSON.stringify({ resourceType: 'Patient', name: [{ family: '二要素' }] }),
+      })
+    ).json();
+    const resident = await createAccount(world.server, { kind: 'resident', username: 'resident.2fa', name: '二要素 住民', patient: `Patient/${patient.id}` });
+    const page = await world.newPage();
+    await interceptRedirects(page, `${world.server.url}/console/`);
+    await page.goto(authorizeUrl(world.server, { pkce: newPkce() }));
+    await page.getByLabel('ユーザー名').fill(resident.username);
+    await page.getByLabel('パスワード').fill(resident.password);
+    await page.getByLabel(/認証アプリを設定する/).check();
+    await page.getByRole('button', { name: /次へ/ }).click();
+    const secret = (await page.locator('#totp-secret').textContent())!.trim();
+    await page.getByLabel('コード').fill(new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 }).generate());
+    await page.getByRole('button', { name: /登録/ }).click();
+    expect(await page.locator('#recovery-codes li').count()).toBe(10);
+    await page.getByRole('button', { name: /保管しました/ }).click();
+    await page.waitForURL(`${world.server.url}/console/**`);
+
+    await page.goto(authorizeUrl(world.server, { pkce: newPkce(), prompt: 'login' }));
+    await page.getByLabel('ユーザー名').fill(resident.username);
+    await page.getByLabel('パスワード').fill(resident.password);
+    await page.getByRole('button', { name: /次へ/ }).click();
+    await expect(page.getByRole('heading').textContent()).resolves.toMatch(/確認コード/);
+    await page.close();
+  });
+});

@@ -144,7 +144,8 @@ export function registerLoginPages(
     }
     const account = result.account;
     if (account.hasTotp || (await passkeys.count(account.id)) > 0) return secondFactor(reply, details, account);
-    if (SECOND_FACTOR_REQUIRED.has(account.kind)) {
+    // Required for practitioners and the office; a resident may ask for one at the password page.
+    if (SECOND_FACTOR_REQUIRED.has(account.kind) || body.setup_second_factor === 'yes') {
       const { secret, uri } = accounts.newTotpSecret(account);
       await saveStage(details, { stage: 'enrol-totp', accountId: account.id, secret, uri });
       return html(reply, enrolPage(details.uid, secret, uri));
@@ -298,7 +299,7 @@ function passwordPage(uid: string, error?: string): string {
         { name: 'username', label: both('ユーザー名', 'Username'), autocomplete: 'username' },
         { name: 'password', label: both('パスワード', 'Password'), type: 'password', autocomplete: 'current-password' },
       ],
-      button(both('次へ', 'Next'))
+      checkbox('setup_second_factor', both('認証アプリを設定する（まだの方）', 'Set up an authenticator app (if you have none)')) + button(both('次へ', 'Next'))
     ),
     error
   );
@@ -316,7 +317,11 @@ function secondFactorPage(uid: string, passkeyOptions: unknown, error?: string):
 
 /** Asked beside the code: a passkey is registered only by someone who has just shown both factors. */
 function registerPasskeyChoice(): string {
-  return `<div><input type="checkbox" id="register_passkey" name="register_passkey" value="yes" style="width:auto"> <label for="register_passkey" style="display:inline">${both('このあとパスキーを登録する', 'Register a passkey after this')}</label></div>`;
+  return checkbox('register_passkey', both('このあとパスキーを登録する', 'Register a passkey after this'));
+}
+
+function checkbox(name: string, label: string): string {
+  return `<div><input type="checkbox" id="${name}" name="${name}" value="yes" style="width:auto"> <label for="${name}" style="display:inline">${label}</label></div>`;
 }
 
 function registerPasskeyPage(uid: string, options: unknown, error?: string): string {
