@@ -113,7 +113,7 @@ describe('a resident may add a second factor', () => {
         headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${world.server.adminToken}` },
         body: JSON.stringify({ resourceType: 'Patient', name: [{ family: '二要素' }] }),
       })
-    ).json();
+    ).json() as { id: string };
     const resident = await createAccount(world.server, { kind: 'resident', username: 'resident.2fa', name: '二要素 住民', patient: `Patient/${patient.id}` });
     const page = await world.newPage();
     await interceptRedirects(page, `${world.server.url}/console/`);
