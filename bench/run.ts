@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
+import { firstSearches } from './first-search';
 import { crudRequests, CrudResult, runCrud } from './crud';
 import { RESOURCES_PER_PATIENT } from './dataset';
 import { ingestPlan, ingestRaw, ingestServer } from './ingest';
@@ -49,6 +50,7 @@ async function main(): Promise<number> {
       await ingestServer(options, server, plan.concurrent, options.concurrentClients, patientIds),
     ]);
     log(`ingest: server RSS peak ${ingested.memory.peakRssMb} MB`);
+    const firstSearch = await firstSearches(options, server, pool, searchKinds(options, patientIds));
     // Statistics and visibility maps for both sides alike, the state autovacuum reaches some time after a load.
     await pool.query('VACUUM ANALYZE');
 
@@ -73,6 +75,7 @@ async function main(): Promise<number> {
     const results: BenchResults = {
       ingest: { server: ingested.result, raw },
       search,
+      firstSearch,
       httpFloor,
       crud: crudRun.result,
       serverStartRssMb,
