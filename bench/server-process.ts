@@ -58,7 +58,7 @@ export async function startServer(databaseUrl: string, cpuProfileDir?: string): 
   );
   await waitForHealth(url, exited);
   const token = await fetchToken(url);
-  const pid = child.pid as number;
+  const pid = serverPid(child.pid as number);
   return {
     url,
     fhirUrl: `${url}/fhir`,
@@ -84,6 +84,16 @@ function provideVersionFile(): void {
   if (existsSync(target)) return;
   copyFileSync(path.resolve(__dirname, '../../package.json'), target);
   log('copied package.json to dist/ (the compiled server requires ../package.json; see bench/README.md)');
+}
+
+/**
+ * bin/tonet is a launcher that spawns the server on Node 24 with the heap bounds: the process to measure
+ * (CPU, resident set) is its child, not the launcher (whose 46 MB would pass for the server's memory).
+ */
+function serverPid(launcher: number): number {
+  const children = readFileSync(`/proc/${launcher}/task/${launcher}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  if (children.length !== 1) throw new Error(`expected bin/tonet (pid ${launcher}) to have one child process, found ${children.length}`);
+  return Number(children[0]);
 }
 
 /** Server log lines go to our stderr, marked, so a failure in the server is visible in the run's output. */
