@@ -22,12 +22,12 @@ export const everythingOperation: OperationHandler = {
     if (unknown.length) throw badRequest(`_type ${unknown.join(',')} is not in the Patient compartment`, ['_type']);
     const types = wanted.length ? wanted : compartmentTypes;
     const since = instantParam(values(request.query._since)[0], '_since');
-    const query = { _count: request.query._count, _cursor: request.query._cursor };
+    const query = { _count: request.query._count, _cursor: request.query._cursor, _total: request.query._total };
     const search = parseQuery('Patient', query);
     // The regional Patient's everything includes the allowed data of every local record linked to it.
     const inCompartment = sql`r.compartments && ${linkedPatientIds(patient.id as string)}`;
     const extra = since ? sql`${inCompartment} AND r.last_updated >= ${since}::timestamptz` : inCompartment;
-    const page = await repo.search(ctx, { ...search, resourceType: 'Patient', filters: [], sortRules: [], total: search.total ?? 'accurate' }, types, extra);
+    const page = await repo.search(ctx, { ...search, resourceType: 'Patient', filters: [], sortRules: [] }, types, extra);
     const bundle: Bundle = router.searchBundle(search, page, `Patient/${id}/$everything`, request.query);
     return { status: 200, resource: bundle };
   },

@@ -128,11 +128,22 @@ describe('_total, _count, _summary and _elements', () => {
     expect(bundle.entry).toHaveLength(3);
   });
 
-  test('_count limits the page and the total still counts all', async () => {
-    const bundle = await search('_count=2');
+  test('_count limits the page and _total=accurate still counts all', async () => {
+    const bundle = await search('_count=2&_total=accurate');
     expect(bundle.entry).toHaveLength(2);
     expect(bundle.total).toBe(3);
     expect(nextPath(bundle)).toBeDefined();
+  });
+
+  test('without _total nothing is counted beyond the page: no total on a partial page, the next link still leads to the rest', async () => {
+    const bundle = await search('_count=2');
+    expect(bundle.entry).toHaveLength(2);
+    expect(bundle.total).toBeUndefined();
+    const rest = await fhir.get(nextPath(bundle) as string);
+    expect(rest.body.entry).toHaveLength(1);
+    expect(nextPath(rest.body)).toBeUndefined();
+    // A first page that holds every match knows its total without counting.
+    expect((await search('_count=5')).total).toBe(3);
   });
 
   test('_count=0 and _summary=count give the total without entries', async () => {

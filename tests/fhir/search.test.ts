@@ -89,6 +89,7 @@ describe('string', () => {
     ['Patient?name=サトウ', ['p4']],
     ['Patient?name=さとう', ['p4']],
     ['Patient?given=ハナコ', ['p4']],
+    ['Patient?phonetic=やまだ', ['p1']],
     ['Patient?name:exact=ｻﾄｳ', ['p4']],
     ['Patient?name=%25', []],
     ['Patient?family=smith&given=anna', ['p3']],
@@ -113,6 +114,10 @@ describe('token', () => {
     ['Observation?code:text=heart', ['hr1', 'hr2']],
     ['Observation?code:text=心拍', ['hr1']],
     ['Observation?code:not=8867-4', ['temp1']],
+    // combo-code is read from the code rows (layout.ts): no copy of them is stored.
+    ['Observation?combo-code=8867-4', ['hr1', 'hr2']],
+    ['Observation?combo-code:text=心拍', ['hr1']],
+    ['Observation?combo-code:missing=true', []],
     ['Encounter?status=finished', ['enc1']],
     ['Encounter?class=IMP', ['enc2']],
   ]))('%s', async (query, expected) => expect(await names(query)).toEqual(expected));
@@ -161,6 +166,7 @@ describe('number, quantity, uri', () => {
     ['Observation?value-quantity=37.5|http://unitsofmeasure.org|Cel', ['temp1']],
     ['Observation?value-quantity=ap70', ['hr1']],
     ['Observation?value-quantity=lt100&value-quantity=gt50', ['hr1']],
+    ['Observation?combo-value-quantity=gt100', ['hr2']],
     ['ValueSet?url=http://example.org/vs/a/one', ['vsA']],
     ['ValueSet?url=http://example.org/vs/a', []],
     ['ValueSet?url:below=http://example.org/vs/a', ['vsA']],
@@ -173,6 +179,10 @@ describe('reference, chains and _has', () => {
     ['Observation?subject={p1}', ['hr1', 'temp1']],
     ['Observation?subject:Patient={p2}', ['hr2']],
     ['Observation?patient=Patient/{p2}', ['hr2']],
+    ['Observation?patient={p2}', ['hr2']],
+    ['Encounter?patient=Patient/{p1}', ['enc1']],
+    ['Observation?patient:missing=true', []],
+    ['Patient?_has:Encounter:patient:status=in-progress', ['p2']],
     ['Observation?subject=Patient/{p1},Patient/{p2}', ['hr1', 'temp1', 'hr2']],
     ['Observation?subject:Patient.name=山田', ['hr1', 'temp1']],
     ['Observation?subject:Patient.name=smith', ['hr2']],
@@ -212,6 +222,11 @@ describe('system search and POST _search', () => {
 
   test('system search with a shared parameter', async () => {
     const res = await fhir.get(`?_type=Observation,Encounter,RiskAssessment&subject=Patient/${idOf.p2}`);
+    expect(ids(res.body).map(nameOf).sort()).toEqual(['enc2', 'hr2', 'ra2']);
+  });
+
+  test('system search with a parameter each type reads from its subject rows', async () => {
+    const res = await fhir.get(`?_type=Observation,Encounter,RiskAssessment&patient=Patient/${idOf.p2}`);
     expect(ids(res.body).map(nameOf).sort()).toEqual(['enc2', 'hr2', 'ra2']);
   });
 

@@ -7,6 +7,7 @@ import type { Db } from '../../db/database';
 import { and, raw, sql, Sql } from '../../db/sql';
 import { badRequest } from '../errors';
 import { compileFilter, FilterScope } from './filters';
+import { rowsOf } from './layout';
 import { afterCursor, Cursor, decodeCursor, encodeCursor, orderBy, sortKeys } from './sort';
 
 export interface StoredRow {
@@ -26,7 +27,7 @@ export interface SearchPage {
 
 export const DEFAULT_COUNT = 20;
 export const MAX_COUNT = 1000;
-/** Totals are counted exactly up to this many matches; beyond it the total is left out rather than slow every page. */
+/** `_total=estimate` counts at most this many matches, so that it costs about what a page costs. */
 const TOTAL_LIMIT = 10_000;
 const MAX_INCLUDE_DEPTH = 5;
 const MAX_INCLUDED = 1000;
@@ -46,6 +47,7 @@ export function matchCondition(input: SearchInput, alias = 'r'): Sql {
   const scope: FilterScope = {
     alias,
     resourceType: input.types[0],
+    types: input.types,
     typeExpr: single ? sql`${input.types[0]}` : sql`${row}.resource_type`,
     visible: input.visible,
     depth: 0,
@@ -78,10 +80,12 @@ export async function executeSearch(db: Db, input: SearchInput): Promise<SearchP
   }
   const more = rows.length > count;
   if (more) rows = rows.slice(0, count);
-  // A first page that is not full holds every match: its length is the total, and counting again would cost
-  // as much as the page itself (most searches of one patient or one identifier end on their first page).
+  // A first page that is not full holds every match: its length is the total, free of charge (most searches of
+  // one patient or one identifier end on their first page). Beyond the page, matches are counted only when
+  // asked (`_total=accurate|estimate`, or `_count=0`, which asks for nothing else): a count reads every match,
+  // which on a large result costs many times the page itself.
   const whole = count > 0 && !more && !cursor && offset === 0;
-  const total = whole && (request.total ?? 'accurate') !== 'none' ? rows.length : await countIfAsked(db, request, where);
+  const total = whole && request.total !== 'none' ? rows.length : await countIfAsked(db, request, where, count);
   if (back) rows.reverse();
 
   const cursorAt = (row: StoredRow & Record<string, string | null>, direction: 'next' | 'prev'): string =>
@@ -101,17 +105,16 @@ function stripKeys(row: StoredRow): StoredRow {
   return { rid: row.rid, resource_type: row.resource_type, id: row.id, content: row.content };
 }
 
-async function countIfAsked(db: Db, request: SearchRequest, where: Sql): Promise<number | undefined> {
-  const mode = request.total ?? 'accurate';
+async function countIfAsked(db: Db, request: SearchRequest, where: Sql, count: number): Promise<number | undefined> {
+  const mode = request.total ?? (count === 0 ? 'accurate' : 'none');
   if (mode === 'none') return undefined;
   if (mode === 'estimate') {
     // An estimate counts at most TOTAL_LIMIT rows, so it costs what a page costs.
     const [row] = await db.query<{ n: string }>(sql`SELECT count(*) AS n FROM (SELECT 1 FROM resource r WHERE ${where} LIMIT ${TOTAL_LIMIT}) t`);
     return Number(row.n);
   }
-  const [row] = await db.query<{ n: string }>(sql`SELECT count(*) AS n FROM (SELECT 1 FROM resource r WHERE ${where} LIMIT ${request.total === 'accurate' ? 1e9 : TOTAL_LIMIT + 1}) t`);
-  const n = Number(row.n);
-  return request.total !== 'accurate' && n > TOTAL_LIMIT ? undefined : n;
+  const [row] = await db.query<{ n: string }>(sql`SELECT count(*) AS n FROM resource r WHERE ${where}`);
+  return Number(row.n);
 }
 
 /** _include and _revinclude (with :iterate), each step through the same access predicate. */
@@ -139,7 +142,7 @@ async function includeStep(db: Db, input: SearchInput, from: StoredRow[], target
   const typeFilter = target.targetType ? sql`AND x.target_type = ${target.targetType}` : raw('');
   return db.query(sql`SELECT t.rid::text AS rid, t.resource_type, t.id, t.content
     FROM sp_reference x JOIN resource t ON t.resource_type = x.target_type AND t.id = x.target_id
-    WHERE x.rid = ANY(${sources}::bigint[]) AND x.resource_type = ${target.resourceType} AND x.code = ${target.searchParam} ${typeFilter}
+    WHERE x.rid = ANY(${sources}::bigint[]) AND x.resource_type = ${target.resourceType} AND ${rowsOf('x', [target.resourceType], target.searchParam)} ${typeFilter}
       AND NOT t.deleted AND ${input.visible('t')}`);
 }
 
@@ -154,7 +157,7 @@ async function revIncludeStep(db: Db, input: SearchInput, from: StoredRow[], tar
   const targets = [...candidates, ...locals];
   return db.query(sql`SELECT t.rid::text AS rid, t.resource_type, t.id, t.content
     FROM sp_reference x JOIN resource t ON t.rid = x.rid
-    WHERE x.resource_type = ${target.resourceType} AND x.code = ${target.searchParam}
+    WHERE x.resource_type = ${target.resourceType} AND ${rowsOf('x', [target.resourceType], target.searchParam)}
       AND (x.target_type, x.target_id) IN (SELECT * FROM unnest(${targets.map((c) => c.resource_type)}::text[], ${targets.map((c) => c.id)}::text[]))
       AND NOT t.deleted AND ${input.visible('t')}`);
 }

@@ -6,8 +6,9 @@
 import { evalFhirPathTyped, FhirPathAtom, parseFhirPath, toTypedValue, TypedValue } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { COMPARTMENT_EXTENSION } from '../../consent/model';
-import { patientCompartmentParams, searchParametersOf } from '../definitions';
+import { patientCompartmentParams } from '../definitions';
 import { MAX_DATE, MIN_DATE, parseDateRange } from './dates';
+import { layoutOf, layoutsOf } from './layout';
 import { normalizeString } from './normalize';
 
 export type TokenRow = [code: string, system: string | null, value: string | null, display: string | null];
@@ -38,39 +39,25 @@ interface CompiledParam {
   branches: CompiledBranch[];
 }
 
-/** Answered from the resource row's own columns (filters.ts, sort.ts): rows for them would never be read. */
-const ROW_COLUMNS = new Set(['_id', '_lastUpdated']);
-
 const compiledByType = new Map<string, CompiledParam[]>();
 
-/** The parameters of one type with their expressions parsed once, keeping only the branches about this type. */
+/**
+ * The parameters of one type with their expressions parsed once, keeping only the branches about this type
+ * whose values are stored under the parameter's own code (layout.ts: no value is indexed twice).
+ */
 export function compiledParams(resourceType: string): CompiledParam[] {
   let compiled = compiledByType.get(resourceType);
   if (!compiled) {
-    compiled = searchParametersOf(resourceType)
-      .filter((sp) => !ROW_COLUMNS.has(sp.code as string))
-      .map((sp) => ({
-        code: sp.code as string,
-        type: sp.type,
-        branches: branchesFor(resourceType, sp.expression as string).map((b) => ({ expression: parseFhirPath(b), element: firstElement(resourceType, b) })),
+    compiled = [...layoutsOf(resourceType)]
+      .filter(([, layout]) => layout.storedBranches.length > 0)
+      .map(([code, layout]) => ({
+        code,
+        type: layout.type,
+        branches: layout.storedBranches.map((b) => ({ expression: parseFhirPath(b), element: firstElement(resourceType, b) })),
       }));
     compiledByType.set(resourceType, compiled);
   }
   return compiled;
-}
-
-/**
- * Shared parameters list every type in one union ("AllergyIntolerance.code | Condition.code | …").
- * Evaluating the whole union for each resource would walk every other type's paths, so only the
- * branches that start at this type (or at Resource) are kept.
- */
-function branchesFor(resourceType: string, expression: string): string[] {
-  const branches = splitTopLevelUnion(expression);
-  const own = branches.filter((b) => {
-    const head = b.replace(/^\(+/, '');
-    return head.startsWith(resourceType + '.') || head.startsWith('Resource.') || head.startsWith('DomainResource.') || head === resourceType;
-  });
-  return own.length > 0 ? own : branches;
 }
 
 /** Functions that yield nothing from nothing: a path through them is empty when its first element is absent. */
@@ -93,26 +80,6 @@ function firstElement(resourceType: string, branch: string): string | undefined 
 function holds(resource: Record<string, unknown>, keys: string[], element: string): boolean {
   if (resource[element] !== undefined) return true;
   return keys.some((key) => key.length > element.length && key.startsWith(element) && key.charCodeAt(element.length) >= 65 && key.charCodeAt(element.length) <= 90);
-}
-
-function splitTopLevelUnion(expression: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let quote = false;
-  let current = '';
-  for (const ch of expression) {
-    if (ch === "'") quote = !quote;
-    if (!quote && ch === '(') depth++;
-    if (!quote && ch === ')') depth--;
-    if (!quote && depth === 0 && ch === '|') {
-      parts.push(current.trim());
-      current = '';
-    } else {
-      current += ch;
-    }
-  }
-  parts.push(current.trim());
-  return parts.filter(Boolean);
 }
 
 export function extractSearchRows(resource: Resource): SearchRows {
@@ -261,9 +228,10 @@ export function referenceTarget(typed: TypedValue): { type: string | null; id: s
 export function patientCompartmentOf(resource: Resource, rows: SearchRows): string[] {
   const ids = new Set<string>();
   if (resource.resourceType === 'Patient' && resource.id) ids.add(resource.id);
-  const params = new Set(patientCompartmentParams(resource.resourceType));
+  // A compartment parameter may be read from another's rows (Condition.patient is subject's Patient rows).
+  const codes = new Set(patientCompartmentParams(resource.resourceType).flatMap((p) => layoutOf(resource.resourceType, p)?.codes ?? []));
   for (const [code, type, id] of rows.reference) {
-    if (type === 'Patient' && params.has(code)) ids.add(id);
+    if (type === 'Patient' && codes.has(code)) ids.add(id);
   }
   // Types outside the compartment definition (a stored document Bundle) name their patient in meta.
   for (const ext of resource.meta?.extension ?? []) {

@@ -10,6 +10,7 @@ import { linkedPatientIds } from '../../consent/grants';
 import { searchParameterOf } from '../definitions';
 import { badRequest } from '../errors';
 import { parseDateRange } from './dates';
+import { rowsOf } from './layout';
 import { escapeLike, normalizeString } from './normalize';
 import { parseFilter, prefixed } from './parse';
 
@@ -19,6 +20,8 @@ export interface FilterScope {
   alias: string;
   /** The resource type of that row: a bound constant (helps the index), or a column for system-wide search. */
   resourceType: string;
+  /** Every type the row may be of (several in a system-wide search), for where each keeps a parameter's rows. */
+  types: readonly string[];
   typeExpr: Sql;
   /** The access predicate for any other row a filter looks at (chains, _has): no inference through hidden data. */
   visible: (alias: string) => Sql;
@@ -45,13 +48,13 @@ export function compileFilter(scope: FilterScope, filter: Filter): Sql {
   if (!param) throw badRequest(`Unknown search parameter "${code}" for ${scope.resourceType}`, [code]);
   if (filter.operator === Operator.MISSING || filter.operator === Operator.PRESENT) {
     const missing = (filter.operator === Operator.MISSING) === (filter.value === 'true');
-    const exists = sql`EXISTS (SELECT 1 FROM ${raw(tableOf(param))} x WHERE x.rid = ${row}.rid AND x.resource_type = ${scope.typeExpr} AND x.code = ${code})`;
+    const exists = sql`EXISTS (SELECT 1 FROM ${raw(tableOf(param))} x WHERE x.rid = ${row}.rid AND x.resource_type = ${scope.typeExpr} AND ${rowsOf('x', scope.types, code)})`;
     return missing ? sql`NOT ${exists}` : exists;
   }
   const values = splitSearchOnComma(filter.value);
   const negated = filter.operator === Operator.NOT;
   const match = or(values.map((v) => valueCondition(param, filter.operator, v)));
-  const exists = sql`EXISTS (SELECT 1 FROM ${raw(tableOf(param))} x WHERE x.rid = ${row}.rid AND x.resource_type = ${scope.typeExpr} AND x.code = ${code} AND ${match})`;
+  const exists = sql`EXISTS (SELECT 1 FROM ${raw(tableOf(param))} x WHERE x.rid = ${row}.rid AND x.resource_type = ${scope.typeExpr} AND ${rowsOf('x', scope.types, code)} AND ${match})`;
   return negated ? sql`NOT ${exists}` : exists;
 }
 
@@ -232,12 +235,12 @@ function compileChain(scope: FilterScope, filter: Filter, link: string, rest: st
   const target = `c${depth}`;
   const row = raw(scope.alias);
   const perType = candidates.map((type) => {
-    const inner: FilterScope = { alias: target, resourceType: type, typeExpr: sql`${type}`, visible: scope.visible, depth };
+    const inner: FilterScope = { alias: target, resourceType: type, types: [type], typeExpr: sql`${type}`, visible: scope.visible, depth };
     return sql`(${raw(target)}.resource_type = ${type} AND ${compileFilter(inner, parseFilter(rest, filter.value))})`;
   });
   return sql`EXISTS (SELECT 1 FROM sp_reference x${raw(String(depth))}
       JOIN resource ${raw(target)} ON ${raw(target)}.resource_type = x${raw(String(depth))}.target_type AND ${raw(target)}.id = x${raw(String(depth))}.target_id
-      WHERE x${raw(String(depth))}.rid = ${row}.rid AND x${raw(String(depth))}.resource_type = ${scope.typeExpr} AND x${raw(String(depth))}.code = ${paramCode}
+      WHERE x${raw(String(depth))}.rid = ${row}.rid AND x${raw(String(depth))}.resource_type = ${scope.typeExpr} AND ${rowsOf(`x${depth}`, scope.types, paramCode)}
         AND NOT ${raw(target)}.deleted AND ${scope.visible(target)} AND ${or(perType)})`;
 }
 
@@ -256,9 +259,9 @@ function compileHas(scope: FilterScope, filter: Filter): Sql {
   const source = `h${depth}`;
   const x = raw(`hx${depth}`);
   const row = raw(scope.alias);
-  const inner: FilterScope = { alias: source, resourceType: sourceType, typeExpr: sql`${sourceType}`, visible: scope.visible, depth };
+  const inner: FilterScope = { alias: source, resourceType: sourceType, types: [sourceType], typeExpr: sql`${sourceType}`, visible: scope.visible, depth };
   return sql`EXISTS (SELECT 1 FROM sp_reference ${x} JOIN resource ${raw(source)} ON ${raw(source)}.rid = ${x}.rid
-      WHERE ${x}.resource_type = ${sourceType} AND ${x}.code = ${refParam} AND ${x}.target_type = ${row}.resource_type
+      WHERE ${x}.resource_type = ${sourceType} AND ${rowsOf(`hx${depth}`, [sourceType], refParam)} AND ${x}.target_type = ${row}.resource_type
         AND (${x}.target_id = ${row}.id OR (${row}.resource_type = 'Patient' AND ${x}.target_id IN (SELECT l.local_id FROM patient_link l WHERE l.regional_id = ${row}.id)))
         AND NOT ${raw(source)}.deleted AND ${scope.visible(source)} AND ${compileFilter(inner, parseFilter(rest, filter.value))})`;
 }

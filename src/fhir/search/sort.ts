@@ -7,6 +7,7 @@ import type { SortRule } from '@medplum/core';
 import { or, raw, sql, Sql } from '../../db/sql';
 import { searchParameterOf } from '../definitions';
 import { badRequest } from '../errors';
+import { rowsOf } from './layout';
 
 export interface SortKey {
   expr: Sql;
@@ -24,7 +25,7 @@ export function sortKeys(resourceType: string, rules: SortRule[] | undefined, al
     const param = searchParameterOf(resourceType, code);
     if (!param) throw badRequest(`Unknown sort parameter "${code}" for ${resourceType}`, ['_sort']);
     const agg = descending ? 'max' : 'min';
-    const where = sql`x.rid = ${row}.rid AND x.resource_type = ${resourceType} AND x.code = ${code}`;
+    const where = sql`x.rid = ${row}.rid AND x.resource_type = ${resourceType} AND ${rowsOf('x', [resourceType], code)}`;
     switch (param.type) {
       case 'date':
         return { expr: sql`(SELECT ${raw(agg)}(${raw(descending ? 'x.hi' : 'x.lo')}) FROM sp_date x WHERE ${where})`, descending, cast: 'timestamptz' };
