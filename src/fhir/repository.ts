@@ -51,17 +51,28 @@ export class Repository {
   constructor(
     readonly db: Db,
     private readonly access: AccessPolicy,
-    private readonly hooks: readonly WriteHook[] = []
+    private readonly hooks: readonly WriteHook[] = [],
+    /** Whether writes are validated against the R4 StructureDefinitions (see `ofMappedData`). */
+    private readonly validating = true
   ) {}
 
   /** The same repository on another connection (an enclosing transaction). */
   withDb(db: Db): Repository {
-    return new Repository(db, this.access, this.hooks);
+    return new Repository(db, this.access, this.hooks, this.validating);
+  }
+
+  /**
+   * The same repository for resources that Tonet's own mappers produced (HL7 v2, CDA, DICOM): their shape is
+   * fixed by the mapping tables and checked by the mapping tests (golden files, validated), so validating each
+   * one again costs about a millisecond of CPU per resource for nothing. Access checks stay.
+   */
+  ofMappedData(): Repository {
+    return new Repository(this.db, this.access, this.hooks, false);
   }
 
   /** The same repository bound to one database transaction. */
   async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(new Repository(tx, this.access, this.hooks)));
+    return this.db.transaction((tx) => fn(new Repository(tx, this.access, this.hooks, this.validating)));
   }
 
   /** Stores versions and runs the write hooks, all in one transaction. */
@@ -296,7 +307,7 @@ export class Repository {
     if (!resource || typeof resource !== 'object' || !resource.resourceType) throw badRequest('Body is not a FHIR resource (no resourceType)');
     this.checkType(resource.resourceType);
     this.access.assertMayWrite(ctx, resource);
-    validate(resource);
+    if (this.validating) validate(resource);
   }
 
   /** Server-owned metadata: version, time, and the supplying facility as meta.source. */

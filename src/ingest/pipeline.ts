@@ -103,7 +103,7 @@ export class Hl7Ingest {
           VALUES (${options.transport}, ${ctx.clientId}, ${facility.organizationReference}, ${mapped.messageControlId}, ${mapped.messageType}, ${mapped.dataType ?? null},
                   ${options.fileName ?? null}, ${hash}, ${raw}, 'processed', 'AA', now())
           RETURNING id::text AS id`);
-        const repo = this.router.repo.withDb(tx);
+        const repo = this.router.repo.withDb(tx).ofMappedData();
         const txRouter = this.router.withRepository(repo);
         const response = await processBundle(txRouter, ctx, withProvenance(bundle, facility, row.id, mapped.messageType));
         const written = (response.entry ?? []).map((e) => e.response?.location?.replace(/\/_history\/.*$/, '').replace(/^.*\/fhir\//, '')).filter((l): l is string => !!l);
