@@ -19,7 +19,10 @@ import {
   GraphQLList,
   GraphQLNonNull,
   GraphQLObjectType,
+  GraphQLResolveInfo,
   GraphQLString,
+  Kind,
+  SelectionSetNode,
 } from 'graphql';
 import { assertScopesAllow } from '../../auth/scopes';
 import { allResourceTypes, searchParametersOf } from '../../fhir/definitions';
@@ -51,7 +54,7 @@ export function searchArguments(resourceType: string, connection: boolean): Grap
   args._sort = { type: GraphQLString, description: 'Comma-separated parameters, "-" for descending' };
   if (connection) {
     args._cursor = { type: GraphQLString, description: 'A cursor from first/previous/next' };
-    args._total = { type: GraphQLString, description: 'none, estimate or accurate (the default)' };
+    args._total = { type: GraphQLString, description: 'none, estimate or accurate (the default when `count` is selected)' };
   }
   return args;
 }
@@ -60,6 +63,17 @@ const SEARCH_STRING = {
   type: GraphQLString,
   description: 'Further search parameters of the referring type, paging and sorting included, as after `?` in REST (e.g. "code=http://loinc.org|4548-4&_sort=-date&_count=10")',
 };
+
+/** Does the field's selection ask for this subfield, directly or through fragments? */
+function selects(info: GraphQLResolveInfo, field: string): boolean {
+  const inSet = (set: SelectionSetNode | undefined): boolean =>
+    !!set?.selections.some((s) => {
+      if (s.kind === Kind.FIELD) return s.name.value === field;
+      if (s.kind === Kind.INLINE_FRAGMENT) return inSet(s.selectionSet);
+      return inSet(info.fragments[s.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((node) => inSet(node.selectionSet));
+}
 
 /** The REST query the arguments stand for: the same text a client would put after `?`. */
 function toQuery(resourceType: string, args: Args): Query {
@@ -100,8 +114,12 @@ async function listResources(context: FhirGraphQLContext, resourceType: string, 
   return resources;
 }
 
-async function connection(context: FhirGraphQLContext, resourceType: string, query: Query) {
-  const { page, resources } = await runSearch(context, resourceType, query);
+/**
+ * A connection counts its matches only when the query selects `count` (or names `_total`): a count reads every
+ * match, many times the cost of the page on a large result, as REST without `_total`.
+ */
+async function connection(context: FhirGraphQLContext, resourceType: string, query: Query, wantsCount: boolean) {
+  const { page, resources } = await runSearch(context, resourceType, wantsCount ? { _total: 'accurate', ...query } : query);
   const pageSize = Math.min(Number(query._count ?? DEFAULT_COUNT), MAX_COUNT);
   return {
     count: page.total,
@@ -165,7 +183,8 @@ export class SearchFields {
     return {
       type: this.connectionType(resourceType),
       args,
-      resolve: (source, args, context) => connection(context, resourceType, { ...toQuery(resourceType, without(args, '_reference')), ...fixed(source, args) }),
+      resolve: (source, args, context, info) =>
+        connection(context, resourceType, { ...toQuery(resourceType, without(args, '_reference')), ...fixed(source, args) }, selects(info, 'count')),
     };
   }
 
