@@ -65,7 +65,7 @@ import { checkOverdueOperation, scheduleDailySweep } from './pathway/overdue';
 import { PathwayReports } from './pathway/reports';
 import { LabTrends } from './records/lab-trend';
 import { ResidentRecords } from './records/resident';
-import { Timeline } from './records/timeline';
+import { maintainTimeline, Timeline } from './records/timeline';
 import { CohortStatisticsService } from './research/cohort';
 
 export const VERSION: string = packageJson.version;
@@ -97,7 +97,9 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
 
   const access = new AccessPolicy();
   // The booking ledger writes Slots through the repository of the transaction it runs in.
-  const repo: Repository = new Repository(db, access, [maintainConsentIndex, bookingLedger((tx) => repo.withDb(tx)), pathwayAlerts(() => repo), notifyChanges]);
+  const repo: Repository = new Repository(db, access, [maintainConsentIndex, maintainTimeline, bookingLedger((tx) => repo.withDb(tx)), pathwayAlerts(() => repo), notifyChanges]);
+  const timeline = new Timeline(db, access);
+  if (await timeline.ensureReadModel()) logger.info('timeline read model filled from the stored resources');
   const clients = new ClientStore(db);
   const tokens = await TokenService.create(db, config.signingKey, `${config.baseUrl}/oidc`, config.tokenLifetimeSeconds);
   tokens.checkClientsWith((clientId, generation) => clients.stands(clientId, generation));
@@ -168,7 +170,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
       access,
       audit,
       changes,
-      timeline: new Timeline(db, access),
+      timeline,
       labTrends: new LabTrends(db, access),
       cohort: new CohortStatisticsService(db, audit),
       residents: new ResidentRecords(router),

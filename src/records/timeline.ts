@@ -1,14 +1,16 @@
 /**
  * One patient's record across facilities as a single time line, newest first: encounters, diagnoses,
- * prescriptions, injections, lab results, imaging, documents and the resident's own vitals. One SQL
- * statement per page whatever the page size: the kind and the time of each entry are computed from the
- * search tables, and the caller's access predicate is part of the WHERE like every other read.
+ * prescriptions, injections, lab results, imaging, documents and the resident's own vitals. The kind and the
+ * time of each entry are computed from the search tables when it is written (the `timeline_entry` read model,
+ * kept by a write hook), so a page is one statement that walks a patient's entries newest first, with the
+ * caller's access predicate in its WHERE like every other read.
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../auth/context';
 import type { AccessPolicy } from '../consent/access';
 import { linkedPatientIds } from '../consent/grants';
 import type { Db } from '../db/database';
+import type { StoredVersion } from '../fhir/store';
 import { and, raw, sql, Sql } from '../db/sql';
 import { badRequest } from '../fhir/errors';
 
@@ -26,19 +28,6 @@ const TIME_OF: Record<string, string[]> = {
   Observation: ['date'],
   ImagingStudy: ['started'],
   DocumentReference: ['date'],
-};
-
-/** The kinds each type can be (some types hold two, told apart per row by kindExpression). */
-const KINDS_OF: Record<string, TimelineKind[]> = {
-  Encounter: ['ENCOUNTER'],
-  Condition: ['CONDITION'],
-  AllergyIntolerance: ['ALLERGY'],
-  MedicationRequest: ['MEDICATION', 'INJECTION'],
-  MedicationAdministration: ['MEDICATION', 'INJECTION'],
-  Immunization: ['INJECTION'],
-  Observation: ['VITAL', 'LAB_RESULT'],
-  ImagingStudy: ['IMAGING'],
-  DocumentReference: ['DOCUMENT'],
 };
 
 const INJECTION_PROFILES = [
@@ -72,6 +61,13 @@ export interface TimelineQuery {
 
 export const MAX_TIMELINE_PAGE = 500;
 
+/**
+ * Names the rules that fill the read model (TIME_OF, VITAL_CATEGORIES, INJECTION_PROFILES, kindExpression): a change
+ * to them must change this, and the server then refills the read model at its next start.
+ */
+const READ_MODEL_VERSION = '1';
+const READ_MODEL_SETTING = 'timeline_read_model';
+
 export class Timeline {
   constructor(
     private readonly db: Db,
@@ -82,33 +78,30 @@ export class Timeline {
     if (query.first < 1 || query.first > MAX_TIMELINE_PAGE) throw badRequest(`first must be between 1 and ${MAX_TIMELINE_PAGE}`);
     this.access.assertMayRead(ctx, 'Patient');
     const kinds = query.kinds?.length ? query.kinds : [...TIMELINE_KINDS];
-    // Only the types that can hold a wanted kind; the per-row kind test is needed only where a type holds
-    // wanted and unwanted kinds alike (vitals among lab results, injections among prescriptions).
-    const types = Object.entries(TIME_OF).filter(([type]) => KINDS_OF[type].some((k) => kinds.includes(k)));
-    const partial = types.some(([type]) => !KINDS_OF[type].every((k) => kinds.includes(k)));
-    const timeCodes = sql`(VALUES ${types.map(([t, codes]) => sql`(${t}, ${codes}::text[])`).reduce((a, b) => sql`${a}, ${b}`)}) AS k(resource_type, codes)`;
-    const conditions: Sql[] = [];
-    if (partial) conditions.push(sql`${kindExpression('r')} = ANY(${kinds}::text[])`);
-    const atConditions: Sql[] = [raw('TRUE')];
-    if (query.from) atConditions.push(sql`e.at >= ${query.from.toISOString()}::timestamptz`);
-    if (query.to) atConditions.push(sql`e.at < ${query.to.toISOString()}::timestamptz`);
+    const conditions: Sql[] = [sql`NOT r.deleted`, this.access.readFilter(ctx, 'r')];
+    if (new Set(kinds).size < TIMELINE_KINDS.length) conditions.push(sql`t.kind = ANY(${kinds}::text[])`);
+    if (query.from) conditions.push(sql`t.at >= ${query.from.toISOString()}::timestamptz`);
+    if (query.to) conditions.push(sql`t.at < ${query.to.toISOString()}::timestamptz`);
     if (query.after) {
       const [at, rid] = decodeCursor(query.after);
-      atConditions.push(sql`(e.at, e.rid) < (${at}::timestamptz, ${rid}::bigint)`);
+      conditions.push(sql`(t.at, t.rid) < (${at}::timestamptz, ${rid}::bigint)`);
     }
-    // The page is cut on (time, rid) alone; the kind and the content are read for the rows kept.
+    // Each linked record's entries are walked newest first in the (patient, time) index until a page of visible
+    // ones is found; the page is the newest of those. A resource in two linked compartments is one entry.
+    const limit = query.first + 1;
     const rows = await this.db.query<{ rid: string; resource_type: string; content: string; source: string | null; at: Date | string; kind: TimelineKind }>(sql`
-      SELECT r.rid::text AS rid, r.resource_type, r.content, r.source, e.at, ${kindExpression('r')} AS kind
+      SELECT r.rid::text AS rid, r.resource_type, r.content, r.source, e.at, e.kind
       FROM (
-        SELECT e.rid, e.at FROM (
-          SELECT r.rid,
-            COALESCE(NULLIF((SELECT min(d.lo) FROM sp_date d WHERE d.rid = r.rid AND d.resource_type = r.resource_type AND d.code = ANY(k.codes)), '-infinity'), r.last_updated) AS at
-          FROM resource r JOIN ${timeCodes} ON k.resource_type = r.resource_type
-          WHERE r.compartments && ${linkedPatientIds(query.patientId)} AND NOT r.deleted AND ${this.access.readFilter(ctx, 'r')} ${conditions.length ? sql`AND ${and(conditions)}` : raw('')}
-        ) e
-        WHERE ${and(atConditions)}
-        ORDER BY e.at DESC, e.rid DESC
-        LIMIT ${query.first + 1}
+        SELECT DISTINCT t.rid, t.at, t.kind
+        FROM unnest(${linkedPatientIds(query.patientId)}) AS p(id)
+        CROSS JOIN LATERAL (
+          SELECT t.rid, t.at, t.kind FROM timeline_entry t JOIN resource r ON r.rid = t.rid
+          WHERE t.patient_id = p.id AND ${and(conditions)}
+          ORDER BY t.at DESC, t.rid DESC
+          LIMIT ${limit}
+        ) t
+        ORDER BY t.at DESC, t.rid DESC
+        LIMIT ${limit}
       ) e JOIN resource r ON r.rid = e.rid
       ORDER BY e.at DESC, e.rid DESC`);
     const more = rows.length > query.first;
@@ -122,6 +115,48 @@ export class Timeline {
     const last = entries[entries.length - 1];
     return { entries, hasNextPage: more, endCursor: last ? encodeCursor(last.at, last.rid) : undefined };
   }
+
+  /** Fills the read model from the stored resources when it was made under other rules (or never), once per change of rules. */
+  async ensureReadModel(): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      // Several processes starting together: one fills, the others find it done.
+      await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${READ_MODEL_SETTING}, 0))`);
+      const [row] = await tx.query<{ value: string }>(sql`SELECT value FROM server_setting WHERE key = ${READ_MODEL_SETTING}`);
+      if (row?.value === READ_MODEL_VERSION) return false;
+      await tx.query(sql`DELETE FROM timeline_entry`);
+      await tx.query(entriesOf(raw('TRUE')));
+      await tx.query(sql`INSERT INTO server_setting (key, value) VALUES (${READ_MODEL_SETTING}, ${READ_MODEL_VERSION})
+        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`);
+      return true;
+    });
+  }
+}
+
+/** The write hook: the entries of every written resource of a timeline type are replaced in the writing transaction. */
+export async function maintainTimeline(tx: Db, versions: StoredVersion[]): Promise<void> {
+  const written = versions.filter((v) => v.resource.resourceType in TIME_OF);
+  if (!written.length) return;
+  const types = written.map((v) => v.resource.resourceType);
+  const ids = written.map((v) => v.resource.id as string);
+  const these = sql`(r.resource_type, r.id) IN (SELECT * FROM unnest(${types}::text[], ${ids}::text[]))`;
+  await tx.query(sql`DELETE FROM timeline_entry t USING resource r WHERE t.rid = r.rid AND ${these}`);
+  await tx.query(entriesOf(these));
+}
+
+/**
+ * The entries of the resource rows `r` matching `where`: the time is the earliest value of the type's date
+ * parameters (TIME_OF), else the last update; the kind from the type and, where a type holds two, its
+ * category or profile. One row per Patient compartment the resource is in.
+ */
+function entriesOf(where: Sql): Sql {
+  const timeCodes = sql`(VALUES ${Object.entries(TIME_OF).map(([t, codes]) => sql`(${t}, ${codes}::text[])`).reduce((a, b) => sql`${a}, ${b}`)}) AS k(resource_type, codes)`;
+  return sql`INSERT INTO timeline_entry (patient_id, at, rid, kind)
+    SELECT p.id, e.at, e.rid, e.kind FROM (
+      SELECT r.rid, r.compartments, ${kindExpression('r')} AS kind,
+        COALESCE(NULLIF((SELECT min(d.lo) FROM sp_date d WHERE d.rid = r.rid AND d.resource_type = r.resource_type AND d.code = ANY(k.codes)), '-infinity'), r.last_updated) AS at
+      FROM resource r JOIN ${timeCodes} ON k.resource_type = r.resource_type
+      WHERE NOT r.deleted AND ${where}
+    ) e CROSS JOIN unnest(e.compartments) AS p(id)`;
 }
 
 /** Vital signs and JP Core 1.2's body measurements (height, weight from ADT-00) are shown as vitals, not lab results. */

@@ -2,6 +2,9 @@
  * The domain schema over data that arrived through the real ingest path: the cross-facility timeline, a lab
  * trend, the emergency view, the resident app, research statistics with suppression, and the transport rules.
  */
+import { AccessPolicy } from '../../src/consent/access';
+import { sql } from '../../src/db/sql';
+import { Timeline } from '../../src/records/timeline';
 import { labResultMessage } from '../support/hl7-messages';
 import { startTestServer, TestServer } from '../support/server';
 import { as, facility, Facility, parameters, printedCard } from '../consent/support';
@@ -134,4 +137,30 @@ test('transport: GET ?query= works with a bearer token alone; no token is 401; i
   expect(page.status).toBe(302);
   const graphiql = await fetch(`${server.url}/graphiql`);
   expect(await graphiql.text()).toMatch(/GraphiQL/);
+});
+
+// Last in the file: it changes the hospital's oldest result.
+test('the timeline follows writes (a corrected date moves an entry, a deletion removes it) and is refilled when its rules change', async () => {
+  const labs = async () => (await graphql(server, clinicDoctor, TIMELINE, { id: regionalId, first: 50, kinds: ['LAB_RESULT'] })).data.patientTimeline.edges;
+  const oldest = (await labs())[2].resource;
+  expect(oldest.valueQuantity.value).toBe(7.1);
+  const gatewayToken = await server.clientToken({ role: 'gateway', organization: hospital.reference });
+  const hospitalGateway = as(server, gatewayToken);
+  const corrected = await hospitalGateway.put(`/fhir/Observation/${oldest.id}`, { ...oldest, effectiveDateTime: '2024-12-01T10:00:00+09:00' });
+  expect(corrected.status).toBe(200);
+  expect((await labs()).map((e: any) => e.resource.valueQuantity.value)).toEqual([7.1, 9.1, 8.4]);
+
+  // Rules changed (or a database from before the read model): the server refills it from the resources at start.
+  const db = server.tonet.db;
+  await db.query(sql`DELETE FROM timeline_entry`);
+  await db.query(sql`DELETE FROM server_setting WHERE key = 'timeline_read_model'`);
+  expect(await labs()).toEqual([]);
+  const timeline = new Timeline(db, new AccessPolicy());
+  expect(await timeline.ensureReadModel()).toBe(true);
+  expect(await timeline.ensureReadModel()).toBe(false);
+  expect((await labs()).map((e: any) => e.resource.valueQuantity.value)).toEqual([7.1, 9.1, 8.4]);
+
+  const deleted = await fetch(`${server.url}/fhir/Observation/${oldest.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${gatewayToken}` } });
+  expect(deleted.status).toBeLessThan(300);
+  expect((await labs()).map((e: any) => e.resource.valueQuantity.value)).toEqual([9.1, 8.4]);
 });
