@@ -103,6 +103,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   const clients = new ClientStore(db);
   const tokens = await TokenService.create(db, config.signingKey, `${config.baseUrl}/oidc`, config.tokenLifetimeSeconds);
   tokens.checkClientsWith((clientId, generation) => clients.stands(clientId, generation));
+  const stopClientListener = await clients.listenForChanges(db, (err) => logger.error({ err }, 'LISTEN for client changes failed; client checks go to the database'));
   const generatedAdmin = await bootstrapAdmin(clients, config, logger);
 
   const fhirBase = `${config.baseUrl}/fhir`;
@@ -208,6 +209,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
       await mllp?.close();
       await graphql.stop();
       await changes.stop();
+      await stopClientListener();
       await http.close();
       await db.close();
     },

@@ -6,13 +6,20 @@
  * generation on, so tokens issued before stop working at once, not when they expire (tokens.ts asks
  * `stands` on every request). A rotation ends the old tokens too: a secret is rotated because it may have
  * leaked, and a token obtained with a leaked secret is as leaked as the secret.
+ *
+ * That check would cost a database round trip per request, so each process remembers the answers while it
+ * LISTENs on `tonet_client`: every write to a client NOTIFYs its id in the writing transaction, and every
+ * process (this one at once, others when the commit's notification arrives, milliseconds later) forgets
+ * what it knew of that client. Without a working LISTEN nothing is remembered and every request asks.
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { Db } from '../db/database';
+import type { Database, Db } from '../db/database';
 import { sql } from '../db/sql';
 import { badRequest, conflict, notFound } from '../fhir/errors';
 import { Role, ROLES } from './context';
+
+const CHANNEL = 'tonet_client';
 
 const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 
@@ -77,7 +84,26 @@ export function newSecret(): string {
 }
 
 export class ClientStore {
+  /** Client id → its current token generation, or null when it is inactive or unknown; kept only while listening. */
+  private readonly standing = new Map<string, number | null>();
+  private listening = false;
+  /** Moves on at every change heard of, so an answer read before a change is not remembered after it. */
+  private changes = 0;
+
   constructor(private readonly db: Db) {}
+
+  /** Remembers `stands` answers from now on, forgetting a client whenever any process changes it. */
+  async listenForChanges(db: Database, onError: (err: Error) => void): Promise<() => Promise<void>> {
+    const unlisten = await db.listen(CHANNEL, (clientId) => this.forget(clientId), (err) => {
+      this.stopRemembering();
+      onError(err);
+    });
+    this.listening = true;
+    return async () => {
+      this.stopRemembering();
+      await unlisten();
+    };
+  }
 
   /** Checks the shape of a new client; whether its organization or patient exists is the caller's concern. */
   validate(input: NewClient): void {
@@ -93,17 +119,23 @@ export class ClientStore {
 
   async create(input: NewClient, clientId = `tonet-${randomBytes(9).toString('base64url')}`, secret = newSecret()): Promise<{ clientId: string; clientSecret: string }> {
     this.validate(input);
-    await this.db.query(sql`INSERT INTO auth_client (client_id, name, role, organization, patient, secret_hash)
-      VALUES (${clientId}, ${input.name}, ${input.role}, ${input.organization ?? null}, ${input.patient ?? null}, ${await hashSecret(secret)})`);
+    const secretHash = await hashSecret(secret);
+    await this.changing(clientId, (tx) =>
+      tx.query(sql`INSERT INTO auth_client (client_id, name, role, organization, patient, secret_hash)
+        VALUES (${clientId}, ${input.name}, ${input.role}, ${input.organization ?? null}, ${input.patient ?? null}, ${secretHash})`)
+    );
     return { clientId, clientSecret: secret };
   }
 
   /** Creates or updates a client with a known id and secret (the bootstrap administrator). */
   async upsert(input: NewClient, clientId: string, secret: string): Promise<void> {
     this.validate(input);
-    await this.db.query(sql`INSERT INTO auth_client (client_id, name, role, organization, patient, secret_hash)
-      VALUES (${clientId}, ${input.name}, ${input.role}, ${input.organization ?? null}, ${input.patient ?? null}, ${await hashSecret(secret)})
-      ON CONFLICT (client_id) DO UPDATE SET name = EXCLUDED.name, role = EXCLUDED.role, secret_hash = EXCLUDED.secret_hash, active = true, deactivated_at = NULL`);
+    const secretHash = await hashSecret(secret);
+    await this.changing(clientId, (tx) =>
+      tx.query(sql`INSERT INTO auth_client (client_id, name, role, organization, patient, secret_hash)
+        VALUES (${clientId}, ${input.name}, ${input.role}, ${input.organization ?? null}, ${input.patient ?? null}, ${secretHash})
+        ON CONFLICT (client_id) DO UPDATE SET name = EXCLUDED.name, role = EXCLUDED.role, secret_hash = EXCLUDED.secret_hash, active = true, deactivated_at = NULL`)
+    );
   }
 
   async countByRole(role: Role): Promise<number> {
@@ -123,7 +155,7 @@ export class ClientStore {
    * active administrator is kept, or nobody could manage the network any more.
    */
   async deactivate(clientId: string): Promise<ClientRecord> {
-    return this.db.transaction(async (tx) => {
+    return this.changing(clientId, async (tx) => {
       // The client and every administrator, locked in one order, so two offices deactivating each other's
       // administrators at once cannot both succeed (nor deadlock).
       const locked = await tx.query<{ client_id: string; active: boolean; role: Role }>(
@@ -146,7 +178,7 @@ export class ClientStore {
   async rotate(clientId: string): Promise<{ client: ClientRecord; clientSecret: string }> {
     const secret = newSecret();
     const secretHash = await hashSecret(secret);
-    return this.db.transaction(async (tx) => {
+    return this.changing(clientId, async (tx) => {
       const [current] = await tx.query<{ active: boolean }>(sql`SELECT active FROM auth_client WHERE client_id = ${clientId} FOR UPDATE`);
       if (!current) throw notFound(`no client ${clientId}`);
       if (!current.active) throw conflict(`client ${clientId} is deactivated; its secret cannot be rotated`);
@@ -157,10 +189,41 @@ export class ClientStore {
     });
   }
 
-  /** Whether the client is active and still at this token generation (one primary-key look-up per request). */
+  /** Whether the client is active and still at this token generation (remembered while listening, else one primary-key look-up). */
   async stands(clientId: string, generation: number): Promise<boolean> {
-    const [row] = await this.db.query<{ ok: boolean }>(sql`SELECT true AS ok FROM auth_client WHERE client_id = ${clientId} AND active AND token_generation = ${generation}`);
-    return row !== undefined;
+    const known = this.listening ? this.standing.get(clientId) : undefined;
+    if (known !== undefined) return known === generation;
+    const changesBefore = this.changes;
+    const [row] = await this.db.query<{ token_generation: number }>(sql`SELECT token_generation FROM auth_client WHERE client_id = ${clientId} AND active`);
+    const current = row ? row.token_generation : null;
+    if (this.listening && this.changes === changesBefore) this.standing.set(clientId, current);
+    return current === generation;
+  }
+
+  /** Runs a change to one client in a transaction that tells every process of it when it commits. */
+  private async changing<T>(clientId: string, change: (tx: Db) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        const result = await change(tx);
+        await tx.query(sql`SELECT pg_notify(${CHANNEL}, ${clientId})`);
+        return result;
+      });
+    } finally {
+      // This process forgets at once, without waiting for its own notification.
+      this.forget(clientId);
+    }
+  }
+
+  private forget(clientId: string | undefined): void {
+    this.changes++;
+    if (clientId === undefined) this.standing.clear();
+    else this.standing.delete(clientId);
+  }
+
+  private stopRemembering(): void {
+    this.listening = false;
+    this.changes++;
+    this.standing.clear();
   }
 
   /** The client, when the secret is right; undefined otherwise (the caller answers 401 without saying which part failed). */

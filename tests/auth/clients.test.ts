@@ -6,6 +6,7 @@
  */
 import { createClient, Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { ClientStore } from '../../src/auth/clients';
 import { sql } from '../../src/db/sql';
 import { ackCode, createFacility, MllpClient } from '../ingest/support';
 import { labResultMessage } from '../support/hl7-messages';
@@ -170,4 +171,41 @@ test('every change is in the audit trail with who made it', async () => {
     [ADMIN_ID, 'account-change'],
   ]);
   expect(rows.map((r) => r.event).join('\n')).toMatch(new RegExp(`client ${researcher.id} \\(researcher\\) created[^]*client ${researcher.id}: rotate[^]*client ${researcher.id}: deactivate`));
+});
+
+async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<boolean> {
+  for (let waited = 0; waited < ms; waited += 50) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return check();
+}
+
+test('each process remembers whether a client stands, and forgets when any process changes the client', async () => {
+  // A second store on the same database is what another server process holds.
+  const other = new ClientStore(server.tonet.db);
+  const stop = await other.listenForChanges(server.tonet.db, (err) => {
+    throw err;
+  });
+  try {
+    const clinician = await newClient({ name: 'remembered', role: 'clinician', organization });
+    expect(await other.stands(clinician.id, 0)).toBe(true);
+    // Remembered: a change behind the server's back (no notification) is not seen…
+    await server.tonet.db.query(sql`UPDATE auth_client SET active = false WHERE client_id = ${clinician.id}`);
+    expect(await other.stands(clinician.id, 0)).toBe(true);
+    // …until a notification names the client, as every change through the store sends.
+    await server.tonet.db.query(sql`SELECT pg_notify('tonet_client', ${clinician.id})`);
+    expect(await eventually(async () => !(await other.stands(clinician.id, 0)))).toBe(true);
+    await server.tonet.db.query(sql`UPDATE auth_client SET active = true WHERE client_id = ${clinician.id}`);
+    await server.tonet.db.query(sql`SELECT pg_notify('tonet_client', ${clinician.id})`);
+    expect(await eventually(() => other.stands(clinician.id, 0))).toBe(true);
+
+    const deactivated = await admin('POST', `/admin/clients/${clinician.id}/deactivate`);
+    expect(deactivated.status).toBe(200);
+    expect(await eventually(async () => !(await other.stands(clinician.id, 0)))).toBe(true);
+    // The process that made the change forgot at once.
+    expect(await server.tonet.clients.stands(clinician.id, 0)).toBe(false);
+  } finally {
+    await stop();
+  }
 });
