@@ -74,6 +74,7 @@ export function buildAck(header: MessageHeader | undefined, code: AckCode, issue
 }
 
 const TABLE_0357: Record<string, string> = {
+  '0': 'Message accepted',
   '100': 'Segment sequence error',
   '101': 'Required field missing',
   '102': 'Data type error',

@@ -99,9 +99,9 @@ export class Hl7Ingest {
         const [existing] = await tx.query<{ id: string }>(sql`SELECT id::text AS id FROM inbox_message WHERE facility = ${facility.organizationReference} AND content_hash = ${hash} AND status = 'processed'`);
         if (existing) return { inboxId: existing.id, duplicate: true };
         const [row] = await tx.query<{ id: string }>(sql`INSERT INTO inbox_message
-            (transport, client_id, facility, message_control_id, message_type, data_type, file_name, content_hash, raw, status, ack_code, processed_at)
+            (transport, client_id, facility, message_control_id, message_type, data_type, file_name, content_hash, raw, status, ack_code, error, processed_at)
           VALUES (${options.transport}, ${ctx.clientId}, ${facility.organizationReference}, ${mapped.messageControlId}, ${mapped.messageType}, ${mapped.dataType ?? null},
-                  ${options.fileName ?? null}, ${hash}, ${raw}, 'processed', 'AA', now())
+                  ${options.fileName ?? null}, ${hash}, ${raw}, 'processed', 'AA', ${warningsOf(mapped.issues)}::jsonb, now())
           RETURNING id::text AS id`);
         const repo = this.router.repo.withDb(tx).ofMappedData();
         const txRouter = this.router.withRepository(repo);
@@ -182,6 +182,11 @@ function contentHash(text: string): string {
   const header = (lineEnd < 0 ? text : text.slice(0, lineEnd)).split(separator);
   if (header[0] === 'MSH' && header.length > 7) header[7] = '';
   return createHash('sha256').update(header.join(separator) + (lineEnd < 0 ? '' : text.slice(lineEnd))).digest('hex');
+}
+
+/** An accepted message's warnings (fields not mapped, values read leniently) stay with it in the inbox; none is null. */
+function warningsOf(issues: MappingIssue[]): string | null {
+  return issues.length ? JSON.stringify(issues) : null;
 }
 
 /** One Provenance per message: what it produced, who sent it, and the inbox row that keeps the original. */

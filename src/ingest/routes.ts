@@ -53,6 +53,8 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, db
         messageType: r.message_type,
         status: r.status,
         error: r.error,
+        // What an accepted message carried that Tonet did not map or read leniently (ACK ERR with severity W).
+        warnings: Array.isArray(r.error) ? r.error.filter((issue: { severity?: string }) => issue.severity === 'warning').length : 0,
         fileName: r.file_name,
         transport: r.transport,
       })),

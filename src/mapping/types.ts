@@ -19,9 +19,10 @@ export interface SendingFacility {
  */
 export interface MappingIssue {
   severity: 'error' | 'warning';
-  /** HL7 table 0357: 100 segment sequence, 101 required field missing, 102 data type error,
-   * 103 table value not found, 200 unsupported message type, 201 unsupported event code, 207 application internal error. */
-  code: '100' | '101' | '102' | '103' | '200' | '201' | '207';
+  /** HL7 table 0357: 0 message accepted (with a warning: a field Tonet does not map), 100 segment sequence, 101 required
+   * field missing, 102 data type error, 103 table value not found, 200 unsupported message type, 201 unsupported event
+   * code, 207 application internal error. */
+  code: '0' | '100' | '101' | '102' | '103' | '200' | '201' | '207';
   segment?: string;
   /** 1-based position of this segment among segments of the same name. */
   segmentSequence?: number;

@@ -9,6 +9,7 @@ import type { MappingIssue, SendingFacility } from '../types';
 import { conditionalUrl, fullUrlFor, identifierQuery, KeyKind, keySystem } from './identity';
 import { Locator, ParsedMessage, ParsedSegment, parseLocator, read, readLocator, repetitionCount } from './parse';
 import { setPath } from './path';
+import { unmappedIssues } from './unmapped';
 
 /** Segments that belong to the whole message, found from any group. */
 const MESSAGE_LEVEL_SEGMENTS = new Set(['MSH', 'EVN', 'PID', 'PD1', 'PV1', 'PV2']);
@@ -155,6 +156,7 @@ export function runProfile(profile: MessageProfile, message: ParsedMessage, faci
   if (issues.some((issue) => issue.severity === 'error')) {
     return { bundle: { resourceType: 'Bundle', type: 'transaction', entry: [] }, issues };
   }
+  issues.push(...unmappedIssues(message, profile.segments));
   const entry = [...byKey.values()].map((instance) => toEntry(instance, profile.patient === 'stub' && instance.rule === patientRules.stub));
   return { bundle: { resourceType: 'Bundle', type: 'transaction', entry }, issues };
 }

@@ -13,6 +13,8 @@ export interface ParsedSegment {
   position: number;
   /** 1-based index among segments of the same name (ERR-2.2). */
   sequence: number;
+  /** Fields the mapping looked at (every read goes through `fieldOf`), so that those it never did can be reported. */
+  consulted: Set<number>;
 }
 
 export interface ParsedMessage {
@@ -47,7 +49,7 @@ export function parseHl7(text: string): { parsed?: ParsedMessage; issues: Mappin
       issues.push({ severity: 'error', code: '100', segment: segment.name, segmentSequence: sequence, message: `Segment ${position + 1} has no valid segment ID: "${segment.toString().slice(0, 20)}"` });
       return;
     }
-    segments.push({ name: segment.name, segment, position, sequence });
+    segments.push({ name: segment.name, segment, position, sequence, consulted: new Set() });
   });
   return { parsed: { message, segments }, issues };
 }
@@ -66,6 +68,7 @@ export function parseLocator(text: string): Locator {
 }
 
 export function fieldOf(segment: ParsedSegment, field: number): Hl7Field | undefined {
+  segment.consulted.add(field);
   // medplum returns undefined (despite its type) for positions past the last field sent.
   return segment.segment.getField(field) as Hl7Field | undefined;
 }

@@ -1,6 +1,6 @@
 import type { AllergyIntolerance, Coverage, Encounter, Observation, Patient } from '@medplum/fhirtypes';
 import { mapHl7v2 } from '../../../src/mapping/hl7v2';
-import { entryFor, errorsOf, FACILITY, mapSample, PATIENT_SYSTEM, resourcesOf, sampleText, setField, withSegment } from './helpers';
+import { entryFor, errorsOf, FACILITY, mapSample, PATIENT_SYSTEM, resourcesOf, sampleText, setField, withSegment, mappingIssues } from './helpers';
 
 const JP = 'http://jpfhir.jp/fhir/core/StructureDefinition/';
 const REPRESENTATION = 'http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation';
@@ -13,7 +13,7 @@ describe('ADT-00 (ADT^A08)', () => {
     expect(result.messageType).toBe('ADT^A08^ADT_A01');
     expect(result.dataType).toBe('ADT-00');
     expect(result.messageControlId).toBe('20111220000001');
-    expect(result.issues).toEqual([]);
+    expect(mappingIssues(result)).toEqual([]);
     expect(bundle.type).toBe('transaction');
   });
 
@@ -104,7 +104,7 @@ describe('ADT encounter events', () => {
   test('ADT-22 (A01 admission) → in-patient Encounter: without a visit number, the patient\'s open stay', () => {
     const result = mapSample('ADT-22');
     expect(result.dataType).toBe('ADT-22');
-    expect(result.issues).toEqual([]);
+    expect(mappingIssues(result)).toEqual([]);
     const [encounter] = resourcesOf<Encounter>(result.bundle, 'Encounter');
     expect(encounter.meta?.profile).toEqual([`${JP}JP_Encounter`]);
     expect(encounter.identifier?.[0]).toEqual({ system: 'urn:tonet:encounter:1312345670', value: '9999013:stay:open' });
@@ -192,7 +192,7 @@ describe('ADT-61 (ADT^A60 allergies)', () => {
 
   test('IAM → one AllergyIntolerance per allergen with category, severity, reaction and onset', () => {
     expect(result.dataType).toBe('ADT-61');
-    expect(result.issues).toEqual([]);
+    expect(mappingIssues(result)).toEqual([]);
     // The allergen codes are 15-character JLAC10 (no result-identification part), so they stay out of the 17-digit system.
     expect(allergies.map((allergy) => [allergy.category?.[0], allergy.code?.coding?.[0].system, allergy.code?.coding?.[0].code, allergy.code?.text])).toEqual([
       ['environment', 'urn:tonet:v2-system:JC10', '5A1002216023023', 'スギ'],

@@ -73,3 +73,8 @@ export function setField(line: string, field: number, value: string): string {
   parts[index] = value;
   return parts.join('|');
 }
+
+/** Issues other than the "not mapped by Tonet" report (code 0), which golden files and unmapped.test.ts check. */
+export function mappingIssues(result: MappingResult) {
+  return result.issues.filter((issue) => issue.code !== '0');
+}

@@ -1,7 +1,7 @@
 import type { Condition, Immunization, Medication, MedicationAdministration, MedicationRequest, NutritionOrder } from '@medplum/fhirtypes';
 import { mapHl7v2 } from '../../../src/mapping/hl7v2';
 import { validationErrors } from '../fhir-validation';
-import { entryFor, errorsOf, FACILITY, mapSample, resourcesOf, sampleText, setField, withSegment } from './helpers';
+import { entryFor, errorsOf, FACILITY, mapSample, resourcesOf, sampleText, setField, withSegment, mappingIssues } from './helpers';
 
 const JP = 'http://jpfhir.jp/fhir/core/StructureDefinition/';
 const HOT9 = 'http://medis.or.jp/CodeSystem/master-HOT9';
@@ -83,7 +83,7 @@ describe('OMP-01 (RDE^O11 prescription)', () => {
 
   test('one MedicationRequest per RXE, keyed by order number, Rp number and position in the Rp', () => {
     expect(result.dataType).toBe('OMP-01');
-    expect(result.issues).toEqual([]);
+    expect(mappingIssues(result)).toEqual([]);
     expect(requests.map((request) => request.identifier?.slice(0, 3).map((identifier) => identifier.value))).toEqual([
       ['000000011000185:1:1', '1', '1'],
       ['000000011000185:1:2', '2', '1'],
@@ -149,7 +149,7 @@ describe('OMP-02 (RDE^O11 injection)', () => {
 
   test('RXC base and additive drugs → contained Medication; RXE total volume and rate', () => {
     expect(result.dataType).toBe('OMP-02');
-    expect(result.issues).toEqual([]);
+    expect(mappingIssues(result)).toEqual([]);
     expect(requests).toHaveLength(3);
     const [first] = requests;
     expect(first.meta?.profile).toEqual([`${JP}JP_MedicationRequest_Injection`]);
@@ -174,7 +174,7 @@ describe('OMP-11 / OMP-12 (RAS^O17 administrations)', () => {
   test('OMP-11: one MedicationAdministration per RXA with period, drug, dose, performer and route', () => {
     const result = mapSample('OMP-11');
     expect(result.dataType).toBe('OMP-11');
-    expect(result.issues).toEqual([]);
+    expect(mappingIssues(result)).toEqual([]);
     const administrations = resourcesOf<MedicationAdministration>(result.bundle, 'MedicationAdministration');
     expect(administrations.map((administration) => [administration.identifier?.[0].value, administration.medicationCodeableConcept?.coding?.[0].code, administration.dosage?.dose?.value])).toEqual([
       ['123456789012345:1:1', '108665201', 1],
@@ -207,7 +207,7 @@ describe('OMD (OMD^O03 diet order)', () => {
 
   test('ORC + TQ1 + ODS → NutritionOrder, field by field', () => {
     expect(result.dataType).toBe('OMD');
-    expect(result.issues).toEqual([]);
+    expect(mappingIssues(result)).toEqual([]);
     expect(order).toEqual({
       resourceType: 'NutritionOrder',
       identifier: [
@@ -243,7 +243,7 @@ describe('OMD (OMD^O03 diet order)', () => {
     let text = withSegment(sampleText('OMD'), 'ORC', 1, (line) => setField(line, 9, ''));
     text = withSegment(text, 'ODS', 1, (line) => `${setField(line, 4, '塩分控えめ~６g/日')}\rODS|S||S01^濃厚流動食^99XY4|夕食時\rODS|P||P01^魚禁^99XY5`);
     const variant = mapHl7v2(text, FACILITY);
-    expect(variant.issues).toEqual([]);
+    expect(mappingIssues(variant)).toEqual([]);
     const [changed] = resourcesOf<NutritionOrder>(variant.bundle, 'NutritionOrder');
     expect(changed.dateTime).toBe('2011-10-14T23:22:13+09:00');
     expect(changed.oralDiet?.instruction).toBe('塩分控えめ\n６g/日');
@@ -287,7 +287,7 @@ describe('injection category 06 予防接種 (JHSI 0002)', () => {
   test('OMP-12: the administered RXA becomes an Immunization, not a MedicationAdministration', () => {
     const result = mapHl7v2(vaccinationText(), FACILITY);
     expect(result.dataType).toBe('OMP-12');
-    expect(result.issues).toEqual([]);
+    expect(mappingIssues(result)).toEqual([]);
     expect(resourcesOf(result.bundle, 'MedicationAdministration')).toEqual([]);
     const [immunization] = resourcesOf<Immunization>(result.bundle, 'Immunization');
     expect(immunization).toEqual({

@@ -1,6 +1,6 @@
 import type { DiagnosticReport, ImagingStudy, Observation, Procedure, ServiceRequest, Specimen } from '@medplum/fhirtypes';
 import { mapHl7v2 } from '../../../src/mapping/hl7v2';
-import { entryFor, FACILITY, mapSample, resourcesOf, sampleText, setField, withSegment } from './helpers';
+import { entryFor, FACILITY, mapSample, resourcesOf, sampleText, setField, withSegment, mappingIssues } from './helpers';
 
 const JP = 'http://jpfhir.jp/fhir/core/StructureDefinition/';
 const JLAC10 = 'http://medis.or.jp/CodeSystem/master-JLAC10-17digits';
@@ -13,7 +13,7 @@ describe('OML-01 (OML^O33 lab order)', () => {
 
   test('SPM → Specimen per specimen, OBR → ServiceRequest per battery, OBX → requested-item ServiceRequests', () => {
     expect(result.dataType).toBe('OML-01');
-    expect(result.issues).toEqual([]);
+    expect(mappingIssues(result)).toEqual([]);
     const specimens = resourcesOf<Specimen>(result.bundle, 'Specimen');
     expect(specimens.map((specimen) => [specimen.identifier?.[0].value, specimen.type?.text, specimen.type?.coding?.map((coding) => coding.system)])).toEqual([
       ['000000011000354:spm:1', '血清', [MATERIAL, 'urn:tonet:local:1312345670:99Z01']],
@@ -47,7 +47,7 @@ describe('OML-11 (OUL^R22 lab result)', () => {
 
   test('OBX → JLAC10 Observations with quantities, reference ranges, status and time', () => {
     expect(result.dataType).toBe('OML-11');
-    expect(result.issues).toEqual([]);
+    expect(mappingIssues(result)).toEqual([]);
     expect(observations.map((observation) => [observation.code.coding?.[0].system, observation.code.coding?.[0].code, observation.code.text])).toEqual([
       [JLAC10, '3A016000002327102', 'A/G比'],
       [JLAC10, '3A010000002327101', '総蛋白'],
@@ -160,7 +160,7 @@ describe('OMG-01/02/03 (OMG^O19 radiology, endoscopy, physiology orders)', () =>
   test('OMG-01: NW and PA merge into one order; CH children are based on it', () => {
     const result = mapSample('OMG-01');
     expect(result.dataType).toBe('OMG-01');
-    expect(result.issues).toEqual([]);
+    expect(mappingIssues(result)).toEqual([]);
     const requests = resourcesOf<ServiceRequest>(result.bundle, 'ServiceRequest');
     expect(requests.map((request) => [request.identifier?.[0].value, request.code?.coding?.[0].code, request.code?.text])).toEqual([
       ['000201101200100', '1000000000000000', 'Ｘ線単純撮影'],
@@ -206,7 +206,7 @@ describe('OMG-11/12 (OMI^Z23 performed) and OMG-13 (ORU^R01 physiology result)',
   test('OMG-11: ImagingStudy keyed by Study Instance UID, Procedure per ZE1', () => {
     const result = mapSample('OMG-11');
     expect(result.dataType).toBe('OMG-11');
-    expect(result.issues).toEqual([]);
+    expect(mappingIssues(result)).toEqual([]);
     const studies = resourcesOf<ImagingStudy>(result.bundle, 'ImagingStudy');
     expect(studies).toHaveLength(1);
     expect(studies[0].identifier?.[0]).toEqual({ system: 'urn:dicom:uid', value: 'urn:oid:1.2.392.1114.20045.43233.5.300001' });
@@ -253,7 +253,7 @@ describe('OMG-11/12 (OMI^Z23 performed) and OMG-13 (ORU^R01 physiology result)',
   test('OMG-13: ECG report with TX findings and NM measurements; PID-7 empty is only a warning', () => {
     const result = mapSample('OMG-13');
     expect(result.dataType).toBe('OMG-13');
-    expect(result.issues).toEqual([expect.objectContaining({ severity: 'warning', code: '101', segment: 'PID', segmentSequence: 1, field: 7 })]);
+    expect(mappingIssues(result)).toEqual([expect.objectContaining({ severity: 'warning', code: '101', segment: 'PID', segmentSequence: 1, field: 7 })]);
     const [report] = resourcesOf<DiagnosticReport>(result.bundle, 'DiagnosticReport');
     expect(report.code.text).toBe('標準１２誘導心電図');
     expect(report.status).toBe('final');

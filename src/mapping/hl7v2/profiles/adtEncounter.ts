@@ -71,6 +71,9 @@ const ENCOUNTER_FIELDS: FieldRule[] = [
   { from: 'MSH-9.2', to: 'location[0].status', as: eventField('locationStatus'), when: hasLocation },
   { from: 'PV1-44', to: 'location[0].period.start', as: dateTime, when: eventIn('A01') },
   { from: 'EVN-6', to: 'location[0].period.start', as: dateTime, when: eventIn('A21', 'A22', 'A02') },
+  // The discharge's EVN-6 (event occurred, JAMI: location period) stands in for PV1-45, which wins when sent.
+  { from: 'EVN-6', to: 'location[0].period.end', as: dateTime, when: eventIn('A03') },
+  { from: 'EVN-6', to: 'period.end', as: dateTime, when: (scope) => scope.value('MSH-9.2') === 'A03' },
   { from: 'PV1-45', to: 'location[0].period.end', as: dateTime, when: eventIn('A03') },
   { from: 'PV1-7', to: 'participant[]', as: participant('ATND') },
   { from: 'PV1-17', to: 'participant[]', as: participant('ADM') },

@@ -4,7 +4,8 @@
  */
 import type { Coding } from '@medplum/fhirtypes';
 import { addresses, codeableConcept, date, eachSegment, firstAddress, firstName, lookup, names, telecoms, text, valueIn } from '../converters';
-import type { FieldRule, ResourceRule } from '../engine';
+import type { Converter, FieldRule, ResourceRule } from '../engine';
+import { parseLocator } from '../parse';
 
 export function jpProfile(name: string): string {
   return `http://jpfhir.jp/fhir/core/StructureDefinition/${name}`;
@@ -56,6 +57,25 @@ const NEXT_OF_KIN: FieldRule[] = [
   { from: 'NK1-13', to: 'organization.display', as: text },
 ];
 
+/** PID lines JAMI maps in every message (segment-pid-to-patient); the stub sends them too, for a patient not yet known. */
+const PATIENT_CONTACT: FieldRule[] = [
+  { from: 'PID-11', to: 'address[]', as: addresses },
+  { from: 'PID-13', to: 'telecom[]', as: telecoms },
+  { from: 'PID-14', to: 'telecom[]', as: telecoms },
+  { from: 'PID-29', to: 'deceasedDateTime', as: date },
+];
+
+const DISABILITY_URL = 'http://hl7.org/fhir/StructureDefinition/patient-disability';
+
+/** DB1-4 Y (身体障害あり) with DB1-2 (HL7 table 0334, who is disabled) → the patient-disability extension (JAMI). */
+const disability: Converter = (field) => {
+  if (field.at(field.segment, parseLocator('DB1-4')).text() !== 'Y') {
+    return undefined;
+  }
+  const who = field.text();
+  return { url: DISABILITY_URL, valueCodeableConcept: who ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0334', code: who }] } : { text: '身体障害あり' } };
+};
+
 const patientKey = { kind: 'patient', from: [['PID-3']], onDuplicate: 'merge' } as const;
 
 /** ADT-00 writes the whole patient (A23 deletes it). */
@@ -68,11 +88,9 @@ export const PATIENT: ResourceRule = {
   deleteWhen: valueIn('MSH-9.2', ['A23']),
   fields: [
     ...PATIENT_BASICS,
-    { from: 'PID-11', to: 'address[]', as: addresses },
-    { from: 'PID-13', to: 'telecom[]', as: telecoms },
-    { from: 'PID-14', to: 'telecom[]', as: telecoms },
-    { from: 'PID-29', to: 'deceasedDateTime', as: date },
+    ...PATIENT_CONTACT,
     { from: 'NK1-1', to: 'contact[]', as: eachSegment('NK1', NEXT_OF_KIN) },
+    { from: 'DB1-2', to: 'extension[]', as: disability },
   ],
 };
 
@@ -83,7 +101,7 @@ export const PATIENT_STUB: ResourceRule = {
   profile: jpProfile('JP_Patient'),
   anchor: 'PID',
   key: patientKey,
-  fields: PATIENT_BASICS,
+  fields: [...PATIENT_BASICS, ...PATIENT_CONTACT],
 };
 
 export function fixedCoding(system: string, code: string, display?: string): { coding: Coding[] } {

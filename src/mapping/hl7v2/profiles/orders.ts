@@ -20,6 +20,8 @@ export const SERVICE_REQUEST_FIELDS: FieldRule[] = [
   { from: 'ORC-3', to: 'identifier[]', as: facilityIdentifier('filler-order') },
   { from: 'OBR-4', to: 'code', as: codeableConcept },
   { from: 'ORC-9', to: 'authoredOn', as: dateTime },
+  // OBR-16 (ordering provider) repeats ORC-12 in JAHIS; ORC-12 wins when both are sent.
+  { from: 'OBR-16', to: 'requester', as: practitioner },
   { from: 'ORC-12', to: 'requester', as: practitioner },
   { from: 'OBR-7', to: 'occurrencePeriod.start', as: dateTime },
   { from: 'OBR-8', to: 'occurrencePeriod.end', as: dateTime },

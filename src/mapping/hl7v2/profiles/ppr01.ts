@@ -27,6 +27,15 @@ const clinicalStatus: Converter = (field) => {
 
 const isEnteredInError = valueIn('PRB-1', ['DE']);
 
+/** PRB-15 (転帰日, the outcome's date) is the abatement when the outcome ends the diagnosis and PRB-9 is not sent (JAMI). */
+const ENDING_OUTCOMES = ['F', 'S', 'D'];
+const statusDateAsAbatement: Converter = (field) => {
+  const resolvedAt = field.at(field.segment, parseLocator('PRB-9')).text();
+  const outcome = field.at(field.segment, parseLocator('PRB-14')).text();
+  const date = dateTime(field);
+  return resolvedAt === '' && ENDING_OUTCOMES.includes(outcome) ? date : undefined;
+};
+
 /**
  * PRB-13 problem confirmation status → verificationStatus. JAHIS sends 疑い (suspected) here; a suspected diagnosis is
  * provisional, never confirmed. A code not in the table is reported and, if its text says 疑い, still read as suspected.
@@ -104,6 +113,7 @@ export const PPR_01: MessageProfile = {
         { from: 'PRB-7', to: 'recordedDate', as: dateTime },
         { from: 'PRB-16', to: 'onsetDateTime', as: dateTime },
         { from: 'PRB-9', to: 'abatementDateTime', as: dateTime },
+        { from: 'PRB-15', to: 'abatementDateTime', as: statusDateAsAbatement },
         { from: 'ORC-12', to: 'recorder', as: practitioner },
         { from: 'ZPR-7', to: 'note[0].text', as: text },
       ],

@@ -5,9 +5,20 @@
  * its RXA SHOULD become an Immunization instead.
  */
 import { codeableConcept, cweText, date, dateTime, facilityIdentifier, lookup, practitioner, quantity, text } from '../converters';
-import type { MessageProfile, ResourceRule, Scope } from '../engine';
+import type { Converter, MessageProfile, ResourceRule, Scope } from '../engine';
+import { SYSTEM, UCUM_UNITS } from '../codesystems';
 import { isCancelledOrder, jpProfile, PATIENT_EXPECTED } from './common';
 import { ORDER_SEGMENTS } from './omp01';
+
+/** RXA-12 (administered per time unit) as JAHIS writes it, number and unit run together: "102ml/hr". */
+const rateText: Converter = (field) => {
+  const match = /^([+-]?\d+(?:\.\d+)?)\s*(\S+)$/.exec(field.text());
+  if (!match) {
+    return field.text() ? { unit: field.text() } : undefined;
+  }
+  const ucum = UCUM_UNITS[match[2].toLowerCase()];
+  return { value: Number(match[1]), unit: match[2], ...(ucum ? { system: SYSTEM.ucum, code: ucum } : {}) };
+};
 
 /** HL7 table 0322 → MedicationAdministration.status. */
 const COMPLETION_STATUS: Record<string, string> = { CP: 'completed', PA: 'stopped', RE: 'not-done', NA: 'not-done' };
@@ -63,6 +74,7 @@ function administration(profile: string): ResourceRule {
       { from: 'RXA-4', to: 'effectivePeriod.end', as: dateTime },
       { from: 'RXA-5', to: 'medicationCodeableConcept', as: codeableConcept },
       { from: 'RXA-6', to: 'dosage.dose', as: quantity(7) },
+      { from: 'RXA-12', to: 'dosage.rateQuantity', as: rateText },
       { from: 'RXA-9', to: 'note[0].text', as: cweText },
       { from: 'RXA-10', to: 'performer[0].actor', as: practitioner },
       { from: 'RXR-1', to: 'dosage.route', as: codeableConcept },
