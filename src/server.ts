@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import packageJson from '../package.json';
 import type { GraphQLSchema } from 'graphql';
 import { registerAccountRoutes } from './auth/account-routes';
+import { systemContext } from './auth/context';
 import { registerAppRoutes } from './auth/app-routes';
 import { registerLaunchRoutes } from './auth/launch-routes';
 import { registerSelfRegistration } from './auth/self-registration';
@@ -147,7 +148,16 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     accessTokenSeconds: Math.min(config.tokenLifetimeSeconds, config.sessionIdleSeconds),
   });
   mountOidc(http, oidc.provider);
-  registerLoginPages(http, oidc.provider, accounts, new Passkeys(db, config.baseUrl), oidc.facilities, oidc.launches, audit, config.sessionAbsoluteSeconds);
+  registerLoginPages(http, {
+    provider: oidc.provider,
+    accounts,
+    passkeys: new Passkeys(db, config.baseUrl),
+    facilities: oidc.facilities,
+    launches: oidc.launches,
+    audit,
+    sessionSeconds: config.sessionAbsoluteSeconds,
+    facilityName: async (organization) => ((await repo.read(systemContext(), 'Organization', organization.replace(/^Organization\//, '')).catch(() => undefined)) as { name?: string } | undefined)?.name,
+  });
   registerLaunchRoutes(http, tokens, audit, oidc.launches, (ctx, id) => repo.read(ctx, 'Patient', id), fhirBase);
   registerPasskeyAssets(http);
   registerAccountRoutes(http, accounts, tokens, audit, oidc.revokeAccount);

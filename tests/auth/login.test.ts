@@ -18,6 +18,13 @@ function claimsOf(accessToken: string): Record<string, unknown> {
 describe('a doctor logs in with two factors and picks the facility', () => {
   let doctor: { id: string; username: string; password: string };
   beforeAll(async () => {
+    // The clinic is in the directory, so the facility choice shows its name; the hospital is not, and shows its reference.
+    const clinic = await fetch(`${world.server.url}/fhir/${CLINIC}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${world.server.adminToken}` },
+      body: JSON.stringify({ resourceType: 'Organization', id: CLINIC.split('/')[1], name: '栗橋町クリニック' }),
+    });
+    expect(clinic.status).toBe(201);
     doctor = await createAccount(world.server, {
       kind: 'practitioner',
       username: 'dr.sato',
@@ -46,6 +53,7 @@ describe('a doctor logs in with two factors and picks the facility', () => {
     expect(await page.locator('#recovery-codes li').count()).toBe(10);
     await page.getByRole('button', { name: /保管しました/ }).click();
 
+    expect(await page.locator('fieldset label').allTextContents()).toEqual([`${HOSPITAL} 医師 doctor · ${HOSPITAL}`, `栗橋町クリニック 医師 doctor · ${CLINIC}`]);
     await page.getByLabel(new RegExp(CLINIC)).check();
     await page.getByRole('button', { name: /続ける/ }).click();
     await page.waitForURL(`${world.server.url}/console/**`);

@@ -41,16 +41,22 @@ interface Details {
 /** Second factors are required for these kinds and offered to residents. */
 const SECOND_FACTOR_REQUIRED = new Set(['practitioner', 'office']);
 
-export function registerLoginPages(
-  app: FastifyInstance,
-  provider: OidcProvider,
-  accounts: AccountStore,
-  passkeys: Passkeys,
-  facilities: FacilityChoices,
-  launches: LaunchContexts,
-  audit: AuditTrail,
-  sessionSeconds: number
-): void {
+export interface LoginPageServices {
+  provider: OidcProvider;
+  accounts: AccountStore;
+  passkeys: Passkeys;
+  facilities: FacilityChoices;
+  launches: LaunchContexts;
+  audit: AuditTrail;
+  sessionSeconds: number;
+  /** The facility's name as its Organization gives it, for the facility choice. */
+  facilityName(organization: string): Promise<string | undefined>;
+}
+
+export function registerLoginPages(app: FastifyInstance, services: LoginPageServices): void {
+  const { provider, accounts, passkeys, facilities, launches, audit, sessionSeconds } = services;
+  const facilityPage = async (uid: string, account: Account, error?: string) =>
+    facilityChoicePage(uid, account, await Promise.all(account.facilities.map((f) => services.facilityName(f.organization))), error);
   const html = (reply: FastifyReply, body: string, status = 200) => reply.status(status).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(body);
   const detailsOf = async (request: FastifyRequest, reply: FastifyReply): Promise<Details | undefined> => {
     try {
@@ -102,7 +108,7 @@ export function registerLoginPages(
   const chooseFacility = async (request: FastifyRequest, reply: FastifyReply, details: Details, account: Account, amr: Amr) => {
     if (account.kind === 'practitioner' && account.facilities.length > 1) {
       await saveStage(details, { stage: 'facility', accountId: account.id, amr });
-      return html(reply, facilityPage(details.uid, account));
+      return html(reply, await facilityPage(details.uid, account));
     }
     return finishLogin(request, reply, details, account, account.facilities[0]?.organization, amr);
   };
@@ -128,7 +134,7 @@ export function registerLoginPages(
       case 'register-passkey':
         return html(reply, registerPasskeyPage(details.uid, stage.options));
       case 'facility':
-        return html(reply, facilityPage(details.uid, account));
+        return html(reply, await facilityPage(details.uid, account));
     }
   });
 
@@ -220,7 +226,7 @@ export function registerLoginPages(
     const account = stage?.stage === 'facility' ? await accounts.byId(stage.accountId) : undefined;
     if (!details || stage?.stage !== 'facility' || !account) return expired(reply);
     const organization = String((request.body as Record<string, string>)?.organization ?? '');
-    if (!assignmentFor(account, organization)) return html(reply, facilityPage(details.uid, account, '施設を選んでください。 Choose a facility.'), 400);
+    if (!assignmentFor(account, organization)) return html(reply, await facilityPage(details.uid, account, '施設を選んでください。 Choose a facility.'), 400);
     return finishLogin(request, reply, details, account, organization, stage.amr);
   });
 
@@ -363,9 +369,15 @@ function recoveryCodesPage(uid: string, codes: string[]): string {
   );
 }
 
-function facilityPage(uid: string, account: Account, error?: string): string {
+/** Jobs as the person reads them. */
+const JOB_NAMES: Record<string, string> = { doctor: '医師 doctor', nurse: '看護師 nurse', clerk: '受付 desk', emergency: '救急隊 emergency crew' };
+
+function facilityChoicePage(uid: string, account: Account, names: (string | undefined)[], error?: string): string {
   const options = account.facilities
-    .map((f, i) => `<div><input type="radio" id="facility-${i}" name="organization" value="${escapeHtml(f.organization)}" required${i === 0 ? ' checked' : ''}> <label for="facility-${i}" style="display:inline">${escapeHtml(f.organization)} (${escapeHtml(f.role)})</label></div>`)
+    .map(
+      (f, i) =>
+        `<div><input type="radio" id="facility-${i}" name="organization" value="${escapeHtml(f.organization)}" required${i === 0 ? ' checked' : ''} style="width:auto"> <label for="facility-${i}" style="display:inline">${escapeHtml(names[i] ?? f.organization)} <span class="en">${escapeHtml(JOB_NAMES[f.role] ?? f.role)} · ${escapeHtml(f.organization)}</span></label></div>`
+    )
     .join('\n');
   return page(
     '施設の選択 Choose a facility',
