@@ -51,6 +51,7 @@ import { createHttpApp } from './http/app';
 import { consoleBuildDir, registerConsole } from './http/console';
 import { registerCors } from './http/cors';
 import { Metrics, registerMetricsRoute } from './http/metrics';
+import { registerHealthRoutes } from './http/health';
 import { importCdaOperation } from './ingest/cda';
 import { FacilityDirectory } from './ingest/facility';
 import { startMllpServer, MllpServer } from './ingest/mllp';
@@ -167,7 +168,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   registerIngestRoutes(http, ingest, db, tokens);
   registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, audit, logger), wado: new WadoService(db, access, audit), tokens, baseUrl: config.baseUrl });
   await registerConsole(http, consoleBuildDir());
-  http.get('/healthz', async () => ({ status: 'ok' }));
+  registerHealthRoutes(http, db);
 
   const changes = new ChangeFeed(logger);
   await changes.start(db);

@@ -6,6 +6,7 @@
  * One run is one transaction on one connection, under an advisory lock: processes starting together on one
  * PostgreSQL apply each migration once, and a failing migration leaves the schema as it was.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type Postgrator from 'postgrator';
 import { packageFolder } from '../package-files';
@@ -77,6 +78,11 @@ async function refuseSkipped(session: MigrationSession, files: Postgrator.Migrat
   if (skipped.length) {
     throw new Error(`${skipped.map((m) => path.basename(m.filename)).join(', ')} ${skipped.length > 1 ? 'are' : 'is'} numbered below the database's version ${highest} but never applied: give it a version above ${highest}`);
   }
+}
+
+/** The versions of the migration files in folder, in order. */
+export function migrationVersions(folder: string = migrationsFolder()): number[] {
+  return fs.readdirSync(folder).map((f) => /^(\d+)\.do\..+\.sql$/.exec(f)?.[1]).filter((v): v is string => !!v).map(Number).sort((a, b) => a - b);
 }
 
 /** migrations/ at the package root, beside src/ or above dist/src/. */

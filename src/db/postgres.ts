@@ -44,11 +44,23 @@ class PostgresDatabase implements Database {
   async listen(channel: string, onPayload: (payload: string | undefined) => void, onError: (err: Error) => void): Promise<() => Promise<void>> {
     // LISTEN holds its connection for as long as it listens, so it gets one of its own outside the pool.
     const client = new Client({ connectionString: this.url });
-    await client.connect();
+    let ending = false;
+    // A connection that fails to connect or to LISTEN is closed, so it never reports a loss of its own later.
+    const failed = async (err: unknown) => {
+      ending = true;
+      await client.end().catch(() => undefined);
+      throw err;
+    };
+    client.on('error', (err) => ending || onError(err));
+    // A terminated backend can end the connection without an 'error' event; either way onError hears it once.
+    client.on('end', () => ending || onError(new Error('LISTEN connection ended')));
+    await client.connect().catch(failed);
     client.on('notification', (message) => message.channel === channel && onPayload(message.payload));
-    client.on('error', onError);
-    await client.query(`LISTEN ${channel}`);
-    return () => client.end();
+    await client.query(`LISTEN ${channel}`).catch(failed);
+    return () => {
+      ending = true;
+      return client.end();
+    };
   }
 
   poolUsage(): PoolUsage {

@@ -8,6 +8,7 @@ import { refusedEntry } from '../audit/refusals';
 import type { AuditTrail } from '../audit/types';
 import type { RequestContext } from '../auth/context';
 import type { TokenService } from '../auth/tokens';
+import { databaseUnavailable } from '../db/faults';
 import { badRequest, FhirError, outcome, tooLarge, unauthorized, unsupportedMediaType } from '../fhir/errors';
 import type { Logger } from '../logger';
 import { clientErrorHandler } from './client-errors';
@@ -71,17 +72,21 @@ export function createHttpApp(options: HttpOptions): FastifyInstance {
 
   app.setErrorHandler(async (err: FastifyError | FhirError, request, reply) => {
     const fhirError = toFhirError(err);
-    if (fhirError.status >= 500) request.log.error({ err }, 'request failed');
+    if (fhirError.status === 503) request.log.warn({ err: err.message }, 'database unavailable');
+    else if (fhirError.status >= 500) request.log.error({ err }, 'request failed');
     if (fhirError.status === 401 || fhirError.status === 403) {
       try {
         await options.audit.append(refusedEntry(request, fhirError.status, fhirError.message));
       } catch (auditErr) {
         // A refusal that cannot be recorded is a server failure, not a quiet 401/403.
         request.log.error({ err: auditErr }, 'could not record a refused request in the audit trail');
+        const unavailable = databaseUnavailable(auditErr);
+        if (unavailable) return reply.status(503).header('Retry-After', String(RETRY_AFTER_SECONDS)).type(FHIR_JSON).send(outcome('error', 'transient', `Service unavailable: ${unavailable}; retry shortly`));
         return reply.status(500).type(FHIR_JSON).send(outcome('error', 'exception', 'Internal server error'));
       }
     }
     if (fhirError.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="tonet"');
+    if (fhirError.status === 503) reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
     return reply.status(fhirError.status).type(FHIR_JSON).send(fhirError.outcome);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -94,8 +99,13 @@ function trustHops(hops: number): (address: string, hop: number) => boolean {
   return (_address, hop) => hop < hops;
 }
 
+/** How long a client should wait after a 503 while the database is away (a restart takes seconds). */
+export const RETRY_AFTER_SECONDS = 5;
+
 function toFhirError(err: FastifyError | FhirError): FhirError {
   if (err instanceof FhirError) return err;
+  const unavailable = databaseUnavailable(err);
+  if (unavailable) return new FhirError(503, outcome('error', 'transient', `Service unavailable: ${unavailable}; retry shortly`));
   const code = (err as FastifyError).code;
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return tooLarge(`Request body exceeds the limit of ${err.message.match(/\d+/)?.[0] ?? 'the configured'} bytes`);
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return unsupportedMediaType(err.message);

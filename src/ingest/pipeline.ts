@@ -9,6 +9,7 @@ import type { Bundle, BundleEntry, Provenance } from '@medplum/fhirtypes';
 import type { RequestContext } from '../auth/context';
 import type { TokenService } from '../auth/tokens';
 import type { Db } from '../db/database';
+import { databaseUnavailable } from '../db/faults';
 import { sql } from '../db/sql';
 import { processBundle } from '../fhir/bundle';
 import { FhirError } from '../fhir/errors';
@@ -113,6 +114,8 @@ export class Hl7Ingest {
       const note = stored.duplicate ? 'Duplicate of an accepted message; nothing stored again' : undefined;
       return { code: 'AA', inboxId: stored.inboxId, issues: mapped.issues, ack: buildAck(header, 'AA', mapped.issues, randomUUID(), new Date(), note) };
     } catch (err) {
+      // Not stored, and not refused either: unacknowledged, the sender resends it once the database is back.
+      if (databaseUnavailable(err)) throw err;
       if (!(err instanceof FhirError)) this.logger.error({ err, controlId: header.controlId }, 'ingest failed');
       const message = err instanceof FhirError ? err.message : 'Internal error while storing the message';
       return reject('AE', [...mapped.issues, { severity: 'error', code: '207', message }], facility.organizationReference, ctx);

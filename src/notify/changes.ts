@@ -27,15 +27,31 @@ export async function notifyChanges(tx: Db, versions: StoredVersion[]): Promise<
 
 export class ChangeFeed extends EventEmitter {
   private stopListening?: () => Promise<void>;
+  /** Counts LISTEN connections, so that a lost one is handled once however many ways it reports its loss. */
+  private connection = 0;
+  private stopped = false;
+  private retry?: NodeJS.Timeout;
 
-  constructor(private readonly logger: Logger) {
+  constructor(
+    private readonly logger: Logger,
+    private readonly retryDelays: { firstMs: number; maxMs: number } = { firstMs: 200, maxMs: 5000 }
+  ) {
     super();
     // Every GraphQL subscription adds a listener; hundreds are normal.
     this.setMaxListeners(0);
   }
 
-  /** Starts listening on the database (on PostgreSQL a connection of its own). */
+  /**
+   * Starts listening on the database (on PostgreSQL a connection of its own). When that connection is lost
+   * (a PostgreSQL restart, a terminated backend) it is opened again, backing off up to retryDelays.maxMs, and
+   * the feed emits 'reconnected'; changes committed while it was away are not replayed.
+   */
   async start(db: Database): Promise<void> {
+    await this.listen(db);
+  }
+
+  private async listen(db: Database): Promise<void> {
+    const connection = ++this.connection;
     const deliver = (payload: string | undefined) => {
       try {
         this.emit('change', JSON.parse(payload ?? '') as ChangeEvent);
@@ -43,10 +59,36 @@ export class ChangeFeed extends EventEmitter {
         this.logger.warn({ err }, 'unreadable change notification');
       }
     };
-    this.stopListening = await db.listen(CHANNEL, deliver, (err) => this.logger.error({ err }, 'LISTEN connection failed'));
+    this.stopListening = await db.listen(CHANNEL, deliver, (err) => this.lost(db, connection, err));
+  }
+
+  private lost(db: Database, connection: number, err: Error): void {
+    if (this.stopped || connection !== this.connection) return;
+    this.connection++;
+    this.logger.error({ err }, 'LISTEN connection lost; reconnecting');
+    void this.stopListening?.().catch(() => undefined);
+    this.stopListening = undefined;
+    this.reconnect(db, this.retryDelays.firstMs);
+  }
+
+  private reconnect(db: Database, delayMs: number): void {
+    this.retry = setTimeout(async () => {
+      if (this.stopped) return;
+      try {
+        await this.listen(db);
+        this.logger.info('LISTEN connection restored');
+        this.emit('reconnected');
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message, retryInMs: delayMs }, 'LISTEN reconnect failed');
+        this.reconnect(db, Math.min(delayMs * 2, this.retryDelays.maxMs));
+      }
+    }, delayMs);
+    this.retry.unref();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
     await this.stopListening?.().catch(() => undefined);
     this.removeAllListeners();
   }

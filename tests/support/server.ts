@@ -25,10 +25,13 @@ export interface TestServer {
 export const ADMIN_ID = 'test-admin';
 export const ADMIN_SECRET = 'test-admin-secret';
 
-/** `hostname` is the name the server's public URL uses (WebAuthn needs a domain name such as localhost, not an IP). */
-export async function startTestServer(env: Record<string, string> = {}, { hostname = '127.0.0.1' }: { hostname?: string } = {}): Promise<TestServer> {
+/**
+ * `hostname` is the name the server's public URL uses (WebAuthn needs a domain name such as localhost, not an IP);
+ * `reach` rewrites the PostgreSQL URL the server is given (fault tests put a proxy they can cut in between).
+ */
+export async function startTestServer(env: Record<string, string> = {}, { hostname = '127.0.0.1', reach }: { hostname?: string; reach?: (databaseUrl: string) => string } = {}): Promise<TestServer> {
   const database = process.env.DATABASE_URL ? await createTestDatabase(process.env.DATABASE_URL, 'tonet_t') : undefined;
-  const databaseUrl = database?.url;
+  const databaseUrl = database && reach ? reach(database.url) : database?.url;
   const port = await freePort();
   const mllpPort = await freePort();
   const config = {
