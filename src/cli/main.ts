@@ -6,8 +6,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
-import { describeDemo, seedDemoRegion } from '../demo/seed';
-import { seedDemoIfEmpty } from '../demo/start';
 import { runAccountCommand } from './accounts';
 import { runClientCommand } from './clients';
 import { stateDirectory } from './gateway-client';
@@ -17,7 +15,11 @@ import { Progress } from './progress';
 import { verifyAuditChain } from '../audit/verify';
 import { openDatabase } from '../db/database';
 import { createLogger } from '../logger';
-import { buildServer, VERSION } from '../server';
+// Read here, not through ../server: the server and the demo are loaded by the commands that need them, so
+// --help and the admin and import commands start in a fraction of the time.
+import packageJson from '../../package.json';
+
+const VERSION: string = packageJson.version;
 
 const HELP = `tonet ${VERSION}: regional health-information network server (FHIR R4)
 
@@ -168,6 +170,7 @@ async function runDemo(flags: { server?: string; 'client-id'?: string; 'client-s
     process.stderr.write('usage: tonet demo --server <url> --client-id <admin id> --client-secret <admin secret>\n');
     return 2;
   }
+  const { describeDemo, seedDemoRegion } = await import('../demo/seed');
   const credentials = await seedDemoRegion(server, { clientId, clientSecret }, (step) => process.stderr.write(`demo: ${step}\n`));
   const file = path.join(stateDirectory(), 'demo-credentials.json');
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -203,6 +206,7 @@ async function runAudit(args: string[], config: ReturnType<typeof loadConfig>): 
 
 async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
   const logger = createLogger(config.logLevel);
+  const { buildServer } = await import('../server');
   const tonet = await buildServer(config, logger);
   if (tonet.generatedAdmin) {
     process.stderr.write(
@@ -213,6 +217,7 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
   logger.info({ ...ports, database: tonet.db.kind, dataDir: config.dataDir }, 'tonet listening');
   if (config.demo === 'auto') {
     const admin = tonet.generatedAdmin ?? (config.adminClientId && config.adminClientSecret ? { clientId: config.adminClientId, clientSecret: config.adminClientSecret } : undefined);
+    const { seedDemoIfEmpty } = await import('../demo/start');
     await seedDemoIfEmpty({ embedded: tonet.db.kind === 'pglite', baseUrl: `http://127.0.0.1:${ports.httpPort}`, publicUrl: config.baseUrl, admin, credentialsDir: config.dataDir }, logger);
   }
   return new Promise((resolve) => {
