@@ -12,6 +12,7 @@ import { registerAppRoutes } from './auth/app-routes';
 import { registerLaunchRoutes } from './auth/launch-routes';
 import { registerSelfRegistration } from './auth/self-registration';
 import { AccountStore } from './auth/accounts';
+import { facilitiesFromRoles } from './auth/practitioner-roles';
 import { registerClientRoutes } from './auth/client-routes';
 import { ClientStore, newSecret } from './auth/clients';
 import { registerLoginPages } from './auth/oidc/interactions';
@@ -42,7 +43,7 @@ import { isKnownResourceType, loadDefinitions } from './fhir/definitions';
 import { everythingOperation } from './fhir/everything';
 import { registerFhirRoutes } from './fhir/http';
 import { Repository } from './fhir/repository';
-import { FhirRouter } from './fhir/router';
+import { FhirRouter, parseQuery } from './fhir/router';
 import { createFhirGraphQLContext } from './graphql/fhir/context';
 import { graphqlOperation } from './graphql/fhir/operation';
 import { buildFhirGraphQLSchema } from './graphql/fhir/schema';
@@ -161,7 +162,10 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   });
   registerLaunchRoutes(http, tokens, audit, oidc.launches, (ctx, id) => repo.read(ctx, 'Patient', id), fhirBase);
   registerPasskeyAssets(http);
-  registerAccountRoutes(http, accounts, tokens, audit, oidc.revokeAccount);
+  registerAccountRoutes(http, accounts, tokens, audit, oidc.revokeAccount, async (practitioner) => {
+    const roles = await repo.search(systemContext(), parseQuery('PractitionerRole', { practitioner, _count: '100' }));
+    return facilitiesFromRoles(roles.matches.map((m) => JSON.parse(m.content)));
+  });
   registerAppRoutes(http, tokens, audit, oidc.apps, (input) => clients.validate(input));
   registerSelfRegistration(http, repo, accounts, audit);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);

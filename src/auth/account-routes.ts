@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AuditTrail } from '../audit/types';
 import { forbidden, notFound } from '../fhir/errors';
 import { authenticate } from '../http/app';
-import type { Account, AccountStore, NewAccount } from './accounts';
+import type { Account, AccountStore, FacilityAssignment, NewAccount } from './accounts';
 import type { TokenService } from './tokens';
 
 const CHANGES = {
@@ -16,7 +16,15 @@ const CHANGES = {
   unlock: (accounts: AccountStore, id: string) => accounts.unlock(id),
 } as const;
 
-export function registerAccountRoutes(app: FastifyInstance, accounts: AccountStore, tokens: TokenService, audit: AuditTrail, revokeAccount: (accountId: string) => Promise<void>): void {
+export function registerAccountRoutes(
+  app: FastifyInstance,
+  accounts: AccountStore,
+  tokens: TokenService,
+  audit: AuditTrail,
+  revokeAccount: (accountId: string) => Promise<void>,
+  /** The facilities the Practitioner's active PractitionerRoles name (practitioner-roles.ts). */
+  facilitiesOf: (practitioner: string) => Promise<FacilityAssignment[]>
+): void {
   const asAdmin = async (request: Parameters<typeof authenticate>[1]) => {
     const ctx = await authenticate(tokens, request);
     if (ctx.role !== 'admin') throw forbidden('Only the network office may manage accounts');
@@ -25,7 +33,9 @@ export function registerAccountRoutes(app: FastifyInstance, accounts: AccountSto
 
   app.post('/admin/accounts', async (request, reply) => {
     const ctx = await asAdmin(request);
-    const { account, password, totp } = await accounts.create(request.body as NewAccount);
+    const body = request.body as NewAccount;
+    const fromDirectory = body?.kind === 'practitioner' && !body.facilities?.length && typeof body.practitioner === 'string';
+    const { account, password, totp } = await accounts.create(fromDirectory ? { ...body, facilities: await facilitiesOf(body.practitioner!) } : body);
     await audit.append({ ctx, action: 'account-change', patientIds: [], entities: entitiesOf(account), outcome: '0', description: `account ${account.username} (${account.kind}) created`, remoteAddress: request.ip });
     return reply.status(201).send({ ...publicView(account), password, ...(totp ? { totpSecret: totp.secret, totpUri: totp.uri, recoveryCodes: totp.recoveryCodes } : {}) });
   });

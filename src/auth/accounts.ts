@@ -94,7 +94,7 @@ export class AccountStore {
     if (input.password !== undefined && (typeof input.password !== 'string' || input.password.length < 10)) throw badRequest('password must have at least 10 characters', ['password']);
     if (input.kind === 'practitioner') {
       if (!/^Practitioner\/[A-Za-z0-9\-.]{1,64}$/.test(input.practitioner ?? '')) throw badRequest('a practitioner account names its Practitioner: "Practitioner/<id>"', ['practitioner']);
-      if (!Array.isArray(input.facilities) || input.facilities.length === 0) throw badRequest('a practitioner works at one facility at least: facilities [{organization, role}]', ['facilities']);
+      if (!Array.isArray(input.facilities) || input.facilities.length === 0) throw badRequest('a practitioner works at one facility at least: facilities [{organization, role}], or active PractitionerRoles of the Practitioner', ['facilities']);
       for (const f of input.facilities) {
         if (!/^Organization\/[A-Za-z0-9\-.]{1,64}$/.test(f?.organization ?? '')) throw badRequest('facilities[].organization must be "Organization/<id>"', ['facilities']);
         if (!(f.role in FACILITY_ROLES)) throw badRequest(`facilities[].role must be one of ${Object.keys(FACILITY_ROLES).join(', ')}`, ['facilities']);
