@@ -51,8 +51,10 @@ export class Metrics {
       name: 'tonet_inbox_rejected_messages',
       help: 'Rejected HL7 v2 messages in the inbox, not yet replayed (the dead-letter depth)',
       registers,
+      // The one gauge read from the database: while it is unreachable the scrape still answers (NaN here),
+      // since that is when the pool and audit gauges matter most.
       async collect() {
-        this.set(await sources.inboxRejected());
+        this.set(await sources.inboxRejected().catch(() => Number.NaN));
       },
     });
     new Gauge({

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/config';
 import { sql } from '../../src/db/sql';
+import { Metrics } from '../../src/http/metrics';
 import { routePattern } from '../../src/http/route-pattern';
 import { createFacility } from '../ingest/support';
 import { labResultMessage } from '../support/hl7-messages';
@@ -178,4 +179,18 @@ test('FHIR route patterns keep the shape and drop what the caller chose', () => 
   expect(routePattern('/fhir', '/fhir', names)).toBe('/fhir');
   expect(routePattern('/admin/clients/:id/:change', '/admin/clients/x/rotate', names)).toBe('/admin/clients/:id/:change');
   expect(routePattern(undefined, '/nowhere/12345', names)).toBe('unmatched');
+});
+
+test('a scrape still answers while the database is unreachable, the inbox depth as NaN', async () => {
+  const metricsWithoutDatabase = new Metrics({
+    pool: () => ({ max: 16, busy: 0, idle: 0, waiting: 3 }),
+    auditBacklog: () => ({ entries: 7, oldestSeconds: 12.5 }),
+    inboxRejected: () => Promise.reject(new Error('connection refused')),
+    fhirNames: { isResourceType: () => false, isOperation: () => false },
+  });
+  const text = await metricsWithoutDatabase.registry.metrics();
+  expect(sample(text, 'tonet_inbox_rejected_messages')).toBeNaN();
+  expect(sample(text, 'tonet_db_pool_waiting')).toBe(3);
+  expect(sample(text, 'tonet_audit_backlog_entries')).toBe(7);
+  expect(sample(text, 'tonet_audit_backlog_oldest_seconds')).toBe(12.5);
 });
