@@ -10,6 +10,7 @@ import { RequestContext, systemContext } from '../auth/context';
 import { linkedPatientIds } from '../consent/grants';
 import { FACILITY_TYPE_SYSTEM } from '../consent/model';
 import { sql } from '../db/sql';
+import { SYSTEM } from '../mapping/hl7v2/codesystems';
 import { badRequest, conflict, FhirError, forbidden, outcome } from '../fhir/errors';
 import { OperationParameters } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
@@ -156,7 +157,8 @@ async function valuesBefore(repo: Repository, regionalId: string, activities: Ap
   const rows = await repo.db.query<{ canonical: string; content: string }>(sql`
     SELECT DISTINCT ON (x.canonical) x.canonical, r.content
     FROM unnest(${wanted.map((w) => w.canonical)}::text[], ${wanted.map((w) => w.system)}::text[], ${wanted.map((w) => w.value)}::text[]) AS x(canonical, system, value)
-    JOIN sp_token t ON t.resource_type = 'Observation' AND t.code = 'code' AND t.system = x.system AND t.value = x.value
+    -- A JLAC10 token leaves the method digits open as "___" (rules.ts token), which LIKE matches.
+    JOIN sp_token t ON t.resource_type = 'Observation' AND t.code = 'code' AND t.system = x.system AND (t.value = x.value OR (x.system = ${SYSTEM.jlac10} AND t.value LIKE x.value))
     JOIN resource r ON r.rid = t.rid AND NOT r.deleted AND r.compartments && ${linkedPatientIds(regionalId)}
     ORDER BY x.canonical, r.last_updated DESC`);
   const baselines = new Map<string, number>();
