@@ -40,6 +40,7 @@ import { StowService } from './dicomweb/stow';
 import { WadoService } from './dicomweb/wado';
 import { processBundle } from './fhir/bundle';
 import { isKnownResourceType, loadDefinitions } from './fhir/definitions';
+import { PlannerStatistics } from './fhir/statistics';
 import { everythingOperation } from './fhir/everything';
 import { registerFhirRoutes } from './fhir/http';
 import { Repository } from './fhir/repository';
@@ -59,7 +60,7 @@ import { startMllpServer, MllpServer } from './ingest/mllp';
 import { Hl7Ingest } from './ingest/pipeline';
 import { registerIngestRoutes, rejectedInboxCount } from './ingest/routes';
 import { createLogger, Logger } from './logger';
-import { ChangeFeed, notifyChanges } from './notify/changes';
+import { ChangeFeed, ChangeNotifier } from './notify/changes';
 import { pathwayAlerts } from './pathway/alerts';
 import { loadPathways } from './pathway/catalogue';
 import { applyOperation } from './pathway/enrolment';
@@ -100,7 +101,9 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
 
   const access = new AccessPolicy();
   // The booking ledger writes Slots through the repository of the transaction it runs in.
-  const repo: Repository = new Repository(db, access, [maintainConsentIndex, maintainTimeline, bookingLedger((tx) => repo.withDb(tx)), pathwayAlerts(() => repo), notifyChanges]);
+  const notifier = new ChangeNotifier(db, logger);
+  const statistics = new PlannerStatistics(db, logger);
+  const repo: Repository = new Repository(db, access, [maintainConsentIndex, maintainTimeline, bookingLedger((tx) => repo.withDb(tx)), pathwayAlerts(() => repo), notifier.hook, statistics.hook]);
   const timeline = new Timeline(db, access);
   if (await timeline.ensureReadModel()) logger.info('timeline read model filled from the stored resources');
   const clients = new ClientStore(db);

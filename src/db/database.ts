@@ -12,6 +12,12 @@ export interface Db {
   query<T = Record<string, unknown>>(statement: Sql): Promise<T[]>;
   /** Runs fn in one database transaction; nested calls join the outer one. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn once the enclosing transaction has committed, never when it rolls back; outside a transaction
+   * (whose statements commit as they run) at once. For work that must not hold the transaction open or
+   * be seen before the commit: notifications, statistics.
+   */
+  afterCommit(fn: () => void): void;
 }
 
 export interface Database extends Db {

@@ -4,6 +4,7 @@
  * operation waits its turn on a mutex; with PostgreSQL the pool gives each its own connection instead.
  */
 import { PGlite } from '@electric-sql/pglite';
+import { runAll } from './after-commit';
 import type { Database, DatabaseOptions, Db, PoolUsage } from './database';
 import { runMigrations } from './migrate';
 import type { Sql } from './sql';
@@ -26,8 +27,16 @@ export class EmbeddedDatabase implements Database {
     return this.turn.run(() => this.session.query<T>(statement));
   }
 
-  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    return this.turn.run(() => this.inTransaction(() => fn(this.session)));
+  async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    const tx = new SessionDb(this.pglite, []);
+    const result = await this.turn.run(() => this.inTransaction(() => fn(tx)));
+    // After the turn is given back: a callback may query the database itself.
+    tx.committed();
+    return result;
+  }
+
+  afterCommit(fn: () => void): void {
+    fn();
   }
 
   migrate(folder?: string): Promise<string[]> {
@@ -78,9 +87,21 @@ export class EmbeddedDatabase implements Database {
   }
 }
 
-/** Statements on the one connection, whoever holds the turn. */
+/** Statements on the one connection, whoever holds the turn; `waiting` is set in a transaction, for what waits for its commit. */
 class SessionDb implements Db {
-  constructor(private readonly pglite: PGlite) {}
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly waiting?: (() => void)[]
+  ) {}
+
+  afterCommit(fn: () => void): void {
+    if (this.waiting) this.waiting.push(fn);
+    else fn();
+  }
+
+  committed(): void {
+    if (this.waiting) runAll(this.waiting);
+  }
 
   async query<T>(statement: Sql): Promise<T[]> {
     const { text, values } = statement.toQuery();

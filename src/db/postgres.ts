@@ -1,5 +1,6 @@
 /** The Database on a PostgreSQL server: a `pg` pool, one pooled connection per transaction. */
 import { Client, Pool, PoolClient } from 'pg';
+import { runAll } from './after-commit';
 import type { Database, Db, PoolUsage } from './database';
 import { runMigrations } from './migrate';
 import type { Sql } from './sql';
@@ -24,12 +25,18 @@ class PostgresDatabase implements Database {
   ) {}
 
   async query<T>(statement: Sql): Promise<T[]> {
-    const { text, values } = statement.toQuery();
-    return (await this.pool.query(text, values)).rows as T[];
+    return (await this.pool.query(statement.toQuery())).rows as T[];
   }
 
-  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    return this.withTransaction((client) => fn(new ClientDb(client)));
+  async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    let tx: ClientDb | undefined;
+    const result = await this.withTransaction((client) => fn((tx = new ClientDb(client))));
+    tx?.committed();
+    return result;
+  }
+
+  afterCommit(fn: () => void): void {
+    fn();
   }
 
   migrate(folder?: string): Promise<string[]> {
@@ -94,15 +101,25 @@ class PostgresDatabase implements Database {
   }
 }
 
+/** The statements of one transaction, on its pooled connection, and what waits for its commit. */
 class ClientDb implements Db {
+  private readonly waiting: (() => void)[] = [];
+
   constructor(private readonly client: PoolClient) {}
 
   async query<T>(statement: Sql): Promise<T[]> {
-    const { text, values } = statement.toQuery();
-    return (await this.client.query(text, values)).rows as T[];
+    return (await this.client.query(statement.toQuery())).rows as T[];
   }
 
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     return fn(this);
+  }
+
+  afterCommit(fn: () => void): void {
+    this.waiting.push(fn);
+  }
+
+  committed(): void {
+    runAll(this.waiting);
   }
 }

@@ -2,19 +2,33 @@
  * A tiny SQL builder: fragments carry their text and bound values together, so composing a query never
  * concatenates user input into SQL. Placeholders are numbered only when the final statement is rendered.
  */
+import { createHash } from 'node:crypto';
+
 export class Sql {
   constructor(
     readonly parts: readonly string[],
-    readonly values: readonly unknown[]
+    readonly values: readonly unknown[],
+    /** Kept prepared on each connection (see `prepared`). */
+    readonly isPrepared = false
   ) {}
 
+  /**
+   * The same statement, parsed and planned once per connection and then only executed (a named prepared
+   * statement on PostgreSQL, named after its text). For the hot statements whose text has a fixed shape
+   * (reads by id, the write batches), never for searches: their text varies without bound, and a plan made
+   * once for every value would not fit a rare code and a common one alike.
+   */
+  prepared(): Sql {
+    return new Sql(this.parts, this.values, true);
+  }
+
   /** Renders `$1, $2, …` placeholders in order. */
-  toQuery(): { text: string; values: unknown[] } {
+  toQuery(): { text: string; values: unknown[]; name?: string } {
     let text = this.parts[0];
     for (let i = 0; i < this.values.length; i++) {
       text += `$${i + 1}` + this.parts[i + 1];
     }
-    return { text, values: [...this.values] };
+    return { text, values: [...this.values], ...(this.isPrepared ? { name: `tonet_${createHash('sha1').update(text).digest('hex')}` } : {}) };
   }
 
   isEmpty(): boolean {

@@ -88,7 +88,7 @@ export class Repository {
     this.checkType(resourceType);
     this.access.assertMayRead(ctx, resourceType);
     const [row] = await this.db.query<{ content: string; deleted: boolean }>(
-      sql`SELECT content, deleted FROM resource r WHERE r.resource_type = ${resourceType} AND r.id = ${id} AND ${this.access.readFilter(ctx, 'r')}`
+      sql`SELECT content, deleted FROM resource r WHERE r.resource_type = ${resourceType} AND r.id = ${id} AND ${this.access.readFilter(ctx, 'r')}`.prepared()
     );
     if (!row) throw notFound(`${resourceType}/${id} not found`);
     if (row.deleted) throw gone(`${resourceType}/${id} was deleted`);
@@ -115,7 +115,7 @@ export class Repository {
     const rows = wanted.length
       ? await this.db.query<{ resource_type: string; id: string; content: string }>(sql`SELECT r.resource_type, r.id, r.content FROM resource r
           WHERE (r.resource_type, r.id) IN (SELECT * FROM unnest(${wanted.map((r) => r.resourceType)}::text[], ${wanted.map((r) => r.id)}::text[]))
-            AND NOT r.deleted AND ${this.access.readFilter(ctx, 'r')}`)
+            AND NOT r.deleted AND ${this.access.readFilter(ctx, 'r')}`.prepared())
       : [];
     const found = new Map(rows.map((row) => [`${row.resource_type}/${row.id}`, row.content]));
     return refs.map((r) => {
@@ -129,7 +129,7 @@ export class Repository {
     this.access.assertMayRead(ctx, resourceType);
     if (!/^\d+$/.test(versionId)) throw notFound(`${resourceType}/${id}/_history/${versionId} not found`);
     const [row] = await this.db.query<{ content: string; deleted: boolean }>(sql`SELECT h.content, h.deleted FROM resource_history h
-      WHERE h.resource_type = ${resourceType} AND h.id = ${id} AND h.version_id = ${Number(versionId)} AND ${this.access.readFilter(ctx, 'h')}`);
+      WHERE h.resource_type = ${resourceType} AND h.id = ${id} AND h.version_id = ${Number(versionId)} AND ${this.access.readFilter(ctx, 'h')}`.prepared());
     if (!row) throw notFound(`${resourceType}/${id}/_history/${versionId} not found`);
     if (row.deleted) throw gone(`${resourceType}/${id}/_history/${versionId} is a deletion`);
     return JSON.parse(row.content);
@@ -295,7 +295,7 @@ export class Repository {
   private async lockCurrent(ctx: RequestContext, resourceType: string, id: string) {
     const [row] = await this.db.query<{ rid: string; version_id: number; deleted: boolean; content: string; visible: boolean }>(sql`
       SELECT r.rid::text AS rid, r.version_id, r.deleted, r.content, ${this.access.readFilter(ctx, 'r')} AS visible
-      FROM resource r WHERE r.resource_type = ${resourceType} AND r.id = ${id} FOR UPDATE`);
+      FROM resource r WHERE r.resource_type = ${resourceType} AND r.id = ${id} FOR UPDATE`.prepared());
     return row;
   }
 

@@ -49,7 +49,7 @@ export async function writeVersions(db: Db, versions: StoredVersion[]): Promise<
         RETURNING *
       )
       ${historyOf(raw('written'))}
-      RETURNING rid, resource_type, id`);
+      RETURNING rid, resource_type, id`.prepared());
     for (const row of inserted) ridByKey.set(`${row.resource_type}/${row.id}`, String(row.rid));
   }
   const statements: Sql[] = [];
@@ -73,7 +73,7 @@ export async function writeVersions(db: Db, versions: StoredVersion[]): Promise<
 
   const all = prepared.map((p) => ({ ...p, rid: ridByKey.get(`${p.resource.resourceType}/${p.resource.id}`) as string }));
   statements.push(...searchRowInserts(all));
-  if (statements.length) await db.query(oneStatement(statements, written));
+  if (statements.length) await db.query(oneStatement(statements, written).prepared());
 }
 
 /** The history rows of resource rows just written (`source` is a CTE returning whole `resource` rows). */

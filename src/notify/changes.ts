@@ -1,7 +1,11 @@
 /**
  * Change notifications across server processes with PostgreSQL's own LISTEN/NOTIFY (no broker): every write
- * transaction NOTIFYs what it stored, and each process LISTENs and re-emits the events locally. NOTIFY is
- * delivered only when the transaction commits, so listeners never hear of a write that rolled back.
+ * is announced once its transaction has committed, and each process LISTENs and re-emits the events locally.
+ * Listeners never hear of a write that rolled back. The NOTIFY is not part of the write transaction: a
+ * transaction that notifies takes a database-wide lock at commit, which would serialise every write commit;
+ * instead the payloads of the writes committed meanwhile go out together in one statement of their own.
+ * A process that dies between a commit and its NOTIFY loses that announcement (subscriptions are live views,
+ * not a log).
  */
 import { EventEmitter } from 'node:events';
 import type { Database, Db } from '../db/database';
@@ -18,11 +22,39 @@ export interface ChangeEvent {
   deleted: boolean;
 }
 
-/** The write hook: one NOTIFY per stored version, inside the writing transaction. */
-export async function notifyChanges(tx: Db, versions: StoredVersion[]): Promise<void> {
-  if (!versions.length) return;
-  const payloads = versions.map((v) => JSON.stringify({ resourceType: v.resource.resourceType, id: v.resource.id as string, versionId: v.resource.meta?.versionId as string, deleted: v.deleted } satisfies ChangeEvent));
-  await tx.query(sql`SELECT pg_notify(${CHANNEL}, p) FROM unnest(${payloads}::text[]) AS p`);
+export class ChangeNotifier {
+  private pending: string[] = [];
+  private flushing = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly logger: Logger
+  ) {}
+
+  /** The write hook: what was stored is announced after the commit. */
+  readonly hook = async (tx: Db, versions: StoredVersion[]): Promise<void> => {
+    if (!versions.length) return;
+    const payloads = versions.map((v) => JSON.stringify({ resourceType: v.resource.resourceType, id: v.resource.id as string, versionId: v.resource.meta?.versionId as string, deleted: v.deleted } satisfies ChangeEvent));
+    tx.afterCommit(() => this.announce(payloads));
+  };
+
+  private announce(payloads: string[]): void {
+    this.pending.push(...payloads);
+    if (!this.flushing) void this.flush();
+  }
+
+  /** One NOTIFY statement at a time; what commits meanwhile waits for the next one. */
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.pending.length) {
+        const batch = this.pending.splice(0);
+        await this.db.query(sql`SELECT pg_notify(${CHANNEL}, p) FROM unnest(${batch}::text[]) AS p`).catch((err) => this.logger.warn({ err, changes: batch.length }, 'change notification not sent'));
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
 }
 
 export class ChangeFeed extends EventEmitter {
