@@ -59,7 +59,7 @@ describe('/readyz and /healthz', () => {
   const shipped = migrationVersions();
   const probe = async (query: Db['query']) => {
     const http = app();
-    registerHealthRoutes(http, { query, transaction: async () => undefined as never });
+    registerHealthRoutes(http, { query, transaction: async () => undefined as never, afterCommit: (fn) => fn() });
     return { ready: await http.inject({ method: 'GET', url: '/readyz' }), live: await http.inject({ method: 'GET', url: '/healthz' }) };
   };
   const applied = (versions: number[]) => (async (statement: { toQuery(): { text: string } }) =>
