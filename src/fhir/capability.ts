@@ -4,6 +4,7 @@
  */
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import { allResourceTypes, searchParametersOf } from './definitions';
+import { SUPPORTED_JP_PROFILES } from './jp-profiles';
 import type { OperationHandler } from './router';
 
 const INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
@@ -12,6 +13,7 @@ export function buildCapabilityStatement(baseUrl: string, operations: OperationH
   const resource = allResourceTypes().map((type): CapabilityStatementRestResource => ({
     type: type as CapabilityStatementRestResource['type'],
     profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+    ...(SUPPORTED_JP_PROFILES[type] ? { supportedProfile: [...SUPPORTED_JP_PROFILES[type]] } : {}),
     interaction: INTERACTIONS.map((code) => ({ code })),
     versioning: 'versioned-update',
     readHistory: true,

@@ -79,6 +79,9 @@ describe('base path', () => {
     expect(res.status).toBe(200);
     expect(res.body.resourceType).toBe('CapabilityStatement');
     expect(res.body.fhirVersion).toBe('4.0.1');
+    // The JP Core 1.2 profiles the mapped data claims are named per resource type.
+    const observation = res.body.rest[0].resource.find((resource: { type: string }) => resource.type === 'Observation');
+    expect(observation.supportedProfile).toContain('http://jpfhir.jp/fhir/core/StructureDefinition/JP_Observation_LabResult');
   });
 });
 

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { SUPPORTED_JP_PROFILES } from '../../src/fhir/jp-profiles';
 import { CONSTRAINTS, JP_CORE_1_1_SYSTEMS, urisIn, V2_NAMES_WITH_JP_SYSTEMS } from './jp-core-constraints';
 
 const GOLDEN_DIR = path.join(__dirname, 'hl7v2', 'golden');
@@ -37,6 +38,11 @@ test('each resource claims exactly one JP Core profile, and every claimed profil
     return CONSTRAINTS.some((constraint) => constraint.profile === name) ? [] : [`${dataType}: no constraints written for ${name}`];
   });
   expect(problems).toEqual([]);
+});
+
+test('the CapabilityStatement names every profile the mapping claims (supportedProfile)', () => {
+  const missing = mapped.flatMap(([dataType, resource]) => (resource.meta?.profile ?? []).filter((profile) => !SUPPORTED_JP_PROFILES[resource.resourceType]?.includes(profile)).map((profile) => `${dataType} ${resource.resourceType} ${profile}`));
+  expect(missing).toEqual([]);
 });
 
 test('each resource meets the constraints of the profile it claims', () => {

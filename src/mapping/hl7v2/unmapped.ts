@@ -11,7 +11,7 @@ import type { ParsedMessage, ParsedSegment } from './parse';
 const TRANSPORT_SEGMENTS = new Set(['MSH']);
 
 /** Positions that only number or order segments inside the message; they carry no clinical data. */
-const NOT_DATA: Record<string, { fields: number[]; why: string }> = {
+export const NOT_DATA: Record<string, { fields: number[]; why: string }> = {
   PID: { fields: [1], why: 'set ID' },
   PV1: { fields: [1], why: 'set ID' },
   NK1: { fields: [1], why: 'set ID' },
