@@ -25,6 +25,7 @@ import { TokenService } from './auth/tokens';
 import type { Config } from './config';
 import { auditEventType } from './audit/fhir';
 import { AuditLog } from './audit/log';
+import { auditVerifyOperation } from './audit/verify-operation';
 import { bookingLedger } from './booking/ledger';
 import { bookingOperations } from './booking/operations';
 import { BookingService } from './booking/service';
@@ -121,6 +122,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
 
   const audit = new AuditLog(db);
   router.registerType(auditEventType(db, access));
+  router.registerOperation(auditVerifyOperation(db));
   const facilities = new FacilityDirectory(repo);
   router.registerOperation(importCdaOperation(facilities));
   for (const operation of [enrollOperation, withdrawOperation, newCardSecretOperation, linkCardOperation(facilities, audit), emergencySummaryOperation(audit), disclosureOperation(audit)]) {

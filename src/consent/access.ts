@@ -12,7 +12,8 @@
  *   is linked) and directory data; no clinical data at all. Writes Patients only, and links cards.
  * - emergency: its own data and directory data; the emergency subset comes only through $emergency-summary.
  * - resident: in their own compartment (regional and linked local records), what they entered themselves,
- *   their Patient records, their Consents and the record of who accessed them; directory data.
+ *   their Patient records, their Consents, their exam bookings (Appointments) and the record of who accessed them;
+ *   directory data.
  * - researcher: no resource at all (aggregates only, through the research API).
  */
 import { deepEquals } from '@medplum/core';
@@ -31,7 +32,7 @@ const CONFORMANCE_TYPES = new Set(['CapabilityStatement', 'StructureDefinition',
 /** What a resident may write about themselves (as in the original network: vitals, allergies, emergency information). */
 const RESIDENT_WRITABLE = new Set(['Observation', 'AllergyIntolerance', 'Basic', 'Consent']);
 /** What a resident reads beyond their own entries. */
-const RESIDENT_READABLE = ['Patient', 'Consent', 'AuditEvent'];
+const RESIDENT_READABLE = ['Patient', 'Consent', 'AuditEvent', 'Appointment'];
 
 export class AccessPolicy {
   /** Researchers see aggregates only, through the research API, never records. */

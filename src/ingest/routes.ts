@@ -8,6 +8,7 @@ import type { Db } from '../db/database';
 import { sql } from '../db/sql';
 import { badRequest, decodeClientComponent, FhirError, forbidden, notFound } from '../fhir/errors';
 import { authenticate } from '../http/app';
+import { decodeHl7 } from '../mapping/hl7v2';
 import type { Hl7Ingest } from './pipeline';
 import { parseStoragePath } from './ssmix2-layout';
 
@@ -44,21 +45,20 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, db
       sql`SELECT id::text AS id, received_at, facility, message_control_id, message_type, status, error, file_name, transport
           FROM inbox_message WHERE status = ${status} ORDER BY id DESC LIMIT ${limit}`
     );
-    return {
-      items: rows.map((r) => ({
-        id: r.id,
-        receivedAt: new Date(r.received_at).toISOString(),
-        facility: r.facility,
-        messageControlId: r.message_control_id,
-        messageType: r.message_type,
-        status: r.status,
-        error: r.error,
-        // What an accepted message carried that Tonet did not map or read leniently (ACK ERR with severity W).
-        warnings: Array.isArray(r.error) ? r.error.filter((issue: { severity?: string }) => issue.severity === 'warning').length : 0,
-        fileName: r.file_name,
-        transport: r.transport,
-      })),
-    };
+    return { items: rows.map(inboxItem) };
+  });
+
+  /** One message of the inbox with its text, so the office can read what was refused and correct it. */
+  app.get('/admin/inbox/:id', async (request) => {
+    const ctx = await authenticate(tokens, request);
+    if (ctx.role !== 'admin') throw forbidden('Only an administrator may read the inbox');
+    const { id } = request.params as { id: string };
+    if (!/^\d+$/.test(id)) throw notFound(`Inbox message ${id} not found`);
+    const [row] = await db.query<{ id: string; received_at: Date; facility: string | null; message_control_id: string | null; message_type: string | null; status: string; error: unknown; file_name: string | null; transport: string; raw: Buffer }>(
+      sql`SELECT id::text AS id, received_at, facility, message_control_id, message_type, status, error, file_name, transport, raw FROM inbox_message WHERE id = ${id}::bigint`
+    );
+    if (!row) throw notFound(`Inbox message ${id} not found`);
+    return { ...inboxItem(row), message: decodeHl7(Buffer.from(row.raw)) };
   });
 
   /** Replays a rejected message as its original sender, optionally with a corrected message as the body. */
@@ -97,4 +97,20 @@ function storageFile(header: string | string[] | undefined): { fileName?: string
 export async function rejectedInboxCount(db: Db): Promise<number> {
   const [row] = await db.query<{ n: string }>(sql`SELECT count(*)::text AS n FROM inbox_message WHERE status = 'rejected'`);
   return Number(row.n);
+}
+
+function inboxItem(r: { id: string; received_at: Date; facility: string | null; message_control_id: string | null; message_type: string | null; status: string; error: unknown; file_name: string | null; transport: string }) {
+  return {
+    id: r.id,
+    receivedAt: new Date(r.received_at).toISOString(),
+    facility: r.facility,
+    messageControlId: r.message_control_id,
+    messageType: r.message_type,
+    status: r.status,
+    error: r.error,
+    // What an accepted message carried that Tonet did not map or read leniently (ACK ERR with severity W).
+    warnings: Array.isArray(r.error) ? r.error.filter((issue: { severity?: string }) => issue.severity === 'warning').length : 0,
+    fileName: r.file_name,
+    transport: r.transport,
+  };
 }

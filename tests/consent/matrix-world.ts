@@ -466,7 +466,7 @@ export class Rules {
         if (directory) return true;
         const own = this.hub((viewer.patient as string).slice('Patient/'.length));
         if (!patients.some((p) => own.includes(p))) return false;
-        return version.source === viewer.patient || ['Patient', 'Consent', 'AuditEvent'].includes(version.type);
+        return version.source === viewer.patient || ['Patient', 'Consent', 'AuditEvent', 'Appointment'].includes(version.type);
       }
     }
   }

@@ -1,0 +1,31 @@
+/**
+ * GET /fhir/$audit-verify: the network office checks the audit trail's hash chain from the console, the same
+ * walk as `tonet audit verify` but on the running server (the CLI needs the server stopped on the embedded database).
+ */
+import type { Parameters } from '@medplum/fhirtypes';
+import type { Db } from '../db/database';
+import { forbidden } from '../fhir/errors';
+import type { OperationHandler } from '../fhir/router';
+import { verifyAuditChain } from './verify';
+
+export function auditVerifyOperation(db: Db): OperationHandler {
+  return {
+    name: 'audit-verify',
+    levels: ['system'],
+    methods: ['GET', 'POST'],
+    async handle({ ctx }) {
+      if (ctx.role !== 'admin') throw forbidden('Only the network office may verify the audit chain');
+      const result = await verifyAuditChain(db);
+      const answer: Parameters = {
+        resourceType: 'Parameters',
+        parameter: [
+          { name: 'ok', valueBoolean: result.ok },
+          { name: 'checked', valueInteger: result.checked },
+          ...(result.firstBadSeq ? [{ name: 'firstBadSeq', valueString: result.firstBadSeq }] : []),
+          ...(result.reason ? [{ name: 'reason', valueString: result.reason }] : []),
+        ],
+      };
+      return { status: 200, resource: answer };
+    },
+  };
+}
