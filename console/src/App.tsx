@@ -1,13 +1,12 @@
 /** The console's frame: sign-in, language switch, and the screens of the signed-in person's role. */
 import { AppShell, Button, Group, PasswordInput, Stack, Text, Title } from '@mantine/core';
 import { FormEvent, useEffect, useState } from 'react';
-import { currentToken, signedInPerson, signIn, signOut } from './auth/session';
-import { CardLink } from './clinician/CardLink';
-import { CHARTED_TESTS, LabTrendChart } from './clinician/LabTrendChart';
-import { PatientSearch } from './clinician/PatientSearch';
-import { Timeline } from './clinician/Timeline';
+import { currentToken, signedInPerson, SignedInPerson, signIn, signOut } from './auth/session';
+import { ClinicianDesk } from './clinician/ClinicianDesk';
 import { EmergencyView } from './emergency/EmergencyView';
 import { Language, LanguageContext, translator, useT } from './i18n';
+import { OfficeHome } from './office/OfficeHome';
+import { ResidentHome } from './resident/ResidentHome';
 
 export function App() {
   const [language, setLanguage] = useState<Language>(() => (localStorage.getItem('tonet.console.language') as Language | null) ?? 'ja');
@@ -34,11 +33,25 @@ export function App() {
           </Group>
         </AppShell.Header>
         <AppShell.Main>
-          {token ? person?.role === 'emergency' ? <EmergencyView /> : <ClinicianDesk /> : <SignIn onSignedIn={(value) => { signIn(value); setToken(currentToken()); }} />}
+          {token ? <Screens person={person} /> : <SignIn onSignedIn={(value) => { signIn(value); setToken(currentToken()); }} />}
         </AppShell.Main>
       </AppShell>
     </LanguageContext.Provider>
   );
+}
+
+/** The screens of the signed-in person's role (the server still decides what each call may see). */
+function Screens({ person }: { person?: SignedInPerson }) {
+  switch (person?.role) {
+    case 'emergency':
+      return <EmergencyView />;
+    case 'resident':
+      return <ResidentHome />;
+    case 'admin':
+      return <OfficeHome />;
+    default:
+      return <ClinicianDesk facility={person?.organization} />;
+  }
 }
 
 function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) {
@@ -57,31 +70,6 @@ function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) {
           <Button type="submit">{t('signIn')}</Button>
         </Stack>
       </form>
-    </Stack>
-  );
-}
-
-function ClinicianDesk() {
-  const t = useT();
-  const [patientId, setPatientId] = useState<string | undefined>();
-  if (!patientId) {
-    return (
-      <Stack gap="xl">
-        <PatientSearch onOpen={setPatientId} />
-        <CardLink onLinked={setPatientId} />
-      </Stack>
-    );
-  }
-  return (
-    <Stack gap="xl">
-      <Group>
-        <Button variant="subtle" onClick={() => setPatientId(undefined)}>← {t('back')}</Button>
-      </Group>
-      <Stack component="section" aria-labelledby="lab-trends-title">
-        <Title order={2} id="lab-trends-title">{t('labTrend')}</Title>
-        {CHARTED_TESTS.map((test) => <LabTrendChart key={test.code} patientId={patientId} code={test.code} label={test.label} />)}
-      </Stack>
-      <Timeline patientId={patientId} />
     </Stack>
   );
 }

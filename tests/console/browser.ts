@@ -41,6 +41,8 @@ export async function launchBrowser(): Promise<Browser> {
 export async function signedInPage(browser: Browser, baseUrl: string, token: string, firstHeading = '患者検索'): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ja-JP', timezoneId: 'Asia/Tokyo' });
   const page = await context.newPage();
+  // A missing element fails its step well inside the test's own time limit, naming what was awaited.
+  page.setDefaultTimeout(20_000);
   // A script error in the console would otherwise show only as a missing element.
   page.on('pageerror', (err) => process.stderr.write(`console page error: ${err.message}\n`));
   page.on('response', (res) => res.status() >= 400 && process.stderr.write(`console page: ${res.status()} ${res.url()}\n`));

@@ -37,9 +37,23 @@ export async function fhir<T>(path: string, init: { method?: string; body?: unkn
   });
   const body = (await res.json().catch(() => undefined)) as T | OperationOutcome | undefined;
   if (!res.ok) {
-    const outcome = body as OperationOutcome | undefined;
-    const text = outcome?.issue?.map((i) => i.diagnostics ?? i.details?.text).filter(Boolean).join('; ');
-    throw new ApiError(text || `HTTP ${res.status}`, res.status);
+    throw new ApiError(outcomeText(body as OperationOutcome | undefined) || `HTTP ${res.status}`, res.status);
   }
   return body as T;
+}
+
+/** The network office's JSON endpoints under /admin (errors are OperationOutcomes, as from /fhir). */
+export async function admin<T>(path: string, init: { method?: string; body?: string; contentType?: string } = {}): Promise<T> {
+  const res = await fetch(`/admin/${path}`, {
+    method: init.method ?? 'GET',
+    headers: { accept: 'application/json', ...(init.body !== undefined ? { 'content-type': init.contentType ?? 'application/json' } : {}), ...authorization() },
+    body: init.body,
+  });
+  const body = (await res.json().catch(() => undefined)) as T | OperationOutcome | undefined;
+  if (!res.ok) throw new ApiError(outcomeText(body as OperationOutcome | undefined) || `HTTP ${res.status}`, res.status);
+  return body as T;
+}
+
+function outcomeText(outcome: OperationOutcome | undefined): string | undefined {
+  return outcome?.issue?.map((i) => i.diagnostics ?? i.details?.text).filter(Boolean).join('; ');
 }

@@ -20,7 +20,8 @@ export const CHARTED_TESTS = [
   { code: '8A065000002391901', label: 'eGFR' },
 ];
 
-export function LabTrendChart({ patientId, code, label }: { patientId: string; code: string; label: string }) {
+/** `revision` changes when the record changes live, and the trend is fetched again. */
+export function LabTrendChart({ patientId, code, label, revision = 0 }: { patientId: string; code: string; label: string; revision?: number }) {
   const t = useT();
   const [trend, setTrend] = useState<LabTrend | undefined>();
   useEffect(() => {
@@ -32,7 +33,7 @@ export function LabTrendChart({ patientId, code, label }: { patientId: string; c
     return () => {
       current = false;
     };
-  }, [patientId, code]);
+  }, [patientId, code, revision]);
 
   if (!trend || trend.points.length === 0) return null;
   const data = trend.points.map((p) => ({ date: localDate(p.at), [label]: p.value }));

@@ -1,10 +1,14 @@
-/** 施設横断タイムライン: every facility's entries with their source, filtered by kind and facility, paged on scroll. */
-import { Alert, Badge, Button, Group, NativeSelect, Stack, Table, Text, Title } from '@mantine/core';
+/**
+ * 施設横断タイムライン: every facility's entries with their source, filtered by kind and facility, paged on scroll.
+ * Each new `revision` (a live change to the record) fetches the newest page again and puts what is new on top.
+ */
+import { Alert, Anchor, Badge, Button, Group, NativeSelect, Stack, Table, Text, Title } from '@mantine/core';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useLanguage, useT } from '../i18n';
+import { TONE } from '../tones';
 import { TIMELINE_KINDS, TimelineEntry, TimelineKind, timelinePage } from './timeline';
 
-export function Timeline({ patientId }: { patientId: string }) {
+export function Timeline({ patientId, revision = 0, onOpen }: { patientId: string; revision?: number; onOpen?: (entry: TimelineEntry) => void }) {
   const t = useT();
   const language = useLanguage();
   const [kind, setKind] = useState<TimelineKind | ''>('');
@@ -14,6 +18,7 @@ export function Timeline({ patientId }: { patientId: string }) {
   const [hasMore, setHasMore] = useState(true);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string | undefined>();
+  const [fresh, setFresh] = useState<Set<string>>(new Set());
   const sentinel = useRef<HTMLDivElement>(null);
   const generation = useRef(0);
 
@@ -43,7 +48,22 @@ export function Timeline({ patientId }: { patientId: string }) {
     setHasMore(true);
     setLoading(false);
     setError(undefined);
+    setFresh(new Set());
   }, [patientId, kind]);
+
+  useEffect(() => {
+    if (revision === 0) return;
+    const asked = generation.current;
+    timelinePage(patientId, kind ? [kind] : undefined).then((page) => {
+      if (asked !== generation.current) return;
+      setEntries((before) => {
+        const known = new Set(before.map(entryKey));
+        const added = page.edges.filter((e) => !known.has(entryKey(e)));
+        setFresh((was) => new Set([...was, ...added.map(entryKey)]));
+        return [...added, ...before].sort((a, b) => b.at.localeCompare(a.at));
+      });
+    }, (err: Error) => setError(err.message));
+  }, [revision]);
 
   useEffect(() => {
     const target = sentinel.current;
@@ -86,13 +106,14 @@ export function Timeline({ patientId }: { patientId: string }) {
         </Table.Thead>
         <Table.Tbody>
           {shown.map((entry) => (
-            <Table.Tr key={`${entry.resource.resourceType}/${entry.resource.id}`} data-kind={entry.kind}>
+            <Table.Tr key={entryKey(entry)} data-kind={entry.kind}>
               <Table.Td>{format.format(new Date(entry.at))}</Table.Td>
               <Table.Td>{t(entry.kind)}</Table.Td>
               <Table.Td>
-                {entry.title}
+                {onOpen && entry.kind === 'DOCUMENT' ? <Anchor component="button" type="button" onClick={() => onOpen(entry)}>{entry.title}</Anchor> : entry.title}
                 {entry.resource.valueQuantity?.value !== undefined && ` ${entry.resource.valueQuantity.value} ${entry.resource.valueQuantity.unit ?? ''}`}
                 {entry.abnormal && <Badge color="red" ml="xs">{t('abnormal')}</Badge>}
+                {fresh.has(entryKey(entry)) && <Badge color={TONE.ok} ml="xs">{t('newEntry')}</Badge>}
               </Table.Td>
               <Table.Td>{entry.sourceFacility}</Table.Td>
             </Table.Tr>
@@ -106,4 +127,8 @@ export function Timeline({ patientId }: { patientId: string }) {
       {hasMore && !loading && <Button variant="subtle" onClick={() => void loadMore()}>{t('loadMore')}</Button>}
     </Stack>
   );
+}
+
+function entryKey(entry: TimelineEntry): string {
+  return `${entry.resource.resourceType}/${entry.resource.id}`;
 }
