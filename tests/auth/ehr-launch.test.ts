@@ -34,7 +34,8 @@ beforeAll(async () => {
   });
   doctorToken = (await logInOverHttp(server, { ...doctor, organization: CLINIC })).access_token;
   appId = await registerApp(server, '糖尿病ノート', redirectUri());
-});
+  // A server, two accounts' scrypt hashes and a whole login: more than the default minute on a loaded machine.
+}, 180_000);
 afterAll(async () => server?.close());
 
 function openLaunch(token: string, patient: string): Promise<Response> {
