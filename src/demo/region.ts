@@ -83,6 +83,33 @@ export const PATHWAY = { resident: 0, hospital: 'tone-central', clinic: 'kurihas
 /** The shared CT scanner (共同利用 CT) whose slots clinics book. */
 export const SCANNER = { hospital: 'tone-central', name: '320列CT', modality: 'CT', days: 14 };
 
+/**
+ * The referral letter (診療情報提供書): the clinic's doctor asks the core hospital for a chest CT of the pathway
+ * patient and sends a CDA R2 letter; the hospital's scanner then sends the study over STOW-RS (CT_STUDY).
+ * The doctor is the demo doctor, who works at both (DEMO_PEOPLE).
+ */
+export const REFERRAL = {
+  resident: 0,
+  from: 'kurihashi-clinic',
+  to: 'tone-central',
+  letterNumber: 'REF-0001',
+  authorId: 'D0001',
+  recipient: { family: '小川', given: '正' },
+  daysAgo: 7,
+  purpose: '2型糖尿病で通院中です。1か月前から咳嗽が続き、HbA1c も上昇しています。胸部CTによる精査をお願いいたします。',
+  problems: [
+    { icd10: 'E119', name: '2型糖尿病', since: '2019-06-01' },
+    { icd10: 'R05', name: '咳嗽' },
+  ],
+  history: '2019年より2型糖尿病で当院通院中。1か月前より乾性咳嗽が続き、鎮咳薬で改善しません。発熱はありません。',
+};
+
+/**
+ * The CT study the core hospital's scanner sends for the referral (DICOM over STOW-RS). Its Patient's Name
+ * has the three groups a Japanese modality writes: romaji, kanji, kana (the last two from RESIDENTS).
+ */
+export const CT_STUDY = { resident: 0, hospital: 'tone-central', daysAgo: 3, description: '胸部単純CT', bodyPart: 'CHEST', accessionNumber: 'CT-0001', alphabeticName: 'YAMADA^TARO' };
+
 function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;

@@ -7,8 +7,11 @@
 import { MODALITY_SYSTEM } from '../booking/model';
 import { PRINTED_CARD_SECRET_EXTENSION } from '../consent/enrolment';
 import { CARD_SYSTEM, FACILITY_TYPE_SYSTEM } from '../consent/model';
+import { buildMultipart } from '../dicomweb/multipart';
 import { INSTITUTION_NUMBER_SYSTEM } from '../ingest/facility';
-import { DEMO_PEOPLE, FACILITIES, HISTORY_MONTHS, PATHWAY, RESIDENTS, SCANNER, TESTS, DemoFacility } from './region';
+import { writeCtImage } from './ct-image';
+import { referralLetter } from './referral';
+import { CT_STUDY, DEMO_PEOPLE, FACILITIES, HISTORY_MONTHS, PATHWAY, REFERRAL, RESIDENTS, SCANNER, TESTS, DemoFacility } from './region';
 
 const NAME_REPRESENTATION = 'http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation';
 
@@ -39,6 +42,10 @@ export interface DemoCredentials {
   residents: { name: string; patient: string; cardNumber: string; cardSecret: string; birthDate: string }[];
   pathwayPatient: string;
   scannerSchedule: string;
+  /** The referral letter's DocumentReference (its document Bundle is the letter as FHIR). */
+  referral: string;
+  /** The CT study's ImagingStudy and the DICOM UIDs WADO-RS serves its instance by. */
+  ctStudy: { imagingStudy: string; studyInstanceUid: string; seriesInstanceUid: string; sopInstanceUid: string };
 }
 
 type Progress = (step: string) => void;
@@ -122,6 +129,43 @@ export async function seedDemoRegion(server: string, admin: { clientId: string; 
     labMessage(pathwayFacility, RESIDENTS[PATHWAY.resident], localPatientId(pathwayFacility, PATHWAY.resident), `D${++messageNumber}`, hba1c.code, hba1c.name, Number(PATHWAY.alertingHbA1c), hba1c, observedAt(0))
   );
 
+  progress('a referral letter (CDA R2) and the CT study it asked for (DICOM over STOW-RS)');
+  const facilityOf = (key: string) => FACILITIES.find((f) => f.key === key) as DemoFacility;
+  const referring = facilityOf(REFERRAL.from);
+  const letter = referralLetter({
+    letterNumber: REFERRAL.letterNumber,
+    from: referring,
+    to: facilityOf(REFERRAL.to),
+    resident: RESIDENTS[REFERRAL.resident],
+    localId: localPatientId(referring, REFERRAL.resident),
+    author: { id: REFERRAL.authorId, family: DEMO_PEOPLE.doctor.family, given: DEMO_PEOPLE.doctor.given },
+    recipient: REFERRAL.recipient,
+    writtenAt: observedAt(REFERRAL.daysAgo),
+    purpose: REFERRAL.purpose,
+    problems: REFERRAL.problems,
+    history: REFERRAL.history,
+    results: TESTS.map((test) => ({ code: test.code, name: test.name, value: test.value(REFERRAL.resident, 0), unit: test.unit })),
+  });
+  const imported = await callers.get(REFERRAL.from)!.clinician.post('/fhir/$import-cda', letter, 201, 'application/cda+xml');
+  const referral = imported.entry.map((e: { resource: { resourceType: string; id: string } }) => e.resource).find((r: { resourceType: string }) => r.resourceType === 'DocumentReference');
+  const scanning = facilityOf(CT_STUDY.hospital);
+  const resident = RESIDENTS[CT_STUDY.resident];
+  const scannedAt = observedAt(CT_STUDY.daysAgo);
+  const image = writeCtImage({
+    patientId: localPatientId(scanning, CT_STUDY.resident),
+    patientName: { alphabetic: CT_STUDY.alphabeticName, ideographic: `${resident.family}^${resident.given}`, phonetic: `${resident.familyKana}^${resident.givenKana}` },
+    birthDate: resident.birthDate,
+    sex: resident.gender === 'male' ? 'M' : 'F',
+    studyDate: scannedAt.slice(0, 8),
+    studyTime: `${scannedAt.slice(8)}00`,
+    studyDescription: CT_STUDY.description,
+    bodyPart: CT_STUDY.bodyPart,
+    accessionNumber: CT_STUDY.accessionNumber,
+  });
+  await callers.get(CT_STUDY.hospital)!.gateway!.stow(image.bytes);
+  const studies = await callers.get(CT_STUDY.hospital)!.clinician.get(`/fhir/ImagingStudy?identifier=urn:dicom:uid|urn:oid:${image.studyInstanceUid}`);
+  const ctStudy = { imagingStudy: `ImagingStudy/${studies.entry[0].resource.id}`, studyInstanceUid: image.studyInstanceUid, seriesInstanceUid: image.seriesInstanceUid, sopInstanceUid: image.sopInstanceUid };
+
   progress('CT slots for the next two weeks');
   const scannerHospital = callers.get(SCANNER.hospital)!.clinician;
   const scannerOwner = organizations.get(SCANNER.hospital) as string;
@@ -149,7 +193,7 @@ export async function seedDemoRegion(server: string, admin: { clientId: string; 
   const to = new Date(Date.now() + SCANNER.days * 86_400_000).toISOString().slice(0, 10);
   await scannerHospital.post(`/fhir/${scannerSchedule}/$generate-slots`, { resourceType: 'Parameters', parameter: [{ name: 'from', valueDate: from }, { name: 'to', valueDate: to }, { name: 'slotMinutes', valueInteger: 30 }] });
 
-  return { server, admin, clients, people, residents, pathwayPatient, scannerSchedule };
+  return { server, admin, clients, people, residents, pathwayPatient, scannerSchedule, referral: `DocumentReference/${referral.id}`, ctStudy };
 }
 
 /** What to print after seeding: how to get a token per role and three things to try. */
@@ -167,6 +211,7 @@ export function describeDemo(credentials: DemoCredentials): string {
     `  1. the resident's records from every linked facility:  curl -s -H "Authorization: Bearer $TOKEN" '${credentials.server}/fhir/${first.patient}/$everything'`,
     `  2. a search in Japanese:  curl -s -H "Authorization: Bearer $TOKEN" --get --data-urlencode 'name=やまだ' ${credentials.server}/fhir/Patient`,
     `  3. the diabetes pathway alerts:  curl -s -H "Authorization: Bearer $TOKEN" '${credentials.server}/fhir/Flag?subject=${credentials.pathwayPatient}'`,
+    `Also there: 栗橋内科クリニック's referral letter to 利根中央病院 (CDA R2, ${credentials.referral}) and the chest CT it asked for (${credentials.ctStudy.imagingStudy}, one DICOM instance at /dicomweb).`,
     'People who log in (the console at /console/, or any SMART app, through /oidc; second factor: a code from an',
     'authenticator app given the TOTP secret, or one of the recovery codes, each usable once):',
     ...credentials.people.map(
@@ -251,15 +296,20 @@ function api(server: string, bearer: string) {
     const res = await fetch(`${server}${path}`, {
       method,
       headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': contentType }) },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      body: body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
     });
     const text = await res.text();
     if (!expected.includes(res.status)) throw new Error(`demo: ${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
-    return contentType.includes('json') && text ? JSON.parse(text) : text;
+    return /json/.test(res.headers.get('content-type') ?? '') && text ? JSON.parse(text) : text;
   };
   return {
     get: (path: string) => call('GET', path, undefined, [200]),
-    post: (path: string, body: unknown, status = 200) => call('POST', path, body, status === 200 ? [200, 201] : [status]),
+    post: (path: string, body: unknown, status = 200, contentType?: string) => call('POST', path, body, status === 200 ? [200, 201] : [status], contentType),
+    /** STOW-RS of DICOM files, as a modality's gateway sends them; every instance must be stored. */
+    stow: async (...files: Buffer[]): Promise<void> => {
+      const request = buildMultipart(files.map((file) => ({ contentType: 'application/dicom', body: file })), 'application/dicom');
+      await call('POST', '/dicomweb/studies', request.body, [200], request.contentType);
+    },
     /** POST that must create: answers "Type/id". */
     created: async (path: string, body: unknown): Promise<string> => {
       const resource = await call('POST', path, body, [201]);

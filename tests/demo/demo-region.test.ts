@@ -81,3 +81,49 @@ test('the printed demo people log in with what is printed: password, and the TOT
   const doctor = (await server.tonet.accounts.byUsername(demo.people.find((p) => p.kind === 'practitioner')!.username))!;
   expect(doctor.facilities.map((f) => f.role)).toEqual(['doctor', 'doctor']);
 });
+
+test('the clinic\'s referral letter reached the core hospital as a JP-CLINS document, and no other hospital', async () => {
+  const hospital = await clinicianOf('tone-central');
+  const references = await hospital(`/DocumentReference?patient=${demo.pathwayPatient}`);
+  expect(references.entry.map((e: any) => `DocumentReference/${e.resource.id}`)).toEqual([demo.referral]);
+  const reference = references.entry[0].resource;
+  const letter = Buffer.from(reference.content[0].attachment.data, 'base64').toString('utf8');
+  expect(letter).toContain('<title>診療情報提供書</title>');
+  expect(letter).toContain('<name>利根中央病院</name>');
+  const document = await hospital(`/${reference.context.related[0].reference}`);
+  expect(document.type).toBe('document');
+  const composition = document.entry[0].resource;
+  expect(composition.type.coding[0].code).toBe('57133-1');
+  const conditions = document.entry.filter((e: any) => e.resource.resourceType === 'Condition').map((e: any) => e.resource.code.coding.find((c: any) => c.system.endsWith('ICD10-2013-full'))?.code);
+  expect(conditions).toEqual(expect.arrayContaining(['E119']));
+  const sender = FACILITIES.find((f) => f.key === 'kurihashi-clinic')!;
+  expect(reference.meta.source).toMatch(/^Organization\//);
+  const senderOrganization = await hospital(`/${reference.meta.source}`);
+  expect(senderOrganization.name).toBe(sender.name);
+
+  const otherHospital = await clinicianOf('kazo-general');
+  expect((await otherHospital(`/${demo.referral.split('/')[0]}?_id=${demo.referral.split('/')[1]}`)).entry ?? []).toHaveLength(0);
+});
+
+test('the CT study came in over STOW-RS: the clinic that referred sees it and retrieves the image, another hospital cannot', async () => {
+  const clinicBearer = await clinicianToken('kurihashi-clinic');
+  const clinic = await clinicianOf('kurihashi-clinic');
+  const studies = await clinic(`/ImagingStudy?patient=${demo.pathwayPatient}`);
+  expect(studies.entry.map((e: any) => `ImagingStudy/${e.resource.id}`)).toEqual([demo.ctStudy.imagingStudy]);
+  const study = studies.entry[0].resource;
+  expect(study.modality[0].code).toBe('CT');
+  expect(study.numberOfInstances).toBe(1);
+  const { studyInstanceUid, seriesInstanceUid, sopInstanceUid } = demo.ctStudy;
+  const wado = `${server.url}/dicomweb/studies/${studyInstanceUid}/series/${seriesInstanceUid}/instances/${sopInstanceUid}`;
+  const retrieved = await fetch(wado, { headers: { authorization: `Bearer ${clinicBearer}`, accept: 'multipart/related; type="application/dicom"' } });
+  expect(retrieved.status).toBe(200);
+  const body = Buffer.from(await retrieved.arrayBuffer());
+  expect(body.includes(Buffer.from('DICM'))).toBe(true);
+  expect(body.includes(Buffer.from('山田^太郎'))).toBe(true);
+
+  const otherBearer = await clinicianToken('kazo-general');
+  const hidden = await fetch(wado, { headers: { authorization: `Bearer ${otherBearer}`, accept: 'multipart/related; type="application/dicom"' } });
+  expect(hidden.status).toBe(404);
+  const otherHospital = await clinicianOf('kazo-general');
+  expect((await otherHospital(`/ImagingStudy?patient=${demo.pathwayPatient}`)).entry ?? []).toHaveLength(0);
+});
