@@ -198,6 +198,7 @@ export async function seedDemoRegion(server: string, admin: { clientId: string; 
 
 /** What to print after seeding: how to get a token per role and three things to try. */
 export function describeDemo(credentials: DemoCredentials): string {
+  const nameOf = (key: string) => FACILITIES.find((f) => f.key === key)?.name;
   const lines = ['', 'Demo region ready (デモ地域を作成しました). Tokens per role (OAuth 2.0 client credentials):'];
   for (const client of credentials.clients) {
     const facility = FACILITIES.find((f) => f.key === client.facility);
@@ -211,7 +212,7 @@ export function describeDemo(credentials: DemoCredentials): string {
     `  1. the resident's records from every linked facility:  curl -s -H "Authorization: Bearer $TOKEN" '${credentials.server}/fhir/${first.patient}/$everything'`,
     `  2. a search in Japanese:  curl -s -H "Authorization: Bearer $TOKEN" --get --data-urlencode 'name=やまだ' ${credentials.server}/fhir/Patient`,
     `  3. the diabetes pathway alerts:  curl -s -H "Authorization: Bearer $TOKEN" '${credentials.server}/fhir/Flag?subject=${credentials.pathwayPatient}'`,
-    `Also there: 栗橋内科クリニック's referral letter to 利根中央病院 (CDA R2, ${credentials.referral}) and the chest CT it asked for (${credentials.ctStudy.imagingStudy}, one DICOM instance at /dicomweb).`,
+    `Also there: ${nameOf(REFERRAL.from)}'s referral letter to ${nameOf(REFERRAL.to)} (CDA R2, ${credentials.referral}) and the CT study it asked for (${credentials.ctStudy.imagingStudy}, one DICOM instance at /dicomweb).`,
     'People who log in (the console at /console/, or any SMART app, through /oidc; second factor: a code from an',
     'authenticator app given the TOTP secret, or one of the recovery codes, each usable once):',
     ...credentials.people.map(
