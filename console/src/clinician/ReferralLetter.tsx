@@ -2,10 +2,11 @@
  * 診療情報提供書: a referral letter from the timeline, as the CDA's own narrative (what the sending doctor
  * wrote) and as the FHIR document Tonet made of it (Composition sections and the Bundle as JSON).
  */
-import { Alert, Code, Group, Modal, Stack, Table, Tabs, Text, Title } from '@mantine/core';
+import { Alert, Code, Stack, Table, Tabs, Text, Title } from '@mantine/core';
 import { createElement, ReactNode, useEffect, useState } from 'react';
 import { fhir } from '../api/client';
 import { useT } from '../i18n';
+import { ViewerDialog } from './ViewerDialog';
 import { CdaLetter, NarrativeNode, parseCda } from './cda';
 import type { TimelineEntry } from './timeline';
 
@@ -44,52 +45,42 @@ export function ReferralLetter({ entry, onClose }: { entry: TimelineEntry; onClo
 
   const composition = bundle?.entry?.find((e) => e.resource?.resourceType === 'Composition')?.resource;
   return (
-    // Composed by hand so the dialog's heading row is no second <header> (banner landmark) beside the console's own.
-    <Modal.Root opened onClose={onClose} size="xl">
-      <Modal.Overlay />
-      <Modal.Content>
-        <Group justify="space-between" p="md">
-          <Modal.Title>{entry.title}</Modal.Title>
-          <Modal.CloseButton aria-label={t('close')} />
-        </Group>
-        <Modal.Body>
-          {error && <Alert color="red" title={t('error')} role="alert">{error}</Alert>}
-          <Text size="sm" mb="sm">{t('sourceFacility')}: {entry.sourceFacility}</Text>
-          <Tabs defaultValue="cda">
-            <Tabs.List>
-              <Tabs.Tab value="cda">{t('letterNarrative')}</Tabs.Tab>
-              <Tabs.Tab value="fhir">{t('fhirDocument')}</Tabs.Tab>
-            </Tabs.List>
-            <Tabs.Panel value="cda" pt="md" data-testid="cda-narrative">
-              {letter ? (
-                <Stack>
-                  <Title order={3}>{letter.title}</Title>
-                  {letter.sections.map((section, i) => (
-                    <Stack key={i} gap={4} component="section" aria-label={section.title}>
-                      <Title order={4}>{section.title}</Title>
-                      {section.narrative.map((node, j) => <Narrative key={j} node={node} />)}
-                    </Stack>
-                  ))}
+    <ViewerDialog title={entry.title} onClose={onClose}>
+      {error && <Alert color="red" title={t('error')} role="alert">{error}</Alert>}
+      <Text size="sm" mb="sm">{t('sourceFacility')}: {entry.sourceFacility}</Text>
+      <Tabs defaultValue="cda">
+        <Tabs.List>
+          <Tabs.Tab value="cda">{t('letterNarrative')}</Tabs.Tab>
+          <Tabs.Tab value="fhir">{t('fhirDocument')}</Tabs.Tab>
+        </Tabs.List>
+        <Tabs.Panel value="cda" pt="md" data-testid="cda-narrative">
+          {letter ? (
+            <Stack>
+              <Title order={3}>{letter.title}</Title>
+              {letter.sections.map((section, i) => (
+                <Stack key={i} gap={4} component="section" aria-label={section.title}>
+                  <Title order={4}>{section.title}</Title>
+                  {section.narrative.map((node, j) => <Narrative key={j} node={node} />)}
                 </Stack>
-              ) : (
-                <Text c="gray.7">{t('loading')}</Text>
-              )}
-            </Tabs.Panel>
-            <Tabs.Panel value="fhir" pt="md" data-testid="fhir-document">
-              {composition && (
-                <Stack mb="md">
-                  <Title order={3}>{composition.title}</Title>
-                  {composition.section?.map((s, i) => (
-                    <Text key={i} size="sm"><strong>{s.title}</strong>: {textOf(s.text?.div)}</Text>
-                  ))}
-                </Stack>
-              )}
-              {bundle && <Code block aria-label={t('fhirDocument')} style={{ maxHeight: 400, overflow: 'auto' }}>{JSON.stringify(bundle, null, 2)}</Code>}
-            </Tabs.Panel>
-          </Tabs>
-        </Modal.Body>
-      </Modal.Content>
-    </Modal.Root>
+              ))}
+            </Stack>
+          ) : (
+            <Text c="gray.7">{t('loading')}</Text>
+          )}
+        </Tabs.Panel>
+        <Tabs.Panel value="fhir" pt="md" data-testid="fhir-document">
+          {composition && (
+            <Stack mb="md">
+              <Title order={3}>{composition.title}</Title>
+              {composition.section?.map((s, i) => (
+                <Text key={i} size="sm"><strong>{s.title}</strong>: {textOf(s.text?.div)}</Text>
+              ))}
+            </Stack>
+          )}
+          {bundle && <Code block aria-label={t('fhirDocument')} style={{ maxHeight: 400, overflow: 'auto' }}>{JSON.stringify(bundle, null, 2)}</Code>}
+        </Tabs.Panel>
+      </Tabs>
+    </ViewerDialog>
   );
 }
 

@@ -110,7 +110,7 @@ export function Timeline({ patientId, revision = 0, onOpen }: { patientId: strin
               <Table.Td>{format.format(new Date(entry.at))}</Table.Td>
               <Table.Td>{t(entry.kind)}</Table.Td>
               <Table.Td>
-                {onOpen && entry.kind === 'DOCUMENT' ? <Anchor component="button" type="button" onClick={() => onOpen(entry)}>{entry.title}</Anchor> : entry.title}
+                {onOpen && OPENABLE.has(entry.kind) ? <Anchor component="button" type="button" onClick={() => onOpen(entry)}>{entry.title}</Anchor> : entry.title}
                 {entry.resource.valueQuantity?.value !== undefined && ` ${entry.resource.valueQuantity.value} ${entry.resource.valueQuantity.unit ?? ''}`}
                 {entry.abnormal && <Badge color="red" ml="xs">{t('abnormal')}</Badge>}
                 {fresh.has(entryKey(entry)) && <Badge color={TONE.ok} ml="xs">{t('newEntry')}</Badge>}
@@ -128,6 +128,9 @@ export function Timeline({ patientId, revision = 0, onOpen }: { patientId: strin
     </Stack>
   );
 }
+
+/** Entries that open in a viewer of their own: referral letters and image studies. */
+const OPENABLE = new Set<TimelineKind>(['DOCUMENT', 'IMAGING']);
 
 function entryKey(entry: TimelineEntry): string {
   return `${entry.resource.resourceType}/${entry.resource.id}`;
