@@ -139,7 +139,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     inboxRejected: () => rejectedInboxCount(db),
     fhirNames: { isResourceType: isKnownResourceType, isOperation: (name) => operationNames.has(name) },
   });
-  const ingest = new Hl7Ingest(db, router, tokens, facilities, logger, (transport, code) => metrics.observeIngest(transport, code));
+  const ingest = new Hl7Ingest(db, router, tokens, facilities, audit, logger, (transport, code) => metrics.observeIngest(transport, code));
 
   const http = createHttpApp({ logger, bodyLimit: config.bodyLimit, tokens, audit, trustProxy: config.trustProxy });
   metrics.observeHttp(http);

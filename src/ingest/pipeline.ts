@@ -6,6 +6,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Provenance } from '@medplum/fhirtypes';
+import { ingestEntry } from '../audit/ingest';
+import type { AuditSink } from '../audit/types';
 import type { RequestContext } from '../auth/context';
 import type { TokenService } from '../auth/tokens';
 import type { Db } from '../db/database';
@@ -18,6 +20,7 @@ import { decodeHl7, mapHl7v2 } from '../mapping/hl7v2';
 import type { MappingIssue, SendingFacility } from '../mapping/types';
 import type { Logger } from '../logger';
 import { AckCode, buildAck, readHeader } from './ack';
+import { withoutCredentials } from './credentials';
 import type { FacilityDirectory } from './facility';
 
 export interface IngestOptions {
@@ -44,6 +47,7 @@ export class Hl7Ingest {
     private readonly router: FhirRouter,
     private readonly tokens: TokenService,
     private readonly facilities: FacilityDirectory,
+    private readonly audit: AuditSink,
     private readonly logger: Logger,
     /** Told of every ACK sent (the ingest counters in /metrics). */
     private readonly acknowledged: (transport: IngestOptions['transport'], code: AckCode) => void = () => undefined
@@ -59,8 +63,9 @@ export class Hl7Ingest {
     const text = decodeHl7(raw);
     const header = readHeader(text);
     const hash = contentHash(text);
+    const kept = withoutCredentials(raw);
     const reject = (code: AckCode, issues: MappingIssue[], facility?: string, ctx?: RequestContext) =>
-      this.reject(raw, text, hash, code, issues, options, facility, ctx);
+      this.reject(kept, text, hash, code, issues, options, facility, ctx);
 
     if (!header) return reject('AR', [headerIssue(text)]);
     const nul = text.indexOf('\u0000');
@@ -102,13 +107,14 @@ export class Hl7Ingest {
         const [row] = await tx.query<{ id: string }>(sql`INSERT INTO inbox_message
             (transport, client_id, facility, message_control_id, message_type, data_type, file_name, content_hash, raw, status, ack_code, error, processed_at)
           VALUES (${options.transport}, ${ctx.clientId}, ${facility.organizationReference}, ${mapped.messageControlId}, ${mapped.messageType}, ${mapped.dataType ?? null},
-                  ${options.fileName ?? null}, ${hash}, ${raw}, 'processed', 'AA', ${warningsOf(mapped.issues)}::jsonb, now())
+                  ${options.fileName ?? null}, ${hash}, ${kept}, 'processed', 'AA', ${warningsOf(mapped.issues)}::jsonb, now())
           RETURNING id::text AS id`);
         const repo = this.router.repo.withDb(tx).ofMappedData();
         const txRouter = this.router.withRepository(repo);
         const response = await processBundle(txRouter, ctx, withProvenance(bundle, facility, row.id, mapped.messageType));
         const written = (response.entry ?? []).map((e) => e.response?.location?.replace(/\/_history\/.*$/, '').replace(/^.*\/fhir\//, '')).filter((l): l is string => !!l);
         await tx.query(sql`UPDATE inbox_message SET resources = ${written}::text[] WHERE id = ${row.id}::bigint`);
+        await this.audit.record(tx, ingestEntry(ctx, response, `HL7 v2 ${mapped.messageType} ${mapped.messageControlId} over ${options.transport} (inbox ${row.id})`));
         return { inboxId: row.id, duplicate: false };
       });
       const note = stored.duplicate ? 'Duplicate of an accepted message; nothing stored again' : undefined;
