@@ -29,6 +29,9 @@ import { CARD_SYSTEM } from './model';
 /** Resource types that describe the network itself rather than a patient; readable by every clinical role. */
 const CONFORMANCE_TYPES = new Set(['CapabilityStatement', 'StructureDefinition', 'SearchParameter', 'ValueSet', 'CodeSystem', 'OperationDefinition', 'CompartmentDefinition', 'ConceptMap']);
 
+/** The network's own namespace of canonical URLs (shipped pathways, their activities and rules). */
+const NETWORK_CANONICAL_PREFIX = 'urn:tonet:';
+
 /** What a resident may write about themselves (as in the original network: vitals, allergies, emergency information). */
 const RESIDENT_WRITABLE = new Set(['Observation', 'AllergyIntolerance', 'Basic', 'Consent']);
 /** What a resident reads beyond their own entries. */
@@ -50,6 +53,12 @@ export class AccessPolicy {
       throw forbidden('An active Consent is recorded by $link-card or by the network office; clients may only revoke (status inactive)');
     }
     if (resource.resourceType === 'Patient') this.assertNoCardMaterial(ctx, resource as Patient);
+    const canonical = (resource as { url?: unknown }).url;
+    if (ctx.role !== 'admin' && typeof canonical === 'string' && canonical.startsWith(NETWORK_CANONICAL_PREFIX)) {
+      // The shipped pathways are found by canonical URL (the newest version wins): a facility publishing its own
+      // ActivityDefinition under one would rewrite the rules every care team's alerts follow.
+      throw forbidden(`Canonical URLs under ${NETWORK_CANONICAL_PREFIX} are the network's own; only the network office publishes them (url ${canonical})`);
+    }
     switch (ctx.role) {
       case 'admin':
         return;
@@ -100,6 +109,19 @@ export class AccessPolicy {
     }
     if (source && source === this.ownSource(ctx)) return;
     throw forbidden(`${existing.resourceType}/${existing.id} was supplied by ${source ?? 'the network'}; only its supplier may change it`);
+  }
+
+  /**
+   * PUT to an id. Only the network office creates a resource under an id of its choosing (update-as-create):
+   * anyone else could not be told "created" at an id another facility holds, so a free id would answer
+   * differently from a hidden one and every PUT would be an existence oracle. Both are "not found", in the
+   * same words; a hidden deleted id is not revived under a new owner either. `current` is what is stored at
+   * the id (a tombstone too), and whether the caller may see it.
+   */
+  assertMayPut(ctx: RequestContext, next: Resource, current: { resource: Resource; visible: boolean; deleted: boolean } | undefined): void {
+    if (ctx.role === 'admin') return;
+    if (!current?.visible) throw notFound(`${next.resourceType}/${next.id} not found (a resource of another id is created with POST; the server assigns its id)`);
+    this.assertMayChange(ctx, current.resource, true, current.deleted ? undefined : next);
   }
 
   /**

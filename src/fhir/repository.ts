@@ -161,7 +161,7 @@ export class Repository {
     return { resource: await this.create(ctx, resource), created: true };
   }
 
-  /** PUT: update, or create with the client's id when none exists (update-as-create). */
+  /** PUT: update, or create with the client's id when none exists (update-as-create, the office only: AccessPolicy.assertMayPut). */
   async update(ctx: RequestContext, resource: Resource, ifMatch?: string): Promise<WriteResult> {
     this.assertWritable(ctx, resource);
     const id = resource.id as string;
@@ -171,7 +171,7 @@ export class Repository {
 
   private async updateLocked(ctx: RequestContext, resource: Resource, id: string, ifMatch?: string): Promise<WriteResult> {
     const current = await this.lockCurrent(ctx, resource.resourceType, id);
-    if (current && !current.deleted) this.access.assertMayChange(ctx, JSON.parse(current.content), current.visible, resource);
+    this.access.assertMayPut(ctx, resource, current && { resource: JSON.parse(current.content), visible: current.visible, deleted: current.deleted });
     if (ifMatch !== undefined && (!current || current.deleted || String(current.version_id) !== ifMatch)) {
       throw preconditionFailed(`Version mismatch: If-Match ${ifMatch}, current ${current ? current.version_id : 'none'}`);
     }

@@ -1,12 +1,15 @@
 /**
  * What the care teams and the council read about a pathway: a facility's dashboard (patients, next due tests,
  * open alerts, recent values) and the outcome figures. Both count only CarePlans and Flags the caller may
- * see: the access predicate is part of each statement, as everywhere else.
+ * see, of patients the caller may see now: the access predicate is part of each statement, as everywhere else.
+ * The patient matters beside the CarePlan because the hospital that applied a pathway keeps its CarePlan as its
+ * own record after the resident revokes its Consent, while the values the activities hold come from every
+ * facility's results.
  */
 import type { RequestContext } from '../auth/context';
 import type { AccessPolicy } from '../consent/access';
 import type { Db } from '../db/database';
-import { sql } from '../db/sql';
+import { sql, Sql } from '../db/sql';
 import { CODES } from './definitions';
 import { token } from './rules';
 
@@ -96,7 +99,7 @@ export class PathwayReports {
       WITH plans AS (
         SELECT DISTINCT a.care_plan_id, a.regional_id FROM pathway_activity a
         JOIN resource r ON r.resource_type = 'CarePlan' AND r.id = a.care_plan_id AND NOT r.deleted AND ${this.access.readFilter(ctx, 'r')}
-        WHERE (a.pathway_name = ${pathway} OR a.pathway_url = ${pathway}) AND ${organization} = ANY(a.organizations)
+        WHERE (a.pathway_name = ${pathway} OR a.pathway_url = ${pathway}) AND ${organization} = ANY(a.organizations) AND ${this.patientVisible(ctx)}
         ORDER BY a.regional_id, a.care_plan_id LIMIT ${first})
       SELECT a.care_plan_id, a.regional_id, a.definition, a.title, a.due_date::text AS due_date, a.last_value, a.last_at, a.last_abnormal, a.last_observation
       FROM pathway_activity a JOIN plans p ON p.care_plan_id = a.care_plan_id
@@ -127,6 +130,11 @@ export class PathwayReports {
       openAlertsBySeverity: [...bySeverity.entries()].sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0])).map(([severity, count]) => ({ severity, count })),
       openAlerts: alerts,
     };
+  }
+
+  /** The regional Patient of pathway_activity row `a` is one the caller may read. */
+  private patientVisible(ctx: RequestContext): Sql {
+    return sql`EXISTS (SELECT 1 FROM resource pt WHERE pt.resource_type = 'Patient' AND pt.id = a.regional_id AND NOT pt.deleted AND ${this.access.readFilter(ctx, 'pt')})`;
   }
 
   private async openAlerts(ctx: RequestContext, planIds: string[]): Promise<OpenAlert[]> {
@@ -163,7 +171,7 @@ export class PathwayReports {
       WITH visible AS (
         SELECT a.* FROM pathway_activity a
         JOIN resource r ON r.resource_type = 'CarePlan' AND r.id = a.care_plan_id AND NOT r.deleted AND ${this.access.readFilter(ctx, 'r')}
-        WHERE a.pathway_name = ${pathway} OR a.pathway_url = ${pathway})
+        WHERE (a.pathway_name = ${pathway} OR a.pathway_url = ${pathway}) AND ${this.patientVisible(ctx)})
       SELECT v.activity_key, min(v.title) AS title, min(v.definition) AS definition,
         (SELECT count(DISTINCT care_plan_id) FROM visible) AS enrolled,
         count(*) AS activities,

@@ -5,6 +5,11 @@
  */
 import { MAX_EMERGENCY_DECLARATIONS_FOR_TESTS, MAX_FAILED_ATTEMPTS_FOR_TESTS } from './limits';
 import { startTestServer, TestServer } from '../support/server';
+import fs from 'node:fs';
+import { sql } from '../../src/db/sql';
+import { fixturePath } from '../fixtures';
+import { ackCode, MllpClient, withToken } from '../ingest/support';
+import { graphql } from '../graphql/support';
 import { CT, CT_FILES, ENHANCED_CT, ENHANCED_CT_FILE, read, stow } from '../dicomweb/support';
 import { as, facility, Facility, parameters, printedCard } from './support';
 
@@ -104,7 +109,29 @@ async function auditOf(patientId: string): Promise<string[]> {
   return (found.body.entry ?? []).map((e: any) => e.resource.entity.map((x: any) => x.description ?? '').join(' '));
 }
 
+/** The resident revokes one facility's Consent themselves. */
+async function revoke(resident: Resident, f: Facility): Promise<void> {
+  const self = as(server, await server.clientToken({ role: 'resident', patient: `Patient/${resident.id}` }));
+  const consents = await admin.get(`/fhir/Consent?patient=Patient/${resident.id}&actor=${f.reference}&status=active`);
+  expect(consents.body.entry).toHaveLength(1);
+  const consent = consents.body.entry[0].resource;
+  expect((await self.put(`/fhir/Consent/${consent.id}`, { ...consent, status: 'inactive' })).status).toBe(200);
+}
+
+async function planDefinitionId(url: string): Promise<string> {
+  return (await admin.get(`/fhir/PlanDefinition?url=${url}`)).body.entry[0].resource.id;
+}
+
 const EXPLICIT_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
+
+/** An SS-MIX2 ADT-00 of the NHO sample tree (patient 9999013), with MSH fields set as given (MSH-n at index n). */
+function adtMessage(fields: Record<number, string>): Buffer {
+  const message = fs.readFileSync(fixturePath('ssmix2-nho', 'sampleData', '999', '901', '9999013', '-', 'ADT-00', '9999013_-_ADT-00_999999999999999_20111220224447339_-_1'));
+  const firstEnd = message.indexOf(0x0d);
+  const header = message.subarray(0, firstEnd).toString('latin1').split('|');
+  for (const [n, value] of Object.entries(fields)) header[Number(n) - 1] = value;
+  return Buffer.concat([Buffer.from(header.join('|'), 'latin1'), message.subarray(firstEnd)]);
+}
 
 const cases: AttackCase[] = [
   {
@@ -419,6 +446,129 @@ const cases: AttackCase[] = [
       const events = await auditOf(patientRef.slice('Patient/'.length));
       expect(events.some((e) => e.includes(`STOW-RS study ${CT.study}`))).toBe(true);
       expect(events.some((e) => e.includes(`WADO-RS GET studies/${CT.study}/series/${CT.series}/instances/${CT.sop} → 200`))).toBe(true);
+    },
+  },
+  {
+    actor: 'anyone who reads the inbox or a copy of the database (an operator, a backup)',
+    steps: 'a gateway sends messages with its access token in MSH-8 over MLLP and POST /hl7/v2, one of them rejected',
+    mustNot: 'find the token in any stored message, or miss the writes in the resident\'s access log',
+    async run() {
+      const token = await server.clientToken({ role: 'gateway', organization: hospital.reference });
+      const mllp = await MllpClient.connect(server.mllpPort);
+      try {
+        expect(ackCode(await mllp.send(withToken(adtMessage({ 10: 'TRUST-MLLP-1' }), token)))).toBe('AA');
+        expect(ackCode(await mllp.send(withToken(adtMessage({ 9: 'ZZZ^Z99', 10: 'TRUST-MLLP-2' }), token)))).toBe('AR');
+      } finally {
+        mllp.close();
+      }
+      const overHttp = await fetch(`${server.url}/hl7/v2`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'x-application/hl7-v2+er7' }, body: withToken(adtMessage({ 10: 'TRUST-HTTP-1' }), token) });
+      expect(overHttp.headers.get('x-ack-code')).toBe('AA');
+      const stored = await server.tonet.db.query<{ raw: Uint8Array; message_control_id: string }>(sql`SELECT raw, message_control_id FROM inbox_message WHERE message_control_id LIKE 'TRUST-%'`);
+      expect(stored.map((r) => r.message_control_id).sort()).toEqual(['TRUST-HTTP-1', 'TRUST-MLLP-1', 'TRUST-MLLP-2']);
+      for (const row of stored) {
+        const text = Buffer.from(row.raw).toString('latin1');
+        expect(text).not.toContain(token);
+        expect(text.split('\r')[0].split('|')[7]).toBe('');
+      }
+      const [patientRef] = await admin.ids(`/fhir/Patient?identifier=urn:oid:1.2.392.100495.20.3.51.1${hospital.code}|9999013`);
+      const events = await auditOf(patientRef.slice('Patient/'.length));
+      expect(events.some((e) => e.includes('TRUST-MLLP-1 over mllp'))).toBe(true);
+      expect(events.some((e) => e.includes('TRUST-HTTP-1 over http'))).toBe(true);
+    },
+  },
+  {
+    actor: 'clinician probing ids of another facility',
+    steps: 'PUTs a resource to an id it cannot see (live, and deleted) and to one that never existed',
+    mustNot: 'get different answers, create anything, or take the deleted id over',
+    async run() {
+      const token = await server.clientToken({ role: 'clinician', organization: clinic.reference });
+      const resident = await enrol();
+      expect((await linkCard(hospitalDoctor, resident, 'H-13')).status).toBe(200);
+      const hidden = await hospitalResult(resident, 'H-13');
+      const deleted = await hospitalResult(resident, 'H-13');
+      const hospitalToken = await server.clientToken({ role: 'clinician', organization: hospital.reference });
+      expect((await fetch(`${server.url}/fhir/${deleted}`, { method: 'DELETE', headers: { authorization: `Bearer ${hospitalToken}` } })).status).toBe(200);
+      const put = async (reference: string) => {
+        const [type, id] = reference.split('/');
+        const res = await fetch(`${server.url}/fhir/${reference}`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' },
+          body: JSON.stringify({ resourceType: type, id, status: 'final', code: { text: 'probe' } }),
+        });
+        return { status: res.status, body: (await res.text()).split(id).join('<id>') };
+      };
+      const never = await put('Observation/never-existed-13');
+      expect(never.status).toBe(404);
+      expect(await put(hidden)).toEqual(never);
+      expect(await put(deleted)).toEqual(never);
+      expect((await admin.get('/fhir/Observation/never-existed-13')).status).toBe(404);
+      expect((await admin.get(`/fhir/${deleted}`)).status).toBe(410);
+      expect((await hospitalDoctor.get(`/fhir/${hidden}`)).body.code.coding[0].code).toBe('4548-4');
+    },
+  },
+  {
+    actor: 'core hospital clinician applying a pathway',
+    steps: '$apply for a resident it cannot see and for an id that never existed; for residents whose follow-up clinic is, or is not, linked',
+    mustNot: 'tell a hidden resident from a missing one, or learn the clinic\'s consent state from the answer',
+    async run() {
+      const diabetes = await planDefinitionId('urn:tonet:pathway:diabetes');
+      const clinicDoctor = await clinicianAt(clinic);
+      const apply = (patient: string) => hospitalDoctor.post(`/fhir/PlanDefinition/${diabetes}/$apply`, parameters({ subject: patient, organization: clinic.reference }));
+      const hidden = await enrol();
+      const missing = await apply('Patient/never-existed-14');
+      expect(missing.status).toBe(404);
+      const hiddenAnswer = await apply(`Patient/${hidden.id}`);
+      expect({ ...hiddenAnswer, body: JSON.stringify(hiddenAnswer.body).split(hidden.id).join('<id>') }).toEqual({ ...missing, body: JSON.stringify(missing.body).split('never-existed-14').join('<id>') });
+      const linkedBoth = await enrol();
+      const linkedHospitalOnly = await enrol();
+      expect((await linkCard(hospitalDoctor, linkedBoth, 'H-14a')).status).toBe(200);
+      expect((await linkCard(clinicDoctor, linkedBoth, 'C-14a')).status).toBe(200);
+      expect((await linkCard(hospitalDoctor, linkedHospitalOnly, 'H-14b')).status).toBe(200);
+      const both = await apply(`Patient/${linkedBoth.id}`);
+      const hospitalOnly = await apply(`Patient/${linkedHospitalOnly.id}`);
+      expect(hospitalOnly.status).toBe(both.status);
+      expect(both.status).toBe(201);
+      // The clinic sees the pathway only where the resident's Consent names it.
+      expect(await clinicDoctor.ids(`/fhir/CarePlan?subject=Patient/${linkedHospitalOnly.id}`)).toEqual([]);
+      expect(await clinicDoctor.ids(`/fhir/CarePlan?subject=Patient/${linkedBoth.id}`)).toEqual([`CarePlan/${both.body.id}`]);
+    },
+  },
+  {
+    actor: 'core hospital whose Consent the resident revoked after it applied a pathway',
+    steps: 'reads the pathway dashboard, the outcome figures and the Flags',
+    mustNot: 'see the resident, their results or their alerts any more',
+    async run() {
+      const diabetes = await planDefinitionId('urn:tonet:pathway:diabetes');
+      const token = await server.clientToken({ role: 'clinician', organization: hospital.reference });
+      const resident = await enrol();
+      expect((await linkCard(hospitalDoctor, resident, 'H-15')).status).toBe(200);
+      const applied = await hospitalDoctor.post(`/fhir/PlanDefinition/${diabetes}/$apply`, parameters({ subject: `Patient/${resident.id}`, organization: clinic.reference }));
+      expect(applied.status).toBe(201);
+      await hospitalResult(resident, 'H-15');
+      const query = `query($facility: ID!) { pathwayDashboard(facility: $facility, pathway: "diabetes", first: 500) { patients { patientId recentValues { text } } openAlerts { patientId } } }`;
+      const board = async () => (await graphql(server, token, query, { facility: hospital.reference })).data.pathwayDashboard;
+      const enrolled = async () => (await graphql(server, token, '{ pathwayOutcomes(pathway: "diabetes") { enrolled } }')).data.pathwayOutcomes.enrolled;
+      const before = await board();
+      expect(before.patients.find((p: any) => p.patientId === resident.id)?.recentValues).toEqual([{ text: '7.1 %' }]);
+      const enrolledBefore = await enrolled();
+      await revoke(resident, hospital);
+      const after = await board();
+      expect(after.patients.filter((p: any) => p.patientId === resident.id)).toEqual([]);
+      expect(after.openAlerts.filter((a: any) => a.patientId === resident.id)).toEqual([]);
+      expect(await enrolled()).toBe(enrolledBefore - 1);
+      expect(await hospitalDoctor.ids(`/fhir/Flag?subject=Patient/${resident.id}`)).toEqual([]);
+    },
+  },
+  {
+    actor: 'facility that wants other care teams\' pathway alerts to follow its rules',
+    steps: 'publishes an ActivityDefinition and a PlanDefinition under the shipped pathways\' canonical URLs',
+    mustNot: 'be stored (only the network office publishes urn:tonet: canonicals)',
+    async run() {
+      const hba1c = (await admin.get('/fhir/ActivityDefinition?url=urn:tonet:pathway:diabetes:hba1c')).body.entry[0].resource;
+      const { id: _a, meta: _m, ...activity } = hba1c;
+      expect((await hospitalDoctor.post('/fhir/ActivityDefinition', { ...activity, version: '9.9.9' })).status).toBe(403);
+      expect((await hospitalDoctor.post('/fhir/PlanDefinition', { resourceType: 'PlanDefinition', status: 'active', url: 'urn:tonet:pathway:diabetes', version: '9.9.9' })).status).toBe(403);
+      expect((await admin.get('/fhir/ActivityDefinition?url=urn:tonet:pathway:diabetes:hba1c&version=9.9.9')).body.entry ?? []).toEqual([]);
     },
   },
 ];
