@@ -44,7 +44,10 @@ async function transaction(router: FhirRouter, ctx: RequestContext, entries: Bun
     }
 
     // Conditional creates that matched nothing were decided in assignIds and are plain creates by now.
-    const plainCreates = order.filter((i) => method(entries[i]) === 'POST' && resources.has(i) && !isOperation(entries[i]) && ids.get(entryKey(entries[i], i))?.created !== false);
+    // So are conditional updates that matched nothing: the server chose their ids (update-as-create with a
+    // chosen id is the office's alone, see AccessPolicy.assertMayPut).
+    const createsNew = (i: number) => (method(entries[i]) === 'POST' ? ids.get(entryKey(entries[i], i))?.created !== false : method(entries[i]) === 'PUT' && ids.get(entryKey(entries[i], i))?.created === true);
+    const plainCreates = order.filter((i) => resources.has(i) && !isOperation(entries[i]) && createsNew(i));
     const toCreate = plainCreates.map((i) => {
       const resource = { ...(resources.get(i) as Resource), id: (ids.get(entryKey(entries[i], i)) as Assigned).id };
       try {
@@ -96,7 +99,7 @@ async function batch(router: FhirRouter, ctx: RequestContext, entries: BundleEnt
 interface Assigned {
   type: string;
   id: string;
-  /** false when a conditional create found an existing resource. */
+  /** false when a conditional create found an existing resource; true when a conditional update found none and the server chose the id. */
   created?: boolean;
 }
 
@@ -120,7 +123,7 @@ async function assignIds(router: FhirRouter, ctx: RequestContext, entries: Bundl
     } else if (m === 'PUT' && query && entry.resource) {
       const matches = await router.repo.conditionalMatches(ctx, type, query);
       if (matches.length > 1) throw preconditionFailed(`Bundle.entry[${i}]: conditional update "${query}" matched ${matches.length} resources`);
-      assigned = { type, id: matches.length ? matches[0].id : (entry.resource.id ?? generateId()) };
+      assigned = matches.length ? { type, id: matches[0].id } : entry.resource.id ? { type, id: entry.resource.id } : { type, id: generateId(), created: true };
     } else if (m === 'PUT' && path.includes('/')) {
       assigned = { type, id: path.split('/')[1] };
     }
