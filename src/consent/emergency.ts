@@ -4,6 +4,11 @@
  * last six months, if the resident allowed emergency use when enrolling. Nothing else opens up: ordinary
  * searches by the same client still see nothing of the patient. Every use is audited with its reason, and
  * the resident's family-doctor facility is told by a Communication.
+ *
+ * A declaration is time-boxed: it opens that subset of that resident to the declaring client for
+ * EMERGENCY_WINDOW (the summary says until when), during which `Patient/{id}/$emergency-summary` refreshes it
+ * without the card (the card often stays with the patient at the hospital door); then it is closed, and only a
+ * new declaration (card or exact name, counted by the rate limit) opens it again.
  */
 import type { Basic, Bundle, Communication, Consent, HumanName, Organization, Patient, Resource } from '@medplum/fhirtypes';
 import { RequestContext, systemContext } from '../auth/context';
@@ -27,12 +32,13 @@ const PRESCRIPTION_WINDOW_MONTHS = 6;
 export function emergencySummaryOperation(audit: AuditSink): OperationHandler {
   return {
     name: 'emergency-summary',
-    levels: ['type'],
+    levels: ['type', 'instance'],
     resourceTypes: ['Patient'],
     methods: ['POST'],
-    async handle({ ctx, repo, request }) {
+    async handle({ ctx, repo, request, id }) {
       const params = OperationParameters.from(request.body, 'emergency-summary');
       const reason = params.requiredString('reason');
+      if (id) return { status: 200, resource: await reopenedSummary(repo, audit, ctx, id, reason) };
       const cardNumber = params.string('cardNumber');
       const name = params.string('name');
       const birthDate = params.date('birthDate');
@@ -52,6 +58,11 @@ export interface EmergencyRequest {
 /** Declarations of emergency access one client may make in the window; a busy ambulance makes a few an hour. */
 export const MAX_EMERGENCY_DECLARATIONS = 20;
 const DECLARATION_WINDOW = '1 hour';
+/** How long one declaration keeps the resident's emergency subset open to the declaring client: one transport and handover. */
+export const EMERGENCY_WINDOW = '1 hour';
+/** Meta extension of the summary Bundle: when the declaration that opened it closes. */
+export const WINDOW_CLOSES_EXTENSION = 'urn:tonet:extension:emergency-window-closes';
+const NO_MATCH = 'No enrolled resident who allowed emergency use matches';
 
 /** The emergency subset as a collection Bundle (the regional Patient first); shared by REST and GraphQL. */
 export async function emergencySummary(repo: Repository, audit: AuditSink, ctx: RequestContext, request: EmergencyRequest): Promise<Bundle> {
@@ -76,9 +87,37 @@ export async function emergencySummary(repo: Repository, audit: AuditSink, ctx: 
     const enrolment = consents.find((c) => isKind(c, ENROLMENT.code as string) && c.status === 'active');
     if (!patient || !enrolment || !allowsEmergencyUse(enrolment)) {
       await refusal(tx, `emergency summary refused (${patient ? 'emergency use not allowed' : 'no such resident'}): ${request.reason}`, patient ? [patient.id as string] : []);
-      return new FhirError(404, outcome('error', 'not-found', 'No enrolled resident who allowed emergency use matches'));
+      return new FhirError(404, outcome('error', 'not-found', NO_MATCH));
     }
-    return summaryOf(tx, audit, ctx, patient, request.reason);
+    const [declared] = await tx.db.query<{ closes_at: Date | string }>(sql`INSERT INTO emergency_declaration (client_id, organization, patient_id, reason, closes_at)
+      VALUES (${ctx.clientId}, ${ctx.organization ?? null}, ${patient.id as string}, ${request.reason}, now() + ${EMERGENCY_WINDOW}::interval) RETURNING closes_at`);
+    return summaryOf(tx, audit, ctx, patient, request.reason, new Date(declared.closes_at));
+  });
+  if (answer instanceof FhirError) throw answer;
+  return answer;
+}
+
+/**
+ * The summary again, by the regional Patient id, for the client whose declaration about that resident is still
+ * open; a closed, another client's or no declaration is answered as an unknown resident. The resident's
+ * withdrawal or refusal of emergency use since then closes it too.
+ */
+async function reopenedSummary(repo: Repository, audit: AuditSink, ctx: RequestContext, patientId: string, reason: string): Promise<Bundle> {
+  if (!(await mayDeclareEmergency(repo, ctx))) {
+    await audit.record(repo.db, { ctx, action: 'emergency-access', patientIds: [], entities: [], outcome: '4', description: 'emergency summary refused: not an emergency role', remoteAddress: ctx.remoteAddress });
+    throw forbidden('The emergency summary is for emergency teams, or clinicians of an emergency-capable facility declaring purpose of use ETREAT');
+  }
+  const answer = await repo.transaction(async (tx): Promise<Bundle | FhirError> => {
+    const [open] = await tx.db.query<{ closes_at: Date | string }>(sql`SELECT closes_at FROM emergency_declaration
+      WHERE client_id = ${ctx.clientId} AND patient_id = ${patientId} AND closes_at > now() ORDER BY closes_at DESC LIMIT 1`);
+    const found = open ? (await tx.readMany(systemContext(ctx.requestId), [{ resourceType: 'Patient', id: patientId }]))[0] : undefined;
+    const patient = found && !(found instanceof FhirError) ? (found as Patient) : undefined;
+    const enrolment = patient ? (await consentsOf(tx, patientId)).find((c) => isKind(c, ENROLMENT.code as string) && c.status === 'active') : undefined;
+    if (!open || !patient || !enrolment || !allowsEmergencyUse(enrolment)) {
+      await audit.record(tx.db, { ctx, action: 'emergency-access', patientIds: [], entities: [], outcome: '4', description: `emergency summary refused (no open declaration): ${reason}`, remoteAddress: ctx.remoteAddress });
+      return new FhirError(404, outcome('error', 'not-found', NO_MATCH));
+    }
+    return summaryOf(tx, audit, ctx, patient, `${reason} (declaration open until ${new Date(open.closes_at).toISOString()})`, new Date(open.closes_at), false);
   });
   if (answer instanceof FhirError) throw answer;
   return answer;
@@ -95,7 +134,7 @@ async function mayDeclareEmergency(repo: Repository, ctx: RequestContext): Promi
   return types.some((c) => EMERGENCY_CAPABLE_TYPES.includes(c.code as string));
 }
 
-async function summaryOf(tx: Repository, audit: AuditSink, ctx: RequestContext, patient: Patient, reason: string): Promise<Bundle> {
+async function summaryOf(tx: Repository, audit: AuditSink, ctx: RequestContext, patient: Patient, reason: string, closes: Date, declared = true): Promise<Bundle> {
   const ids = linkedPatientIds(patient.id as string);
   const info = await rows<Basic>(tx, sql`r.resource_type = 'Basic' AND r.compartments && ${ids} AND EXISTS (SELECT 1 FROM sp_token t WHERE t.rid = r.rid AND t.resource_type = 'Basic'
     AND t.code = 'code' AND t.system = ${EMERGENCY_INFO_CODE.system} AND t.value = ${EMERGENCY_INFO_CODE.code})`);
@@ -107,7 +146,8 @@ async function summaryOf(tx: Repository, audit: AuditSink, ctx: RequestContext, 
       WHERE o.resource_type = 'Organization' AND t.resource_type = 'Organization' AND t.code = 'type' AND t.system = ${FACILITY_TYPE_SYSTEM} AND t.value = 'core-hospital')
     AND EXISTS (SELECT 1 FROM sp_date d WHERE d.rid = r.rid AND d.resource_type = 'MedicationRequest' AND d.code = 'authoredon' AND d.hi >= ${since.toISOString()}::timestamptz)`);
   const entries: Resource[] = [forParamedics(patient), ...info, ...allergies, ...prescriptions];
-  await notifyFamilyDoctor(tx, ctx, patient, info[0], reason);
+  // The family doctor hears of each declaration, not of each refresh within it.
+  if (declared) await notifyFamilyDoctor(tx, ctx, patient, info[0], reason);
   await audit.record(tx.db, {
     ctx,
     action: 'emergency-access',
@@ -117,7 +157,13 @@ async function summaryOf(tx: Repository, audit: AuditSink, ctx: RequestContext, 
     description: `emergency summary: ${reason}`,
     remoteAddress: ctx.remoteAddress,
   });
-  return { resourceType: 'Bundle', type: 'collection', timestamp: new Date().toISOString(), entry: entries.map((resource) => ({ fullUrl: `${resource.resourceType}/${resource.id}`, resource })) };
+  return {
+    resourceType: 'Bundle',
+    meta: { extension: [{ url: WINDOW_CLOSES_EXTENSION, valueInstant: closes.toISOString() }] },
+    type: 'collection',
+    timestamp: new Date().toISOString(),
+    entry: entries.map((resource) => ({ fullUrl: `${resource.resourceType}/${resource.id}`, resource })),
+  };
 }
 
 /**

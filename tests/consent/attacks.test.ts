@@ -571,6 +571,35 @@ const cases: AttackCase[] = [
       expect((await admin.get('/fhir/ActivityDefinition?url=urn:tonet:pathway:diabetes:hba1c&version=9.9.9')).body.entry ?? []).toEqual([]);
     },
   },
+  {
+    actor: 'emergency team that declared an emergency once',
+    steps: 'refreshes the summary by the resident\'s id while the declaration is open, then after it closed; another team tries the same id',
+    mustNot: 'read the emergency subset without an open declaration of its own, or after its time box',
+    async run() {
+      const resident = await enrol();
+      const ambulance = await facility(server, '1320000055', 'emergency', '攻撃試験消防三');
+      const team = as(server, await server.clientToken({ role: 'emergency', organization: ambulance.reference }));
+      const otherTeam = as(server, await server.clientToken({ role: 'emergency', organization: ambulance.reference }));
+      const refresh = (caller: Caller, id = resident.id) => caller.post(`/fhir/Patient/${id}/$emergency-summary`, parameters({ reason: '搬送中の再確認' }));
+      const unknown = await refresh(team, 'never-existed-16');
+      expect(unknown.status).toBe(404);
+      expect(await refresh(team)).toEqual(unknown);
+      const declared = await team.post('/fhir/Patient/$emergency-summary', parameters({ cardNumber: resident.cardNumber, reason: '交通事故' }));
+      expect(declared.status).toBe(200);
+      const closes = declared.body.meta.extension.find((e: any) => e.url === 'urn:tonet:extension:emergency-window-closes').valueInstant;
+      expect(Date.parse(closes) - Date.now()).toBeGreaterThan(50 * 60_000);
+      expect(Date.parse(closes) - Date.now()).toBeLessThanOrEqual(60 * 60_000);
+      const refreshed = await refresh(team);
+      expect(refreshed.status).toBe(200);
+      expect(refreshed.body.entry[0].resource.id).toBe(resident.id);
+      expect(await refresh(otherTeam)).toEqual(unknown);
+      // The hour passes.
+      await server.tonet.db.query(sql`UPDATE emergency_declaration SET closes_at = now() - interval '1 second' WHERE patient_id = ${resident.id}`);
+      expect(await refresh(team)).toEqual(unknown);
+      const events = await auditOf(resident.id);
+      expect(events.filter((e) => e.includes('declaration open until'))).toHaveLength(1);
+    },
+  },
 ];
 
 test.each(cases.map((c) => [`${c.actor}: ${c.steps}; must not ${c.mustNot}`, c] as const))('%s', async (_title, attack) => {
