@@ -55,9 +55,9 @@ async function clinicianAt(f: Facility): Promise<Caller> {
 }
 
 /** A newly enrolled resident (emergency use allowed) with an address and a phone number on record. */
-async function enrol(family = `攻撃${++residentCount}`, birthDate = `1940-01-${String(10 + residentCount).padStart(2, '0')}`): Promise<Resident> {
+async function enrol(family = `攻撃${++residentCount}`, birthDate = new Date(Date.UTC(1940, 0, 10 + residentCount)).toISOString().slice(0, 10), city = '加須市'): Promise<Resident> {
   const enrolled = await admin.post('/fhir/Patient/$enroll', parameters({
-    patient: { resourceType: 'Patient', name: [{ family, given: ['花子'] }], birthDate, gender: 'female', address: [{ city: '加須市', line: ['本町1-1'] }], telecom: [{ system: 'phone', value: '0480-00-0000' }] },
+    patient: { resourceType: 'Patient', name: [{ family, given: ['花子'] }], birthDate, gender: 'female', address: [{ city, line: ['本町1-1'] }], telecom: [{ system: 'phone', value: '0480-00-0000' }] },
     emergencyUse: true,
   }));
   expect(enrolled.status).toBe(201);
