@@ -63,9 +63,8 @@ export class Hl7Ingest {
     const text = decodeHl7(raw);
     const header = readHeader(text);
     const hash = contentHash(text);
-    const kept = withoutCredentials(raw);
     const reject = (code: AckCode, issues: MappingIssue[], facility?: string, ctx?: RequestContext) =>
-      this.reject(kept, text, hash, code, issues, options, facility, ctx);
+      this.reject(raw, text, hash, code, issues, options, facility, ctx);
 
     if (!header) return reject('AR', [headerIssue(text)]);
     const nul = text.indexOf('\u0000');
@@ -107,7 +106,7 @@ export class Hl7Ingest {
         const [row] = await tx.query<{ id: string }>(sql`INSERT INTO inbox_message
             (transport, client_id, facility, message_control_id, message_type, data_type, file_name, content_hash, raw, status, ack_code, error, processed_at)
           VALUES (${options.transport}, ${ctx.clientId}, ${facility.organizationReference}, ${mapped.messageControlId}, ${mapped.messageType}, ${mapped.dataType ?? null},
-                  ${options.fileName ?? null}, ${hash}, ${kept}, 'processed', 'AA', ${warningsOf(mapped.issues)}::jsonb, now())
+                  ${options.fileName ?? null}, ${hash}, ${withoutCredentials(raw)}, 'processed', 'AA', ${warningsOf(mapped.issues)}::jsonb, now())
           RETURNING id::text AS id`);
         const repo = this.router.repo.withDb(tx).ofMappedData();
         const txRouter = this.router.withRepository(repo);
@@ -151,7 +150,7 @@ export class Hl7Ingest {
 
   /**
    * Stores a refusal before its AE/AR goes out. Text columns cannot hold NUL, so the header fields and
-   * reasons are cleaned of it; the bytes themselves are kept unchanged in `raw`.
+   * reasons are cleaned of it; the bytes themselves are kept in `raw` as sent, less the security fields.
    */
   private async reject(raw: Buffer, text: string, hash: string, code: AckCode, issues: MappingIssue[], options: IngestOptions, facility?: string, ctx?: RequestContext): Promise<IngestResult> {
     const header = readHeader(text.replace(NUL, '\ufffd'));
@@ -159,7 +158,7 @@ export class Hl7Ingest {
     const [row] = await this.db.query<{ id: string }>(sql`INSERT INTO inbox_message
         (transport, client_id, facility, message_control_id, message_type, file_name, content_hash, raw, status, ack_code, error)
       VALUES (${options.transport}, ${ctx?.clientId ?? null}, ${facility ?? null}, ${header?.controlId ?? null}, ${header?.messageType ?? null},
-              ${options.fileName?.replace(NUL, '\ufffd') ?? null}, ${hash}, ${raw}, 'rejected', ${code}, ${reasons}::jsonb)
+              ${options.fileName?.replace(NUL, '\ufffd') ?? null}, ${hash}, ${withoutCredentials(raw)}, 'rejected', ${code}, ${reasons}::jsonb)
       RETURNING id::text AS id`);
     return { code, inboxId: row.id, issues, ack: buildAck(header, code, issues, randomUUID(), new Date()) };
   }
