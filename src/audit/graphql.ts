@@ -9,9 +9,12 @@ import { patientIdsOf } from './rest';
 
 const MAX_ENTITIES = 1000;
 
-/** The audit entry for a GraphQL answer, or undefined when it holds no patient data and changed nothing. */
-export function graphqlEntry(ctx: RequestContext, operation: string, data: unknown, isMutation: boolean): AuditEntry | undefined {
-  const resources: Resource[] = [];
+/**
+ * The audit entry for a GraphQL answer, or undefined when it holds no patient data and changed nothing. `read`
+ * are the resources the resolvers read (FHIR GraphQL objects in the answer carry no resourceType).
+ */
+export function graphqlEntry(ctx: RequestContext, operation: string, data: unknown, isMutation: boolean, read: Resource[] = []): AuditEntry | undefined {
+  const resources: Resource[] = [...read];
   collect(data, resources);
   const patientIds = [...new Set(resources.flatMap(patientIdsOf))];
   if (!patientIds.length && !isMutation) return undefined;

@@ -3,8 +3,9 @@
  * the same bearer tokens as REST, subscriptions over graphql-ws on the same port, GraphiQL for browsers.
  */
 import { ApolloServer, HeaderMap } from '@apollo/server';
+import type { Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance } from 'fastify';
-import { GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, print } from 'graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { useServer } from 'graphql-ws/use/ws';
 import { buildSchemaSync, PubSub } from 'type-graphql';
@@ -16,7 +17,7 @@ import { FhirError } from '../fhir/errors';
 import { authenticate, contextFromToken } from '../http/app';
 import type { Logger } from '../logger';
 import { BookingResolver } from './domain/booking';
-import { domainContext, DomainServices } from './domain/context';
+import { domainContext, DomainContext, DomainServices } from './domain/context';
 import { LiveResolver } from './domain/live';
 import { PathwayResolver } from './domain/pathway';
 import { ConsentResolver, RecordResolver, ResidentResolver } from './domain/resolvers';
@@ -89,12 +90,13 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
       const query = request.query as Record<string, string | undefined>;
       if (request.method === 'GET' && wantsPage(request.headers.accept, !!query.query)) return reply.redirect('/graphiql');
       const ctx = await authenticate(tokens, request);
+      const context = contextFor(ctx);
       const execute = async (): Promise<IntrospectionAnswer> => {
         const headers = new HeaderMap();
         for (const [key, value] of Object.entries(request.headers)) if (typeof value === 'string') headers.set(key, value);
         const response = await (await apolloOnce()).executeHTTPGraphQLRequest({
           httpGraphQLRequest: { method: request.method, headers, search: request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '', body: request.body },
-          context: async () => contextFor(ctx),
+          context: async () => context,
         });
         let body = '';
         if (response.body.kind === 'complete') body = response.body.string;
@@ -106,14 +108,14 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
       const answer = await (shared ?? execute());
       for (const [key, value] of answer.headers) reply.header(key, value);
       reply.status(answer.status);
-      if (!shared) await auditAnswer(ctx, request.body ?? query, answer.body);
+      if (!shared) await auditAnswer(ctx, request.body ?? query, answer.body, readBy(context));
       return reply.send(answer.body);
     },
   });
   registerGraphiql(app);
 
   /** Records what the answer showed (the same rule as REST: patient data seen, or anything changed). */
-  const auditAnswer = async (ctx: RequestContext, asked: unknown, answer: string) => {
+  const auditAnswer = async (ctx: RequestContext, asked: unknown, answer: string, read: Resource[]) => {
     const queryText = String((asked as { query?: unknown } | undefined)?.query ?? '');
     let data: unknown;
     try {
@@ -121,7 +123,8 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
     } catch {
       return;
     }
-    const entry = graphqlEntry(ctx, queryText.replace(/\s+/g, ' ').trim(), data, /^\s*mutation\b/.test(queryText));
+    const operationName = (asked as { operationName?: unknown } | undefined)?.operationName;
+    const entry = graphqlEntry(ctx, queryText.replace(/\s+/g, ' ').trim(), data, operationKind(queryText, typeof operationName === 'string' ? operationName : undefined) === 'mutation', read);
     if (entry) await services.audit.record(services.repo.db, entry);
   };
 
@@ -142,9 +145,18 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
     {
       schema: () => schemaOnce(),
       // The token comes in the connection_init payload ({ authorization: "Bearer …" }), as browsers cannot set headers on a WebSocket.
-      context: async (socket) => contextFor(await contextFromToken(tokens, bearerOf(socket.connectionParams), 'ws')),
+      // A subscription asks again at each delivery (live.ts): expiry, revocation and deactivation end the stream.
+      context: async (socket) => ({ ...contextFor(await contextFromToken(tokens, bearerOf(socket.connectionParams), 'ws')), standing: () => standing(bearerOf(socket.connectionParams)) }),
       onConnect: async (socket) => standing(bearerOf(socket.connectionParams)),
       // Checked again at each subscribe: a connection outlives tokens, and a deactivated client opens nothing new.
+      // Queries and mutations sent over the WebSocket are audited like those over HTTP; a subscription's deliveries are audited as they go out (live.ts).
+      onNext: async (_socket, _id, _payload, args, result) => {
+        const kind = getOperationAST(args.document, args.operationName)?.operation;
+        if (kind === 'subscription') return;
+        const context = args.contextValue as DomainContext;
+        const entry = graphqlEntry(context.ctx, print(args.document).replace(/\s+/g, ' ').trim(), result.data, kind === 'mutation', readBy(context));
+        if (entry) await services.audit.record(services.repo.db, entry);
+      },
       onSubscribe: async (socket) => {
         if (!(await standing(bearerOf(socket.connectionParams)))) return [new GraphQLError('Access token expired or revoked', { extensions: { code: 'UNAUTHENTICATED', status: 401 } })];
         return undefined;
@@ -159,6 +171,20 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
       if (apollo) await (await apollo).stop();
     },
   };
+}
+
+/** The resources the FHIR GraphQL resolvers of one request read (see FhirGraphQLContext.seen). */
+function readBy(context: object): Resource[] {
+  return (context as { seen?: Resource[] }).seen ?? [];
+}
+
+/** The kind of operation a request runs, from the parsed document (a text search would miss `query A {…} mutation B {…}`). */
+function operationKind(queryText: string, operationName: string | undefined): string | undefined {
+  try {
+    return getOperationAST(parse(queryText), operationName)?.operation;
+  } catch {
+    return undefined;
+  }
 }
 
 function bearerOf(connectionParams: Readonly<Record<string, unknown>> | undefined): string | undefined {

@@ -1,18 +1,29 @@
 /**
- * Aggregate research queries over the whole region (role researcher only). A person is a regional Patient
- * with its linked local records, or an unlinked local record; criteria select persons, groups count them,
- * and the lab value (the latest in the period) gives means and quartiles. No identifier leaves this module.
- * Cells under MIN_CELL persons are suppressed, and complementary suppression hides a second cell wherever
- * one suppressed cell could be recovered from the others by subtraction.
+ * Aggregate research queries over the whole region (role researcher only). A person is an enrolled regional
+ * Patient (active network-enrolment Consent: a withdrawn resident is no longer counted) with its linked local
+ * records; criteria select persons, groups count them, and the lab value (the latest in the period) gives
+ * means and quartiles. No identifier leaves this module.
+ *
+ * Three defences, in order (docs/security.md, "Research statistics cannot be reversed"):
+ * - cells under MIN_CELL persons are suppressed, and complementary suppression hides a second cell wherever one
+ *   suppressed cell could be recovered from the others by subtraction;
+ * - overlap restriction (query-set-size control with overlap restriction, Dobkin, Jones & Lipton 1979): a cell
+ *   whose set of persons differs from any cell released before, to any researcher, by 1 to MIN_CELL − 1 persons
+ *   is suppressed too (then complementary suppression runs again), so two queries differing by one person,
+ *   one municipality or one day cannot be subtracted to isolate anyone; the same set again is answered alike;
+ * - a quartile is the mean of the QUARTILE_SPREAD values nearest its rank, never one person's value.
  */
 import type { RequestContext } from '../auth/context';
 import type { AuditSink } from '../audit/types';
+import { ENROLMENT } from '../consent/model';
 import type { Db } from '../db/database';
 import { and, raw, sql, Sql } from '../db/sql';
 import { badRequest, forbidden } from '../fhir/errors';
 import { escapeLike } from '../fhir/search/normalize';
 
 export const MIN_CELL = 10;
+/** Values averaged into one quartile: fewer than MIN_CELL, so a small cell still has three distinct quartiles. */
+export const QUARTILE_SPREAD = 5;
 export const COHORT_DIMENSIONS = ['SEX', 'AGE_BAND', 'MUNICIPALITY'] as const;
 export type CohortDimension = (typeof COHORT_DIMENSIONS)[number];
 
@@ -60,10 +71,27 @@ export class CohortStatisticsService {
     if (ctx.role !== 'researcher' && ctx.role !== 'admin') throw forbidden('Cohort statistics are for researchers');
     if (new Set(groupBy).size !== groupBy.length) throw badRequest('groupBy lists a dimension twice');
     if ((criteria.labMin !== undefined || criteria.labMax !== undefined) && !criteria.labCode) throw badRequest('labMin/labMax need labCode');
-    const rows = await this.db.query<{ k0: string | null; k1: string | null; k2: string | null; n: string; mean: number | null; q: number[] | null }>(cohortSql(criteria, groupBy));
-    const groups = suppress(
-      rows.map((r) => ({ key: [r.k0, r.k1, r.k2].slice(0, groupBy.length).map((k) => k ?? 'unknown'), count: Number(r.n), mean: r.mean === null ? null : Number(r.mean), quartiles: r.q?.map(Number) ?? null }))
-    );
+    const rows = await this.db.query<{ k0: string | null; k1: string | null; k2: string | null; n: string; mean: number | null; q: number[] | null; members: string[] }>(cohortSql(criteria, groupBy));
+    const cells = rows.map((r) => ({
+      key: [r.k0, r.k1, r.k2].slice(0, groupBy.length).map((k) => k ?? 'unknown'),
+      count: Number(r.n),
+      mean: r.mean === null ? null : Number(r.mean),
+      quartiles: r.q?.map(Number) ?? null,
+      members: r.members,
+    }));
+    // Releases are decided one query at a time: two concurrent queries differing by one person must not both
+    // pass the overlap check before either is recorded.
+    const groups = await this.db.transaction(async (tx) => {
+      await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended('research-release', 0))`);
+      const overlapping: boolean[] = [];
+      for (const [i, hidden] of suppressedCells(cells).entries()) overlapping.push(!hidden && (await overlapsReleased(tx, cells[i].members)));
+      const hidden = suppressedCells(cells, overlapping);
+      const released = cells.filter((_, i) => !hidden[i]);
+      for (const cell of released) {
+        await tx.query(sql`INSERT INTO research_release (client_id, size, members) VALUES (${ctx.clientId}, ${cell.members.length}, ${cell.members}::text[])`);
+      }
+      return cells.map((cell, i) => shown(cell, hidden[i]));
+    });
     await this.audit.record(this.db, {
       ctx,
       action: 'operation',
@@ -75,6 +103,17 @@ export class CohortStatisticsService {
     });
     return { groups, suppressedGroups: groups.filter((g) => g.suppressed).length };
   }
+}
+
+/** Does this set of persons differ from a cell released before by at least one and fewer than MIN_CELL persons? */
+async function overlapsReleased(db: Db, members: string[]): Promise<boolean> {
+  const [row] = await db.query<{ found: boolean }>(sql`SELECT EXISTS (
+    SELECT 1 FROM research_release r
+    WHERE r.size BETWEEN ${members.length - MIN_CELL + 1} AND ${members.length + MIN_CELL - 1}
+      AND (SELECT count(*) FROM (SELECT unnest(r.members) EXCEPT SELECT unnest(${members}::text[])) gone)
+        + (SELECT count(*) FROM (SELECT unnest(${members}::text[]) EXCEPT SELECT unnest(r.members)) added) BETWEEN 1 AND ${MIN_CELL - 1}
+  ) AS found`);
+  return row.found;
 }
 
 function cohortSql(c: CohortCriteria, groupBy: CohortDimension[]): Sql {
@@ -128,6 +167,8 @@ function cohortSql(c: CohortCriteria, groupBy: CohortDimension[]): Sql {
   };
   const keys = [0, 1, 2].map((i) => (groupBy[i] ? sql`${dimension[groupBy[i]]} AS ${raw(`k${i}`)}` : sql`NULL::text AS ${raw(`k${i}`)}`));
   const value = c.labCode ? raw('lab.value') : raw('NULL::numeric');
+  const spread = raw(String((QUARTILE_SPREAD - 1) / 2));
+  const sameKeys = (a: string, b: string) => raw(`${a}.k0 IS NOT DISTINCT FROM ${b}.k0 AND ${a}.k1 IS NOT DISTINCT FROM ${b}.k1 AND ${a}.k2 IS NOT DISTINCT FROM ${b}.k2`);
   return sql`
     WITH person AS (
       SELECT r.id AS patient_id, COALESCE(l.regional_id, r.id) AS person
@@ -137,16 +178,33 @@ function cohortSql(c: CohortCriteria, groupBy: CohortDimension[]): Sql {
     people AS (
       SELECT DISTINCT ON (pe.person) pe.person, r.content::jsonb AS c
       FROM person pe JOIN resource r ON r.resource_type = 'Patient' AND r.id = pe.person AND NOT r.deleted
+      WHERE EXISTS (SELECT 1 FROM sp_reference x
+        JOIN resource cr ON cr.rid = x.rid AND cr.resource_type = 'Consent' AND NOT cr.deleted
+        JOIN sp_token kind ON kind.rid = cr.rid AND kind.resource_type = 'Consent' AND kind.code = 'category' AND kind.system = ${ENROLMENT.system as string} AND kind.value = ${ENROLMENT.code as string}
+        JOIN sp_token st ON st.rid = cr.rid AND st.resource_type = 'Consent' AND st.code = 'status' AND st.value = 'active'
+        WHERE x.resource_type = 'Consent' AND x.code = 'patient' AND x.target_type = 'Patient' AND x.target_id = pe.person)
       ORDER BY pe.person
     ),
     cohort AS (
-      SELECT ${keys.reduce((a, b) => sql`${a}, ${b}`)}, ${value} AS value
+      SELECT ${keys.reduce((a, b) => sql`${a}, ${b}`)}, ${value} AS value, p.person
       FROM people p ${joins.length ? joins.reduce((a, b) => sql`${a} ${b}`) : raw('')}
       WHERE ${and(filters)}
+    ),
+    ranked AS (
+      SELECT k0, k1, k2, value, row_number() OVER (PARTITION BY k0, k1, k2 ORDER BY value) - 1 AS rank, count(*) OVER (PARTITION BY k0, k1, k2) AS valued
+      FROM cohort WHERE value IS NOT NULL
+    ),
+    quartile AS (
+      SELECT k0, k1, k2, array_agg(v ORDER BY p) AS q FROM (
+        SELECT r.k0, r.k1, r.k2, qp.p, avg(r.value)::float8 AS v
+        FROM ranked r CROSS JOIN (VALUES (0.25), (0.5), (0.75)) AS qp(p)
+        WHERE abs(r.rank - round(qp.p * (r.valued - 1))) <= ${spread}
+        GROUP BY r.k0, r.k1, r.k2, qp.p) around
+      GROUP BY k0, k1, k2
     )
-    SELECT k0, k1, k2, count(*) AS n, avg(value)::float8 AS mean,
-      CASE WHEN count(value) > 0 THEN percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY value) END AS q
-    FROM cohort GROUP BY k0, k1, k2 ORDER BY k0, k1, k2`;
+    SELECT c.k0, c.k1, c.k2, count(*) AS n, avg(c.value)::float8 AS mean, array_agg(c.person ORDER BY c.person) AS members,
+      (SELECT q.q FROM quartile q WHERE ${sameKeys('q', 'c')}) AS q
+    FROM cohort c GROUP BY c.k0, c.k1, c.k2 ORDER BY c.k0, c.k1, c.k2`;
 }
 
 interface Cell {
@@ -157,12 +215,13 @@ interface Cell {
 }
 
 /**
- * Primary suppression (< MIN_CELL), then complementary suppression to a fixed point: within the whole table
- * and within every slice that fixes all dimensions but one, a lone suppressed cell would be the slice's
- * total (known from a coarser query) minus the others, so the smallest other cell is suppressed too.
+ * Which cells are hidden: primary suppression (< MIN_CELL, or named in `alsoHidden`), then complementary
+ * suppression to a fixed point: within the whole table and within every slice that fixes all dimensions but
+ * one, a lone suppressed cell would be the slice's total (known from a coarser query) minus the others, so the
+ * smallest other cell is suppressed too.
  */
-export function suppress(cells: Cell[]): CohortGroup[] {
-  const hidden = cells.map((c) => c.count < MIN_CELL);
+function suppressedCells(cells: Cell[], alsoHidden: boolean[] = []): boolean[] {
+  const hidden = cells.map((c, i) => c.count < MIN_CELL || alsoHidden[i] === true);
   const dimensions = cells[0]?.key.length ?? 0;
   const slices: number[][] = [cells.map((_, i) => i)];
   for (let d = 0; d < dimensions && dimensions > 1; d++) {
@@ -184,7 +243,9 @@ export function suppress(cells: Cell[]): CohortGroup[] {
       }
     }
   }
-  return cells.map((cell, i) =>
-    hidden[i] ? { key: cell.key, count: null, suppressed: true, mean: null, quartiles: null } : { key: cell.key, count: cell.count, suppressed: false, mean: cell.mean, quartiles: cell.quartiles }
-  );
+  return hidden;
+}
+
+function shown(cell: Cell, hidden: boolean): CohortGroup {
+  return hidden ? { key: cell.key, count: null, suppressed: true, mean: null, quartiles: null } : { key: cell.key, count: cell.count, suppressed: false, mean: cell.mean, quartiles: cell.quartiles };
 }

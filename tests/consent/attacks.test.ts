@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import { sql } from '../../src/db/sql';
 import { fixturePath } from '../fixtures';
 import { ackCode, MllpClient, withToken } from '../ingest/support';
+import { createClient, Client } from 'graphql-ws';
+import WebSocket from 'ws';
 import { graphql } from '../graphql/support';
 import { CT, CT_FILES, ENHANCED_CT, ENHANCED_CT_FILE, read, stow } from '../dicomweb/support';
 import { as, facility, Facility, parameters, printedCard } from './support';
@@ -123,6 +125,10 @@ async function planDefinitionId(url: string): Promise<string> {
 }
 
 const EXPLICIT_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
+const ICD10 = 'http://jpfhir.jp/fhir/core/mhlw/CodeSystem/ICD10-2013-full';
+const JLAC10 = 'http://medis.or.jp/CodeSystem/master-JLAC10-17digits';
+const HBA1C = '3D046000001920402';
+const COHORT_QUERY = `query($c: CohortCriteria!, $g: [CohortDimension!]!) { cohortStatistics(criteria: $c, groupBy: $g) { groups { key count suppressed mean quartiles } } }`;
 
 /** An SS-MIX2 ADT-00 of the NHO sample tree (patient 9999013), with MSH fields set as given (MSH-n at index n). */
 function adtMessage(fields: Record<number, string>): Buffer {
@@ -598,6 +604,114 @@ const cases: AttackCase[] = [
       expect(await refresh(team)).toEqual(unknown);
       const events = await auditOf(resident.id);
       expect(events.filter((e) => e.includes('declaration open until'))).toHaveLength(1);
+    },
+  },
+  {
+    actor: 'researcher differencing cohort statistics',
+    steps: 'asks for E11 in one municipality, then the same with the period one day shorter, the same again, and after a resident withdrew; one person there is not enrolled',
+    mustNot: 'isolate a person by subtracting two answers, count anyone not enrolled, or see one person\'s value as a quartile',
+    async run() {
+      const researcher = await server.clientToken({ role: 'researcher' });
+      const hba1c = [5.0, 5.3, 5.9, 6.2, 6.8, 7.1, 7.7, 8.0, 8.6, 9.3, 9.9];
+      const residents: Resident[] = [];
+      for (const [i, value] of hba1c.entries()) {
+        const resident = await enrol(`研究${i}`, `1950-02-${String(i + 1).padStart(2, '0')}`, '羽生市');
+        residents.push(resident);
+        const subject = { reference: `Patient/${resident.id}` };
+        expect((await admin.post('/fhir/Condition', { resourceType: 'Condition', subject, code: { coding: [{ system: ICD10, code: 'E119' }] }, onsetDateTime: `2020-01-${String(i + 1).padStart(2, '0')}T12:00:00Z` })).status).toBe(201);
+        expect((await admin.post('/fhir/Observation', { resourceType: 'Observation', status: 'final', subject, code: { coding: [{ system: JLAC10, code: HBA1C }] }, effectiveDateTime: '2024-06-01', valueQuantity: { value, unit: '%' } })).status).toBe(201);
+      }
+      // A hospital's own record of someone who never joined the network, with the same diagnosis there.
+      const outsider = await hospitalDoctor.post('/fhir/Patient', { resourceType: 'Patient', gender: 'female', birthDate: '1950-03-01', address: [{ city: '羽生市' }] });
+      expect((await hospitalDoctor.post('/fhir/Condition', { resourceType: 'Condition', subject: { reference: `Patient/${outsider.body.id}` }, code: { coding: [{ system: ICD10, code: 'E119' }] }, onsetDateTime: '2020-01-05T12:00:00Z' })).status).toBe(201);
+      const cohort = async (criteria: Record<string, unknown>) => {
+        const answer = await graphql(server, researcher, COHORT_QUERY, { c: { icd10Prefix: 'E11', municipality: '羽生市', labCode: HBA1C, ...criteria }, g: ['SEX'] });
+        expect(answer.errors).toBeUndefined();
+        return answer.data.cohortStatistics.groups[0];
+      };
+      const all = await cohort({});
+      expect(all).toMatchObject({ key: ['female'], count: 11, suppressed: false });
+      for (const q of all.quartiles) expect(hba1c.some((v) => Math.abs(v - q) < 1e-9)).toBe(false);
+      // One day less in the period (the period bounds lab results too, so without the lab) leaves out exactly the
+      // eleventh resident: 11 − 10 would be their diagnosis.
+      expect(await cohort({ to: '2020-01-11T00:00:00Z', labCode: undefined })).toMatchObject({ count: null, suppressed: true });
+      expect(await cohort({})).toEqual(all);
+      expect((await admin.post(`/fhir/Patient/${residents[0].id}/$withdraw`, parameters({}))).status).toBe(200);
+      expect(await cohort({})).toMatchObject({ count: null, suppressed: true });
+    },
+  },
+  {
+    actor: 'clinician client with a live GraphQL subscription to a resident\'s record',
+    steps: 'keeps the WebSocket open after its client is deactivated, and after the resident revoked its facility\'s Consent',
+    mustNot: 'receive any further change of the record',
+    async run() {
+      const resident = await enrol();
+      expect((await linkCard(hospitalDoctor, resident, 'H-18')).status).toBe(200);
+      const clinicToken = await server.clientToken({ role: 'clinician', organization: clinic.reference });
+      expect((await linkCard(as(server, clinicToken), resident, 'C-18')).status).toBe(200);
+      const revokedToken = await server.clientToken({ role: 'clinician', organization: clinic.reference });
+      const watch = async (token: string) => {
+        const client: Client = createClient({ url: `ws://127.0.0.1:${new URL(server.url).port}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+        const events: any[] = [];
+        let ended = false;
+        client.subscribe({ query: `subscription { resourceChanged(patientId: "${resident.id}") }` }, {
+          // Its own Consent's revocation reaches the clinic too (it names the clinic); the record's changes are what must stop.
+          next: (e) => ((e.data?.resourceChanged as any)?.resourceType === 'Observation' ? events.push(e.data?.resourceChanged) : undefined),
+          error: () => (ended = true),
+          complete: () => (ended = true),
+        });
+        return { events, ended: () => ended, dispose: () => client.dispose() };
+      };
+      // Deliveries are asynchronous: a watcher that may see everything (the hospital) says when a change has gone out.
+      const until = async (done: () => boolean, tries = 200) => {
+        for (let i = 0; i < tries && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+        return done();
+      };
+      const control = await watch(await server.clientToken({ role: 'clinician', organization: hospital.reference }));
+      const deactivatedClient = await watch(clinicToken);
+      const stillLinked = await watch(revokedToken);
+      const watchers = [control, deactivatedClient, stillLinked];
+      // A subscription is registered once the server has answered connection_init: changes go out until all three have heard one.
+      let primed = false;
+      for (let i = 0; i < 10 && !primed; i++) {
+        await hospitalResult(resident, 'H-18');
+        primed = await until(() => watchers.every((w) => w.events.length > 0), 30);
+      }
+      expect(primed).toBe(true);
+      const counts = () => watchers.map((w) => w.events.length);
+      const [c0, d0, s0] = counts();
+      const clientId = JSON.parse(Buffer.from(clinicToken.split('.')[1], 'base64url').toString()).client_id;
+      expect((await admin.post(`/admin/clients/${clientId}/deactivate`, {}, 'application/json')).status).toBe(200);
+      await hospitalResult(resident, 'H-18');
+      expect(await until(() => control.events.length === c0 + 1 && stillLinked.events.length === s0 + 1 && deactivatedClient.ended())).toBe(true);
+      expect(deactivatedClient.events).toHaveLength(d0);
+      await revoke(resident, clinic);
+      await hospitalResult(resident, 'H-18');
+      await hospitalResult(resident, 'H-18');
+      expect(await until(() => control.events.length === c0 + 3)).toBe(true);
+      expect(stillLinked.events).toHaveLength(s0 + 1);
+      for (const w of watchers) await w.dispose();
+    },
+  },
+  {
+    actor: 'clinician of a linked facility',
+    steps: 'reads the resident\'s record with a GraphQL query sent over the WebSocket instead of HTTP',
+    mustNot: 'go unrecorded in the resident\'s access log',
+    async run() {
+      const resident = await enrol();
+      expect((await linkCard(hospitalDoctor, resident, 'H-19')).status).toBe(200);
+      const token = await server.clientToken({ role: 'clinician', organization: hospital.reference });
+      const client: Client = createClient({ url: `ws://127.0.0.1:${new URL(server.url).port}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+      try {
+        const result = await new Promise<any>((resolve, reject) => {
+          let data: any;
+          client.subscribe({ query: `query OverTheSocket { Patient(id: "${resident.id}") { id } }` }, { next: (r) => (data = r), error: reject, complete: () => resolve(data) });
+        });
+        expect(result.data.Patient.id).toBe(resident.id);
+      } finally {
+        await client.dispose();
+      }
+      expect((await auditOf(resident.id)).some((e) => e.includes('GraphQL query OverTheSocket'))).toBe(true);
     },
   },
 ];

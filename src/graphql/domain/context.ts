@@ -36,6 +36,8 @@ export interface DomainContext {
   services: DomainServices;
   /** Facility display names by "Organization/<id>", loaded in one query per request batch. */
   facilityNames: DataLoader<string, string | undefined>;
+  /** Over WebSocket: whether the connection's token still stands (not expired, revoked, nor its client deactivated). */
+  standing?: () => Promise<boolean>;
 }
 
 export function domainContext(ctx: RequestContext, services: DomainServices): DomainContext {

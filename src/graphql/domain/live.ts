@@ -1,6 +1,7 @@
 /**
  * Live updates over graphql-ws. Each change event is checked against the subscriber's access at the moment
- * of delivery (not only when subscribing): a Consent revoked mid-subscription stops the flow at once.
+ * of delivery (not only when subscribing): a Consent revoked mid-subscription stops the flow at once, and a
+ * token that expired, was revoked or whose client was deactivated ends the subscription at its next delivery.
  */
 import 'reflect-metadata';
 import type { Resource } from '@medplum/fhirtypes';
@@ -20,19 +21,40 @@ async function visible(context: DomainContext, event: ChangeEvent, extra: Sql): 
   const [row] = await context.services.repo.db.query<{ content: string }>(sql`SELECT r.content FROM resource r
     WHERE r.resource_type = ${event.resourceType} AND r.id = ${event.id} AND NOT r.deleted AND ${extra}
       AND ${context.services.access.readFilter(context.ctx, 'r')}`);
-  if (!row) return undefined;
-  const resource = JSON.parse(row.content) as Resource;
-  // A delivered event is a read of patient data like any other.
-  await context.services.audit.record(context.services.repo.db, {
-    ctx: context.ctx,
-    action: 'read',
-    patientIds: patientIdsOf(resource),
-    entities: [`${resource.resourceType}/${resource.id}`],
-    outcome: '0',
-    description: 'GraphQL subscription delivery',
-    remoteAddress: context.ctx.remoteAddress,
-  });
-  return resource;
+  return row ? (JSON.parse(row.content) as Resource) : undefined;
+}
+
+/**
+ * What goes out: each resource the subscriber may see, while its token stands; the stream ends (complete) at
+ * the first delivery after it stopped standing, before anything more is sent. A delivery is a read of patient
+ * data like any other and is audited.
+ */
+function deliveries(context: DomainContext, source: AsyncIterableIterator<Resource>): AsyncIterableIterator<Resource> {
+  return {
+    async next(): Promise<IteratorResult<Resource>> {
+      const item = await source.next();
+      if (item.done) return item;
+      if (context.standing && !(await context.standing())) {
+        await source.return?.();
+        return { value: undefined, done: true };
+      }
+      const resource = item.value;
+      await context.services.audit.record(context.services.repo.db, {
+        ctx: context.ctx,
+        action: 'read',
+        patientIds: patientIdsOf(resource),
+        entities: [`${resource.resourceType}/${resource.id}`],
+        outcome: '0',
+        description: 'GraphQL subscription delivery',
+        remoteAddress: context.ctx.remoteAddress,
+      });
+      return item;
+    },
+    return: () => source.return?.() ?? Promise.resolve({ value: undefined, done: true }),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 @Resolver()
@@ -42,7 +64,7 @@ export class LiveResolver {
     subscribe: ({ args, context }) => {
       const ctx = context as DomainContext;
       ctx.services.access.assertMayRead(ctx.ctx, 'Patient');
-      return mapAsync(ctx.services.changes.events(), (event) => visible(ctx, event, sql`r.compartments && ${linkedPatientIds(String(args.patientId))}`));
+      return deliveries(ctx, mapAsync(ctx.services.changes.events(), (event) => visible(ctx, event, sql`r.compartments && ${linkedPatientIds(String(args.patientId))}`)));
     },
   })
   resourceChanged(@Root() resource: Resource, @Arg('patientId', () => ID) _patientId: string): unknown {
@@ -54,8 +76,9 @@ export class LiveResolver {
     subscribe: ({ context }) => {
       const ctx = context as DomainContext;
       ctx.services.access.assertMayRead(ctx.ctx, 'Flag');
-      return mapAsync(ctx.services.changes.events(), (event) =>
-        event.resourceType === 'Flag' && event.versionId === '1' ? visible(ctx, event, sql`TRUE`) : Promise.resolve(undefined)
+      return deliveries(
+        ctx,
+        mapAsync(ctx.services.changes.events(), (event) => (event.resourceType === 'Flag' && event.versionId === '1' ? visible(ctx, event, sql`TRUE`) : Promise.resolve(undefined)))
       );
     },
   })

@@ -9,6 +9,7 @@ import type { RequestContext } from '../../auth/context';
 import { assertScopesAllow } from '../../auth/scopes';
 import { FhirError } from '../../fhir/errors';
 import type { Repository } from '../../fhir/repository';
+import type { SearchPage } from '../../fhir/search/execute';
 
 export interface FhirLoaders {
   /** "Type/id" → the resource, or the error a read would raise (not found, hidden, type not readable). */
@@ -24,9 +25,16 @@ export interface FhirGraphQLContext {
   ctx: RequestContext;
   repo: Repository;
   loaders: FhirLoaders;
+  /**
+   * Every resource the request's resolvers read, for its audit entry: a FHIR GraphQL answer holds objects
+   * without resourceType (`{ Patient(id: …) { name { family } } }`), so the answer alone cannot say whose data it is.
+   */
+  seen: Resource[];
 }
 
-export function createFhirGraphQLContext(ctx: RequestContext, repo: Repository, baseUrl?: string): FhirGraphQLContext {
+export function createFhirGraphQLContext(ctx: RequestContext, store: Repository, baseUrl?: string): FhirGraphQLContext {
+  const seen: Resource[] = [];
+  const repo = recording(store, seen);
   const containers = new WeakMap<object, Resource>();
   const walk = (value: unknown, root: Resource): void => {
     if (!value || typeof value !== 'object' || containers.has(value)) return;
@@ -48,7 +56,41 @@ export function createFhirGraphQLContext(ctx: RequestContext, repo: Repository, 
     if ((resource as { contained?: unknown[] }).contained?.length) walk(resource, resource);
     return resource;
   };
-  return { ctx, repo, loaders: { references, remember, containerOf: (value) => containers.get(value), baseUrl } };
+  return { ctx, repo, loaders: { references, remember, containerOf: (value) => containers.get(value), baseUrl }, seen };
+}
+
+/** The repository, noting in `seen` what each read, vread, readMany and search returned. */
+function recording(repo: Repository, seen: Resource[]): Repository {
+  return new Proxy(repo, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      const call = (...args: unknown[]) => value.apply(target, args);
+      switch (property) {
+        case 'read':
+        case 'vread':
+          return async (...args: unknown[]) => {
+            const resource = (await call(...args)) as Resource;
+            seen.push(resource);
+            return resource;
+          };
+        case 'readMany':
+          return async (...args: unknown[]) => {
+            const results = (await call(...args)) as (Resource | FhirError)[];
+            for (const r of results) if (!(r instanceof FhirError)) seen.push(r);
+            return results;
+          };
+        case 'search':
+          return async (...args: unknown[]) => {
+            const page = (await call(...args)) as SearchPage;
+            for (const row of [...page.matches, ...page.included]) seen.push(JSON.parse(row.content) as Resource);
+            return page;
+          };
+        default:
+          return call;
+      }
+    },
+  });
 }
 
 const LOCAL_REFERENCE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
