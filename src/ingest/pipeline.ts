@@ -113,9 +113,11 @@ export class Hl7Ingest {
         const response = await processBundle(txRouter, ctx, withProvenance(bundle, facility, row.id, mapped.messageType));
         const written = (response.entry ?? []).map((e) => e.response?.location?.replace(/\/_history\/.*$/, '').replace(/^.*\/fhir\//, '')).filter((l): l is string => !!l);
         await tx.query(sql`UPDATE inbox_message SET resources = ${written}::text[] WHERE id = ${row.id}::bigint`);
-        await this.audit.record(tx, ingestEntry(ctx, response, `HL7 v2 ${mapped.messageType} ${mapped.messageControlId} over ${options.transport} (inbox ${row.id})`));
-        return { inboxId: row.id, duplicate: false };
+        return { inboxId: row.id, duplicate: false, audit: ingestEntry(ctx, response, `HL7 v2 ${mapped.messageType} ${mapped.messageControlId} over ${options.transport} (inbox ${row.id})`) };
       });
+      // Recorded before the ACK, as a REST write is before its answer, and group-committed like one, so that
+      // concurrent messages do not queue for the audit head inside their transactions.
+      if (stored.audit) await this.audit.record(this.db, stored.audit);
       const note = stored.duplicate ? 'Duplicate of an accepted message; nothing stored again' : undefined;
       return { code: 'AA', inboxId: stored.inboxId, issues: mapped.issues, ack: buildAck(header, 'AA', mapped.issues, randomUUID(), new Date(), note) };
     } catch (err) {

@@ -110,13 +110,16 @@ test('the subjects of a page of observations are read in one statement', async (
 test('consent applies to references: what the caller may not see is null when optional, an error otherwise', async () => {
   const resident = await server.clientToken({ role: 'resident', patient: 'Patient/gq-p1' });
   // A resident sees what they wrote about themselves, not a facility's observation about someone else.
-  const panel = { resourceType: 'Observation', id: 'gq-panel', status: 'final', code: { text: 'panel' }, subject: { reference: 'Patient/gq-p1' }, hasMember: [{ reference: 'Observation/gq-o2' }] };
-  await put(panel as never, resident);
-  const asAdmin = await post('Observation/gq-panel/$graphql', '{ hasMember { resource(optional: true) { ... on Observation { id } } } }');
+  const panel = { resourceType: 'Observation', status: 'final', code: { text: 'panel' }, subject: { reference: 'Patient/gq-p1' }, hasMember: [{ reference: 'Observation/gq-o2' }] };
+  // Created with POST: only the network office chooses ids (update-as-create).
+  const createdPanel = await fetch(`${server.fhirUrl}/Observation`, { method: 'POST', headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${resident}` }, body: JSON.stringify(panel) });
+  expect(createdPanel.status).toBe(201);
+  const panelId = ((await createdPanel.json()) as { id: string }).id;
+  const asAdmin = await post(`Observation/${panelId}/$graphql`, '{ hasMember { resource(optional: true) { ... on Observation { id } } } }');
   expect(asAdmin.data).toEqual({ hasMember: [{ resource: { id: 'gq-o2' } }] });
-  const optional = await post('Observation/gq-panel/$graphql', '{ subject { resource { ... on Patient { id } } } hasMember { reference resource(optional: true) { ... on Observation { id } } } }', resident);
+  const optional = await post(`Observation/${panelId}/$graphql`, '{ subject { resource { ... on Patient { id } } } hasMember { reference resource(optional: true) { ... on Observation { id } } } }', resident);
   expect(optional).toEqual({ data: { subject: { resource: { id: 'gq-p1' } }, hasMember: [{ reference: 'Observation/gq-o2' }] } });
-  const required = await post('Observation/gq-panel/$graphql', '{ hasMember { resource { ... on Observation { id } } } }', resident);
+  const required = await post(`Observation/${panelId}/$graphql`, '{ hasMember { resource { ... on Observation { id } } } }', resident);
   expect(required.errors?.[0].message).toMatch(/Cannot resolve reference "Observation\/gq-o2"/);
 });
 
