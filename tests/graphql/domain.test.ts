@@ -164,3 +164,25 @@ test('the timeline follows writes (a corrected date moves an entry, a deletion r
   expect(deleted.status).toBeLessThan(300);
   expect((await labs()).map((e: any) => e.resource.valueQuantity.value)).toEqual([9.1, 8.4]);
 });
+
+test('a page is found past entries the caller may not see: the index is read on in chunks until the page is full', async () => {
+  const labs = (await graphql(server, clinicDoctor, TIMELINE, { id: regionalId, first: 50, kinds: ['LAB_RESULT'] })).data.patientTimeline.edges;
+  const subject = labs[0].resource.subject;
+  const gatewayToken = await server.clientToken({ role: 'gateway', organization: hospital.reference });
+  // 250 lab results dated after the resident's own vitals: the resident sees none of them, only the vitals behind them.
+  const entry = Array.from({ length: 250 }, (_, i) => ({
+    resource: { resourceType: 'Observation', status: 'final', code: { text: `batch ${i}` }, subject, effectiveDateTime: `2099-01-01T00:00:${String(i % 60).padStart(2, '0')}+09:00` },
+    request: { method: 'POST', url: 'Observation' },
+  }));
+  const posted = await as(server, gatewayToken).post('/fhir', { resourceType: 'Bundle', type: 'transaction', entry });
+  expect(posted.status).toBe(200);
+  const resident = await server.clientToken({ role: 'resident', patient: `Patient/${regionalId}` });
+  const page = (await graphql(server, resident, TIMELINE, { id: regionalId, first: 3 })).data.patientTimeline;
+  expect(page.edges.map((e: any) => e.kind)).toEqual(['VITAL', 'VITAL', 'VITAL']);
+  expect(page.pageInfo.hasNextPage).toBe(true);
+  const rest = (await graphql(server, resident, TIMELINE, { id: regionalId, first: 50, after: page.pageInfo.endCursor })).data.patientTimeline;
+  expect(rest.edges.map((e: any) => e.kind)).toEqual(['VITAL']);
+  expect(rest.pageInfo.hasNextPage).toBe(false);
+  // The clinic sees all of them, newest first.
+  expect((await graphql(server, clinicDoctor, TIMELINE, { id: regionalId, first: 260, kinds: ['LAB_RESULT'] })).data.patientTimeline.edges).toHaveLength(252);
+});
