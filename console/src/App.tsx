@@ -3,6 +3,7 @@ import { AppShell, Button, Group, PasswordInput, Stack, Text, Title } from '@man
 import { FormEvent, useEffect, useState } from 'react';
 import { currentToken, signedInPerson, SignedInPerson, signIn, signOut } from './auth/session';
 import { ClinicianDesk } from './clinician/ClinicianDesk';
+import { FrontDesk } from './clinician/FrontDesk';
 import { EmergencyView } from './emergency/EmergencyView';
 import { Language, LanguageContext, translator, useT } from './i18n';
 import { OfficeHome } from './office/OfficeHome';
@@ -49,6 +50,8 @@ function Screens({ person }: { person?: SignedInPerson }) {
       return <ResidentHome />;
     case 'admin':
       return <OfficeHome />;
+    case 'clerk':
+      return <FrontDesk />;
     default:
       return <ClinicianDesk facility={person?.organization} />;
   }

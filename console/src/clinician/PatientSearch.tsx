@@ -7,7 +7,8 @@ import { FormEvent, useState } from 'react';
 import { useT } from '../i18n';
 import { cardNumberOf, displayName, PatientQuery, PatientResource, regionalIdOf, searchPatients } from './patients';
 
-export function PatientSearch({ onOpen }: { onOpen: (regionalId: string) => void }) {
+/** `onOpen` opens a patient's record; without it (the desk) the rows only list who was found. */
+export function PatientSearch({ onOpen }: { onOpen?: (regionalId: string) => void }) {
   const t = useT();
   const [query, setQuery] = useState<PatientQuery>({});
   const [results, setResults] = useState<PatientResource[] | undefined>();
@@ -44,7 +45,7 @@ export function PatientSearch({ onOpen }: { onOpen: (regionalId: string) => void
               <Table.Th>{t('patient')}</Table.Th>
               <Table.Th>{t('birthDate')}</Table.Th>
               <Table.Th>{t('cardNumber')}</Table.Th>
-              <Table.Th><span className="visually-hidden">{t('open')}</span></Table.Th>
+              {onOpen && <Table.Th><span className="visually-hidden">{t('open')}</span></Table.Th>}
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
@@ -53,7 +54,7 @@ export function PatientSearch({ onOpen }: { onOpen: (regionalId: string) => void
                 <Table.Td>{displayName(patient)}</Table.Td>
                 <Table.Td>{patient.birthDate}</Table.Td>
                 <Table.Td>{cardNumberOf(patient)}</Table.Td>
-                <Table.Td><Button size="xs" variant="light" onClick={() => onOpen(regionalIdOf(patient))}>{t('open')}</Button></Table.Td>
+                {onOpen && <Table.Td><Button size="xs" variant="light" onClick={() => onOpen(regionalIdOf(patient))}>{t('open')}</Button></Table.Td>}
               </Table.Tr>
             ))}
           </Table.Tbody>
