@@ -20,7 +20,7 @@
  * The engine below is pure: values in, alerts out; the database side is in alerts.ts.
  */
 import type { ActivityDefinition, Coding, Extension, Observation } from '@medplum/fhirtypes';
-import { SYSTEM } from '../mapping/hl7v2/codesystems';
+import { jlac10TestPattern, SYSTEM } from '../mapping/hl7v2/codesystems';
 
 export const ALERT_RULE_EXTENSION = 'urn:tonet:extension:pathway-alert-rule';
 export const PATHWAY_ROLE_SYSTEM = 'urn:tonet:pathway-role';
@@ -62,17 +62,10 @@ export interface RaisedAlert {
   valueText: string;
 }
 
-/**
- * JLAC10 = analyte (5) + identification (4) + material (3) + method (3) + result identification (2). Laboratories
- * report one test under different method digits (HbA1c NGSP 3D046000001906202, 3D046000001920402, …), so a JLAC10
- * code means its test with the method left open: "___" there, which is also what SQL LIKE reads as any three characters.
- */
-const JLAC10_METHOD_OPEN = (code: string) => `${code.slice(0, 12)}___${code.slice(15)}`;
-
-/** "system|code" of a test as rules match it: exact, except JLAC10's method digits. */
+/** "system|code" of a test as rules match it: exact, except JLAC10's method digits (codesystems.ts jlac10TestPattern). */
 export function token(coding: Coding): string {
   const code = coding.code ?? '';
-  const matched = coding.system === SYSTEM.jlac10 && /^[0-9A-Z]{17}$/.test(code) ? JLAC10_METHOD_OPEN(code) : code;
+  const matched = coding.system === SYSTEM.jlac10 ? (jlac10TestPattern(code) ?? code) : code;
   return `${coding.system ?? ''}|${matched}`;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The values of one lab test for one patient over time, oldest first, with units and reference range,
- * ready to plot. The code matches any coding system (JLAC10 or a facility's local code) and the search
- * runs under the caller's access predicate.
+ * ready to plot. The code matches any coding system (JLAC10 or a facility's local code; a JLAC10 code with any
+ * laboratory's method digits) and the search runs under the caller's access predicate.
  */
 import type { Observation } from '@medplum/fhirtypes';
 import type { RequestContext } from '../auth/context';
@@ -9,6 +9,7 @@ import type { AccessPolicy } from '../consent/access';
 import { linkedPatientIds } from '../consent/grants';
 import type { Db } from '../db/database';
 import { sql } from '../db/sql';
+import { jlac10TestPattern, SYSTEM } from '../mapping/hl7v2/codesystems';
 import { abnormalOf, numericValueOf, titleOf } from './describe';
 
 export interface LabPoint {
@@ -41,7 +42,8 @@ export class LabTrends {
       SELECT r.content, r.source, (SELECT min(d.lo) FROM sp_date d WHERE d.rid = r.rid AND d.resource_type = 'Observation' AND d.code = 'date') AS at
       FROM resource r
       WHERE r.resource_type = 'Observation' AND NOT r.deleted AND r.compartments && ${linkedPatientIds(patientId)}
-        AND EXISTS (SELECT 1 FROM sp_token t WHERE t.rid = r.rid AND t.resource_type = 'Observation' AND t.code = 'code' AND t.value = ${code})
+        AND EXISTS (SELECT 1 FROM sp_token t WHERE t.rid = r.rid AND t.resource_type = 'Observation' AND t.code = 'code'
+          AND (t.value = ${code} OR (t.system = ${SYSTEM.jlac10} AND t.value LIKE ${jlac10TestPattern(code) ?? code})))
         AND ${this.access.readFilter(ctx, 'r')}
       ORDER BY at ASC NULLS LAST, r.rid ASC
       LIMIT ${MAX_POINTS}`);

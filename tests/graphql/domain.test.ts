@@ -83,6 +83,11 @@ test('labTrend plots one test over time with unit and range', async () => {
   expect(trend.points.map((p: any) => p.value)).toEqual([7.1, 8.4, 9.1]);
   expect(trend.unit).toBe('%');
   expect([trend.low, trend.high]).toEqual([4.6, 6.2]);
+  // Asked with another laboratory's method digits, HbA1c is the same test; the old JDS analyte 3D045 is not.
+  const otherMethod = await graphql(server, hospitalDoctor, `{ labTrend(patientId: "${regionalId}", code: "3D046000001906202") { points { value } } }`);
+  expect(otherMethod.data.labTrend.points.map((p: any) => p.value)).toEqual([7.1, 8.4, 9.1]);
+  const jds = await graphql(server, hospitalDoctor, `{ labTrend(patientId: "${regionalId}", code: "3D045000001920402") { points { value } } }`);
+  expect(jds.data.labTrend.points).toEqual([]);
 });
 
 test('a facility without consent sees an empty timeline; GraphQL is no side door', async () => {

@@ -38,6 +38,16 @@ export const SYSTEM = {
 const JP_CORE_JAHIS_TABLES = ['JHSD0006', 'JHSI0001', 'JHSI0003', 'JHSP0002', 'JHSP0007'];
 const jpCoreCodeSystem = (name: string) => `http://jpfhir.jp/fhir/core/CodeSystem/${name}`;
 
+/**
+ * JLAC10 = analyte (5) + identification (4) + material (3) + method (3) + result identification (2). Laboratories
+ * report one test under different method digits (HbA1c NGSP 3D046000001906202, 3D046000001920402, …), so a rule or
+ * a trend about a JLAC10 test leaves the method open: "___" there, which SQL LIKE also reads as any three characters.
+ * Undefined for a code that is not 17 JLAC10 characters.
+ */
+export function jlac10TestPattern(code: string): string | undefined {
+  return /^[0-9A-Z]{17}$/.test(code) ? `${code.slice(0, 12)}___${code.slice(15)}` : undefined;
+}
+
 interface SystemRule {
   v2: RegExp;
   /** Only codes of this shape belong to the system; others fall through to later rules. */
