@@ -48,13 +48,18 @@ export function isIntrospectionOnly(query: string): boolean {
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   if (!operations.length) return false;
   const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  // Each fragment is judged once: fragments spreading each other twice over, level after level, would
+  // otherwise take exponential time to walk (a cycle, refused later by validation, counts as not introspection).
+  const judged = new Map<string, boolean>();
   const rootOnlyIntrospection = (selections: OperationDefinitionNode['selectionSet']['selections'], seen: Set<string>): boolean =>
     selections.every((selection) => {
       if (selection.kind === Kind.FIELD) return selection.name.value.startsWith('__');
       if (selection.kind === Kind.INLINE_FRAGMENT) return rootOnlyIntrospection(selection.selectionSet.selections, seen);
       const fragment = fragments.get(selection.name.value);
       if (!fragment || seen.has(fragment.name.value)) return false;
-      return rootOnlyIntrospection(fragment.selectionSet.selections, new Set([...seen, fragment.name.value]));
+      const name = fragment.name.value;
+      if (!judged.has(name)) judged.set(name, rootOnlyIntrospection(fragment.selectionSet.selections, new Set([...seen, name])));
+      return judged.get(name) as boolean;
     });
   return operations.every((operation) => operation.operation === 'query' && rootOnlyIntrospection(operation.selectionSet.selections, new Set()));
 }

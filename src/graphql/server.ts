@@ -23,7 +23,7 @@ import { PathwayResolver } from './domain/pathway';
 import { ConsentResolver, RecordResolver, ResidentResolver } from './domain/resolvers';
 import { registerGraphiql, wantsPage } from './graphiql';
 import { IntrospectionAnswer, IntrospectionCache } from './introspection';
-import { costLimitPlugin, depthLimit } from './limits';
+import { checkOperation, costLimitPlugin, MAX_DOCUMENT_BYTES, shapeLimit } from './limits';
 import { mergeSchemas } from './merge';
 import { domainScopeGuard } from './scopes';
 
@@ -72,7 +72,7 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
         csrfPrevention: false,
         // Apollo adds stack traces (with file paths) unless NODE_ENV is "production"; Tonet never sends them.
         includeStacktraceInErrorResponses: false,
-        validationRules: [depthLimit()],
+        validationRules: [shapeLimit()],
         plugins: [costLimitPlugin()],
         formatError: formatError(logger),
       });
@@ -136,7 +136,8 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
       return false;
     }
   };
-  const ws = new WebSocketServer({ noServer: true });
+  // One message holds one operation; a message larger than any real query is refused by ws (close 1009).
+  const ws = new WebSocketServer({ noServer: true, maxPayload: MAX_DOCUMENT_BYTES });
   app.server.on('upgrade', (request, socket, head) => {
     if ((request.url ?? '').split('?')[0] !== '/graphql') return;
     ws.handleUpgrade(request, socket, head, (client) => ws.emit('connection', client, request));
@@ -157,9 +158,11 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
         const entry = graphqlEntry(context.ctx, print(args.document).replace(/\s+/g, ' ').trim(), result.data, kind === 'mutation', readBy(context));
         if (entry) await services.audit.record(services.repo.db, entry);
       },
-      onSubscribe: async (socket) => {
+      onSubscribe: async (socket, _id, payload) => {
         if (!(await standing(bearerOf(socket.connectionParams)))) return [new GraphQLError('Access token expired or revoked', { extensions: { code: 'UNAUTHENTICATED', status: 401 } })];
-        return undefined;
+        // The depth, cost and size limits of HTTP hold here too: a subscription is a query that runs for every event.
+        const refused = checkOperation(schemaOnce(), payload.query, payload.variables, payload.operationName);
+        return refused.length ? refused : undefined;
       },
     },
     ws

@@ -133,9 +133,9 @@ test('transport: GET ?query= works with a bearer token alone; no token is 401; i
   expect(((await get.json()) as any).data.__schema.queryType.name).toBe('Query');
   const anonymous = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
   expect(anonymous.status).toBe(401);
-  // Thirteen levels of introspection: over the depth limit, refused before it runs.
-  const deep = `{ __schema { types { fields { type ${'{ ofType '.repeat(9)}{ name }${' }'.repeat(9)} } } } }`;
-  expect((await graphql(server, hospitalDoctor, deep)).errors?.[0].message).toMatch(/deeper than 12/);
+  // Seventeen levels of introspection: over its depth limit (the standard query nests 16), refused before it runs.
+  const deep = `{ __schema { types { fields { type ${'{ ofType '.repeat(12)}{ name }${' }'.repeat(12)} } } } }`;
+  expect((await graphql(server, hospitalDoctor, deep)).errors?.[0].message).toMatch(/Introspection is nested deeper than 16/);
   const unknownField = await graphql(server, hospitalDoctor, `{ patientTimeline(patientId: "${regionalId}") { edges { nope } } }`);
   expect(unknownField.errors?.[0].message).toMatch(/nope/);
   const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' }, redirect: 'manual' });

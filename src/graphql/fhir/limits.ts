@@ -17,21 +17,27 @@ interface Measure {
   cost: number;
 }
 
-function measure(selectionSet: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>, seen: Set<string>): Measure {
+/**
+ * A fragment measures the same wherever it is spread, so each is measured once (memo): fragments spreading
+ * each other twice over, level after level, would otherwise take exponential time to refuse.
+ */
+function measure(selectionSet: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>, seen: Set<string>, memo = new Map<string, Measure>()): Measure {
   let depth = 0;
   let cost = 0;
   for (const selection of selectionSet.selections) {
     let inner: Measure | undefined;
     if (selection.kind === Kind.FIELD) {
-      const child = selection.selectionSet ? measure(selection.selectionSet, fragments, seen) : { depth: 0, cost: 0 };
+      const child = selection.selectionSet ? measure(selection.selectionSet, fragments, seen, memo) : { depth: 0, cost: 0 };
       inner = { depth: child.depth + 1, cost: fieldCost(selection) + child.cost * multiplier(selection) };
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      inner = measure(selection.selectionSet, fragments, seen);
+      inner = measure(selection.selectionSet, fragments, seen, memo);
     } else {
       const fragment = fragments[selection.name.value];
       // A fragment that spreads itself is refused by NoFragmentCyclesRule; do not loop on it here.
       if (!fragment || seen.has(fragment.name.value)) continue;
-      inner = measure(fragment.selectionSet, fragments, new Set([...seen, fragment.name.value]));
+      const name = fragment.name.value;
+      if (!memo.has(name)) memo.set(name, measure(fragment.selectionSet, fragments, new Set([...seen, name]), memo));
+      inner = memo.get(name) as Measure;
     }
     depth = Math.max(depth, inner.depth);
     cost += inner.cost;
