@@ -149,7 +149,6 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
       // A subscription asks again at each delivery (live.ts): expiry, revocation and deactivation end the stream.
       context: async (socket) => ({ ...contextFor(await contextFromToken(tokens, bearerOf(socket.connectionParams), 'ws')), standing: () => standing(bearerOf(socket.connectionParams)) }),
       onConnect: async (socket) => standing(bearerOf(socket.connectionParams)),
-      // Checked again at each subscribe: a connection outlives tokens, and a deactivated client opens nothing new.
       // Queries and mutations sent over the WebSocket are audited like those over HTTP; a subscription's deliveries are audited as they go out (live.ts).
       onNext: async (_socket, _id, _payload, args, result) => {
         const kind = getOperationAST(args.document, args.operationName)?.operation;
@@ -158,6 +157,7 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
         const entry = graphqlEntry(context.ctx, print(args.document).replace(/\s+/g, ' ').trim(), result.data, kind === 'mutation', readBy(context));
         if (entry) await services.audit.record(services.repo.db, entry);
       },
+      // Checked again at each subscribe: a connection outlives tokens, and a deactivated client opens nothing new.
       onSubscribe: async (socket, _id, payload) => {
         if (!(await standing(bearerOf(socket.connectionParams)))) return [new GraphQLError('Access token expired or revoked', { extensions: { code: 'UNAUTHENTICATED', status: 401 } })];
         // The depth, cost and size limits of HTTP hold here too: a subscription is a query that runs for every event.
