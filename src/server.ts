@@ -38,6 +38,7 @@ import { maintainConsentIndex } from './consent/grants';
 import { Database, openDatabase } from './db/database';
 import { registerDicomwebRoutes } from './dicomweb/routes';
 import { StowService } from './dicomweb/stow';
+import { QidoService } from './dicomweb/qido';
 import { WadoService } from './dicomweb/wado';
 import { processBundle } from './fhir/bundle';
 import { isKnownResourceType, loadDefinitions } from './fhir/definitions';
@@ -175,7 +176,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   registerSelfRegistration(http, repo, accounts, audit);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
   registerIngestRoutes(http, ingest, db, tokens);
-  registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, audit, logger), wado: new WadoService(db, access, audit), tokens, baseUrl: config.baseUrl });
+  registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, audit, logger), wado: new WadoService(db, access, audit), qido: new QidoService(db, repo, audit, `${config.baseUrl}/dicomweb`), tokens, baseUrl: config.baseUrl });
   await registerConsole(http, consoleBuildDir());
   registerHealthRoutes(http, db);
 

@@ -2,6 +2,7 @@
  * HTTP entry points of DICOMweb:
  *   POST /dicomweb/studies[/{study}]                                   STOW-RS (multipart/related; type="application/dicom")
  *   GET  /dicomweb/studies/{study}/series/{series}/instances/{instance} WADO-RS, one instance as multipart/related
+ *   GET  /dicomweb/studies, …/studies/{study}/series, …/series/{series}/instances   QIDO-RS (qido.ts), DICOM JSON
  * Both take a bearer token; errors before any part is looked at (auth, media type) are OperationOutcomes as
  * everywhere else, per-part outcomes are DICOM JSON.
  */
@@ -12,6 +13,7 @@ import { authenticate } from '../http/app';
 import { buildMultipart, MultipartError, parseMediaType, parseMultipart } from './multipart';
 import type { StowService } from './stow';
 import { stowResponse, stowStatus } from './stow-response';
+import type { QidoService } from './qido';
 import type { WadoService } from './wado';
 
 const DICOM = 'application/dicom';
@@ -20,6 +22,7 @@ const DICOM_JSON = 'application/dicom+json';
 export interface DicomwebRoutes {
   stow: StowService;
   wado: WadoService;
+  qido: QidoService;
   tokens: TokenService;
   /** Public base URL of the server; Retrieve URLs are built on it. */
   baseUrl: string;
@@ -44,6 +47,23 @@ export function registerDicomwebRoutes(app: FastifyInstance, routes: DicomwebRou
     const { study } = request.params as { study: string };
     const { status, body } = await store(request, study);
     return reply.status(status).type(DICOM_JSON).send(body);
+  });
+
+  app.get('/dicomweb/studies', async (request, reply) => {
+    const ctx = await authenticate(routes.tokens, request);
+    return reply.type(DICOM_JSON).send(await routes.qido.studies(ctx, request.query as Record<string, string | undefined>));
+  });
+
+  app.get('/dicomweb/studies/:study/series', async (request, reply) => {
+    const ctx = await authenticate(routes.tokens, request);
+    const { study } = request.params as { study: string };
+    return reply.type(DICOM_JSON).send(await routes.qido.series(ctx, study));
+  });
+
+  app.get('/dicomweb/studies/:study/series/:series/instances', async (request, reply) => {
+    const ctx = await authenticate(routes.tokens, request);
+    const { study, series } = request.params as { study: string; series: string };
+    return reply.type(DICOM_JSON).send(await routes.qido.instances(ctx, study, series));
   });
 
   app.get('/dicomweb/studies/:study/series/:series/instances/:instance', async (request, reply) => {
