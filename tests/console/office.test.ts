@@ -1,12 +1,12 @@
 /**
  * The network office in a real browser: a lab result refused for a mistyped value is read in the HL7 inbox
  * with its reason (segment and field), corrected and replayed, and its result is stored; the audit trail is
- * searched by patient and its hash chain verified.
+ * searched by patient and its hash chain verified; the council's pathway figures count the enrolled patient.
  */
 import type { Browser } from 'playwright-core';
 import { labResultMessage } from '../support/hl7-messages';
 import { startTestServer, TestServer } from '../support/server';
-import { as, facility, parameters } from '../consent/support';
+import { as, facility, parameters, printedCard } from '../consent/support';
 import { accessibilityViolations, ensureConsoleBuilt, launchBrowser, screenshot, signedInPage } from './browser';
 
 let server: TestServer;
@@ -23,6 +23,15 @@ beforeAll(async () => {
   expect((await gateway.post('/hl7/v2', mistyped, 'x-application/hl7-v2+er7')).body).toMatch(/MSA\|AE/);
   const enrolled = await as(server, server.adminToken).post('/fhir/Patient/$enroll', parameters({ patient: { resourceType: 'Patient', name: [{ family: '監査', given: ['次郎'] }], birthDate: '1951-01-01', gender: 'male' } }));
   patientId = enrolled.body.id;
+  // On the diabetes pathway between the hospital and a clinic, for the council's figures.
+  const clinic = await facility(server, '1310000922', 'clinic', '栗橋内科クリニック');
+  const hospitalDoctor = as(server, await server.clientToken({ role: 'clinician', organization: hospital.reference }));
+  const { cardNumber, cardSecret } = printedCard(enrolled.body);
+  for (const [doctor, localId] of [[hospitalDoctor, 'H-9'], [as(server, await server.clientToken({ role: 'clinician', organization: clinic.reference })), 'C-9']] as const) {
+    expect((await doctor.post('/fhir/Patient/$link-card', parameters({ cardNumber, cardSecret, localId, birthDate: '1951-01-01' }))).status).toBe(200);
+  }
+  const diabetes = (await hospitalDoctor.get('/fhir/PlanDefinition?url=urn:tonet:pathway:diabetes')).body.entry[0].resource.id;
+  expect((await hospitalDoctor.post(`/fhir/PlanDefinition/${diabetes}/$apply`, parameters({ subject: `Patient/${patientId}`, organization: clinic.reference }))).status).toBe(201);
   expect((await as(server, server.adminToken).get(`/fhir/Patient/${patientId}`)).status).toBe(200);
 }, 240_000);
 
@@ -64,5 +73,19 @@ test('the office searches the audit trail by patient and verifies the hash chain
   await page.getByTestId('chain-verification').filter({ hasText: '改ざんはありません' }).waitFor();
   expect(await accessibilityViolations(page)).toEqual([]);
   await screenshot(page, 'office-audit');
+  await page.context().close();
+});
+
+test("the office sees the diabetes pathway's outcome figures over the region", async () => {
+  const page = await signedInPage(browser, server.url, server.adminToken, 'HL7受信箱');
+  await page.getByRole('tab', { name: '連携パスの成果' }).click();
+  const figures = page.getByTestId('outcome-figures');
+  await figures.locator('[data-figure="enrolledCount"]').filter({ hasText: '1' }).waitFor();
+  // The HbA1c of 8.4% replayed above is this patient's (H-9 at the hospital): measured, and not below 8.0%.
+  expect(await figures.locator('[data-figure="hba1cMeasured"]').innerText()).toBe('1');
+  expect(await figures.locator('[data-figure="hba1cControlled"]').innerText()).toBe('0%');
+  expect(await page.getByRole('table', { name: '連携パスの成果' }).getByRole('row').filter({ hasText: 'HbA1c' }).count()).toBeGreaterThan(0);
+  expect(await accessibilityViolations(page)).toEqual([]);
+  await screenshot(page, 'office-outcomes');
   await page.context().close();
 });
