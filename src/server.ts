@@ -175,7 +175,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   registerAppRoutes(http, tokens, audit, oidc.apps, (input) => clients.validate(input));
   registerSelfRegistration(http, repo, accounts, audit);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
-  registerIngestRoutes(http, ingest, db, tokens);
+  registerIngestRoutes(http, ingest, db, tokens, audit);
   registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, audit, logger), wado: new WadoService(db, access, audit), qido: new QidoService(db, repo, audit, `${config.baseUrl}/dicomweb`), tokens, baseUrl: config.baseUrl });
   await registerConsole(http, consoleBuildDir());
   registerHealthRoutes(http, db);

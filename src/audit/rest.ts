@@ -22,7 +22,7 @@ const PATIENT_FIELDS = ['subject', 'patient', 'beneficiary'] as const;
 export async function restEntry(db: Db, ctx: RequestContext, req: FhirRequest, response: FhirResponse): Promise<AuditEntry | undefined> {
   const action = interactionOf(req);
   const target = targetOf(req);
-  const touched = resourcesIn(response.resource);
+  const touched = [...resourcesIn(response.resource), ...(response.read ?? [])];
   if (action === 'delete' && target.id) {
     const [row] = await db.query<{ content: string }>(sql`SELECT content FROM resource WHERE resource_type = ${target.type} AND id = ${target.id}`);
     if (row) touched.push(JSON.parse(row.content));

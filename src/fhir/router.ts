@@ -32,6 +32,8 @@ export interface FhirResponse {
   status: number;
   resource?: Resource;
   headers?: Record<string, string>;
+  /** The resources an answer that is not itself FHIR (a `$graphql` result) was made of, for its audit entry. */
+  read?: Resource[];
 }
 
 /** An operation (`$name`) at system, type or instance level. */

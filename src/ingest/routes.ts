@@ -3,6 +3,7 @@
  * dead-letter view of the inbox with replay.
  */
 import type { FastifyInstance } from 'fastify';
+import type { AuditSink } from '../audit/types';
 import type { TokenService } from '../auth/tokens';
 import type { Db } from '../db/database';
 import { sql } from '../db/sql';
@@ -14,7 +15,7 @@ import { parseStoragePath } from './ssmix2-layout';
 
 const ER7 = 'x-application/hl7-v2+er7';
 
-export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, db: Db, tokens: TokenService): void {
+export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, db: Db, tokens: TokenService, audit: AuditSink): void {
   app.post('/hl7/v2', async (request, reply) => {
     const ctx = await authenticate(tokens, request);
     const body = request.body;
@@ -54,10 +55,13 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, db
     if (ctx.role !== 'admin') throw forbidden('Only an administrator may read the inbox');
     const { id } = request.params as { id: string };
     if (!/^\d+$/.test(id)) throw notFound(`Inbox message ${id} not found`);
-    const [row] = await db.query<{ id: string; received_at: Date; facility: string | null; message_control_id: string | null; message_type: string | null; status: string; error: unknown; file_name: string | null; transport: string; raw: Buffer }>(
-      sql`SELECT id::text AS id, received_at, facility, message_control_id, message_type, status, error, file_name, transport, raw FROM inbox_message WHERE id = ${id}::bigint`
+    const [row] = await db.query<{ id: string; received_at: Date; facility: string | null; message_control_id: string | null; message_type: string | null; status: string; error: unknown; file_name: string | null; transport: string; raw: Buffer; resources: string[] }>(
+      sql`SELECT id::text AS id, received_at, facility, message_control_id, message_type, status, error, file_name, transport, raw, resources FROM inbox_message WHERE id = ${id}::bigint`
     );
     if (!row) throw notFound(`Inbox message ${id} not found`);
+    // The text is patient data: the review is a read, naming the patients the message wrote (a refused one wrote none).
+    const patients = (row.resources ?? []).filter((r) => r.startsWith('Patient/')).map((r) => r.slice('Patient/'.length));
+    await audit.record(db, { ctx, action: 'read', patientIds: patients, entities: (row.resources ?? []).slice(0, 100), outcome: '0', description: `GET /admin/inbox/${id} (${row.message_type ?? 'unknown type'} ${row.message_control_id ?? ''}, ${row.status})`, remoteAddress: ctx.remoteAddress });
     return { ...inboxItem(row), message: decodeHl7(Buffer.from(row.raw)) };
   });
 

@@ -457,7 +457,7 @@ const cases: AttackCase[] = [
   {
     actor: 'anyone who reads the inbox or a copy of the database (an operator, a backup)',
     steps: 'a gateway sends messages with its access token in MSH-8 over MLLP and POST /hl7/v2, one of them rejected',
-    mustNot: 'find the token in any stored message, or miss the writes in the resident\'s access log',
+    mustNot: 'find the token in any stored or reviewed message, or miss the writes and the review in the resident\'s access log',
     async run() {
       const token = await server.clientToken({ role: 'gateway', organization: hospital.reference });
       const mllp = await MllpClient.connect(server.mllpPort);
@@ -480,6 +480,13 @@ const cases: AttackCase[] = [
       const events = await auditOf(patientRef.slice('Patient/'.length));
       expect(events.some((e) => e.includes('TRUST-MLLP-1 over mllp'))).toBe(true);
       expect(events.some((e) => e.includes('TRUST-HTTP-1 over http'))).toBe(true);
+      // The office reads the message in the inbox: the token is not in its text, and the look is in the access log.
+      const inboxId = overHttp.headers.get('x-inbox-id');
+      const reviewed = await admin.get(`/admin/inbox/${inboxId}`);
+      expect(reviewed.status).toBe(200);
+      expect(reviewed.body.message).toContain('TRUST-HTTP-1');
+      expect(reviewed.body.message).not.toContain(token);
+      expect((await auditOf(patientRef.slice('Patient/'.length))).some((e) => e.includes(`GET /admin/inbox/${inboxId}`))).toBe(true);
     },
   },
   {
@@ -695,7 +702,7 @@ const cases: AttackCase[] = [
   },
   {
     actor: 'clinician of a linked facility',
-    steps: 'reads the resident\'s record with a GraphQL query sent over the WebSocket instead of HTTP',
+    steps: 'reads the resident\'s record with a GraphQL query sent over the WebSocket instead of HTTP, and with FHIR GraphQL at /fhir/$graphql',
     mustNot: 'go unrecorded in the resident\'s access log',
     async run() {
       const resident = await enrol();
@@ -712,6 +719,10 @@ const cases: AttackCase[] = [
         await client.dispose();
       }
       expect((await auditOf(resident.id)).some((e) => e.includes('GraphQL query OverTheSocket'))).toBe(true);
+      // FHIR GraphQL objects carry no resourceType: the answer alone does not say whose record it is.
+      const before = (await auditOf(resident.id)).filter((e) => e.includes('$graphql')).length;
+      expect((await fhirGraphql(as(server, token), `{ Patient(id: "${resident.id}") { name { family } } }`)).data.Patient.name[0].family).toBe(resident.family);
+      expect((await auditOf(resident.id)).filter((e) => e.includes('$graphql'))).toHaveLength(before + 1);
     },
   },
 ];

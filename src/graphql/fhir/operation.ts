@@ -31,11 +31,12 @@ export function graphqlOperation(schema: () => GraphQLSchema): OperationHandler 
       if (root) {
         // Read first, so a resource the caller may not see is a 404 like any read, not a GraphQL error.
         const resource = context.loaders.remember(await repo.read(ctx, root.resourceType, root.id));
+        context.seen.push(resource);
         context.loaders.references.prime(`${root.resourceType}/${root.id}`, resource);
       }
       const result = await runFhirGraphQL(schema(), { ...body, allowMutations, root }, context);
       // The answer is GraphQL's { data, errors }, not a FHIR resource; the HTTP layer writes it as JSON.
-      return { status: 200, resource: result as unknown as Resource };
+      return { status: 200, resource: result as unknown as Resource, read: context.seen };
     },
   };
 }
