@@ -22,6 +22,7 @@ import type { Logger } from '../logger';
 import { AckCode, buildAck, readHeader } from './ack';
 import { withoutCredentials } from './credentials';
 import type { FacilityDirectory } from './facility';
+import { keepTonetAdditions } from './merge';
 
 export interface IngestOptions {
   transport: 'mllp' | 'http' | 'replay';
@@ -110,7 +111,7 @@ export class Hl7Ingest {
           RETURNING id::text AS id`);
         const repo = this.router.repo.withDb(tx).ofMappedData();
         const txRouter = this.router.withRepository(repo);
-        const response = await processBundle(txRouter, ctx, withProvenance(bundle, facility, row.id, mapped.messageType));
+        const response = await processBundle(txRouter, ctx, withProvenance(await keepTonetAdditions(repo, ctx, bundle), facility, row.id, mapped.messageType));
         const written = (response.entry ?? []).map((e) => e.response?.location?.replace(/\/_history\/.*$/, '').replace(/^.*\/fhir\//, '')).filter((l): l is string => !!l);
         await tx.query(sql`UPDATE inbox_message SET resources = ${written}::text[] WHERE id = ${row.id}::bigint`);
         return { inboxId: row.id, duplicate: false, audit: ingestEntry(ctx, response, `HL7 v2 ${mapped.messageType} ${mapped.messageControlId} over ${options.transport} (inbox ${row.id})`) };

@@ -1,0 +1,44 @@
+/**
+ * Updates from the source merge into what Tonet added: after $link-card linked the facility's Patient to the
+ * regional one, the facility's next ADT update of that Patient (ADT-00, an A08) keeps the link, and so the
+ * card link and the facility's access survive it.
+ */
+import fs from 'node:fs';
+import { fixturePath } from '../fixtures';
+import { as, facility, parameters, printedCard } from '../consent/support';
+import { startTestServer, TestServer } from '../support/server';
+import { FACILITY_CODE } from './support';
+
+const ADT00 = fixturePath('ssmix2-nho', 'sampleData', '999', '901', '9999013', '-', 'ADT-00', '9999013_-_ADT-00_999999999999999_20111220224447339_-_1');
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => server?.close());
+
+test('an ADT update of a linked Patient keeps its Patient.link', async () => {
+  const hospital = await facility(server, FACILITY_CODE, 'core-hospital', '登呂病院');
+  const gateway = as(server, await server.clientToken({ role: 'gateway', organization: hospital.reference }));
+  const clinician = as(server, await server.clientToken({ role: 'clinician', organization: hospital.reference }));
+  const message = fs.readFileSync(ADT00, 'latin1');
+  expect((await gateway.post('/hl7/v2', message, 'x-application/hl7-v2+er7')).body).toMatch(/MSA\|AA/);
+
+  const enrolled = await as(server, server.adminToken).post('/fhir/Patient/$enroll', parameters({ patient: { resourceType: 'Patient', name: [{ family: '患者', given: ['太郎'] }], birthDate: '1950-02-02', gender: 'male' }, emergencyUse: false }));
+  const regionalId = enrolled.body.id;
+  const linked = await clinician.post('/fhir/Patient/$link-card', parameters({ ...printedCard(enrolled.body), localId: '9999013', birthDate: '1950-02-02' }));
+  expect(linked.status).toBe(200);
+  const local = async () => (await clinician.get(`/fhir/Patient?identifier=urn:oid:1.2.392.100495.20.3.51.1${FACILITY_CODE}|9999013`)).body.entry[0].resource;
+  const before = await local();
+  expect(before.link).toEqual([{ other: { reference: `Patient/${regionalId}` }, type: 'seealso' }]);
+
+  // The same patient's record sent again with a new control id: an update.
+  const update = message.split('\r').map((segment, i) => (i === 0 ? segment.split('|').map((field, n) => (n === 9 ? 'UPDATE-1' : field)).join('|') : segment)).join('\r');
+  expect(update).not.toBe(message);
+  expect((await gateway.post('/hl7/v2', update, 'x-application/hl7-v2+er7')).body).toMatch(/MSA\|AA/);
+  const after = await local();
+  expect(Number(after.meta.versionId)).toBeGreaterThan(Number(before.meta.versionId));
+  expect(after.link).toEqual(before.link);
+  // The card link still opens the regional record to the facility.
+  expect((await clinician.get(`/fhir/Patient/${regionalId}`)).status).toBe(200);
+});
