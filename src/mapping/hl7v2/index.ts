@@ -19,6 +19,10 @@ export function mapHl7v2(text: string, facility: SendingFacility): MappingResult
     return { messageType: '', messageControlId: '', bundle: emptyBundle(), issues };
   }
   const msh = parsed.segments[0];
+  // An MSH whose separators are broken parses as a segment with no valid name, which parseHl7 set aside.
+  if (msh?.name !== 'MSH') {
+    return { messageType: '', messageControlId: '', bundle: emptyBundle(), issues: [...issues, { severity: 'error', code: '100', segment: 'MSH', segmentSequence: 1, field: 1, message: 'MSH is unreadable: MSH-1 (field separator) and MSH-2 (encoding characters) must follow "MSH"' }] };
+  }
   const messageType = msh.segment.getField(9)?.toString() ?? '';
   const messageControlId = read(msh, 10);
   const [type, event] = [read(msh, 9, 1), read(msh, 9, 2)];
