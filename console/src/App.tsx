@@ -1,7 +1,7 @@
 /** The console's frame: sign-in, language switch, and the screens of the signed-in person's role. */
-import { AppShell, Button, Group, PasswordInput, Stack, Text, Title } from '@mantine/core';
+import { Alert, AppShell, Button, Group, PasswordInput, Stack, Text, Title } from '@mantine/core';
 import { FormEvent, useEffect, useState } from 'react';
-import { currentToken, signedInPerson, SignedInPerson, signIn, signOut } from './auth/session';
+import { completeLogin, currentToken, signedInPerson, SignedInPerson, signIn, signOut, startLogin } from './auth/session';
 import { ClinicianDesk } from './clinician/ClinicianDesk';
 import { FrontDesk } from './clinician/FrontDesk';
 import { EmergencyView } from './emergency/EmergencyView';
@@ -18,6 +18,11 @@ export function App() {
     document.title = t('appTitle');
     localStorage.setItem('tonet.console.language', language);
   }, [language]);
+  const [loginError, setLoginError] = useState<string | undefined>();
+  // Back from the OpenID Connect login: the code in the URL becomes the person's token.
+  useEffect(() => {
+    completeLogin().then((done) => done && setToken(currentToken()), (err: Error) => setLoginError(err.message));
+  }, []);
   const person = token ? signedInPerson(token) : undefined;
 
   return (
@@ -34,7 +39,7 @@ export function App() {
           </Group>
         </AppShell.Header>
         <AppShell.Main>
-          {token ? <Screens person={person} /> : <SignIn onSignedIn={(value) => { signIn(value); setToken(currentToken()); }} />}
+          {token ? <Screens person={person} /> : <SignIn error={loginError} onSignedIn={(value) => { signIn(value); setToken(currentToken()); }} />}
         </AppShell.Main>
       </AppShell>
     </LanguageContext.Provider>
@@ -57,7 +62,7 @@ function Screens({ person }: { person?: SignedInPerson }) {
   }
 }
 
-function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) {
+function SignIn({ onSignedIn, error }: { onSignedIn: (token: string) => void; error?: string }) {
   const t = useT();
   const [value, setValue] = useState('');
   const submit = (e: FormEvent) => {
@@ -67,6 +72,9 @@ function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) {
   return (
     <Stack component="section" maw={480} aria-labelledby="sign-in-title">
       <Title order={2} id="sign-in-title">{t('signIn')}</Title>
+      {error && <Alert color="red" title={t('error')} role="alert">{error}</Alert>}
+      <Button size="md" onClick={() => void startLogin()}>{t('logInWithAccount')}</Button>
+      <Text size="sm">{t('orPasteToken')}</Text>
       <form onSubmit={submit}>
         <Stack>
           <PasswordInput label={t('accessToken')} description={t('accessTokenHelp')} required value={value} onChange={(e) => setValue(e.currentTarget.value)} />

@@ -6,6 +6,8 @@ const WORDS = {
   language: { ja: 'English', en: '日本語' },
   signIn: { ja: 'ログイン', en: 'Sign in' },
   signOut: { ja: 'ログアウト', en: 'Sign out' },
+  logInWithAccount: { ja: 'Tonet アカウントでログイン', en: 'Log in with your Tonet account' },
+  orPasteToken: { ja: 'または施設のクライアントのアクセストークンを貼り付けてください', en: "Or paste an access token of your facility's client" },
   accessToken: { ja: 'アクセストークン', en: 'Access token' },
   accessTokenHelp: { ja: '/oauth2/token で発行されたトークンを貼り付けてください', en: 'Paste a token issued by /oauth2/token' },
   signedInAs: { ja: 'ログイン中', en: 'Signed in as' },

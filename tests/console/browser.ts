@@ -48,7 +48,7 @@ export async function signedInPage(browser: Browser, baseUrl: string, token: str
   page.on('response', (res) => res.status() >= 400 && process.stderr.write(`console page: ${res.status()} ${res.url()}\n`));
   await page.goto(`${baseUrl}/console/`);
   await page.getByLabel('アクセストークン').fill(token);
-  await page.getByRole('button', { name: 'ログイン' }).click();
+  await page.getByRole('button', { name: 'ログイン', exact: true }).click();
   await page.getByRole('heading', { name: firstHeading }).waitFor();
   return page;
 }
