@@ -53,7 +53,10 @@ export class EmbeddedDatabase implements Database {
   async listen(channel: string, onPayload: (payload: string | undefined) => void): Promise<() => Promise<void>> {
     // LISTEN is a statement too: between another caller's statements it would run inside their transaction.
     const unlisten = await this.turn.run(() => this.pglite.listen(channel, onPayload));
-    return () => this.turn.run(() => unlisten());
+    // Closing PGlite ends its listeners; an UNLISTEN after that would reject inside PGlite, unhandled.
+    return () => this.turn.run(async () => {
+      if (!this.pglite.closed) await unlisten();
+    });
   }
 
   /** The one connection: busy while someone holds the turn, the others waiting for it. */
