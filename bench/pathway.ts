@@ -11,11 +11,11 @@
  *    ≥ 8.0% raise Flags), in alternating rounds; target: ≤ 10% more time per message.
  */
 import { Client } from 'pg';
-import { RequestContext, systemContext } from '../src/auth/context';
+import { RequestContext, systemContext } from '../src/core/context';
 import { loadConfig } from '../src/config';
-import { sql } from '../src/db/sql';
+import { sql } from '../src/core/sql';
 import { INSTITUTION_NUMBER_SYSTEM } from '../src/ingest/facility';
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/core/logger';
 import { checkOverdue } from '../src/pathway/overdue';
 import { buildServer } from '../src/server';
 import { log } from './progress';
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
 }
 
 /** One statement: 8 diabetes activities per patient, due dates spread over the year, OVERDUE of them in the past. */
-async function seedEnrolments(db: import('../src/db/database').Db, hospital: string): Promise<void> {
+async function seedEnrolments(db: import('../src/store/db/database').Db, hospital: string): Promise<void> {
   const [plan] = await db.query<{ content: string }>(sql`SELECT r.content FROM resource r
     WHERE r.resource_type = 'PlanDefinition' AND NOT r.deleted AND r.content::jsonb ->> 'name' = 'diabetes' LIMIT 1`);
   const actions = plan ? (JSON.parse(plan.content).action as { definitionCanonical: string; title: string }[]) : [];
@@ -136,7 +136,7 @@ async function seedEnrolments(db: import('../src/db/database').Db, hospital: str
     FROM generate_series(0, ${PATIENTS - 1}) AS p, unnest(${definitions.map((d) => d.definitionCanonical)}::text[], ${definitions.map((d) => d.title)}::text[]) AS d(canonical, title)`);
 }
 
-async function countFlags(db: import('../src/db/database').Db): Promise<number> {
+async function countFlags(db: import('../src/store/db/database').Db): Promise<number> {
   const [row] = await db.query<{ n: string }>(sql`SELECT count(*) AS n FROM pathway_alert WHERE kind = 'abnormal'`);
   return Number(row.n);
 }

@@ -7,12 +7,12 @@
 import type { Filter } from '@medplum/core';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { Operator } from '@medplum/core';
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../core/context';
 import type { AccessPolicy } from '../consent/access';
 import { linkedPatientIds } from '../consent/grants';
-import type { Db } from '../db/database';
-import { and, or, sql, Sql } from '../db/sql';
-import { badRequest, methodNotAllowed, notFound } from '../fhir/errors';
+import type { Db } from '../store/db/database';
+import { and, or, sql, Sql } from '../core/sql';
+import { badRequest, methodNotAllowed, notFound } from '../core/errors';
 import type { FhirResponse, Query, TypeHandler } from '../fhir/router';
 import { parseQuery } from '../fhir/router';
 import { parseDateRange } from '../fhir/search/dates';

@@ -3,7 +3,7 @@
  * trends' sources, FHIR GraphQL objects with their ids) names the patients whose data was seen.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../core/context';
 import type { AuditEntry } from './types';
 import { patientIdsOf } from './rest';
 

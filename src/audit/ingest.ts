@@ -4,7 +4,7 @@
  * sent about them as it shows FHIR writes.
  */
 import type { Bundle } from '@medplum/fhirtypes';
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../core/context';
 import { MAX_ENTITIES, patientIdsOf } from './rest';
 import type { AuditEntry } from './types';
 

@@ -7,8 +7,8 @@
  * head row lock instead of queueing for one each. An entry recorded inside an enclosing transaction is
  * appended by the same statement in that transaction, so it commits or rolls back with what it describes.
  */
-import type { Database, Db } from '../db/database';
-import { sql } from '../db/sql';
+import type { Database, Db } from '../store/db/database';
+import { sql } from '../core/sql';
 import { canonicalContent, ChainedRow } from './chain';
 import { auditEventOf } from './event';
 import type { AuditAction, AuditEntry, AuditTrail } from './types';

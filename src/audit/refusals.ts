@@ -2,7 +2,7 @@
  * The entry for a refused request: 401 (no, bad or expired token; failed client authentication) and 403
  * (denied). Recorded for every route, whether or not it serves patient data.
  */
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../core/context';
 import type { AuditEntry } from './types';
 
 export interface RefusedRequest {

@@ -4,11 +4,11 @@
  * beneficiary reference to Patient/…), never by another query, except for a delete whose answer holds nothing.
  */
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import type { RequestContext } from '../auth/context';
-import type { Db } from '../db/database';
-import { sql } from '../db/sql';
-import { patientCompartmentParams } from '../fhir/definitions';
-import type { FhirError } from '../fhir/errors';
+import type { RequestContext } from '../core/context';
+import type { Db } from '../store/db/database';
+import { sql } from '../core/sql';
+import { patientCompartmentParams } from '../core/definitions';
+import type { FhirError } from '../core/errors';
 import type { FhirRequest, FhirResponse } from '../fhir/router';
 import type { AuditAction, AuditEntry } from './types';
 

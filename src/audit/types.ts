@@ -2,8 +2,8 @@
  * What is recorded about every look at or change of patient data, every card link, every emergency access,
  * every failed authentication and every denied request. One entry becomes one FHIR AuditEvent.
  */
-import type { RequestContext } from '../auth/context';
-import type { Db } from '../db/database';
+import type { RequestContext } from '../core/context';
+import type { Db } from '../store/db/database';
 
 export type AuditAction =
   | 'read'

@@ -3,8 +3,8 @@
  * walk as `tonet audit verify` but on the running server (the CLI needs the server stopped on the embedded database).
  */
 import type { Parameters } from '@medplum/fhirtypes';
-import type { Db } from '../db/database';
-import { forbidden } from '../fhir/errors';
+import type { Db } from '../store/db/database';
+import { forbidden } from '../core/errors';
 import type { OperationHandler } from '../fhir/router';
 import { verifyAuditChain } from './verify';
 

@@ -3,8 +3,8 @@
  * (its hash no longer matches), a removed row (a gap in seq or a broken prev_hash) and a cut-off tail (the
  * head names a later row than the last one present).
  */
-import type { Db } from '../db/database';
-import { sql } from '../db/sql';
+import type { Db } from '../store/db/database';
+import { sql } from '../core/sql';
 import { canonicalContent, chainHash, ChainedRow, GENESIS_HASH } from './chain';
 
 export interface VerifyResult {

@@ -4,9 +4,9 @@
  * (the regional Patient and every local record linked to it); every other client sees what it caused
  * itself, or what its facility caused. Researchers are refused by AccessPolicy.assertMayRead before this.
  */
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../core/context';
 import { linkedPatientIds } from '../consent/grants';
-import { raw, sql, Sql } from '../db/sql';
+import { raw, sql, Sql } from '../core/sql';
 
 export function auditReadFilter(ctx: RequestContext): Sql {
   switch (ctx.role) {

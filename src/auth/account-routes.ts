@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AuditTrail } from '../audit/types';
-import { forbidden, notFound } from '../fhir/errors';
+import { forbidden, notFound } from '../core/errors';
 import { authenticate } from '../http/app';
 import type { Account, AccountStore, FacilityAssignment, NewAccount } from './accounts';
 import type { TokenService } from './tokens';

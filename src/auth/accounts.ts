@@ -6,11 +6,11 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
-import type { Db } from '../db/database';
-import { sql } from '../db/sql';
-import { badRequest, conflict, notFound } from '../fhir/errors';
+import type { Db } from '../store/db/database';
+import { sql } from '../core/sql';
+import { badRequest, conflict, notFound } from '../core/errors';
 import { hashSecret, verifySecret } from './clients';
-import type { Role } from './context';
+import type { Role } from '../core/context';
 
 export const ACCOUNT_KINDS = ['practitioner', 'resident', 'office'] as const;
 export type AccountKind = (typeof ACCOUNT_KINDS)[number];

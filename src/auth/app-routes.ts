@@ -8,11 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { AuditTrail } from '../audit/types';
-import { badRequest, forbidden, notFound } from '../fhir/errors';
+import { badRequest, forbidden, notFound } from '../core/errors';
 import { authenticate } from '../http/app';
 import type { NewClient } from './clients';
 import type { RegisteredApps } from './oidc/provider';
-import type { Role } from './context';
+import type { Role } from '../core/context';
 import type { TokenService } from './tokens';
 
 interface NewApp {

@@ -5,10 +5,10 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditTrail } from '../audit/types';
-import { badRequest, forbidden } from '../fhir/errors';
+import { badRequest, forbidden } from '../core/errors';
 import { authenticate } from '../http/app';
 import type { ClientRecord, ClientStore, NewClient } from './clients';
-import type { RequestContext } from './context';
+import type { RequestContext } from '../core/context';
 import type { TokenService } from './tokens';
 
 const CHANGES = {

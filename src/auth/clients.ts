@@ -14,10 +14,10 @@
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { Database, Db } from '../db/database';
-import { sql } from '../db/sql';
-import { badRequest, conflict, notFound } from '../fhir/errors';
-import { Role, ROLES } from './context';
+import type { Database, Db } from '../store/db/database';
+import { sql } from '../core/sql';
+import { badRequest, conflict, notFound } from '../core/errors';
+import { Role, ROLES } from '../core/context';
 
 const CHANNEL = 'tonet_client';
 

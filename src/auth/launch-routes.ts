@@ -7,9 +7,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AuditTrail } from '../audit/types';
-import { badRequest, forbidden } from '../fhir/errors';
+import { badRequest, forbidden } from '../core/errors';
 import { authenticate } from '../http/app';
-import type { RequestContext } from './context';
+import type { RequestContext } from '../core/context';
 import type { LaunchContexts } from './oidc/launch';
 import type { TokenService } from './tokens';
 

@@ -15,8 +15,8 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import type { Db } from '../db/database';
-import { sql } from '../db/sql';
+import type { Db } from '../store/db/database';
+import { sql } from '../core/sql';
 import type { Account } from './accounts';
 
 interface PasskeyRow {

@@ -3,7 +3,7 @@
  * context, resource type or `*`, and the interactions in c-r-u-d-s order. v1 `.read`/`.write` are read as
  * their v2 equivalents. A scope can only narrow what the consent service allows; it never widens it.
  */
-import { forbidden } from '../fhir/errors';
+import { forbidden } from '../core/errors';
 
 export type ScopeContext = 'patient' | 'user' | 'system';
 export type Interaction = 'c' | 'r' | 'u' | 'd' | 's';

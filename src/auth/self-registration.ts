@@ -12,11 +12,11 @@ import { claimAttempt } from '../consent/card-link';
 import { consentsOf, patientByCard } from '../consent/enrolment';
 import { isKind } from '../consent/grants';
 import { ENROLMENT, isValidCardNumber } from '../consent/model';
-import { sql } from '../db/sql';
-import { FhirError } from '../fhir/errors';
+import { sql } from '../core/sql';
+import { FhirError } from '../core/errors';
 import type { Repository } from '../fhir/repository';
 import type { AccountStore } from './accounts';
-import { systemContext } from './context';
+import { systemContext } from '../core/context';
 import { both, button, form, page } from './oidc/pages';
 
 export function registerSelfRegistration(app: FastifyInstance, repo: Repository, accounts: AccountStore, audit: AuditTrail): void {

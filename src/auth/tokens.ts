@@ -5,11 +5,11 @@
  * database, so tokens survive a restart and work across several server processes. The client-credentials
  * endpoint and the OpenID Connect provider sign with this one key and one issuer; this is the one verifier.
  */
-import type { Db } from '../db/database';
-import { sql } from '../db/sql';
-import { FhirError, unauthorized } from '../fhir/errors';
+import type { Db } from '../store/db/database';
+import { sql } from '../core/sql';
+import { FhirError, unauthorized } from '../core/errors';
 import type { Client } from './clients';
-import { Role, ROLES } from './context';
+import { Role, ROLES } from '../core/context';
 import { JwtError, SigningKey } from './jwt';
 
 export interface TokenClaims {

@@ -10,9 +10,9 @@
  * Lock order everywhere: Appointment row, then ledger row, then Slot row.
  */
 import type { Appointment, ServiceRequest, Slot } from '@medplum/fhirtypes';
-import type { Db } from '../db/database';
-import { sql } from '../db/sql';
-import { conflict, forbidden, notFound, unprocessable } from '../fhir/errors';
+import type { Db } from '../store/db/database';
+import { sql } from '../core/sql';
+import { conflict, forbidden, notFound, unprocessable } from '../core/errors';
 import type { Repository, WriteHook } from '../fhir/repository';
 import type { StoredVersion } from '../fhir/store';
 import { BookingState, bookingSystemContext, ENDING_STATUSES, STATUSES_OF } from './model';

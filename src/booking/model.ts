@@ -3,7 +3,7 @@
  * does to the booking, and the code systems a referral for CT/MRI uses.
  */
 import type { Coding } from '@medplum/fhirtypes';
-import { systemContext, RequestContext } from '../auth/context';
+import { systemContext, RequestContext } from '../core/context';
 
 /** JJ1017 (JIRA/JAHIS radiology procedure codes, 放射線部門の検査・手技コード): the procedure a ServiceRequest asks for. */
 export const JJ1017_SYSTEM = 'urn:tonet:code-system:JJ1017';

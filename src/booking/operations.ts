@@ -7,7 +7,7 @@
  * - POST Appointment/{id}/$reject        reason — the hospital holding the slot
  */
 import type { Parameters, ParametersParameter, ServiceRequest } from '@medplum/fhirtypes';
-import { badRequest } from '../fhir/errors';
+import { badRequest } from '../core/errors';
 import { OperationParameters } from '../fhir/parameters';
 import type { OperationHandler } from '../fhir/router';
 import type { BookingService, BookingSummary } from './service';

@@ -13,11 +13,11 @@
  */
 import { generateId } from '@medplum/core';
 import type { Appointment, AppointmentParticipant, Device, HealthcareService, Resource, Schedule, ServiceRequest, Slot } from '@medplum/fhirtypes';
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../core/context';
 import type { AuditSink } from '../audit/types';
 import type { AccessPolicy } from '../consent/access';
-import { sql } from '../db/sql';
-import { badRequest, conflict, FhirError, forbidden, notFound, unprocessable } from '../fhir/errors';
+import { sql } from '../core/sql';
+import { badRequest, conflict, FhirError, forbidden, notFound, unprocessable } from '../core/errors';
 import type { Repository } from '../fhir/repository';
 import { parseQuery, Query } from '../fhir/router';
 import { MAX_COUNT } from '../fhir/search/execute';

@@ -13,8 +13,8 @@ import { importDicom } from './import-dicom';
 import { importSsmix2 } from './import-ssmix2';
 import { Progress } from './progress';
 import { verifyAuditChain } from '../audit/verify';
-import { openDatabase } from '../db/database';
-import { createLogger } from '../logger';
+import { openDatabase } from '../store/db/database';
+import { createLogger } from '../core/logger';
 // Read here, not through ../server: the server and the demo are loaded by the commands that need them, so
 // --help and the admin and import commands start in a fraction of the time.
 import packageJson from '../../package.json';

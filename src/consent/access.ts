@@ -18,10 +18,10 @@
  */
 import { deepEquals } from '@medplum/core';
 import type { Consent, Patient, Resource } from '@medplum/fhirtypes';
-import type { RequestContext } from '../auth/context';
-import { raw, sql, Sql } from '../db/sql';
-import { allResourceTypes, patientCompartmentParams } from '../fhir/definitions';
-import { forbidden, notFound } from '../fhir/errors';
+import type { RequestContext } from '../core/context';
+import { raw, sql, Sql } from '../core/sql';
+import { allResourceTypes, patientCompartmentParams } from '../core/definitions';
+import { forbidden, notFound } from '../core/errors';
 import { CARD_DIGEST_SYSTEM, CARD_SECRET_EXTENSION } from './card';
 import { linkedPatientIds } from './grants';
 import { CARD_SYSTEM } from './model';

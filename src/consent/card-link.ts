@@ -10,11 +10,11 @@
  * the limit; every refusal gets the same answer whichever check failed, so nothing can be probed.
  */
 import type { Consent, Patient } from '@medplum/fhirtypes';
-import { RequestContext, systemContext } from '../auth/context';
+import { RequestContext, systemContext } from '../core/context';
 import type { AuditSink } from '../audit/types';
-import type { Db } from '../db/database';
-import { sql } from '../db/sql';
-import { badRequest, forbidden, FhirError, outcome, tooManyRequests } from '../fhir/errors';
+import type { Db } from '../store/db/database';
+import { sql } from '../core/sql';
+import { badRequest, forbidden, FhirError, outcome, tooManyRequests } from '../core/errors';
 import { OperationParameters, parametersOf } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
 import { OperationHandler, parseQuery } from '../fhir/router';

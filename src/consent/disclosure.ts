@@ -4,8 +4,8 @@
  * resource in their compartments. Read in keyset chunks by rid.
  */
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
-import { sql } from '../db/sql';
-import { forbidden } from '../fhir/errors';
+import { sql } from '../core/sql';
+import { forbidden } from '../core/errors';
 import type { OperationHandler } from '../fhir/router';
 import type { AuditSink } from '../audit/types';
 import { linkedPatientIds } from './grants';

@@ -11,11 +11,11 @@
  * new declaration (card or exact name, counted by the rate limit) opens it again.
  */
 import type { Basic, Bundle, Communication, Consent, HumanName, Organization, Patient, Resource } from '@medplum/fhirtypes';
-import { RequestContext, systemContext } from '../auth/context';
+import { RequestContext, systemContext } from '../core/context';
 import { patientIdsOf } from '../audit/rest';
 import type { AuditSink } from '../audit/types';
-import { sql } from '../db/sql';
-import { badRequest, forbidden, FhirError, outcome, tooManyRequests } from '../fhir/errors';
+import { sql } from '../core/sql';
+import { badRequest, forbidden, FhirError, outcome, tooManyRequests } from '../core/errors';
 import { OperationParameters } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
 import { OperationHandler, parseQuery } from '../fhir/router';

@@ -4,8 +4,8 @@
  * emergency use was allowed. Withdrawal makes every Consent of the resident inactive; the grants follow.
  */
 import type { Consent, Patient } from '@medplum/fhirtypes';
-import { systemContext } from '../auth/context';
-import { badRequest, forbidden } from '../fhir/errors';
+import { systemContext } from '../core/context';
+import { badRequest, forbidden } from '../core/errors';
 import { OperationParameters, parametersOf } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
 import type { OperationHandler } from '../fhir/router';

@@ -4,8 +4,8 @@
  * an enrolled resident names it; the grant covers the regional Patient and every local record linked to it.
  */
 import type { Consent, Patient, Resource } from '@medplum/fhirtypes';
-import type { Db } from '../db/database';
-import { sql } from '../db/sql';
+import type { Db } from '../store/db/database';
+import { sql } from '../core/sql';
 import type { StoredVersion } from '../fhir/store';
 import { ENROLMENT, FACILITY_ACCESS } from './model';
 

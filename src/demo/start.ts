@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../logger';
+import type { Logger } from '../core/logger';
 import { describeDemo, seedDemoRegion } from './seed';
 
 export interface DemoStart {

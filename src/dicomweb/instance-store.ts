@@ -9,8 +9,8 @@
  * the first also makes a re-run of a batch write nothing at all, and leaves no blob without an instance.
  */
 import { createHash } from 'node:crypto';
-import type { Db } from '../db/database';
-import { sql, Sql } from '../db/sql';
+import type { Db } from '../store/db/database';
+import { sql, Sql } from '../core/sql';
 import { JP_IDENTIFIER } from '../mapping/hl7v2/identity';
 
 export interface StoredInstance {

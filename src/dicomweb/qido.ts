@@ -7,9 +7,9 @@
 import type { ImagingStudy, ImagingStudySeries } from '@medplum/fhirtypes';
 import { patientIdsOf } from '../audit/rest';
 import type { AuditSink } from '../audit/types';
-import type { RequestContext } from '../auth/context';
-import type { Db } from '../db/database';
-import { badRequest } from '../fhir/errors';
+import type { RequestContext } from '../core/context';
+import type { Db } from '../store/db/database';
+import { badRequest } from '../core/errors';
 import type { Repository } from '../fhir/repository';
 import { parseQuery, Query } from '../fhir/router';
 import { JP_IDENTIFIER } from '../mapping/hl7v2/identity';

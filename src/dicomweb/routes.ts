@@ -8,7 +8,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TokenService } from '../auth/tokens';
-import { badRequest, FhirError, outcome, unsupportedMediaType } from '../fhir/errors';
+import { badRequest, FhirError, outcome, unsupportedMediaType } from '../core/errors';
 import { authenticate } from '../http/app';
 import { buildMultipart, MultipartError, parseMediaType, parseMultipart } from './multipart';
 import type { StowService } from './stow';

@@ -8,10 +8,10 @@
 import type { ImagingStudy } from '@medplum/fhirtypes';
 import { patientIdsOf } from '../audit/rest';
 import type { AuditSink } from '../audit/types';
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../core/context';
 import type { AccessPolicy } from '../consent/access';
-import type { Db } from '../db/database';
-import { notFound } from '../fhir/errors';
+import type { Db } from '../store/db/database';
+import { notFound } from '../core/errors';
 import { visibleInstance, type StoredInstance } from './instance-store';
 
 export class WadoService {

@@ -6,8 +6,8 @@
  */
 import { generateId } from '@medplum/core';
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
-import type { RequestContext } from '../auth/context';
-import { badRequest, FhirError, notFound, preconditionFailed } from './errors';
+import type { RequestContext } from '../core/context';
+import { badRequest, FhirError, notFound, preconditionFailed } from '../core/errors';
 import type { FhirResponse, FhirRouter, Query } from './router';
 
 const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };

@@ -3,7 +3,7 @@
  * parameters the indexer extracts for it, the interactions the router implements and the registered operations.
  */
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
-import { allResourceTypes, searchParametersOf } from './definitions';
+import { allResourceTypes, searchParametersOf } from '../core/definitions';
 import { SUPPORTED_JP_PROFILES } from './jp-profiles';
 import type { OperationHandler } from './router';
 

@@ -4,9 +4,9 @@
  */
 import type { Bundle } from '@medplum/fhirtypes';
 import { linkedPatientIds } from '../consent/grants';
-import { sql } from '../db/sql';
-import { allResourceTypes, patientCompartmentParams } from './definitions';
-import { badRequest } from './errors';
+import { sql } from '../core/sql';
+import { allResourceTypes, patientCompartmentParams } from '../core/definitions';
+import { badRequest } from '../core/errors';
 import { instantParam, OperationHandler, parseQuery, values } from './router';
 
 export const everythingOperation: OperationHandler = {

@@ -7,7 +7,7 @@ import type { AuditTrail } from '../audit/types';
 import type { TokenService } from '../auth/tokens';
 import { assertJsonAcceptable, authenticate, sendFhir } from '../http/app';
 import { buildCapabilityStatement, smartConfiguration } from './capability';
-import { decodeClientComponent, FhirError, unsupportedMediaType } from './errors';
+import { decodeClientComponent, FhirError, unsupportedMediaType } from '../core/errors';
 import type { FhirRequest, FhirResponse, FhirRouter, Query } from './router';
 
 /** Every FHIR request is recorded in the audit trail before it is answered; if that fails, the request fails. */

@@ -2,7 +2,7 @@
  * Reading the FHIR `Parameters` body of an operation, with errors that name the missing or wrong parameter.
  */
 import type { Parameters, ParametersParameter, Resource } from '@medplum/fhirtypes';
-import { badRequest } from './errors';
+import { badRequest } from '../core/errors';
 
 export class OperationParameters {
   private constructor(private readonly params: ParametersParameter[]) {}

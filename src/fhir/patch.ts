@@ -3,7 +3,7 @@
  * failed `test` is a failed precondition (422), and any other failure is a malformed patch (400).
  */
 import { applyPatch, Operation } from 'fast-json-patch';
-import { badRequest, unprocessable } from './errors';
+import { badRequest, unprocessable } from '../core/errors';
 
 export function applyJsonPatch<T>(document: T, operations: unknown): T {
   if (!Array.isArray(operations)) throw badRequest('PATCH needs a JSON Patch document (an array of operations, application/json-patch+json)');

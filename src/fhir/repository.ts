@@ -4,13 +4,13 @@
  */
 import { generateId, SearchRequest, validateResource, OperationOutcomeError } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../core/context';
 import type { AccessPolicy } from '../consent/access';
-import type { Db } from '../db/database';
-import { sql, Sql } from '../db/sql';
+import type { Db } from '../store/db/database';
+import { sql, Sql } from '../core/sql';
 import { requiredBindingIssues } from './bindings';
-import { isKnownResourceType } from './definitions';
-import { badRequest, FhirError, gone, notFound, preconditionFailed, unprocessable } from './errors';
+import { isKnownResourceType } from '../core/definitions';
+import { badRequest, FhirError, gone, notFound, preconditionFailed, unprocessable } from '../core/errors';
 import { applyJsonPatch } from './patch';
 import { executeSearch, SearchPage, StoredRow } from './search/execute';
 import { parseSearchQuery } from './search/parse';

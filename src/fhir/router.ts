@@ -5,10 +5,10 @@
  */
 import type { SearchRequest } from '@medplum/core';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../core/context';
 import { assertScopesAllow, type Interaction } from '../auth/scopes';
-import { isKnownResourceType } from './definitions';
-import { allOk, badRequest, methodNotAllowed, notFound } from './errors';
+import { isKnownResourceType } from '../core/definitions';
+import { allOk, badRequest, methodNotAllowed, notFound } from '../core/errors';
 import { Repository } from './repository';
 import { parseDateRange } from './search/dates';
 import { DEFAULT_COUNT, MAX_COUNT, SearchPage } from './search/execute';

@@ -6,9 +6,9 @@
  * store's tables after the commit: about log2(n) times over a load of n resources, each time with estimates
  * at most half stale. Autovacuum, where it runs, does the same later and more often.
  */
-import type { Db } from '../db/database';
-import { raw, sql } from '../db/sql';
-import type { Logger } from '../logger';
+import type { Db } from '../store/db/database';
+import { raw, sql } from '../core/sql';
+import type { Logger } from '../core/logger';
 import type { StoredVersion } from './store';
 
 const MIN_ROWS = 1000;

@@ -4,8 +4,8 @@
  * the old search rows removed, the new ones added), whatever N is. Single writes are batches of one.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import type { Db } from '../db/database';
-import { join, raw, sql, Sql } from '../db/sql';
+import type { Db } from '../store/db/database';
+import { join, raw, sql, Sql } from '../core/sql';
 import { extractSearchRows, patientCompartmentOf, SearchRows } from './search/extract';
 
 export interface StoredVersion {

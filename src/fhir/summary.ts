@@ -2,7 +2,7 @@
  * `_summary` and `_elements`: the subset of a resource a client asked for, marked SUBSETTED as the spec requires.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { summaryElementsOf } from './definitions';
+import { summaryElementsOf } from '../core/definitions';
 
 const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
 const ALWAYS = new Set(['resourceType', 'id', 'meta']);

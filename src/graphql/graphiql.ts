@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { getIntrospectionQuery } from 'graphql';
-import { packageFolder } from '../package-files';
+import { packageFolder } from '../core/package-files';
 
 const ASSETS: Record<string, string> = {
   'explorer.js': 'text/javascript; charset=utf-8',

@@ -6,9 +6,9 @@
  * interactions its scopes cover, and a field missing from the table is refused to scoped tokens.
  */
 import type { MiddlewareFn } from 'type-graphql';
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../core/context';
 import { assertScopesAllow, type Interaction } from '../auth/scopes';
-import { forbidden } from '../fhir/errors';
+import { forbidden } from '../core/errors';
 
 type Needs = [resourceType: string, interaction: Interaction][];
 

@@ -11,11 +11,11 @@ import { useServer } from 'graphql-ws/use/ws';
 import { buildSchemaSync, PubSub } from 'type-graphql';
 import { WebSocketServer } from 'ws';
 import type { TokenService } from '../auth/tokens';
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../core/context';
 import { graphqlEntry } from '../audit/graphql';
-import { FhirError } from '../fhir/errors';
+import { FhirError } from '../core/errors';
 import { authenticate, contextFromToken } from '../http/app';
-import type { Logger } from '../logger';
+import type { Logger } from '../core/logger';
 import { BookingResolver } from './domain/booking';
 import { domainContext, DomainContext, DomainServices } from './domain/context';
 import { LiveResolver } from './domain/live';
@@ -54,7 +54,7 @@ export interface GraphqlOptions {
   /** Further schemas to merge (the generated FHIR GraphQL schema), built at first use: generating them takes seconds. */
   schemas?: () => GraphQLSchema[];
   /** Extra context the merged schemas' resolvers need, built per request. */
-  extraContext?: (ctx: import('../auth/context').RequestContext) => Record<string, unknown>;
+  extraContext?: (ctx: import('../core/context').RequestContext) => Record<string, unknown>;
 }
 
 export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void> } {
@@ -81,7 +81,7 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
     })());
 
   const introspection = new IntrospectionCache();
-  const contextFor = (ctx: import('../auth/context').RequestContext) => ({ ...domainContext(ctx, services), ...(options.extraContext?.(ctx) ?? {}) });
+  const contextFor = (ctx: import('../core/context').RequestContext) => ({ ...domainContext(ctx, services), ...(options.extraContext?.(ctx) ?? {}) });
 
   app.route({
     method: ['GET', 'POST'],

@@ -6,11 +6,11 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { refusedEntry } from '../audit/refusals';
 import type { AuditTrail } from '../audit/types';
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../core/context';
 import type { TokenService } from '../auth/tokens';
-import { databaseUnavailable } from '../db/faults';
-import { badRequest, FhirError, outcome, tooLarge, unauthorized, unsupportedMediaType } from '../fhir/errors';
-import type { Logger } from '../logger';
+import { databaseUnavailable } from '../store/db/faults';
+import { badRequest, FhirError, outcome, tooLarge, unauthorized, unsupportedMediaType } from '../core/errors';
+import type { Logger } from '../core/logger';
 import { clientErrorHandler } from './client-errors';
 
 export const FHIR_JSON = 'application/fhir+json';

@@ -7,7 +7,7 @@
 import type { ConnectionError, FastifyInstance } from 'fastify';
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
-import { outcome } from '../fhir/errors';
+import { outcome } from '../core/errors';
 
 const HEADER_END = Buffer.from('\r\n\r\n');
 

@@ -5,7 +5,7 @@
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import path from 'node:path';
-import { packageFolder } from '../package-files';
+import { packageFolder } from '../core/package-files';
 
 export const CONSOLE_PATH = '/console';
 

@@ -4,11 +4,11 @@
  * while the database answers and holds every migration this build ships, else 503 with Retry-After.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Db } from '../db/database';
-import { databaseUnavailable } from '../db/faults';
-import { migrationVersions, VERSION_TABLE } from '../db/migrate';
-import { raw, sql } from '../db/sql';
-import { outcome } from '../fhir/errors';
+import type { Db } from '../store/db/database';
+import { databaseUnavailable } from '../store/db/faults';
+import { migrationVersions, VERSION_TABLE } from '../store/db/migrate';
+import { raw, sql } from '../core/sql';
+import { outcome } from '../core/errors';
 import { FHIR_JSON, RETRY_AFTER_SECONDS } from './app';
 
 export function registerHealthRoutes(app: FastifyInstance, db: Db): void {

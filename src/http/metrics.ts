@@ -12,8 +12,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TokenService } from '../auth/tokens';
 import type { MetricsAccess } from '../config';
-import type { PoolUsage } from '../db/database';
-import { forbidden } from '../fhir/errors';
+import type { PoolUsage } from '../store/db/database';
+import { forbidden } from '../core/errors';
 import { authenticate } from './app';
 import { FhirNames, routePattern } from './route-pattern';
 

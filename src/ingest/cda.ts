@@ -7,7 +7,7 @@
 import type { Bundle, BundleEntry, DocumentReference, Patient } from '@medplum/fhirtypes';
 import { COMPARTMENT_EXTENSION } from '../consent/model';
 import { processBundle } from '../fhir/bundle';
-import { badRequest, forbidden, FhirError } from '../fhir/errors';
+import { badRequest, forbidden, FhirError } from '../core/errors';
 import type { OperationHandler } from '../fhir/router';
 import { mapCdaReferral } from '../mapping/cda';
 import type { FacilityDirectory } from './facility';

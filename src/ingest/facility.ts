@@ -3,7 +3,7 @@
  * (医療機関コード) that the Organization carries as an identifier. Ingest trusts this, never MSH-4.
  */
 import type { Organization } from '@medplum/fhirtypes';
-import { systemContext } from '../auth/context';
+import { systemContext } from '../core/context';
 import type { Repository } from '../fhir/repository';
 import type { SendingFacility } from '../mapping/types';
 

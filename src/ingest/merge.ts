@@ -5,7 +5,7 @@
  * The source's fields win; links it did not send are kept.
  */
 import type { Bundle, Patient } from '@medplum/fhirtypes';
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../core/context';
 import type { Repository } from '../fhir/repository';
 
 export async function keepTonetAdditions(repo: Repository, ctx: RequestContext, bundle: Bundle): Promise<Bundle> {

@@ -6,7 +6,7 @@
  * take to arrive (a sender trickling a byte at a time holds a connection no longer than that).
  */
 import net from 'node:net';
-import type { Logger } from '../logger';
+import type { Logger } from '../core/logger';
 import type { Hl7Ingest } from './pipeline';
 
 const VT = 0x0b;

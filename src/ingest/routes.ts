@@ -5,9 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { AuditSink } from '../audit/types';
 import type { TokenService } from '../auth/tokens';
-import type { Db } from '../db/database';
-import { sql } from '../db/sql';
-import { badRequest, decodeClientComponent, FhirError, forbidden, notFound } from '../fhir/errors';
+import type { Db } from '../store/db/database';
+import { sql } from '../core/sql';
+import { badRequest, decodeClientComponent, FhirError, forbidden, notFound } from '../core/errors';
 import { authenticate } from '../http/app';
 import { decodeHl7 } from '../mapping/hl7v2';
 import type { Hl7Ingest } from './pipeline';

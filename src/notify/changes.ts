@@ -8,10 +8,10 @@
  * not a log).
  */
 import { EventEmitter } from 'node:events';
-import type { Database, Db } from '../db/database';
-import { sql } from '../db/sql';
+import type { Database, Db } from '../store/db/database';
+import { sql } from '../core/sql';
 import type { StoredVersion } from '../fhir/store';
-import type { Logger } from '../logger';
+import type { Logger } from '../core/logger';
 
 export const CHANNEL = 'tonet_change';
 

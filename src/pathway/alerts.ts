@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CarePlan, Flag, Observation } from '@medplum/fhirtypes';
-import type { Db } from '../db/database';
-import { sql } from '../db/sql';
+import type { Db } from '../store/db/database';
+import { sql } from '../core/sql';
 import type { Repository, WriteHook } from '../fhir/repository';
 import type { StoredVersion } from '../fhir/store';
 import { AlertInput, endMissedTestFlags, isPathwayFlag, missedTestsClosed, raiseAlerts, syncAlertState } from './flags';

@@ -5,7 +5,7 @@
  * are read once here, so a malformed one stops the start instead of failing at the first $apply.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { systemContext } from '../auth/context';
+import { systemContext } from '../core/context';
 import type { Repository } from '../fhir/repository';
 import { SHIPPED_PATHWAYS } from './definitions';
 import { activityRules } from './rules';

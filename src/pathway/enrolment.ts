@@ -6,12 +6,12 @@
  * (an active facility Consent, i.e. an access grant), as both will see its results and alerts.
  */
 import type { ActivityDefinition, CarePlan, CarePlanActivity, Organization, PlanDefinition } from '@medplum/fhirtypes';
-import { RequestContext, systemContext } from '../auth/context';
+import { RequestContext, systemContext } from '../core/context';
 import { linkedPatientIds } from '../consent/grants';
 import { FACILITY_TYPE_SYSTEM } from '../consent/model';
-import { sql } from '../db/sql';
+import { sql } from '../core/sql';
 import { SYSTEM } from '../mapping/hl7v2/codesystems';
-import { badRequest, conflict, FhirError, forbidden, outcome } from '../fhir/errors';
+import { badRequest, conflict, FhirError, forbidden, outcome } from '../core/errors';
 import { OperationParameters } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
 import { OperationHandler, parseQuery } from '../fhir/router';

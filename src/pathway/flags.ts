@@ -8,10 +8,10 @@
  * it reaches the `alertRaised` subscription of each of them.
  */
 import type { Extension, Flag } from '@medplum/fhirtypes';
-import { systemContext } from '../auth/context';
+import { systemContext } from '../core/context';
 import type { AuditSink } from '../audit/types';
-import { sql, Sql } from '../db/sql';
-import { forbidden, unprocessable } from '../fhir/errors';
+import { sql, Sql } from '../core/sql';
+import { forbidden, unprocessable } from '../core/errors';
 import type { Repository } from '../fhir/repository';
 import type { OperationHandler } from '../fhir/router';
 import { ALERT_FLAG_CATEGORY } from '../graphql/domain/live';

@@ -5,12 +5,12 @@
  * written in batches. Run daily in the server process, and by operators with CarePlan/$check-overdue.
  */
 import type { Parameters } from '@medplum/fhirtypes';
-import { sql } from '../db/sql';
-import { forbidden } from '../fhir/errors';
+import { sql } from '../core/sql';
+import { forbidden } from '../core/errors';
 import { OperationParameters } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
 import type { OperationHandler } from '../fhir/router';
-import type { Logger } from '../logger';
+import type { Logger } from '../core/logger';
 import { isoDate } from './enrolment';
 import { AlertInput, MISSED_TEST_RULE, writeFlags } from './flags';
 

@@ -6,10 +6,10 @@
  * own record after the resident revokes its Consent, while the values the activities hold come from every
  * facility's results.
  */
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../core/context';
 import type { AccessPolicy } from '../consent/access';
-import type { Db } from '../db/database';
-import { sql, Sql } from '../db/sql';
+import type { Db } from '../store/db/database';
+import { sql, Sql } from '../core/sql';
 import { CODES } from './definitions';
 import { token } from './rules';
 

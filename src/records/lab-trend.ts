@@ -4,11 +4,11 @@
  * laboratory's method digits) and the search runs under the caller's access predicate.
  */
 import type { Observation } from '@medplum/fhirtypes';
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../core/context';
 import type { AccessPolicy } from '../consent/access';
 import { linkedPatientIds } from '../consent/grants';
-import type { Db } from '../db/database';
-import { sql } from '../db/sql';
+import type { Db } from '../store/db/database';
+import { sql } from '../core/sql';
 import { jlac10TestPattern, SYSTEM } from '../mapping/hl7v2/codesystems';
 import { abnormalOf, numericValueOf, titleOf } from './describe';
 

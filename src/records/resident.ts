@@ -4,9 +4,9 @@
  * allergies in their own words, family doctor, notes) as one Basic resource they keep up to date.
  */
 import type { Basic, Extension, Observation, ObservationComponent, Quantity, Resource } from '@medplum/fhirtypes';
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../core/context';
 import { EMERGENCY_INFO_CODE, FAMILY_DOCTOR_EXTENSION } from '../consent/emergency';
-import { badRequest, forbidden } from '../fhir/errors';
+import { badRequest, forbidden } from '../core/errors';
 import type { FhirRouter, Query } from '../fhir/router';
 
 export const EMERGENCY_CONTACT_EXTENSION = 'urn:tonet:extension:emergency-contact';

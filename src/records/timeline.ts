@@ -6,13 +6,13 @@
  * caller's access predicate in its WHERE like every other read.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../core/context';
 import type { AccessPolicy } from '../consent/access';
 import { linkedPatientIds } from '../consent/grants';
-import type { Db } from '../db/database';
+import type { Db } from '../store/db/database';
 import type { StoredVersion } from '../fhir/store';
-import { and, raw, sql, Sql } from '../db/sql';
-import { badRequest } from '../fhir/errors';
+import { and, raw, sql, Sql } from '../core/sql';
+import { badRequest } from '../core/errors';
 
 export const TIMELINE_KINDS = ['ENCOUNTER', 'CONDITION', 'ALLERGY', 'MEDICATION', 'INJECTION', 'LAB_RESULT', 'IMAGING', 'DOCUMENT', 'VITAL'] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];

@@ -13,12 +13,12 @@
  *   one municipality or one day cannot be subtracted to isolate anyone; the same set again is answered alike;
  * - a quartile is the mean of the QUARTILE_SPREAD values nearest its rank, never one person's value.
  */
-import type { RequestContext } from '../auth/context';
+import type { RequestContext } from '../core/context';
 import type { AuditSink } from '../audit/types';
 import { ENROLMENT } from '../consent/model';
-import type { Db } from '../db/database';
-import { and, raw, sql, Sql } from '../db/sql';
-import { badRequest, forbidden } from '../fhir/errors';
+import type { Db } from '../store/db/database';
+import { and, raw, sql, Sql } from '../core/sql';
+import { badRequest, forbidden } from '../core/errors';
 import { escapeLike } from '../fhir/search/normalize';
 
 export const MIN_CELL = 10;

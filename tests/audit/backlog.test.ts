@@ -3,7 +3,7 @@
  * appended and while they queue behind it, and the age of the oldest; nothing once the batch commits.
  */
 import { AuditLog } from '../../src/audit/log';
-import type { Database } from '../../src/db/database';
+import type { Database } from '../../src/store/db/database';
 
 test('the backlog counts entries until their append commits, with the age of the oldest', async () => {
   const releases: (() => void)[] = [];

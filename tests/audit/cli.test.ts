@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { openDatabase } from '../../src/db/database';
-import { sql } from '../../src/db/sql';
+import { openDatabase } from '../../src/store/db/database';
+import { sql } from '../../src/core/sql';
 import { startTestServer, TestServer } from '../support/server';
 
 const ROOT = path.resolve(__dirname, '../..');

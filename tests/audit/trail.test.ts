@@ -8,7 +8,7 @@ import type { AuditEvent, Bundle, Observation, Patient } from '@medplum/fhirtype
 import request from 'supertest';
 import type { ChainedRow } from '../../src/audit/chain';
 import { verifyAuditChain } from '../../src/audit/verify';
-import { sql } from '../../src/db/sql';
+import { sql } from '../../src/core/sql';
 import { validate } from '../../src/fhir/repository';
 import { useFhirServer } from '../fhir/helpers';
 

@@ -7,7 +7,7 @@
 import { createClient, Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ClientStore } from '../../src/auth/clients';
-import { sql } from '../../src/db/sql';
+import { sql } from '../../src/core/sql';
 import { ackCode, createFacility, MllpClient } from '../ingest/support';
 import { labResultMessage } from '../support/hl7-messages';
 import { ADMIN_ID, startTestServer, TestServer } from '../support/server';

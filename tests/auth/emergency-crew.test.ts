@@ -3,7 +3,7 @@
  * "emergency"): the token acts as the emergency role for that team, opens the emergency summary by card
  * number (the narrow subset only), and the AuditEvent names the crew member, the team and ETREAT.
  */
-import { sql } from '../../src/db/sql';
+import { sql } from '../../src/core/sql';
 import { as, facility, parameters, printedCard } from '../consent/support';
 import { enrolledAccount, logInOverHttp } from './support';
 import { startTestServer, type TestServer } from '../support/server';

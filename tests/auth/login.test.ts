@@ -4,7 +4,7 @@
  * Repeated failures lock the account until the office unlocks it; every step is audited.
  */
 import * as OTPAuth from 'otpauth';
-import { sql } from '../../src/db/sql';
+import { sql } from '../../src/core/sql';
 import { authorizeUrl, codeFrom, createAccount, exchangeCode, interceptRedirects, logInWithPasswordAndTotp, newPkce, useLoginWorld } from './support';
 
 const world = useLoginWorld();

@@ -5,7 +5,7 @@
  * and counts towards the lockout like a wrong code. Served as http://localhost (WebAuthn needs a domain).
  */
 import type { CDPSession, Page } from 'playwright-core';
-import { sql } from '../../src/db/sql';
+import { sql } from '../../src/core/sql';
 import { authorizeUrl, codeFrom, enrolledAccount, exchangeCode, interceptRedirects, newPkce, totpCodeFor, useLoginWorld } from './support';
 
 const world = useLoginWorld({}, 'localhost');

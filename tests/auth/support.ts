@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { currentTotpCode } from '../../src/auth/accounts';
-import { sql } from '../../src/db/sql';
+import { sql } from '../../src/core/sql';
 import { startTestServer, type TestServer } from '../support/server';
 
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];

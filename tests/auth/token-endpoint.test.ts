@@ -3,7 +3,7 @@
  * what it gave), refresh tokens rotate, revocation and suspension end tokens at once, logout ends the login,
  * and the API's AuditEvents name the person and the facility.
  */
-import { sql } from '../../src/db/sql';
+import { sql } from '../../src/core/sql';
 import { authorizeUrl, enrolledAccount, exchangeCode, fhirGet, logInForCode, newPkce, tokenRequest, useLoginWorld } from './support';
 
 const world = useLoginWorld();

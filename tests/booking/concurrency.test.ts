@@ -4,7 +4,7 @@
  * and every busy slot is held by exactly one active Appointment.
  */
 import { as, facility, parameters } from '../consent/support';
-import { sql } from '../../src/db/sql';
+import { sql } from '../../src/core/sql';
 import { startTestServer, TestServer } from '../support/server';
 import { book, Caller, clinicWithPatient, freeSlots, publishScanner, Scanner, WEEK } from './support';
 

@@ -4,7 +4,7 @@
  * unlock lifts a lockout; offboard is final; every change is in the audit trail; mistakes exit non-zero.
  */
 import { runAccountCommand } from '../../src/cli/accounts';
-import { sql } from '../../src/db/sql';
+import { sql } from '../../src/core/sql';
 import { logInOverHttp } from '../auth/support';
 import { ADMIN_ID, ADMIN_SECRET, startTestServer, type TestServer } from '../support/server';
 

@@ -6,7 +6,7 @@
 import { MAX_EMERGENCY_DECLARATIONS_FOR_TESTS, MAX_FAILED_ATTEMPTS_FOR_TESTS } from './limits';
 import { startTestServer, TestServer } from '../support/server';
 import fs from 'node:fs';
-import { sql } from '../../src/db/sql';
+import { sql } from '../../src/core/sql';
 import { fixturePath } from '../fixtures';
 import { ackCode, MllpClient, withToken } from '../ingest/support';
 import { createClient, Client } from 'graphql-ws';

@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Database, openDatabase } from '../../src/db/database';
-import { migrationsFolder } from '../../src/db/migrate';
-import { raw, sql } from '../../src/db/sql';
+import { Database, openDatabase } from '../../src/store/db/database';
+import { migrationsFolder } from '../../src/store/db/migrate';
+import { raw, sql } from '../../src/core/sql';
 import { createTestDatabase, TestDatabase } from '../support/postgres';
 
 const FILES = fs.readdirSync(migrationsFolder()).filter((f) => f.endsWith('.sql')).sort();

@@ -7,7 +7,7 @@ import type { Bundle, Observation, Organization, Patient } from '@medplum/fhirty
 import request from 'supertest';
 import { createHmac } from 'node:crypto';
 import { SigningKey } from '../../src/auth/jwt';
-import { sql } from '../../src/db/sql';
+import { sql } from '../../src/core/sql';
 import { ids, nextPath, useFhirServer } from './helpers';
 
 const SIGNING_KEY = SigningKey.generate();

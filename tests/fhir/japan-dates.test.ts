@@ -6,8 +6,8 @@
 import type { Observation } from '@medplum/fhirtypes';
 import fs from 'node:fs';
 import path from 'node:path';
-import { migrationsFolder } from '../../src/db/migrate';
-import { raw, sql } from '../../src/db/sql';
+import { migrationsFolder } from '../../src/store/db/migrate';
+import { raw, sql } from '../../src/core/sql';
 import { ids, useFhirServer } from './helpers';
 
 const fhir = useFhirServer();

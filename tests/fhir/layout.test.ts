@@ -4,7 +4,7 @@
  * found through the rows it is read from. tests/fhir/search.test.ts checks that searches on them still match.
  */
 import type { Condition, Observation, Patient } from '@medplum/fhirtypes';
-import { loadDefinitions } from '../../src/fhir/definitions';
+import { loadDefinitions } from '../../src/core/definitions';
 import { extractSearchRows, patientCompartmentOf } from '../../src/fhir/search/extract';
 import { layoutOf } from '../../src/fhir/search/layout';
 

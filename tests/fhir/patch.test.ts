@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Patient } from '@medplum/fhirtypes';
-import { FhirError } from '../../src/fhir/errors';
+import { FhirError } from '../../src/core/errors';
 import { applyJsonPatch } from '../../src/fhir/patch';
 import { fixturePath } from '../fixtures';
 import { useFhirServer } from './helpers';

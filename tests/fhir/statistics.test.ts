@@ -3,7 +3,7 @@
  * after a thousand resources the server has run ANALYZE itself, once the writing transaction committed.
  */
 import type { Bundle } from '@medplum/fhirtypes';
-import { sql } from '../../src/db/sql';
+import { sql } from '../../src/core/sql';
 import { useFhirServer } from './helpers';
 
 const fhir = useFhirServer();

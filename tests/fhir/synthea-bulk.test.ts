@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Bundle, Condition, Encounter, Immunization, Patient, Resource } from '@medplum/fhirtypes';
-import { sql } from '../../src/db/sql';
+import { sql } from '../../src/core/sql';
 import { fixturePath } from '../fixtures';
 import { ids, useFhirServer } from './helpers';
 

@@ -3,7 +3,7 @@
  * trend, the emergency view, the resident app, research statistics with suppression, and the transport rules.
  */
 import { AccessPolicy } from '../../src/consent/access';
-import { sql } from '../../src/db/sql';
+import { sql } from '../../src/core/sql';
 import { Timeline } from '../../src/records/timeline';
 import { labResultMessage } from '../support/hl7-messages';
 import { startTestServer, TestServer } from '../support/server';

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/config';
-import { sql } from '../../src/db/sql';
+import { sql } from '../../src/core/sql';
 import { Metrics } from '../../src/http/metrics';
 import { routePattern } from '../../src/http/route-pattern';
 import { createFacility } from '../ingest/support';

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openEmbeddedDatabase } from '../../src/db/embedded';
+import { openEmbeddedDatabase } from '../../src/store/db/embedded';
 
 export const TEMPLATE_ENV = 'TONET_TEST_PGLITE_TEMPLATE';
 

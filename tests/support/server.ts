@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { AddressInfo, createServer } from 'node:net';
 import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/core/logger';
 import { buildServer, Tonet } from '../../src/server';
 import { TEMPLATE_ENV } from './global-setup';
 import { createTestDatabase } from './postgres';

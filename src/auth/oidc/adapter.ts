@@ -3,8 +3,8 @@
  * grant, code and token, so several server processes share them and a revoked token is gone for all at once.
  * Expired rows are treated as absent and removed when the same model is written again.
  */
-import type { Db } from '../../db/database';
-import { sql } from '../../db/sql';
+import type { Db } from '../../store/db/database';
+import { sql } from '../../core/sql';
 
 export interface OidcPayload {
   grantId?: string;

@@ -10,7 +10,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Db } from '../../db/database';
+import type { Db } from '../../store/db/database';
 import type { AccountStore } from '../accounts';
 import type { TokenService } from '../tokens';
 import { databaseAdapter, removeClient, revokeAllOf } from './adapter';

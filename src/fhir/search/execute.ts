@@ -3,9 +3,9 @@
  * _include / _revinclude resources, all under the caller's access predicate.
  */
 import { Filter, IncludeTarget, SearchRequest } from '@medplum/core';
-import type { Db } from '../../db/database';
-import { and, raw, sql, Sql } from '../../db/sql';
-import { badRequest } from '../errors';
+import type { Db } from '../../store/db/database';
+import { and, raw, sql, Sql } from '../../core/sql';
+import { badRequest } from '../../core/errors';
 import { compileFilter, FilterScope } from './filters';
 import { rowsOf } from './layout';
 import { afterCursor, Cursor, decodeCursor, encodeCursor, orderBy, sortKeys } from './sort';

@@ -6,7 +6,7 @@
 import { evalFhirPathTyped, FhirPathAtom, parseFhirPath, toTypedValue, TypedValue } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { COMPARTMENT_EXTENSION } from '../../consent/model';
-import { patientCompartmentParams } from '../definitions';
+import { patientCompartmentParams } from '../../core/definitions';
 import { MAX_DATE, MIN_DATE, parseDateRange } from './dates';
 import { layoutOf, layoutsOf } from './layout';
 import { normalizeString } from './normalize';

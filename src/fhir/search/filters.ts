@@ -5,10 +5,10 @@
  */
 import { Filter, Operator, splitSearchOnComma } from '@medplum/core';
 import type { SearchParameter } from '@medplum/fhirtypes';
-import { and, or, raw, sql, Sql } from '../../db/sql';
+import { and, or, raw, sql, Sql } from '../../core/sql';
 import { linkedPatientIds } from '../../consent/grants';
-import { searchParameterOf } from '../definitions';
-import { badRequest } from '../errors';
+import { searchParameterOf } from '../../core/definitions';
+import { badRequest } from '../../core/errors';
 import { parseDateRange } from './dates';
 import { rowsOf } from './layout';
 import { escapeLike, normalizeString } from './normalize';

@@ -6,9 +6,9 @@
  * is read from the rows of the parameters it repeats, and only the values no other parameter holds are
  * stored under its own code. Derived from the definitions alone, so no type has code of its own.
  */
-import { or, raw, sql, Sql } from '../../db/sql';
+import { or, raw, sql, Sql } from '../../core/sql';
 import type { SearchParameter } from '@medplum/fhirtypes';
-import { searchParametersOf } from '../definitions';
+import { searchParametersOf } from '../../core/definitions';
 
 export interface ParamLayout {
   type: SearchParameter['type'];

@@ -6,8 +6,8 @@
  * anything the server would not honour is a 400.
  */
 import { Filter, IncludeTarget, Operator, SearchRequest } from '@medplum/core';
-import { isKnownResourceType, searchParameterOf } from '../definitions';
-import { badRequest } from '../errors';
+import { isKnownResourceType, searchParameterOf } from '../../core/definitions';
+import { badRequest } from '../../core/errors';
 
 const MODIFIERS: Record<string, Operator> = {
   exact: Operator.EXACT,

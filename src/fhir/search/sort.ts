@@ -4,9 +4,9 @@
  * offset that shifts under the reader.
  */
 import type { SortRule } from '@medplum/core';
-import { or, raw, sql, Sql } from '../../db/sql';
-import { searchParameterOf } from '../definitions';
-import { badRequest } from '../errors';
+import { or, raw, sql, Sql } from '../../core/sql';
+import { searchParameterOf } from '../../core/definitions';
+import { badRequest } from '../../core/errors';
 import { rowsOf } from './layout';
 
 export interface SortKey {

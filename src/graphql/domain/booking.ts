@@ -9,7 +9,7 @@ import { GraphQLDateTime, GraphQLJSON } from 'graphql-scalars';
 import { Arg, Ctx, Field, ID, InputType, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
 import { JJ1017_SYSTEM } from '../../booking/model';
 import type { BookingSummary } from '../../booking/service';
-import { FhirError } from '../../fhir/errors';
+import { FhirError } from '../../core/errors';
 import type { DomainContext } from './context';
 
 @ObjectType({ description: 'A free slot of one scanner' })

@@ -3,7 +3,7 @@
  * go through the same repository and the same access decision.
  */
 import DataLoader from 'dataloader';
-import type { RequestContext } from '../../auth/context';
+import type { RequestContext } from '../../core/context';
 import type { AuditSink } from '../../audit/types';
 import type { BookingService } from '../../booking/service';
 import type { AccessPolicy } from '../../consent/access';

@@ -9,7 +9,7 @@ import { GraphQLJSON } from 'graphql-scalars';
 import { Arg, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { patientIdsOf } from '../../audit/rest';
 import { linkedPatientIds } from '../../consent/grants';
-import { sql, Sql } from '../../db/sql';
+import { sql, Sql } from '../../core/sql';
 import { ChangeEvent, mapAsync } from '../../notify/changes';
 import type { DomainContext } from './context';
 

@@ -7,7 +7,7 @@ import type { Consent, Parameters, Resource } from '@medplum/fhirtypes';
 import { GraphQLDateTime, GraphQLJSON } from 'graphql-scalars';
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { emergencySummary } from '../../consent/emergency';
-import { forbidden, notFound } from '../../fhir/errors';
+import { forbidden, notFound } from '../../core/errors';
 import { abnormalOf, titleOf } from '../../records/describe';
 import { residentPatient } from '../../records/resident';
 import type { DomainContext } from './context';

@@ -5,9 +5,9 @@
 import type { Reference, Resource } from '@medplum/fhirtypes';
 import DataLoader from 'dataloader';
 import { GraphQLError } from 'graphql';
-import type { RequestContext } from '../../auth/context';
+import type { RequestContext } from '../../core/context';
 import { assertScopesAllow } from '../../auth/scopes';
-import { FhirError } from '../../fhir/errors';
+import { FhirError } from '../../core/errors';
 import type { Repository } from '../../fhir/repository';
 import type { SearchPage } from '../../fhir/search/execute';
 

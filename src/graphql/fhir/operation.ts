@@ -6,7 +6,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { GraphQLSchema } from 'graphql';
-import { badRequest } from '../../fhir/errors';
+import { badRequest } from '../../core/errors';
 import type { FhirRequest, OperationHandler } from '../../fhir/router';
 import { values } from '../../fhir/router';
 import { createFhirGraphQLContext } from './context';

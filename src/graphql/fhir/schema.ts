@@ -6,7 +6,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { GraphQLFieldConfigMap, GraphQLID, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, specifiedDirectives } from 'graphql';
 import { assertScopesAllow } from '../../auth/scopes';
-import { allResourceTypes } from '../../fhir/definitions';
+import { allResourceTypes } from '../../core/definitions';
 import type { FhirGraphQLContext } from './context';
 import { fhirDirectives } from './directives';
 import { SearchFields } from './search';

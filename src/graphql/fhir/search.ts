@@ -25,8 +25,8 @@ import {
   SelectionSetNode,
 } from 'graphql';
 import { assertScopesAllow } from '../../auth/scopes';
-import { allResourceTypes, searchParametersOf } from '../../fhir/definitions';
-import { FhirError } from '../../fhir/errors';
+import { allResourceTypes, searchParametersOf } from '../../core/definitions';
+import { FhirError } from '../../core/errors';
 import { parseQuery, Query } from '../../fhir/router';
 import { DEFAULT_COUNT, MAX_COUNT, SearchPage } from '../../fhir/search/execute';
 import type { FhirGraphQLContext } from './context';

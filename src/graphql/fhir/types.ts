@@ -1,5 +1,5 @@
 /**
- * GraphQL types generated from the R4 type schema (@medplum/core, loaded by fhir/definitions): one object
+ * GraphQL types generated from the R4 type schema (@medplum/core, loaded by core/definitions): one object
  * type and one input type per FHIR complex type, resource and backbone element, built lazily on first use.
  * Element rules follow http://hl7.org/fhir/R4/graphql.html: choice elements `value[x]` become one field per
  * type (`valueQuantity`), a primitive's id and extensions are `_name`, and FHIR names are kept as they are.
@@ -25,7 +25,7 @@ import {
   GraphQLUnionType,
   Kind,
 } from 'graphql';
-import { allResourceTypes } from '../../fhir/definitions';
+import { allResourceTypes } from '../../core/definitions';
 import type { FhirGraphQLContext } from './context';
 import { resolveReference } from './context';
 import { applyListArguments, listArguments } from './list-arguments';

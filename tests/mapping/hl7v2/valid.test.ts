@@ -5,8 +5,8 @@
  */
 import path from 'node:path';
 import type { Resource } from '@medplum/fhirtypes';
-import { loadDefinitions } from '../../../src/fhir/definitions';
-import { FhirError } from '../../../src/fhir/errors';
+import { loadDefinitions } from '../../../src/core/definitions';
+import { FhirError } from '../../../src/core/errors';
 import { validate } from '../../../src/fhir/repository';
 import { decodeHl7, mapHl7v2 } from '../../../src/mapping/hl7v2';
 import { FACILITY, validSampleFiles } from './helpers';

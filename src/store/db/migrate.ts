@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Postgrator from 'postgrator';
-import { packageFolder } from '../package-files';
+import { packageFolder } from '../../core/package-files';
 
 export const VERSION_TABLE = 'tonet_schema_version';
 /** Where TypeORM, which ran the migrations until 0.1, recorded them (id, timestamp, name). */

@@ -7,7 +7,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { runAll } from './after-commit';
 import type { Database, DatabaseOptions, Db, PoolUsage } from './database';
 import { runMigrations } from './migrate';
-import type { Sql } from './sql';
+import type { Sql } from '../../core/sql';
 
 export async function openEmbeddedDatabase(options: Pick<DatabaseOptions, 'dataDir' | 'embeddedTemplate'>): Promise<EmbeddedDatabase> {
   const pglite = await PGlite.create(options.dataDir, options.embeddedTemplate ? { loadDataDir: options.embeddedTemplate } : {});

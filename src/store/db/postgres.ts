@@ -3,7 +3,7 @@ import { Client, Pool, PoolClient } from 'pg';
 import { runAll } from './after-commit';
 import type { Database, Db, PoolUsage } from './database';
 import { runMigrations } from './migrate';
-import type { Sql } from './sql';
+import type { Sql } from '../../core/sql';
 
 export async function openPostgresDatabase(url: string, poolSize: number): Promise<Database> {
   const pool = new Pool({ connectionString: url, max: poolSize });

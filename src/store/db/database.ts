@@ -5,7 +5,7 @@
  */
 import { openEmbeddedDatabase } from './embedded';
 import { openPostgresDatabase } from './postgres';
-import { Sql } from './sql';
+import { Sql } from '../../core/sql';
 
 export interface Db {
   /** Runs one statement and returns its rows. */
