@@ -9,7 +9,6 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import { Operator } from '@medplum/core';
 import type { RequestContext } from '../core/context';
 import type { AccessPolicy } from '../consent/access';
-import { linkedPatientIds } from '../consent/grants';
 import type { Db } from '../store/db/database';
 import { and, or, sql, Sql } from '../core/sql';
 import { badRequest, methodNotAllowed, notFound } from '../core/errors';
@@ -19,6 +18,7 @@ import { parseDateRange } from '../fhir/search/dates';
 import { DEFAULT_COUNT, MAX_COUNT, StoredRow } from '../fhir/search/execute';
 import { prefixed } from '../fhir/search/parse';
 import { auditReadFilter } from './visibility';
+import { linkedPatientIds } from '../store/read-scope';
 
 interface EventRow {
   seq: string;

@@ -5,8 +5,8 @@
  * itself, or what its facility caused. Researchers are refused by AccessPolicy.assertMayRead before this.
  */
 import type { RequestContext } from '../core/context';
-import { linkedPatientIds } from '../consent/grants';
 import { raw, sql, Sql } from '../core/sql';
+import { linkedPatientIds } from '../store/read-scope';
 
 export function auditReadFilter(ctx: RequestContext): Sql {
   switch (ctx.role) {

@@ -24,6 +24,7 @@ import { MAX_COUNT } from '../fhir/search/execute';
 import { LedgerRow, lockLedgerRow, lockStored } from './ledger';
 import { bookingSystemContext, CANCELLED_BY_CLINIC, ENDING_STATUSES, REJECTED_BY_HOSPITAL } from './model';
 import { slotTimes } from './opening-hours';
+import { readScopeSql } from '../store/read-scope';
 
 /** One generation call covers at most this many slots (a quarter of 10-minute slots around the clock is ~13,000). */
 export const MAX_GENERATED_SLOTS = 10_000;
@@ -203,7 +204,7 @@ export class BookingService {
   async hospitalSeesReferral(repo: Repository, summary: BookingSummary): Promise<boolean> {
     if (!summary.hospital || !summary.serviceRequest) return false;
     const hospitalClinician: RequestContext = { ...bookingSystemContext('referral-check'), role: 'clinician', organization: summary.hospital };
-    const [row] = await repo.db.query<{ visible: boolean }>(sql`SELECT ${this.access.readFilter(hospitalClinician, 'r')} AS visible FROM resource r
+    const [row] = await repo.db.query<{ visible: boolean }>(sql`SELECT ${readScopeSql(this.access.readScope(hospitalClinician), 'r')} AS visible FROM resource r
       WHERE r.resource_type = 'ServiceRequest' AND r.id = ${summary.serviceRequest.slice('ServiceRequest/'.length)} AND NOT r.deleted`);
     return row?.visible === true;
   }

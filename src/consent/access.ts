@@ -19,11 +19,9 @@
 import { deepEquals } from '@medplum/core';
 import type { Consent, Patient, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
-import { raw, sql, Sql } from '../core/sql';
-import { allResourceTypes, patientCompartmentParams } from '../core/definitions';
 import { forbidden, notFound } from '../core/errors';
 import { CARD_DIGEST_SYSTEM, CARD_SECRET_EXTENSION } from './card';
-import { linkedPatientIds } from './grants';
+import type { ReadScope } from '../store/read-scope';
 import { CARD_SYSTEM } from './model';
 
 /** Resource types that describe the network itself rather than a patient; readable by every clinical role. */
@@ -125,37 +123,27 @@ export class AccessPolicy {
   }
 
   /**
-   * A predicate over a row of `resource` or `resource_history` named by `alias`
-   * (columns `rid`, `resource_type`, `compartments`, `source`).
+   * What the caller may read, as a value the store turns into SQL (`readScopeSql`): every read path puts it in
+   * its WHERE clause, so paging, totals and includes only ever count what the caller may see.
    */
-  readFilter(ctx: RequestContext, alias: string): Sql {
-    const row = raw(alias);
-    // Directory data describes the network (Organization, Practitioner, PlanDefinition…). A resource of a type
-    // that belongs to patients but names none that could be resolved is not directory data: its source alone sees it.
-    const directory = sql`(cardinality(${row}.compartments) = 0 AND ${row}.resource_type <> ALL(${patientDataTypes()}::text[]))`;
+  readScope(ctx: RequestContext): ReadScope {
     switch (ctx.role) {
       case 'admin':
-        return raw('TRUE');
+        return { kind: 'everything' };
       case 'gateway':
       case 'emergency':
-        return ctx.organization ? sql`(${row}.source = ${ctx.organization} OR ${directory})` : directory;
+        return ctx.organization ? { kind: 'directory-and', supplied: { by: ctx.organization } } : { kind: 'directory-and' };
       case 'clerk':
-        if (!ctx.organization) return directory;
-        return sql`(${directory} OR (${row}.source = ${ctx.organization} AND ${row}.resource_type = 'Patient') OR (${row}.resource_type = 'Consent' AND ${ownConsent(row, ctx.organization)}))`;
-      case 'clinician': {
-        if (!ctx.organization) return directory;
-        const granted = sql`ARRAY(SELECT g.patient_id FROM access_grant g WHERE g.organization = ${ctx.organization})`;
-        return sql`(${row}.source = ${ctx.organization} OR ${directory}
-          OR (${row}.resource_type <> 'Consent' AND ${row}.compartments && ${granted})
-          OR (${row}.resource_type = 'Consent' AND ${ownConsent(row, ctx.organization)}))`;
-      }
-      case 'resident': {
-        if (!ctx.patient) return directory;
-        const own = sql`${row}.compartments && ${linkedPatientIds(ctx.patient.slice('Patient/'.length))}`;
-        return sql`(${directory} OR (${own} AND (${row}.source = ${ctx.patient} OR ${row}.resource_type = ANY(${RESIDENT_READABLE}::text[]))))`;
-      }
+        if (!ctx.organization) return { kind: 'directory-and' };
+        return { kind: 'directory-and', supplied: { by: ctx.organization, types: ['Patient'] }, consentsNaming: ctx.organization };
+      case 'clinician':
+        if (!ctx.organization) return { kind: 'directory-and' };
+        return { kind: 'directory-and', supplied: { by: ctx.organization }, grantedTo: ctx.organization, consentsNaming: ctx.organization };
+      case 'resident':
+        if (!ctx.patient) return { kind: 'directory-and' };
+        return { kind: 'directory-and', ownRecord: { patientId: ctx.patient.slice('Patient/'.length), supplier: ctx.patient, types: RESIDENT_READABLE } };
       default:
-        return raw('FALSE');
+        return { kind: 'nothing' };
     }
   }
 
@@ -169,26 +157,6 @@ export class AccessPolicy {
     return ctx.organization;
   }
 }
-
-/** A Consent that names the facility as its actor (the facility-access Consents $link-card records). */
-function ownConsent(row: Sql, organization: string): Sql {
-  return sql`EXISTS (SELECT 1 FROM sp_reference a WHERE a.rid = ${row}.rid AND a.resource_type = 'Consent' AND a.code = 'actor'
-    AND a.target_type = 'Organization' AND a.target_id = ${organization.slice('Organization/'.length)})`;
-}
-
-let patientTypes: string[] | undefined;
-
-/**
- * Types that hold a patient's data: the Patient compartment of the R4 CompartmentDefinition, Patient itself,
- * and the containers that can carry any of them (Bundle, Binary); less the compartment types that also describe
- * the network's own equipment and lists when they name no patient (a scanner Device and its Schedule).
- */
-function patientDataTypes(): string[] {
-  patientTypes ??= allResourceTypes().filter((t) => !SHARED_WITHOUT_PATIENT.has(t) && (t === 'Patient' || CONTAINER_TYPES.has(t) || patientCompartmentParams(t).length > 0));
-  return patientTypes;
-}
-const CONTAINER_TYPES = new Set(['Bundle', 'Binary']);
-const SHARED_WITHOUT_PATIENT: ReadonlySet<string> = new Set(['Device', 'Schedule', 'Group', 'Person']);
 
 /** Is `next` the same Consent as `existing` except for its status (meta is the server's, text a rendering)? */
 function onlyRevokes(existing: Consent, next: Consent): boolean {

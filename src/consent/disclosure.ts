@@ -8,7 +8,7 @@ import { sql } from '../core/sql';
 import { forbidden } from '../core/errors';
 import type { OperationHandler } from '../fhir/router';
 import type { AuditSink } from '../audit/types';
-import { linkedPatientIds } from './grants';
+import { linkedPatientIds } from '../store/read-scope';
 
 const CHUNK = 1000;
 

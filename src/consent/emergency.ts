@@ -21,8 +21,9 @@ import type { Repository } from '../fhir/repository';
 import { OperationHandler, parseQuery } from '../fhir/router';
 import { CARD_DIGEST_SYSTEM } from './card';
 import { consentsOf, patientByCard } from './enrolment';
-import { isKind, linkedPatientIds } from './grants';
+import { isKind } from './grants';
 import { EMERGENCY_CAPABLE_TYPES, EMERGENCY_PURPOSE, ENROLMENT, FACILITY_TYPE_SYSTEM } from './model';
+import { linkedPatientIds } from '../store/read-scope';
 
 /** Basic.code of the resident's emergency information (contacts, family doctor, notes). */
 export const EMERGENCY_INFO_CODE = { system: 'urn:tonet:resource-kind', code: 'emergency-info', display: '救急時情報' };

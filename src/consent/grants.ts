@@ -81,6 +81,3 @@ export function isKind(consent: Resource, code: string): boolean {
 }
 
 /** The regional Patient id and every local record linked to it, as a SQL array (the hub a patient-scoped query expands to). */
-export function linkedPatientIds(patientId: string) {
-  return sql`(ARRAY[${patientId}]::text[] || ARRAY(SELECT local_id FROM patient_link WHERE regional_id = ${patientId}))`;
-}

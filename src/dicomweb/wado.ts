@@ -13,6 +13,7 @@ import type { AccessPolicy } from '../consent/access';
 import type { Db } from '../store/db/database';
 import { notFound } from '../core/errors';
 import { visibleInstance, type StoredInstance } from './instance-store';
+import { readScopeSql } from '../store/read-scope';
 
 export class WadoService {
   constructor(
@@ -23,7 +24,7 @@ export class WadoService {
 
   async retrieveInstance(ctx: RequestContext, studyUid: string, seriesUid: string, sopUid: string): Promise<{ instance: StoredInstance; bytes: Buffer }> {
     const uids = { studyInstanceUid: studyUid, seriesInstanceUid: seriesUid, sopInstanceUid: sopUid };
-    const found = await visibleInstance(this.db, uids, (alias) => this.access.readFilter(ctx, alias));
+    const found = await visibleInstance(this.db, uids, (alias) => readScopeSql(this.access.readScope(ctx), alias));
     const description = `WADO-RS GET studies/${studyUid}/series/${seriesUid}/instances/${sopUid}`;
     if (!found) {
       await this.audit.record(this.db, { ctx, action: 'read', patientIds: [], entities: [], outcome: '4', description: `${description} → 404`, remoteAddress: ctx.remoteAddress });

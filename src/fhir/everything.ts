@@ -3,11 +3,11 @@
  * search, with _since, _type and _count. Reads go through the same access predicate as search.
  */
 import type { Bundle } from '@medplum/fhirtypes';
-import { linkedPatientIds } from '../consent/grants';
 import { sql } from '../core/sql';
 import { allResourceTypes, patientCompartmentParams } from '../core/definitions';
 import { badRequest } from '../core/errors';
 import { instantParam, OperationHandler, parseQuery, values } from './router';
+import { linkedPatientIds } from '../store/read-scope';
 
 export const everythingOperation: OperationHandler = {
   name: 'everything',

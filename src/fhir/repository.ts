@@ -15,6 +15,7 @@ import { applyJsonPatch } from './patch';
 import { executeSearch, SearchPage, StoredRow } from './search/execute';
 import { parseSearchQuery } from './search/parse';
 import { StoredVersion, writeVersions } from './store';
+import { readScopeSql } from '../store/read-scope';
 
 export interface HistoryEntry {
   resourceType: string;
@@ -88,7 +89,7 @@ export class Repository {
     this.checkType(resourceType);
     this.access.assertMayRead(ctx, resourceType);
     const [row] = await this.db.query<{ content: string; deleted: boolean }>(
-      sql`SELECT content, deleted FROM resource r WHERE r.resource_type = ${resourceType} AND r.id = ${id} AND ${this.access.readFilter(ctx, 'r')}`.prepared()
+      sql`SELECT content, deleted FROM resource r WHERE r.resource_type = ${resourceType} AND r.id = ${id} AND ${readScopeSql(this.access.readScope(ctx), 'r')}`.prepared()
     );
     if (!row) throw notFound(`${resourceType}/${id} not found`);
     if (row.deleted) throw gone(`${resourceType}/${id} was deleted`);
@@ -115,7 +116,7 @@ export class Repository {
     const rows = wanted.length
       ? await this.db.query<{ resource_type: string; id: string; content: string }>(sql`SELECT r.resource_type, r.id, r.content FROM resource r
           WHERE (r.resource_type, r.id) IN (SELECT * FROM unnest(${wanted.map((r) => r.resourceType)}::text[], ${wanted.map((r) => r.id)}::text[]))
-            AND NOT r.deleted AND ${this.access.readFilter(ctx, 'r')}`.prepared())
+            AND NOT r.deleted AND ${readScopeSql(this.access.readScope(ctx), 'r')}`.prepared())
       : [];
     const found = new Map(rows.map((row) => [`${row.resource_type}/${row.id}`, row.content]));
     return refs.map((r) => {
@@ -129,7 +130,7 @@ export class Repository {
     this.access.assertMayRead(ctx, resourceType);
     if (!/^\d+$/.test(versionId)) throw notFound(`${resourceType}/${id}/_history/${versionId} not found`);
     const [row] = await this.db.query<{ content: string; deleted: boolean }>(sql`SELECT h.content, h.deleted FROM resource_history h
-      WHERE h.resource_type = ${resourceType} AND h.id = ${id} AND h.version_id = ${Number(versionId)} AND ${this.access.readFilter(ctx, 'h')}`.prepared());
+      WHERE h.resource_type = ${resourceType} AND h.id = ${id} AND h.version_id = ${Number(versionId)} AND ${readScopeSql(this.access.readScope(ctx), 'h')}`.prepared());
     if (!row) throw notFound(`${resourceType}/${id}/_history/${versionId} not found`);
     if (row.deleted) throw gone(`${resourceType}/${id}/_history/${versionId} is a deletion`);
     return JSON.parse(row.content);
@@ -242,7 +243,7 @@ export class Repository {
       this.checkType(t);
       this.access.assertMayRead(ctx, t);
     });
-    return executeSearch(this.db, { request, types: searchTypes, visible: (alias) => this.access.readFilter(ctx, alias), extra });
+    return executeSearch(this.db, { request, types: searchTypes, visible: (alias) => readScopeSql(this.access.readScope(ctx), alias), extra });
   }
 
   async history(ctx: RequestContext, options: HistoryOptions): Promise<{ entries: (HistoryEntry & { rid: string })[]; more: boolean }> {
@@ -250,7 +251,7 @@ export class Repository {
       this.checkType(options.resourceType);
     }
     this.access.assertMayRead(ctx, options.resourceType);
-    const conditions: Sql[] = [this.access.readFilter(ctx, 'h')];
+    const conditions: Sql[] = [readScopeSql(this.access.readScope(ctx), 'h')];
     if (options.resourceType) conditions.push(sql`h.resource_type = ${options.resourceType}`);
     if (options.id) conditions.push(sql`h.id = ${options.id}`);
     if (options.since) conditions.push(sql`h.last_updated >= ${options.since}::timestamptz`);
@@ -294,7 +295,7 @@ export class Repository {
   /** The current row, locked until the transaction ends, and whether the caller may see it. */
   private async lockCurrent(ctx: RequestContext, resourceType: string, id: string) {
     const [row] = await this.db.query<{ rid: string; version_id: number; deleted: boolean; content: string; visible: boolean }>(sql`
-      SELECT r.rid::text AS rid, r.version_id, r.deleted, r.content, ${this.access.readFilter(ctx, 'r')} AS visible
+      SELECT r.rid::text AS rid, r.version_id, r.deleted, r.content, ${readScopeSql(this.access.readScope(ctx), 'r')} AS visible
       FROM resource r WHERE r.resource_type = ${resourceType} AND r.id = ${id} FOR UPDATE`.prepared());
     return row;
   }

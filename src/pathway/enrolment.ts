@@ -7,7 +7,6 @@
  */
 import type { ActivityDefinition, CarePlan, CarePlanActivity, Organization, PlanDefinition } from '@medplum/fhirtypes';
 import { RequestContext, systemContext } from '../core/context';
-import { linkedPatientIds } from '../consent/grants';
 import { FACILITY_TYPE_SYSTEM } from '../consent/model';
 import { sql } from '../core/sql';
 import { SYSTEM } from '../mapping/hl7v2/codesystems';
@@ -17,6 +16,7 @@ import type { Repository } from '../fhir/repository';
 import { OperationHandler, parseQuery } from '../fhir/router';
 import { activityKey } from './flags';
 import { ActivityRules, activityRules, PATHWAY_ROLE_SYSTEM, primaryValue, resultValues } from './rules';
+import { linkedPatientIds } from '../store/read-scope';
 
 const refused = (text: string) => new FhirError(422, outcome('error', 'business-rule', text));
 

@@ -12,6 +12,7 @@ import type { Db } from '../store/db/database';
 import { sql, Sql } from '../core/sql';
 import { CODES } from './definitions';
 import { token } from './rules';
+import { readScopeSql } from '../store/read-scope';
 
 export interface DueTest {
   activity: string;
@@ -98,7 +99,7 @@ export class PathwayReports {
     }>(sql`
       WITH plans AS (
         SELECT DISTINCT a.care_plan_id, a.regional_id FROM pathway_activity a
-        JOIN resource r ON r.resource_type = 'CarePlan' AND r.id = a.care_plan_id AND NOT r.deleted AND ${this.access.readFilter(ctx, 'r')}
+        JOIN resource r ON r.resource_type = 'CarePlan' AND r.id = a.care_plan_id AND NOT r.deleted AND ${readScopeSql(this.access.readScope(ctx), 'r')}
         WHERE (a.pathway_name = ${pathway} OR a.pathway_url = ${pathway}) AND ${organization} = ANY(a.organizations) AND ${this.patientVisible(ctx)}
         ORDER BY a.regional_id, a.care_plan_id LIMIT ${first})
       SELECT a.care_plan_id, a.regional_id, a.definition, a.title, a.due_date::text AS due_date, a.last_value, a.last_at, a.last_abnormal, a.last_observation
@@ -134,7 +135,7 @@ export class PathwayReports {
 
   /** The regional Patient of pathway_activity row `a` is one the caller may read. */
   private patientVisible(ctx: RequestContext): Sql {
-    return sql`EXISTS (SELECT 1 FROM resource pt WHERE pt.resource_type = 'Patient' AND pt.id = a.regional_id AND NOT pt.deleted AND ${this.access.readFilter(ctx, 'pt')})`;
+    return sql`EXISTS (SELECT 1 FROM resource pt WHERE pt.resource_type = 'Patient' AND pt.id = a.regional_id AND NOT pt.deleted AND ${readScopeSql(this.access.readScope(ctx), 'pt')})`;
   }
 
   private async openAlerts(ctx: RequestContext, planIds: string[]): Promise<OpenAlert[]> {
@@ -142,7 +143,7 @@ export class PathwayReports {
       SELECT p.flag_id, p.regional_id, p.care_plan_id, p.kind, p.severity, p.rule_id, a.title, p.raised_at, p.acknowledged_at, f.content
       FROM pathway_alert p
       JOIN pathway_activity a ON a.care_plan_id = p.care_plan_id AND a.activity_key = p.activity_key
-      JOIN resource f ON f.resource_type = 'Flag' AND f.id = p.flag_id AND NOT f.deleted AND ${this.access.readFilter(ctx, 'f')}
+      JOIN resource f ON f.resource_type = 'Flag' AND f.id = p.flag_id AND NOT f.deleted AND ${readScopeSql(this.access.readScope(ctx), 'f')}
       WHERE p.status = 'active' AND p.care_plan_id = ANY(${planIds}::text[])
       ORDER BY CASE p.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, p.raised_at DESC`);
     return rows.map((r) => ({
@@ -170,7 +171,7 @@ export class PathwayReports {
     const rows = await this.db.query<{ activity_key: string; title: string; definition: string; enrolled: string; activities: string; measured: string; controlled: string; overdue: string; missed: string; hba1c: boolean }>(sql`
       WITH visible AS (
         SELECT a.* FROM pathway_activity a
-        JOIN resource r ON r.resource_type = 'CarePlan' AND r.id = a.care_plan_id AND NOT r.deleted AND ${this.access.readFilter(ctx, 'r')}
+        JOIN resource r ON r.resource_type = 'CarePlan' AND r.id = a.care_plan_id AND NOT r.deleted AND ${readScopeSql(this.access.readScope(ctx), 'r')}
         WHERE (a.pathway_name = ${pathway} OR a.pathway_url = ${pathway}) AND ${this.patientVisible(ctx)})
       SELECT v.activity_key, min(v.title) AS title, min(v.definition) AS definition,
         (SELECT count(DISTINCT care_plan_id) FROM visible) AS enrolled,

@@ -6,11 +6,11 @@
 import type { Observation } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
 import type { AccessPolicy } from '../consent/access';
-import { linkedPatientIds } from '../consent/grants';
 import type { Db } from '../store/db/database';
 import { sql } from '../core/sql';
 import { jlac10TestPattern, SYSTEM } from '../mapping/hl7v2/codesystems';
 import { abnormalOf, numericValueOf, titleOf } from './describe';
+import { linkedPatientIds, readScopeSql } from '../store/read-scope';
 
 export interface LabPoint {
   at: Date;
@@ -44,7 +44,7 @@ export class LabTrends {
       WHERE r.resource_type = 'Observation' AND NOT r.deleted AND r.compartments && ${linkedPatientIds(patientId)}
         AND EXISTS (SELECT 1 FROM sp_token t WHERE t.rid = r.rid AND t.resource_type = 'Observation' AND t.code = 'code'
           AND (t.value = ${code} OR (t.system = ${SYSTEM.jlac10} AND t.value LIKE ${jlac10TestPattern(code) ?? code})))
-        AND ${this.access.readFilter(ctx, 'r')}
+        AND ${readScopeSql(this.access.readScope(ctx), 'r')}
       ORDER BY at ASC NULLS LAST, r.rid ASC
       LIMIT ${MAX_POINTS}`);
     const observations = rows.map((row) => ({ obs: JSON.parse(row.content) as Observation, source: row.source ?? undefined, at: row.at }));

@@ -8,11 +8,11 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
 import type { AccessPolicy } from '../consent/access';
-import { linkedPatientIds } from '../consent/grants';
 import type { Db } from '../store/db/database';
 import type { StoredVersion } from '../fhir/store';
 import { and, raw, sql, Sql } from '../core/sql';
 import { badRequest } from '../core/errors';
+import { linkedPatientIds, readScopeSql } from '../store/read-scope';
 
 export const TIMELINE_KINDS = ['ENCOUNTER', 'CONDITION', 'ALLERGY', 'MEDICATION', 'INJECTION', 'LAB_RESULT', 'IMAGING', 'DOCUMENT', 'VITAL'] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
@@ -110,7 +110,7 @@ export class Timeline {
         )
         (SELECT r.rid::text AS rid, s.at, s.kind, r.resource_type, r.content, r.source, false AS edge, 0 AS scanned
          FROM scanned s JOIN resource r ON r.rid = s.rid
-         WHERE NOT r.deleted AND ${this.access.readFilter(ctx, 'r')}
+         WHERE NOT r.deleted AND ${readScopeSql(this.access.readScope(ctx), 'r')}
          ORDER BY s.at DESC, s.rid DESC LIMIT ${limit})
         UNION ALL
         SELECT l.rid::text, l.at, NULL, NULL, NULL, NULL, true, (SELECT count(*) FROM scanned)

@@ -6,13 +6,13 @@
 import { Filter, Operator, splitSearchOnComma } from '@medplum/core';
 import type { SearchParameter } from '@medplum/fhirtypes';
 import { and, or, raw, sql, Sql } from '../../core/sql';
-import { linkedPatientIds } from '../../consent/grants';
 import { searchParameterOf } from '../../core/definitions';
 import { badRequest } from '../../core/errors';
 import { parseDateRange } from './dates';
 import { rowsOf } from './layout';
 import { escapeLike, normalizeString } from './normalize';
 import { parseFilter, prefixed } from './parse';
+import { linkedPatientIds } from '../../store/read-scope';
 
 /** What a filter needs to know about where it runs. */
 export interface FilterScope {

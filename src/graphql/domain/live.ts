@@ -8,10 +8,10 @@ import type { Resource } from '@medplum/fhirtypes';
 import { GraphQLJSON } from 'graphql-scalars';
 import { Arg, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { patientIdsOf } from '../../audit/rest';
-import { linkedPatientIds } from '../../consent/grants';
 import { sql, Sql } from '../../core/sql';
 import { ChangeEvent, mapAsync } from '../../notify/changes';
 import type { DomainContext } from './context';
+import { linkedPatientIds, readScopeSql } from '../../store/read-scope';
 
 /** Flags raised by care-pathway rules carry this category. */
 export const ALERT_FLAG_CATEGORY = 'urn:tonet:flag-category';
@@ -20,7 +20,7 @@ async function visible(context: DomainContext, event: ChangeEvent, extra: Sql): 
   if (event.deleted) return undefined;
   const [row] = await context.services.repo.db.query<{ content: string }>(sql`SELECT r.content FROM resource r
     WHERE r.resource_type = ${event.resourceType} AND r.id = ${event.id} AND NOT r.deleted AND ${extra}
-      AND ${context.services.access.readFilter(context.ctx, 'r')}`);
+      AND ${readScopeSql(context.services.access.readScope(context.ctx), 'r')}`);
   return row ? (JSON.parse(row.content) as Resource) : undefined;
 }
 
