@@ -36,6 +36,9 @@ import { emergencySummaryOperation } from './consent/emergency';
 import { enrollOperation, newCardSecretOperation, withdrawOperation } from './consent/enrolment';
 import { maintainConsentIndex } from './consent/grants';
 import { Database, openDatabase } from './store/db/database';
+import { OidcPayloads } from './store/oidc-payloads';
+import { ServerSettings } from './store/server-settings';
+import { pendingMigrations } from './store/schema-status';
 import { registerDicomwebRoutes } from './dicomweb/routes';
 import { StowService } from './dicomweb/stow';
 import { QidoService } from './dicomweb/qido';
@@ -109,7 +112,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   const timeline = new Timeline(db, access);
   if (await timeline.ensureReadModel()) logger.info('timeline read model filled from the stored resources');
   const clients = new ClientStore(db);
-  const tokens = await TokenService.create(db, config.signingKey, `${config.baseUrl}/oidc`, config.tokenLifetimeSeconds);
+  const tokens = await TokenService.create(new ServerSettings(db), config.signingKey, `${config.baseUrl}/oidc`, config.tokenLifetimeSeconds);
   tokens.checkClientsWith((clientId, generation) => clients.stands(clientId, generation));
   const stopClientListener = await clients.listenForChanges(db, (err) => logger.error({ err }, 'LISTEN for client changes failed; client checks go to the database'));
   const generatedAdmin = await bootstrapAdmin(clients, config, logger);
@@ -149,7 +152,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   registerAuthRoutes(http, clients, tokens, audit);
   registerClientRoutes(http, clients, tokens, audit);
   const accounts = new AccountStore(db);
-  const oidc = createOidcProvider(db, accounts, tokens, {
+  const oidc = createOidcProvider(new OidcPayloads(db), accounts, tokens, {
     baseUrl: config.baseUrl,
     sessionIdleSeconds: config.sessionIdleSeconds,
     sessionAbsoluteSeconds: config.sessionAbsoluteSeconds,
@@ -178,7 +181,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   registerIngestRoutes(http, ingest, db, tokens, audit);
   registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, audit, logger), wado: new WadoService(db, access, audit), qido: new QidoService(db, repo, audit, `${config.baseUrl}/dicomweb`), tokens, baseUrl: config.baseUrl });
   await registerConsole(http, consoleBuildDir());
-  registerHealthRoutes(http, db);
+  registerHealthRoutes(http, () => pendingMigrations(db));
 
   const changes = new ChangeFeed(logger);
   await changes.start(db);

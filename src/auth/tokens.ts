@@ -5,8 +5,7 @@
  * database, so tokens survive a restart and work across several server processes. The client-credentials
  * endpoint and the OpenID Connect provider sign with this one key and one issuer; this is the one verifier.
  */
-import type { Db } from '../store/db/database';
-import { sql } from '../core/sql';
+import type { ServerSettings } from '../store/server-settings';
 import { FhirError, unauthorized } from '../core/errors';
 import type { Client } from './clients';
 import { Role, ROLES } from '../core/context';
@@ -46,12 +45,10 @@ export class TokenService {
     readonly lifetimeSeconds: number
   ) {}
 
-  static async create(db: Db, configuredKey: string | undefined, issuer: string, lifetimeSeconds: number): Promise<TokenService> {
+  static async create(settings: ServerSettings, configuredKey: string | undefined, issuer: string, lifetimeSeconds: number): Promise<TokenService> {
     if (configuredKey) return new TokenService(new SigningKey(JSON.parse(configuredKey)), issuer, lifetimeSeconds);
-    const generated = JSON.stringify(SigningKey.generate().privateJwk);
-    await db.query(sql`INSERT INTO server_setting (key, value) VALUES ('signing_jwk', ${generated}) ON CONFLICT (key) DO NOTHING`);
-    const [row] = await db.query<{ value: string }>(sql`SELECT value FROM server_setting WHERE key = 'signing_jwk'`);
-    return new TokenService(new SigningKey(JSON.parse(row.value)), issuer, lifetimeSeconds);
+    const kept = await settings.keptOrFirst('signing_jwk', JSON.stringify(SigningKey.generate().privateJwk));
+    return new TokenService(new SigningKey(JSON.parse(kept)), issuer, lifetimeSeconds);
   }
 
   issue(client: Client): string {

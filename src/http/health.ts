@@ -4,24 +4,19 @@
  * while the database answers and holds every migration this build ships, else 503 with Retry-After.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Db } from '../store/db/database';
 import { databaseUnavailable } from '../store/db/faults';
-import { migrationVersions, VERSION_TABLE } from '../store/db/migrate';
-import { raw, sql } from '../core/sql';
 import { outcome } from '../core/errors';
 import { FHIR_JSON, RETRY_AFTER_SECONDS } from './app';
 
-export function registerHealthRoutes(app: FastifyInstance, db: Db): void {
-  const shipped = migrationVersions();
+/** pendingMigrations: the shipped migrations the database lacks (store/schema-status.ts), throwing when it cannot be asked. */
+export function registerHealthRoutes(app: FastifyInstance, pendingMigrations: () => Promise<number[]>): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
     const notReady = (reason: string) => reply.status(503).header('Retry-After', String(RETRY_AFTER_SECONDS)).type(FHIR_JSON).send(outcome('error', 'transient', `Not ready: ${reason}`));
     let pending: number[];
     try {
-      const [{ recorded }] = await db.query<{ recorded: boolean }>(sql`SELECT to_regclass(${VERSION_TABLE}) IS NOT NULL AS recorded`);
-      const applied = recorded ? new Set((await db.query<{ version: string }>(sql`SELECT version::text AS version FROM ${raw(VERSION_TABLE)}`)).map((r) => Number(r.version))) : new Set<number>();
-      pending = shipped.filter((v) => !applied.has(v));
+      pending = await pendingMigrations();
     } catch (err) {
       return notReady(databaseUnavailable(err) ?? `the database check failed (${(err as Error).message})`);
     }

@@ -13,6 +13,7 @@ import type { AuditTrail } from '../../src/audit/types';
 import type { TokenService } from '../../src/auth/tokens';
 import type { Database, Db } from '../../src/store/db/database';
 import { migrationVersions } from '../../src/store/db/migrate';
+import { pendingMigrations } from '../../src/store/schema-status';
 import { createHttpApp } from '../../src/http/app';
 import { registerHealthRoutes } from '../../src/http/health';
 import { createLogger } from '../../src/core/logger';
@@ -59,7 +60,7 @@ describe('/readyz and /healthz', () => {
   const shipped = migrationVersions();
   const probe = async (query: Db['query']) => {
     const http = app();
-    registerHealthRoutes(http, { query, transaction: async () => undefined as never, afterCommit: (fn) => fn() });
+    registerHealthRoutes(http, () => pendingMigrations({ query, transaction: async () => undefined as never, afterCommit: (fn) => fn() }));
     return { ready: await http.inject({ method: 'GET', url: '/readyz' }), live: await http.inject({ method: 'GET', url: '/healthz' }) };
   };
   const applied = (versions: number[]) => (async (statement: { toQuery(): { text: string } }) =>

@@ -4,7 +4,7 @@
  * A practitioner acts for the facility chosen at login, remembered per grant.
  */
 import { FACILITY_ROLES, type Account, type FacilityAssignment } from '../accounts';
-import type { OidcPayload } from './adapter';
+import type { OidcPayload } from '../../store/oidc-payloads';
 
 interface PayloadStore {
   upsert(id: string, payload: OidcPayload, expiresIn?: number): Promise<void>;

@@ -3,7 +3,7 @@
  * kept in the provider's storage under an unguessable id for a few minutes and used by one login only.
  */
 import { randomBytes } from 'node:crypto';
-import type { OidcPayload } from './adapter';
+import type { OidcPayload } from '../../store/oidc-payloads';
 
 interface PayloadStore {
   upsert(id: string, payload: OidcPayload, expiresIn?: number): Promise<void>;

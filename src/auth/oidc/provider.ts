@@ -10,10 +10,9 @@
  */
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Db } from '../../store/db/database';
 import type { AccountStore } from '../accounts';
 import type { TokenService } from '../tokens';
-import { databaseAdapter, removeClient, revokeAllOf } from './adapter';
+import type { OidcPayloads } from '../../store/oidc-payloads';
 import { claimsForPerson, FacilityChoices } from './claims';
 import { LaunchContexts } from './launch';
 import { both, page } from './pages';
@@ -59,7 +58,7 @@ export function oidcIssuer(baseUrl: string): string {
 }
 
 export function createOidcProvider(
-  db: Db,
+  payloads: OidcPayloads,
   accounts: AccountStore,
   tokens: TokenService,
   settings: OidcSettings
@@ -71,7 +70,7 @@ export function createOidcProvider(
   apps: RegisteredApps;
 } {
   const { default: Provider } = require('oidc-provider') as { default: new (issuer: string, config: unknown) => OidcProvider };
-  const Adapter = databaseAdapter(db);
+  const Adapter = payloads.adapter();
   const facilities = new FacilityChoices(new Adapter('FacilityChoice'));
   const fhirBase = `${settings.baseUrl}/fhir`;
   const remaining = (startedAt: number | undefined) => settings.sessionAbsoluteSeconds - (Math.floor(Date.now() / 1000) - (startedAt ?? Math.floor(Date.now() / 1000)));
@@ -180,10 +179,10 @@ export function createOidcProvider(
     provider,
     facilities,
     launches: new LaunchContexts(new Adapter('Launch')),
-    revokeAccount: (accountId: string) => revokeAllOf(db, accountId),
+    revokeAccount: (accountId: string) => payloads.revokeAllOf(accountId),
     apps: {
       register: (metadata) => apps.upsert(metadata.client_id, metadata),
-      remove: (clientId) => removeClient(db, clientId),
+      remove: (clientId) => payloads.removeClient(clientId),
     },
   };
 }

@@ -3,8 +3,8 @@
  * grant, code and token, so several server processes share them and a revoked token is gone for all at once.
  * Expired rows are treated as absent and removed when the same model is written again.
  */
-import type { Db } from '../../store/db/database';
-import { sql } from '../../core/sql';
+import type { Db } from './db/database';
+import { sql } from '../core/sql';
 
 export interface OidcPayload {
   grantId?: string;
@@ -14,8 +14,51 @@ export interface OidcPayload {
   [key: string]: unknown;
 }
 
-export function databaseAdapter(db: Db) {
-  return class DatabaseAdapter {
+/** The oidc_payload table: the provider's Adapter class per model, and the removals that span models. */
+export class OidcPayloads {
+  constructor(private readonly db: Db) {}
+
+  /** The class oidc-provider constructs once per model ("Session", "Grant", "Client", …). */
+  adapter(): new (model: string) => OidcModelStore {
+    return databaseAdapter(this.db);
+  }
+
+  /**
+   * Removes a registered app or backend service: its registration and every grant (with its codes and
+   * tokens) made for it, so its tokens stop working at once. Returns whether it was registered.
+   */
+  async removeClient(clientId: string): Promise<boolean> {
+    const removed = await this.db.query(sql`DELETE FROM oidc_payload WHERE model = 'Client' AND id = ${clientId} RETURNING id`);
+    const grants = await this.db.query<{ id: string }>(sql`SELECT id FROM oidc_payload WHERE model = 'Grant' AND payload->>'clientId' = ${clientId}`);
+    for (const { id } of grants) await this.revokeGrant(id);
+    return removed.length > 0;
+  }
+
+  /** Ends every session, grant and token of an account (suspension, offboarding). */
+  async revokeAllOf(accountId: string): Promise<void> {
+    const grants = await this.db.query<{ id: string }>(sql`SELECT id FROM oidc_payload WHERE model = 'Grant' AND payload->>'accountId' = ${accountId}`);
+    for (const { id } of grants) await this.revokeGrant(id);
+    await this.db.query(sql`DELETE FROM oidc_payload WHERE model = 'Session' AND payload->>'accountId' = ${accountId}`);
+  }
+
+  private async revokeGrant(grantId: string): Promise<void> {
+    await this.db.query(sql`DELETE FROM oidc_payload WHERE grant_id = ${grantId} OR (model = 'Grant' AND id = ${grantId})`);
+  }
+}
+
+/** One model's rows, as oidc-provider's Adapter interface names the calls. */
+export interface OidcModelStore {
+  upsert(id: string, payload: OidcPayload, expiresIn?: number): Promise<void>;
+  find(id: string): Promise<OidcPayload | undefined>;
+  findByUid(uid: string): Promise<OidcPayload | undefined>;
+  findByUserCode(userCode: string): Promise<OidcPayload | undefined>;
+  consume(id: string): Promise<void>;
+  destroy(id: string): Promise<void>;
+  revokeByGrantId(grantId: string): Promise<void>;
+}
+
+function databaseAdapter(db: Db) {
+  return class DatabaseAdapter implements OidcModelStore {
     constructor(private readonly model: string) {}
 
     async upsert(id: string, payload: OidcPayload, expiresIn?: number): Promise<void> {
@@ -60,22 +103,4 @@ export function databaseAdapter(db: Db) {
       return row.consumed_at ? { ...payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) } : payload;
     }
   };
-}
-
-/**
- * Removes a registered app or backend service: its registration and every grant (with its codes and
- * tokens) made for it, so its tokens stop working at once. Returns whether it was registered.
- */
-export async function removeClient(db: Db, clientId: string): Promise<boolean> {
-  const removed = await db.query(sql`DELETE FROM oidc_payload WHERE model = 'Client' AND id = ${clientId} RETURNING id`);
-  const grants = await db.query<{ id: string }>(sql`SELECT id FROM oidc_payload WHERE model = 'Grant' AND payload->>'clientId' = ${clientId}`);
-  for (const { id } of grants) await db.query(sql`DELETE FROM oidc_payload WHERE grant_id = ${id} OR (model = 'Grant' AND id = ${id})`);
-  return removed.length > 0;
-}
-
-/** Ends every session, grant and token of an account (suspension, offboarding). */
-export async function revokeAllOf(db: Db, accountId: string): Promise<void> {
-  const grants = await db.query<{ id: string }>(sql`SELECT id FROM oidc_payload WHERE model = 'Grant' AND payload->>'accountId' = ${accountId}`);
-  for (const { id } of grants) await db.query(sql`DELETE FROM oidc_payload WHERE grant_id = ${id} OR (model = 'Grant' AND id = ${id})`);
-  await db.query(sql`DELETE FROM oidc_payload WHERE model = 'Session' AND payload->>'accountId' = ${accountId}`);
 }
