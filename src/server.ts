@@ -37,6 +37,7 @@ import { enrollOperation, newCardSecretOperation, withdrawOperation } from './co
 import { maintainConsentIndex } from './consent/grants';
 import { Database, openDatabase } from './store/db/database';
 import { OidcPayloads } from './store/oidc-payloads';
+import { PersonAccounts, PersonPasskeys } from './store/people';
 import { ServerSettings } from './store/server-settings';
 import { pendingMigrations } from './store/schema-status';
 import { registerDicomwebRoutes } from './dicomweb/routes';
@@ -151,7 +152,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   registerMetricsRoute(http, metrics, config.metrics, config.trustProxy !== false, tokens);
   registerAuthRoutes(http, clients, tokens, audit);
   registerClientRoutes(http, clients, tokens, audit);
-  const accounts = new AccountStore(db);
+  const accounts = new AccountStore(new PersonAccounts(db));
   const oidc = createOidcProvider(new OidcPayloads(db), accounts, tokens, {
     baseUrl: config.baseUrl,
     sessionIdleSeconds: config.sessionIdleSeconds,
@@ -162,7 +163,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   registerLoginPages(http, {
     provider: oidc.provider,
     accounts,
-    passkeys: new Passkeys(db, config.baseUrl),
+    passkeys: new Passkeys(new PersonPasskeys(db), config.baseUrl),
     facilities: oidc.facilities,
     launches: oidc.launches,
     audit,

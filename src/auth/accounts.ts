@@ -6,8 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
-import type { Db } from '../store/db/database';
-import { sql } from '../core/sql';
+import type { PersonAccounts, PersonRecord } from '../store/people';
 import { badRequest, conflict, notFound } from '../core/errors';
 import { hashSecret, verifySecret } from './clients';
 import type { Role } from '../core/context';
@@ -65,26 +64,10 @@ export const MAX_FAILED_LOGINS = 5;
 export const LOCKOUT_SECONDS = 15 * 60;
 const TOTP_ISSUER = 'Tonet';
 
-interface AccountRow {
-  id: string;
-  username: string;
-  kind: AccountKind;
-  display_name: string;
-  practitioner: string | null;
-  patient: string | null;
-  facilities: FacilityAssignment[] | string;
-  password_hash: string;
-  totp_secret: string | null;
-  recovery_hashes: string[] | string;
-  status: Account['status'];
-  failed_logins: number;
-  locked_until: Date | string | null;
-}
-
 export type CheckResult = { ok: true; account: Account } | { ok: false; reason: 'unknown' | 'locked' | 'inactive' | 'wrong'; account?: Account };
 
 export class AccountStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly people: PersonAccounts) {}
 
   validate(input: NewAccount): void {
     if (!input || typeof input !== 'object') throw badRequest('Body must be JSON {kind, username, name, password?, practitioner?, patient?, facilities?}');
@@ -109,10 +92,17 @@ export class AccountStore {
     this.validate(input);
     const password = input.password ?? randomBytes(12).toString('base64url');
     const id = randomUUID();
-    const [taken] = await this.db.query(sql`SELECT 1 FROM person_account WHERE username = ${input.username}`);
-    if (taken) throw conflict(`username ${input.username} is taken`);
-    await this.db.query(sql`INSERT INTO person_account (id, username, kind, display_name, practitioner, patient, facilities, password_hash)
-      VALUES (${id}, ${input.username}, ${input.kind}, ${input.name.trim()}, ${input.practitioner ?? null}, ${input.patient ?? null}, ${JSON.stringify(input.facilities ?? [])}::jsonb, ${await hashSecret(password)})`);
+    const inserted = await this.people.insert({
+      id,
+      username: input.username,
+      kind: input.kind,
+      displayName: input.name.trim(),
+      practitioner: input.practitioner,
+      patient: input.patient,
+      facilities: input.facilities ?? [],
+      passwordHash: await hashSecret(password),
+    });
+    if (!inserted) throw conflict(`username ${input.username} is taken`);
     const account = (await this.byId(id))!;
     if (input.totp !== true) return { account, password };
     const { secret, uri } = this.newTotpSecret(account);
@@ -121,42 +111,40 @@ export class AccountStore {
   }
 
   async byId(id: string): Promise<Account | undefined> {
-    const [row] = await this.db.query<AccountRow>(sql`SELECT * FROM person_account WHERE id = ${id}`);
-    return row ? accountOf(row) : undefined;
+    const person = await this.people.byId(id);
+    return person ? accountOf(person) : undefined;
   }
 
   async byUsername(username: string): Promise<Account | undefined> {
-    const [row] = await this.db.query<AccountRow>(sql`SELECT * FROM person_account WHERE username = ${username}`);
-    return row ? accountOf(row) : undefined;
+    const person = await this.people.byUsername(username);
+    return person ? accountOf(person) : undefined;
   }
 
   async list(): Promise<Account[]> {
-    return (await this.db.query<AccountRow>(sql`SELECT * FROM person_account ORDER BY username`)).map(accountOf);
+    return (await this.people.list()).map(accountOf);
   }
 
   /** The first factor. Counts failures; a locked, suspended or offboarded account is refused whatever the password. */
   async checkPassword(username: string, password: string): Promise<CheckResult> {
-    const [row] = await this.db.query<AccountRow>(sql`SELECT * FROM person_account WHERE username = ${username}`);
-    if (!row) {
+    const person = await this.people.byUsername(username);
+    if (!person) {
       // Hash anyway so that an unknown username takes as long as a wrong password.
       await verifySecret(password, 'scrypt$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
       return { ok: false, reason: 'unknown' };
     }
-    return this.checkFactor(row, () => verifySecret(password, row.password_hash));
+    return this.checkFactor(person, () => verifySecret(password, person.passwordHash));
   }
 
   /** The second factor: a TOTP code (one step either side for clock drift) or an unused recovery code, which is then spent. */
   async checkSecondFactor(id: string, code: string): Promise<CheckResult> {
-    const [row] = await this.db.query<AccountRow>(sql`SELECT * FROM person_account WHERE id = ${id}`);
-    if (!row) return { ok: false, reason: 'unknown' };
-    return this.checkFactor(row, async () => {
+    const person = await this.people.byId(id);
+    if (!person) return { ok: false, reason: 'unknown' };
+    return this.checkFactor(person, async () => {
       const trimmed = code.replace(/\s+/g, '');
-      if (row.totp_secret && /^\d{6}$/.test(trimmed)) return totpOf(row.totp_secret, row.username).validate({ token: trimmed, window: 1 }) !== null;
-      const recoveryHashes = jsonOf(row.recovery_hashes);
-      for (const [index, hash] of recoveryHashes.entries()) {
+      if (person.totpSecret && /^\d{6}$/.test(trimmed)) return totpOf(person.totpSecret, person.username).validate({ token: trimmed, window: 1 }) !== null;
+      for (const [index, hash] of person.recoveryHashes.entries()) {
         if (await verifySecret(trimmed, hash)) {
-          const rest = recoveryHashes.filter((_, i) => i !== index);
-          await this.db.query(sql`UPDATE person_account SET recovery_hashes = ${JSON.stringify(rest)}::jsonb WHERE id = ${row.id}`);
+          await this.people.setRecoveryHashes(person.id, person.recoveryHashes.filter((_, i) => i !== index));
           return true;
         }
       }
@@ -166,24 +154,21 @@ export class AccountStore {
 
   /** Another second factor (a passkey), under the same status, lockout and failure count as the code. */
   async checkFactorOf(id: string, check: () => Promise<boolean>): Promise<CheckResult> {
-    const [row] = await this.db.query<AccountRow>(sql`SELECT * FROM person_account WHERE id = ${id}`);
-    if (!row) return { ok: false, reason: 'unknown' };
-    return this.checkFactor(row, check);
+    const person = await this.people.byId(id);
+    if (!person) return { ok: false, reason: 'unknown' };
+    return this.checkFactor(person, check);
   }
 
-  private async checkFactor(row: AccountRow, check: () => Promise<boolean>): Promise<CheckResult> {
-    const account = accountOf(row);
+  private async checkFactor(person: PersonRecord, check: () => Promise<boolean>): Promise<CheckResult> {
+    const account = accountOf(person);
     if (account.status !== 'active') return { ok: false, reason: 'inactive', account };
     if (account.lockedUntil && account.lockedUntil.getTime() > Date.now()) return { ok: false, reason: 'locked', account };
     if (await check()) {
-      await this.db.query(sql`UPDATE person_account SET failed_logins = 0, locked_until = NULL WHERE id = ${row.id}`);
+      await this.people.clearFailures(person.id);
       return { ok: true, account };
     }
-    const [updated] = await this.db.query<{ failed_logins: number; locked_until: Date | string | null }>(sql`UPDATE person_account
-      SET failed_logins = failed_logins + 1,
-          locked_until = CASE WHEN failed_logins + 1 >= ${MAX_FAILED_LOGINS} THEN now() + make_interval(secs => ${LOCKOUT_SECONDS}) ELSE locked_until END
-      WHERE id = ${row.id} RETURNING failed_logins, locked_until`);
-    return { ok: false, reason: updated.locked_until ? 'locked' : 'wrong', account };
+    const { locked } = await this.people.countFailure(person.id, MAX_FAILED_LOGINS, LOCKOUT_SECONDS);
+    return { ok: false, reason: locked ? 'locked' : 'wrong', account };
   }
 
   /** Starts TOTP enrolment: a new secret (not yet in force) and its otpauth:// URI for an authenticator app. */
@@ -198,24 +183,21 @@ export class AccountStore {
     if (!account || totpOf(secret, account.username).validate({ token: code.replace(/\s+/g, ''), window: 1 }) === null) return undefined;
     const recoveryCodes = Array.from({ length: 10 }, () => randomBytes(5).toString('hex'));
     const hashes = await Promise.all(recoveryCodes.map(hashSecret));
-    await this.db.query(sql`UPDATE person_account SET totp_secret = ${secret}, recovery_hashes = ${JSON.stringify(hashes)}::jsonb, changed_at = now() WHERE id = ${id}`);
+    await this.people.setTotp(id, secret, hashes);
     return recoveryCodes;
   }
 
   async setStatus(id: string, status: Account['status']): Promise<Account> {
-    const [row] = await this.db.query<AccountRow>(sql`UPDATE person_account SET status = ${status}, changed_at = now() WHERE id = ${id} AND status <> 'offboarded' RETURNING *`);
-    if (!row) throw (await this.byId(id)) ? conflict('an offboarded account stays offboarded') : notFound(`no account ${id}`);
-    if (status === 'offboarded') {
-      await this.db.query(sql`DELETE FROM person_passkey WHERE account_id = ${id}`);
-      await this.db.query(sql`UPDATE person_account SET totp_secret = NULL, recovery_hashes = '[]'::jsonb WHERE id = ${id}`);
-    }
-    return accountOf(row);
+    const person = await this.people.setStatus(id, status);
+    if (!person) throw (await this.byId(id)) ? conflict('an offboarded account stays offboarded') : notFound(`no account ${id}`);
+    if (status === 'offboarded') await this.people.dropSecondFactors(id);
+    return accountOf(person);
   }
 
   async unlock(id: string): Promise<Account> {
-    const [row] = await this.db.query<AccountRow>(sql`UPDATE person_account SET failed_logins = 0, locked_until = NULL, changed_at = now() WHERE id = ${id} RETURNING *`);
-    if (!row) throw notFound(`no account ${id}`);
-    return accountOf(row);
+    const person = await this.people.unlock(id);
+    if (!person) throw notFound(`no account ${id}`);
+    return accountOf(person);
   }
 }
 
@@ -228,23 +210,18 @@ function totpOf(secret: string, username: string): OTPAuth.TOTP {
   return new OTPAuth.TOTP({ issuer: TOTP_ISSUER, label: username, algorithm: 'SHA1', digits: 6, period: 30, secret: OTPAuth.Secret.fromBase32(secret) });
 }
 
-function accountOf(row: AccountRow): Account {
-  const lockedUntil = row.locked_until ? new Date(row.locked_until) : undefined;
+function accountOf(person: PersonRecord): Account {
+  const { lockedUntil } = person;
   return {
-    id: row.id,
-    username: row.username,
-    kind: row.kind,
-    displayName: row.display_name,
-    practitioner: row.practitioner ?? undefined,
-    patient: row.patient ?? undefined,
-    facilities: jsonOf(row.facilities),
-    status: row.status,
-    hasTotp: row.totp_secret !== null,
+    id: person.id,
+    username: person.username,
+    kind: person.kind as AccountKind,
+    displayName: person.displayName,
+    practitioner: person.practitioner,
+    patient: person.patient,
+    facilities: person.facilities as FacilityAssignment[],
+    status: person.status,
+    hasTotp: person.totpSecret !== undefined,
     lockedUntil: lockedUntil && lockedUntil.getTime() > Date.now() ? lockedUntil : undefined,
   };
-}
-
-/** A jsonb column as the drivers hand it over (parsed by pg, a string from some PGlite paths). */
-function jsonOf<T>(value: T | string): T {
-  return typeof value === 'string' ? (JSON.parse(value) as T) : value;
 }

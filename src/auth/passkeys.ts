@@ -15,17 +15,8 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import type { Db } from '../store/db/database';
-import { sql } from '../core/sql';
+import type { PasskeyRecord, PersonPasskeys } from '../store/people';
 import type { Account } from './accounts';
-
-interface PasskeyRow {
-  credential_id: string;
-  account_id: string;
-  public_key: string;
-  counter: string | number;
-  transports: string[] | string;
-}
 
 type Transport = NonNullable<PublicKeyCredentialCreationOptionsJSON['excludeCredentials']>[number]['transports'];
 
@@ -34,7 +25,7 @@ export class Passkeys {
   readonly origin: string;
 
   constructor(
-    private readonly db: Db,
+    private readonly passkeys: PersonPasskeys,
     baseUrl: string
   ) {
     const url = new URL(baseUrl);
@@ -43,13 +34,12 @@ export class Passkeys {
   }
 
   async count(accountId: string): Promise<number> {
-    const [row] = await this.db.query<{ n: string }>(sql`SELECT count(*) AS n FROM person_passkey WHERE account_id = ${accountId}`);
-    return Number(row.n);
+    return this.passkeys.count(accountId);
   }
 
   /** Options for the browser to create a passkey; the caller keeps the challenge until the answer comes. */
   async registrationOptions(account: Account): Promise<PublicKeyCredentialCreationOptionsJSON> {
-    const existing = await this.rows(account.id);
+    const existing = await this.passkeys.of(account.id);
     return generateRegistrationOptions({
       rpName: 'Tonet',
       rpID: this.rpID,
@@ -57,7 +47,7 @@ export class Passkeys {
       userDisplayName: account.displayName,
       userID: new TextEncoder().encode(account.id),
       attestationType: 'none',
-      excludeCredentials: existing.map((row) => ({ id: row.credential_id, transports: transportsOf(row) })),
+      excludeCredentials: existing.map((passkey) => ({ id: passkey.credentialId, transports: transportsOf(passkey) })),
       authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
     });
   }
@@ -67,38 +57,39 @@ export class Passkeys {
     const result = await verifyRegistrationResponse({ response, expectedChallenge, expectedOrigin: this.origin, expectedRPID: this.rpID, requireUserVerification: false }).catch(() => undefined);
     if (!result?.verified) return false;
     const { credential } = result.registrationInfo;
-    await this.db.query(sql`INSERT INTO person_passkey (credential_id, account_id, public_key, counter, transports)
-      VALUES (${credential.id}, ${account.id}, ${Buffer.from(credential.publicKey).toString('base64url')}, ${credential.counter}, ${JSON.stringify(credential.transports ?? [])}::jsonb)`);
+    await this.passkeys.insert({
+      credentialId: credential.id,
+      accountId: account.id,
+      publicKey: Buffer.from(credential.publicKey).toString('base64url'),
+      counter: credential.counter,
+      transports: credential.transports ?? [],
+    });
     return true;
   }
 
   async authenticationOptions(accountId: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
-    const rows = await this.rows(accountId);
-    return generateAuthenticationOptions({ rpID: this.rpID, allowCredentials: rows.map((row) => ({ id: row.credential_id, transports: transportsOf(row) })), userVerification: 'preferred' });
+    const passkeys = await this.passkeys.of(accountId);
+    return generateAuthenticationOptions({ rpID: this.rpID, allowCredentials: passkeys.map((passkey) => ({ id: passkey.credentialId, transports: transportsOf(passkey) })), userVerification: 'preferred' });
   }
 
   /** Whether the answer was signed by one of the account's passkeys for this challenge; advances its counter. */
   async authenticate(accountId: string, expectedChallenge: string, response: AuthenticationResponseJSON): Promise<boolean> {
-    const row = (await this.rows(accountId)).find((r) => r.credential_id === response?.id);
-    if (!row) return false;
+    const passkey = (await this.passkeys.of(accountId)).find((p) => p.credentialId === response?.id);
+    if (!passkey) return false;
     const result = await verifyAuthenticationResponse({
       response,
       expectedChallenge,
       expectedOrigin: this.origin,
       expectedRPID: this.rpID,
-      credential: { id: row.credential_id, publicKey: Buffer.from(row.public_key, 'base64url'), counter: Number(row.counter), transports: transportsOf(row) },
+      credential: { id: passkey.credentialId, publicKey: Buffer.from(passkey.publicKey, 'base64url'), counter: passkey.counter, transports: transportsOf(passkey) },
       requireUserVerification: false,
     }).catch(() => undefined);
     if (!result?.verified) return false;
-    await this.db.query(sql`UPDATE person_passkey SET counter = ${result.authenticationInfo.newCounter} WHERE credential_id = ${row.credential_id}`);
+    await this.passkeys.setCounter(passkey.credentialId, result.authenticationInfo.newCounter);
     return true;
-  }
-
-  private rows(accountId: string): Promise<PasskeyRow[]> {
-    return this.db.query<PasskeyRow>(sql`SELECT * FROM person_passkey WHERE account_id = ${accountId} ORDER BY created_at`);
   }
 }
 
-function transportsOf(row: PasskeyRow): Transport {
-  return (typeof row.transports === 'string' ? JSON.parse(row.transports) : row.transports) as Transport;
+function transportsOf(passkey: PasskeyRecord): Transport {
+  return passkey.transports as Transport;
 }
