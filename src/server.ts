@@ -37,6 +37,8 @@ import { enrollOperation, newCardSecretOperation, withdrawOperation } from './co
 import { maintainConsentIndex } from './consent/grants';
 import { Database, openDatabase } from './store/db/database';
 import { OidcPayloads } from './store/oidc-payloads';
+import { AuthClients } from './store/clients';
+import { CardLinkAttempts } from './store/card-link-attempts';
 import { PersonAccounts, PersonPasskeys } from './store/people';
 import { ServerSettings } from './store/server-settings';
 import { pendingMigrations } from './store/schema-status';
@@ -112,10 +114,10 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   const repo: Repository = new Repository(db, access, [maintainConsentIndex, maintainTimeline, bookingLedger((tx) => repo.withDb(tx)), pathwayAlerts(() => repo), notifier.hook, statistics.hook]);
   const timeline = new Timeline(db, access);
   if (await timeline.ensureReadModel()) logger.info('timeline read model filled from the stored resources');
-  const clients = new ClientStore(db);
+  const clients = new ClientStore(new AuthClients(db));
   const tokens = await TokenService.create(new ServerSettings(db), config.signingKey, `${config.baseUrl}/oidc`, config.tokenLifetimeSeconds);
   tokens.checkClientsWith((clientId, generation) => clients.stands(clientId, generation));
-  const stopClientListener = await clients.listenForChanges(db, (err) => logger.error({ err }, 'LISTEN for client changes failed; client checks go to the database'));
+  const stopClientListener = await clients.listenForChanges((err) => logger.error({ err }, 'LISTEN for client changes failed; client checks go to the database'));
   const generatedAdmin = await bootstrapAdmin(clients, config, logger);
 
   const fhirBase = `${config.baseUrl}/fhir`;
@@ -177,7 +179,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     return facilitiesFromRoles(roles.matches.map((m) => JSON.parse(m.content)));
   });
   registerAppRoutes(http, tokens, audit, oidc.apps, (input) => clients.validate(input));
-  registerSelfRegistration(http, repo, accounts, audit);
+  registerSelfRegistration(http, repo, accounts, new CardLinkAttempts(db), audit);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
   registerIngestRoutes(http, ingest, db, tokens, audit);
   registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, audit, logger), wado: new WadoService(db, access, audit), qido: new QidoService(db, repo, audit, `${config.baseUrl}/dicomweb`), tokens, baseUrl: config.baseUrl });

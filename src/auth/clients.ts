@@ -8,18 +8,17 @@
  * leaked, and a token obtained with a leaked secret is as leaked as the secret.
  *
  * That check would cost a database round trip per request, so each process remembers the answers while it
- * LISTENs on `tonet_client`: every write to a client NOTIFYs its id in the writing transaction, and every
+ * listens for client changes: every write to a client NOTIFYs its id in the writing transaction, and every
  * process (this one at once, others when the commit's notification arrives, milliseconds later) forgets
  * what it knew of that client. Without a working LISTEN nothing is remembered and every request asks.
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { Database, Db } from '../store/db/database';
-import { sql } from '../core/sql';
+import type { AuthClients, ClientRecord } from '../store/clients';
 import { badRequest, conflict, notFound } from '../core/errors';
 import { Role, ROLES } from '../core/context';
 
-const CHANNEL = 'tonet_client';
+export type { ClientRecord } from '../store/clients';
 
 const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 
@@ -33,36 +32,11 @@ export interface Client {
   generation: number;
 }
 
-/** What the office sees of a client: never its secret or hash. */
-export interface ClientRecord {
-  clientId: string;
-  name: string;
-  role: Role;
-  organization?: string;
-  patient?: string;
-  active: boolean;
-  created: Date;
-  secretRotated?: Date;
-  deactivated?: Date;
-}
-
 export interface NewClient {
   name: string;
   role: string;
   organization?: string;
   patient?: string;
-}
-
-interface ClientRow {
-  client_id: string;
-  name: string;
-  role: Role;
-  organization: string | null;
-  patient: string | null;
-  active: boolean;
-  created_at: Date;
-  secret_rotated_at: Date | null;
-  deactivated_at: Date | null;
 }
 
 export async function hashSecret(secret: string): Promise<string> {
@@ -90,11 +64,11 @@ export class ClientStore {
   /** Moves on at every change heard of, so an answer read before a change is not remembered after it. */
   private changes = 0;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly clients: AuthClients) {}
 
   /** Remembers `stands` answers from now on, forgetting a client whenever any process changes it. */
-  async listenForChanges(db: Database, onError: (err: Error) => void): Promise<() => Promise<void>> {
-    const unlisten = await db.listen(CHANNEL, (clientId) => this.forget(clientId), (err) => {
+  async listenForChanges(onError: (err: Error) => void): Promise<() => Promise<void>> {
+    const unlisten = await this.clients.listen((clientId) => this.forget(clientId), (err) => {
       this.stopRemembering();
       onError(err);
     });
@@ -120,10 +94,7 @@ export class ClientStore {
   async create(input: NewClient, clientId = `tonet-${randomBytes(9).toString('base64url')}`, secret = newSecret()): Promise<{ clientId: string; clientSecret: string }> {
     this.validate(input);
     const secretHash = await hashSecret(secret);
-    await this.changing(clientId, (tx) =>
-      tx.query(sql`INSERT INTO auth_client (client_id, name, role, organization, patient, secret_hash)
-        VALUES (${clientId}, ${input.name}, ${input.role}, ${input.organization ?? null}, ${input.patient ?? null}, ${secretHash})`)
-    );
+    await this.changing(clientId, () => this.clients.insert({ clientId, name: input.name, role: input.role as Role, organization: input.organization, patient: input.patient, secretHash }));
     return { clientId, clientSecret: secret };
   }
 
@@ -131,23 +102,16 @@ export class ClientStore {
   async upsert(input: NewClient, clientId: string, secret: string): Promise<void> {
     this.validate(input);
     const secretHash = await hashSecret(secret);
-    await this.changing(clientId, (tx) =>
-      tx.query(sql`INSERT INTO auth_client (client_id, name, role, organization, patient, secret_hash)
-        VALUES (${clientId}, ${input.name}, ${input.role}, ${input.organization ?? null}, ${input.patient ?? null}, ${secretHash})
-        ON CONFLICT (client_id) DO UPDATE SET name = EXCLUDED.name, role = EXCLUDED.role, secret_hash = EXCLUDED.secret_hash, active = true, deactivated_at = NULL`)
-    );
+    await this.changing(clientId, () => this.clients.upsert({ clientId, name: input.name, role: input.role as Role, organization: input.organization, patient: input.patient, secretHash }));
   }
 
   async countByRole(role: Role): Promise<number> {
-    const [row] = await this.db.query<{ n: string }>(sql`SELECT count(*) AS n FROM auth_client WHERE role = ${role} AND active`);
-    return Number(row.n);
+    return this.clients.countActive(role);
   }
 
   /** Every client, oldest first. */
   async list(): Promise<ClientRecord[]> {
-    const rows = await this.db.query<ClientRow>(sql`SELECT client_id, name, role, organization, patient, active, created_at, secret_rotated_at, deactivated_at
-      FROM auth_client ORDER BY created_at, client_id`);
-    return rows.map(recordOf);
+    return this.clients.list();
   }
 
   /**
@@ -155,38 +119,21 @@ export class ClientStore {
    * active administrator is kept, or nobody could manage the network any more.
    */
   async deactivate(clientId: string): Promise<ClientRecord> {
-    return this.changing(clientId, async (tx) => {
-      // The client and every administrator, locked in one order, so two offices deactivating each other's
-      // administrators at once cannot both succeed (nor deadlock).
-      const locked = await tx.query<{ client_id: string; active: boolean; role: Role }>(
-        sql`SELECT client_id, active, role FROM auth_client WHERE client_id = ${clientId} OR role = 'admin' ORDER BY client_id FOR UPDATE`
-      );
-      const current = locked.find((c) => c.client_id === clientId);
-      if (!current) throw notFound(`no client ${clientId}`);
-      if (!current.active) throw conflict(`client ${clientId} is already deactivated`);
-      if (current.role === 'admin' && !locked.some((c) => c.client_id !== clientId && c.role === 'admin' && c.active)) {
-        throw conflict(`client ${clientId} is the last active administrator; create another before deactivating it`);
-      }
-      const [row] = await tx.query<ClientRow>(sql`UPDATE auth_client SET active = false, deactivated_at = now(), token_generation = token_generation + 1
-        WHERE client_id = ${clientId}
-        RETURNING client_id, name, role, organization, patient, active, created_at, secret_rotated_at, deactivated_at`);
-      return recordOf(row);
-    });
+    const changed = await this.changing(clientId, () => this.clients.deactivate(clientId));
+    if (changed.outcome === 'deactivated') return changed.client;
+    if (changed.outcome === 'unknown') throw notFound(`no client ${clientId}`);
+    if (changed.outcome === 'inactive') throw conflict(`client ${clientId} is already deactivated`);
+    throw conflict(`client ${clientId} is the last active administrator; create another before deactivating it`);
   }
 
   /** A new secret for an active client, answered once; the old secret and every token issued with it stop working. */
   async rotate(clientId: string): Promise<{ client: ClientRecord; clientSecret: string }> {
     const secret = newSecret();
     const secretHash = await hashSecret(secret);
-    return this.changing(clientId, async (tx) => {
-      const [current] = await tx.query<{ active: boolean }>(sql`SELECT active FROM auth_client WHERE client_id = ${clientId} FOR UPDATE`);
-      if (!current) throw notFound(`no client ${clientId}`);
-      if (!current.active) throw conflict(`client ${clientId} is deactivated; its secret cannot be rotated`);
-      const [row] = await tx.query<ClientRow>(sql`UPDATE auth_client SET secret_hash = ${secretHash}, secret_rotated_at = now(), token_generation = token_generation + 1
-        WHERE client_id = ${clientId}
-        RETURNING client_id, name, role, organization, patient, active, created_at, secret_rotated_at, deactivated_at`);
-      return { client: recordOf(row), clientSecret: secret };
-    });
+    const changed = await this.changing(clientId, () => this.clients.rotate(clientId, secretHash));
+    if (changed.outcome === 'rotated') return { client: changed.client, clientSecret: secret };
+    if (changed.outcome === 'unknown') throw notFound(`no client ${clientId}`);
+    throw conflict(`client ${clientId} is deactivated; its secret cannot be rotated`);
   }
 
   /** Whether the client is active and still at this token generation (remembered while listening, else one primary-key look-up). */
@@ -194,20 +141,15 @@ export class ClientStore {
     const known = this.listening ? this.standing.get(clientId) : undefined;
     if (known !== undefined) return known === generation;
     const changesBefore = this.changes;
-    const [row] = await this.db.query<{ token_generation: number }>(sql`SELECT token_generation FROM auth_client WHERE client_id = ${clientId} AND active`);
-    const current = row ? row.token_generation : null;
+    const current = await this.clients.activeGeneration(clientId);
     if (this.listening && this.changes === changesBefore) this.standing.set(clientId, current);
     return current === generation;
   }
 
-  /** Runs a change to one client in a transaction that tells every process of it when it commits. */
-  private async changing<T>(clientId: string, change: (tx: Db) => Promise<T>): Promise<T> {
+  /** Runs a change to one client (the store tells every process of it when it commits). */
+  private async changing<T>(clientId: string, change: () => Promise<T>): Promise<T> {
     try {
-      return await this.db.transaction(async (tx) => {
-        const result = await change(tx);
-        await tx.query(sql`SELECT pg_notify(${CHANNEL}, ${clientId})`);
-        return result;
-      });
+      return await change();
     } finally {
       // This process forgets at once, without waiting for its own notification.
       this.forget(clientId);
@@ -228,24 +170,9 @@ export class ClientStore {
 
   /** The client, when the secret is right; undefined otherwise (the caller answers 401 without saying which part failed). */
   async authenticate(clientId: string, secret: string): Promise<Client | undefined> {
-    const [row] = await this.db.query<{ client_id: string; name: string; role: Role; organization: string | null; patient: string | null; secret_hash: string; token_generation: number }>(
-      sql`SELECT client_id, name, role, organization, patient, secret_hash, token_generation FROM auth_client WHERE client_id = ${clientId} AND active`
-    );
-    if (!row || !(await verifySecret(secret, row.secret_hash))) return undefined;
-    return { clientId: row.client_id, name: row.name, role: row.role, organization: row.organization ?? undefined, patient: row.patient ?? undefined, generation: row.token_generation };
+    const stored = await this.clients.activeCredentials(clientId);
+    if (!stored || !(await verifySecret(secret, stored.secretHash))) return undefined;
+    const { secretHash: _checked, ...client } = stored;
+    return client;
   }
-}
-
-function recordOf(row: ClientRow): ClientRecord {
-  return {
-    clientId: row.client_id,
-    name: row.name,
-    role: row.role,
-    organization: row.organization ?? undefined,
-    patient: row.patient ?? undefined,
-    active: row.active,
-    created: new Date(row.created_at),
-    secretRotated: row.secret_rotated_at ? new Date(row.secret_rotated_at) : undefined,
-    deactivated: row.deactivated_at ? new Date(row.deactivated_at) : undefined,
-  };
 }

@@ -12,14 +12,14 @@ import { claimAttempt } from '../consent/card-link';
 import { consentsOf, patientByCard } from '../consent/enrolment';
 import { isKind } from '../consent/grants';
 import { ENROLMENT, isValidCardNumber } from '../consent/model';
-import { sql } from '../core/sql';
+import type { CardLinkAttempts } from '../store/card-link-attempts';
 import { FhirError } from '../core/errors';
 import type { Repository } from '../fhir/repository';
 import type { AccountStore } from './accounts';
 import { systemContext } from '../core/context';
 import { both, button, form, page } from './oidc/pages';
 
-export function registerSelfRegistration(app: FastifyInstance, repo: Repository, accounts: AccountStore, audit: AuditTrail): void {
+export function registerSelfRegistration(app: FastifyInstance, repo: Repository, accounts: AccountStore, attempts: CardLinkAttempts, audit: AuditTrail): void {
   const html = (reply: FastifyReply, body: string, status = 200) => reply.status(status).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(body);
 
   app.get('/register', async (_request, reply) => html(reply, registrationPage()));
@@ -33,7 +33,7 @@ export function registerSelfRegistration(app: FastifyInstance, repo: Repository,
     };
     let attempt: string;
     try {
-      attempt = await claimAttempt(repo.db, ctx);
+      attempt = await claimAttempt(attempts, ctx.clientId);
     } catch (err) {
       if (err instanceof FhirError && err.status === 429) return refuse('失敗が続いたため、しばらく登録できません。 Too many failed attempts: try again later.', 429, 'rate limited');
       throw err;
@@ -54,11 +54,11 @@ export function registerSelfRegistration(app: FastifyInstance, repo: Repository,
       ({ account } = await accounts.create({ kind: 'resident', username: String(body.username ?? '').trim(), name: nameOf(regional), password: String(body.password ?? ''), patient }));
     } catch (err) {
       // The card was right: a bad username or password is the person's typo, not a guess, so it is not counted.
-      await repo.db.query(sql`UPDATE card_link_attempt SET succeeded = true WHERE client_id = ${ctx.clientId} AND attempted_at = ${attempt}::timestamptz AND NOT succeeded`);
+      await attempts.succeeded(ctx.clientId, attempt);
       if (err instanceof FhirError) return html(reply, registrationPage(err.message), err.status);
       throw err;
     }
-    await repo.db.query(sql`UPDATE card_link_attempt SET succeeded = true WHERE client_id = ${ctx.clientId} AND attempted_at = ${attempt}::timestamptz AND NOT succeeded`);
+    await attempts.succeeded(ctx.clientId, attempt);
     await audit.append({ clientId: ctx.clientId, action: 'account-change', patientIds: [regional.id as string], entities: [patient], outcome: '0', description: `resident account ${account.username} registered with the card`, remoteAddress: request.ip });
     return html(reply, page('登録しました Registered', `<p>${both('アカウントを作成しました。アプリからログインしてください。', 'Your account is ready. Log in from your app.')}</p>`), 201);
   });

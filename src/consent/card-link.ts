@@ -12,8 +12,7 @@
 import type { Consent, Patient } from '@medplum/fhirtypes';
 import { RequestContext, systemContext } from '../core/context';
 import type { AuditSink } from '../audit/types';
-import type { Db } from '../store/db/database';
-import { sql } from '../core/sql';
+import { CardLinkAttempts } from '../store/card-link-attempts';
 import { badRequest, forbidden, FhirError, outcome, tooManyRequests } from '../core/errors';
 import { OperationParameters, parametersOf } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
@@ -48,7 +47,7 @@ export function linkCardOperation(facilities: FacilityDirectory, audit: AuditSin
       if (!birthDate) throw badRequest('Parameter "birthDate" is required', ['Parameters.parameter[birthDate]']);
       const facility = await facilities.resolve(ctx.organization);
       if (!facility) throw badRequest(`${ctx.organization} has no 10-digit medical institution code identifier`);
-      const attempt = await claimAttempt(repo.db, ctx);
+      const attempt = await claimAttempt(new CardLinkAttempts(repo.db), ctx.clientId);
 
       const regional = isValidCardNumber(cardNumber) ? await patientByCard(repo, cardNumber) : undefined;
       const consents = regional ? await consentsOf(repo, regional.id as string) : [];
@@ -62,7 +61,7 @@ export function linkCardOperation(facilities: FacilityDirectory, audit: AuditSin
       return repo.transaction(async (tx) => {
         const local = await linkLocalPatient(tx, ctx, regional, facilityPatientIdSystem(facility.code), localId);
         const consent = await facilityConsent(tx, ctx, regional);
-        await tx.db.query(sql`UPDATE card_link_attempt SET succeeded = true WHERE client_id = ${ctx.clientId} AND attempted_at = ${attempt}::timestamptz AND NOT succeeded`);
+        await new CardLinkAttempts(tx.db).succeeded(ctx.clientId, attempt);
         await audit.record(tx.db, {
           ctx,
           action: 'link-card',
@@ -79,20 +78,13 @@ export function linkCardOperation(facilities: FacilityDirectory, audit: AuditSin
 }
 
 /**
- * Counts this attempt as a failure before anything is checked (a success marks it afterwards), with the
- * client's attempts locked meanwhile: of concurrent guesses, no more than the limit ever get checked.
- * Returns the attempt's time, which names it.
+ * Counts this attempt as a failure before anything is checked (a success marks it afterwards): of
+ * concurrent guesses, no more than the limit ever get checked. Returns the attempt's time, which names it.
  */
-export async function claimAttempt(db: Db, ctx: RequestContext): Promise<string> {
-  return db.transaction(async (tx) => {
-    await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`card-link ${ctx.clientId}`}, 0))`);
-    const [row] = await tx.query<{ n: string }>(sql`SELECT count(*) AS n FROM card_link_attempt
-      WHERE client_id = ${ctx.clientId} AND NOT succeeded AND attempted_at > now() - ${WINDOW}::interval`);
-    if (Number(row.n) >= MAX_FAILED_ATTEMPTS) throw tooManyRequests(`Too many failed card links from this client; try again after ${WINDOW}`);
-    const [claimed] = await tx.query<{ at: string }>(sql`INSERT INTO card_link_attempt (client_id, succeeded) VALUES (${ctx.clientId}, false)
-      RETURNING to_char(attempted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at`);
-    return claimed.at;
-  });
+export async function claimAttempt(attempts: CardLinkAttempts, clientId: string): Promise<string> {
+  const attempt = await attempts.claim(clientId, MAX_FAILED_ATTEMPTS, WINDOW);
+  if (attempt === undefined) throw tooManyRequests(`Too many failed card links from this client; try again after ${WINDOW}`);
+  return attempt;
 }
 
 /** Was a facility-access Consent naming this facility revoked after the card's current secret was issued? */
