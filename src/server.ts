@@ -68,7 +68,8 @@ import { startMllpServer, MllpServer } from './ingest/mllp';
 import { Hl7Ingest } from './ingest/pipeline';
 import { registerIngestRoutes, rejectedInboxCount } from './ingest/routes';
 import { createLogger, Logger } from './core/logger';
-import { ChangeFeed, ChangeNotifier } from './notify/changes';
+import { ChangeFeed } from './notify/changes';
+import { ChangeChannel, ChangeNotifier } from './store/changes';
 import { pathwayAlerts } from './pathway/alerts';
 import { loadPathways } from './pathway/catalogue';
 import { applyOperation } from './pathway/enrolment';
@@ -187,7 +188,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   registerHealthRoutes(http, () => pendingMigrations(db));
 
   const changes = new ChangeFeed(logger);
-  await changes.start(db);
+  await changes.start(new ChangeChannel(db));
   const graphql = registerGraphql({
     app: http,
     tokens,

@@ -1,61 +1,10 @@
 /**
- * Change notifications across server processes with PostgreSQL's own LISTEN/NOTIFY (no broker): every write
- * is announced once its transaction has committed, and each process LISTENs and re-emits the events locally.
- * Listeners never hear of a write that rolled back. The NOTIFY is not part of the write transaction: a
- * transaction that notifies takes a database-wide lock at commit, which would serialise every write commit;
- * instead the payloads of the writes committed meanwhile go out together in one statement of their own.
- * A process that dies between a commit and its NOTIFY loses that announcement (subscriptions are live views,
- * not a log).
+ * Change events within a process: the store's change channel (store/changes.ts, LISTEN/NOTIFY) re-emitted to
+ * every local subscriber, reopened when the connection is lost.
  */
 import { EventEmitter } from 'node:events';
-import type { Database, Db } from '../store/db/database';
-import { sql } from '../core/sql';
-import type { StoredVersion } from '../fhir/store';
+import type { ChangeChannel, ChangeEvent } from '../store/changes';
 import type { Logger } from '../core/logger';
-
-export const CHANNEL = 'tonet_change';
-
-export interface ChangeEvent {
-  resourceType: string;
-  id: string;
-  versionId: string;
-  deleted: boolean;
-}
-
-export class ChangeNotifier {
-  private pending: string[] = [];
-  private flushing = false;
-
-  constructor(
-    private readonly db: Db,
-    private readonly logger: Logger
-  ) {}
-
-  /** The write hook: what was stored is announced after the commit. */
-  readonly hook = async (tx: Db, versions: StoredVersion[]): Promise<void> => {
-    if (!versions.length) return;
-    const payloads = versions.map((v) => JSON.stringify({ resourceType: v.resource.resourceType, id: v.resource.id as string, versionId: v.resource.meta?.versionId as string, deleted: v.deleted } satisfies ChangeEvent));
-    tx.afterCommit(() => this.announce(payloads));
-  };
-
-  private announce(payloads: string[]): void {
-    this.pending.push(...payloads);
-    if (!this.flushing) void this.flush();
-  }
-
-  /** One NOTIFY statement at a time; what commits meanwhile waits for the next one. */
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.pending.length) {
-        const batch = this.pending.splice(0);
-        await this.db.query(sql`SELECT pg_notify(${CHANNEL}, p) FROM unnest(${batch}::text[]) AS p`).catch((err) => this.logger.warn({ err, changes: batch.length }, 'change notification not sent'));
-      }
-    } finally {
-      this.flushing = false;
-    }
-  }
-}
 
 export class ChangeFeed extends EventEmitter {
   private stopListening?: () => Promise<void>;
@@ -78,41 +27,38 @@ export class ChangeFeed extends EventEmitter {
    * (a PostgreSQL restart, a terminated backend) it is opened again, backing off up to retryDelays.maxMs, and
    * the feed emits 'reconnected'; changes committed while it was away are not replayed.
    */
-  async start(db: Database): Promise<void> {
-    await this.listen(db);
+  async start(channel: ChangeChannel): Promise<void> {
+    await this.listen(channel);
   }
 
-  private async listen(db: Database): Promise<void> {
+  private async listen(channel: ChangeChannel): Promise<void> {
     const connection = ++this.connection;
-    const deliver = (payload: string | undefined) => {
-      try {
-        this.emit('change', JSON.parse(payload ?? '') as ChangeEvent);
-      } catch (err) {
-        this.logger.warn({ err }, 'unreadable change notification');
-      }
-    };
-    this.stopListening = await db.listen(CHANNEL, deliver, (err) => this.lost(db, connection, err));
+    this.stopListening = await channel.listen(
+      (event) => this.emit('change', event),
+      (err) => this.logger.warn({ err }, 'unreadable change notification'),
+      (err) => this.lost(channel, connection, err)
+    );
   }
 
-  private lost(db: Database, connection: number, err: Error): void {
+  private lost(channel: ChangeChannel, connection: number, err: Error): void {
     if (this.stopped || connection !== this.connection) return;
     this.connection++;
     this.logger.error({ err }, 'LISTEN connection lost; reconnecting');
     void this.stopListening?.().catch(() => undefined);
     this.stopListening = undefined;
-    this.reconnect(db, this.retryDelays.firstMs);
+    this.reconnect(channel, this.retryDelays.firstMs);
   }
 
-  private reconnect(db: Database, delayMs: number): void {
+  private reconnect(channel: ChangeChannel, delayMs: number): void {
     this.retry = setTimeout(async () => {
       if (this.stopped) return;
       try {
-        await this.listen(db);
+        await this.listen(channel);
         this.logger.info('LISTEN connection restored');
         this.emit('reconnected');
       } catch (err) {
         this.logger.warn({ err: (err as Error).message, retryInMs: delayMs }, 'LISTEN reconnect failed');
-        this.reconnect(db, Math.min(delayMs * 2, this.retryDelays.maxMs));
+        this.reconnect(channel, Math.min(delayMs * 2, this.retryDelays.maxMs));
       }
     }, delayMs);
     this.retry.unref();

@@ -17,7 +17,8 @@ import { pendingMigrations } from '../../src/store/schema-status';
 import { createHttpApp } from '../../src/http/app';
 import { registerHealthRoutes } from '../../src/http/health';
 import { createLogger } from '../../src/core/logger';
-import { ChangeEvent, ChangeFeed } from '../../src/notify/changes';
+import { ChangeFeed } from '../../src/notify/changes';
+import { ChangeChannel, ChangeEvent } from '../../src/store/changes';
 import { startTestServer, TestServer } from '../support/server';
 import { startTcpProxy, TcpProxy } from '../support/tcp-proxy';
 
@@ -102,7 +103,7 @@ test('the change feed reopens a lost LISTEN, retrying while the database refuses
     },
   } as unknown as Database;
   const feed = new ChangeFeed(createLogger('silent'), { firstMs: 5, maxMs: 20 });
-  await feed.start(db);
+  await feed.start(new ChangeChannel(db));
   const events = feed.events();
   const change = (id: string) => JSON.stringify({ resourceType: 'Observation', id, versionId: '1', deleted: false } satisfies ChangeEvent);
 

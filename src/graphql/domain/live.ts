@@ -9,7 +9,8 @@ import { GraphQLJSON } from 'graphql-scalars';
 import { Arg, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { patientIdsOf } from '../../audit/rest';
 import { sql, Sql } from '../../core/sql';
-import { ChangeEvent, mapAsync } from '../../notify/changes';
+import { mapAsync } from '../../notify/changes';
+import type { ChangeEvent } from '../../store/changes';
 import type { DomainContext } from './context';
 import { linkedPatientIds, readScopeSql } from '../../store/read-scope';
 
