@@ -112,7 +112,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   // The booking ledger writes Slots through the repository of the transaction it runs in.
   const notifier = new ChangeNotifier(db, logger);
   const statistics = new PlannerStatistics(db, logger);
-  const repo: Repository = new Repository(db, access, [maintainConsentIndex, maintainTimeline, bookingLedger((tx) => repo.withDb(tx)), pathwayAlerts(() => repo), notifier.hook, statistics.hook]);
+  const repo: Repository = new Repository(db, access, [maintainConsentIndex, maintainTimeline, bookingLedger((tx) => repo.withDb(tx)), pathwayAlerts(() => repo), notifier.hook, statistics.hook], true, `${config.baseUrl}/fhir`);
   const timeline = new Timeline(db, access);
   if (await timeline.ensureReadModel()) logger.info('timeline read model filled from the stored resources');
   const clients = new ClientStore(new AuthClients(db));

@@ -12,6 +12,7 @@ import { requiredBindingIssues } from './bindings';
 import { isKnownResourceType } from '../core/definitions';
 import { badRequest, FhirError, gone, notFound, preconditionFailed, unprocessable } from '../core/errors';
 import { applyJsonPatch } from './patch';
+import { withLocalReferences } from '../core/references';
 import { executeSearch, SearchPage, StoredRow } from './search/execute';
 import { parseSearchQuery } from './search/parse';
 import { StoredVersion, writeVersions } from './store';
@@ -54,12 +55,14 @@ export class Repository {
     private readonly access: AccessPolicy,
     private readonly hooks: readonly WriteHook[] = [],
     /** Whether writes are validated against the R4 StructureDefinitions (see `ofMappedData`). */
-    private readonly validating = true
+    private readonly validating = true,
+    /** This server's FHIR base URL: references to it are stored relative (`withLocalReferences`). */
+    private readonly fhirBase?: string
   ) {}
 
   /** The same repository on another connection (an enclosing transaction). */
   withDb(db: Db): Repository {
-    return new Repository(db, this.access, this.hooks, this.validating);
+    return new Repository(db, this.access, this.hooks, this.validating, this.fhirBase);
   }
 
   /**
@@ -68,12 +71,12 @@ export class Repository {
    * one again costs about a millisecond of CPU per resource for nothing. Access checks stay.
    */
   ofMappedData(): Repository {
-    return new Repository(this.db, this.access, this.hooks, false);
+    return new Repository(this.db, this.access, this.hooks, false, this.fhirBase);
   }
 
   /** The same repository bound to one database transaction. */
   async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(new Repository(tx, this.access, this.hooks, this.validating)));
+    return this.db.transaction((tx) => fn(new Repository(tx, this.access, this.hooks, this.validating, this.fhirBase)));
   }
 
   /** Stores versions and runs the write hooks, all in one transaction. */
@@ -311,13 +314,17 @@ export class Repository {
     if (this.validating) validate(resource);
   }
 
-  /** Server-owned metadata: version, time, and the supplying facility as meta.source. */
+  /**
+   * Server-owned metadata (version, time, and the supplying facility as meta.source), and references to this
+   * server in their one stored form, relative: a patient named by this server's absolute URL is in their
+   * compartment like one named `Patient/id`.
+   */
   private prepare(ctx: RequestContext, resource: Resource, version: number): Resource {
     const source = this.access.sourceFor(ctx, resource);
     const meta = { ...resource.meta, versionId: String(version), lastUpdated: new Date().toISOString() };
     if (source) meta.source = source;
     else delete meta.source;
-    return { ...resource, meta } as Resource;
+    return { ...withLocalReferences(resource, this.fhirBase), meta } as Resource;
   }
 }
 

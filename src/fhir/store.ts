@@ -6,6 +6,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Db } from '../store/db/database';
 import { join, raw, sql, Sql } from '../core/sql';
+import { hasClaims, patientClaimsOf } from './search/attribution';
 import { extractSearchRows, patientCompartmentOf, SearchRows } from './search/extract';
 
 export interface StoredVersion {
@@ -31,6 +32,7 @@ export async function writeVersions(db: Db, versions: StoredVersion[]): Promise<
     const compartments = patientCompartmentOf(v.resource, v.deleted ? extractSearchRows(v.resource) : rows);
     return { ...v, rows, compartments, content: JSON.stringify(v.resource) };
   });
+  await resolvePatientClaims(db, prepared);
 
   const inserts = prepared.filter((p) => !p.rid);
   const updates = prepared.filter((p) => p.rid);
@@ -160,3 +162,37 @@ function emptyRows(): SearchRows {
   return { token: [], string: [], date: [], number: [], quantity: [], reference: [] };
 }
 
+
+/**
+ * Adds to each resource's compartments the patients it names only by identifier, a contained Patient, or
+ * through what it carries (search/attribution.ts). An identifier names a Patient only among the records its
+ * writer supplied itself, and only when exactly one matches: a facility's own patient number, never a guess
+ * across facilities. Decided at write time, like every compartment: a Patient registered later does not
+ * adopt what was written before it.
+ */
+async function resolvePatientClaims(db: Db, prepared: { resource: Resource; source?: string; compartments: string[] }[]): Promise<void> {
+  const claimed = prepared.map((p) => ({ p, claims: patientClaimsOf(p.resource) })).filter((c) => hasClaims(c.claims));
+  if (!claimed.length) return;
+  const identifiers = claimed.flatMap(({ claims, p }, i) => (p.source ? claims.identifiers.map((id) => ({ i, ...id, source: p.source as string })) : []));
+  const contexts = claimed.flatMap(({ claims }, i) => claims.contexts.map((c) => ({ i, ...c })));
+  const found = new Map<number, Set<string>>(claimed.map((c, i) => [i, new Set(c.claims.ids)]));
+  if (identifiers.length) {
+    const rows = await db.query<{ i: number; ids: string[] }>(sql`
+      SELECT c.i, array_agg(DISTINCT r.id) AS ids
+      FROM unnest(${identifiers.map((x) => x.i)}::int[], ${identifiers.map((x) => x.system)}::text[], ${identifiers.map((x) => x.value)}::text[], ${identifiers.map((x) => x.source)}::text[]) AS c(i, system, value, source)
+      JOIN sp_token t ON t.resource_type = 'Patient' AND t.code = 'identifier' AND t.value = c.value AND t.system = c.system
+      JOIN resource r ON r.rid = t.rid AND NOT r.deleted AND r.source = c.source
+      GROUP BY c.i, c.system, c.value`);
+    for (const row of rows) if (row.ids.length === 1) found.get(row.i)?.add(row.ids[0]);
+  }
+  if (contexts.length) {
+    const rows = await db.query<{ i: number; compartments: string[] }>(sql`
+      SELECT c.i, r.compartments
+      FROM unnest(${contexts.map((x) => x.i)}::int[], ${contexts.map((x) => x.type)}::text[], ${contexts.map((x) => x.id)}::text[]) AS c(i, type, id)
+      JOIN resource r ON r.resource_type = c.type AND r.id = c.id AND NOT r.deleted`);
+    for (const row of rows) for (const id of row.compartments) found.get(row.i)?.add(id);
+  }
+  claimed.forEach(({ p }, i) => {
+    p.compartments = [...new Set([...p.compartments, ...(found.get(i) ?? [])])];
+  });
+}

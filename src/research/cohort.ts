@@ -4,13 +4,15 @@
  * records; criteria select persons, groups count them, and the lab value (the latest in the period) gives
  * means and quartiles. No identifier leaves this module.
  *
- * Three defences, in order (docs/security.md, "Research statistics cannot be reversed"):
+ * Four defences, in order (docs/security.md, "Research statistics cannot be reversed"):
  * - cells under MIN_CELL persons are suppressed, and complementary suppression hides a second cell wherever one
  *   suppressed cell could be recovered from the others by subtraction;
  * - overlap restriction (query-set-size control with overlap restriction, Dobkin, Jones & Lipton 1979): a cell
  *   whose set of persons differs from any cell released before, to any researcher, by 1 to MIN_CELL − 1 persons
  *   is suppressed too (then complementary suppression runs again), so two queries differing by one person,
  *   one municipality or one day cannot be subtracted to isolate anyone; the same set again is answered alike;
+ * - the audit (audit-expert.ts, Chin & Özsoyoglu 1982): a cell is suppressed when, with every cell released
+ *   before, some combination of three or more of them would isolate one person (all − one part − the other);
  * - a quartile is the mean of the QUARTILE_SPREAD values nearest its rank, never one person's value.
  */
 import type { RequestContext } from '../core/context';
@@ -20,6 +22,7 @@ import type { Db } from '../store/db/database';
 import { and, raw, sql, Sql } from '../core/sql';
 import { badRequest, forbidden } from '../core/errors';
 import { escapeLike } from '../fhir/search/normalize';
+import { isolatesSomeone } from './audit-expert';
 
 export const MIN_CELL = 10;
 /** Values averaged into one quartile: fewer than MIN_CELL, so a small cell still has three distinct quartiles. */
@@ -84,7 +87,13 @@ export class CohortStatisticsService {
     const groups = await this.db.transaction(async (tx) => {
       await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended('research-release', 0))`);
       const overlapping: boolean[] = [];
-      for (const [i, hidden] of suppressedCells(cells).entries()) overlapping.push(!hidden && (await overlapsReleased(tx, cells[i].members)));
+      const passed: string[][] = [];
+      for (const [i, hidden] of suppressedCells(cells).entries()) {
+        const members = cells[i].members;
+        const refused = !hidden && ((await overlapsReleased(tx, members)) || (await isolatesWithReleased(tx, members, passed)));
+        if (!hidden && !refused) passed.push(members);
+        overlapping.push(refused);
+      }
       const hidden = suppressedCells(cells, overlapping);
       const released = cells.filter((_, i) => !hidden[i]);
       for (const cell of released) {
@@ -114,6 +123,35 @@ async function overlapsReleased(db: Db, members: string[]): Promise<boolean> {
         + (SELECT count(*) FROM (SELECT unnest(${members}::text[]) EXCEPT SELECT unnest(r.members)) added) BETWEEN 1 AND ${MIN_CELL - 1}
   ) AS found`);
   return row.found;
+}
+
+/** Released cells connected to a candidate through shared persons are followed this many steps, and this many cells. */
+const MAX_AUDIT_STEPS = 50;
+const MAX_AUDIT_CELLS = 5_000;
+
+/**
+ * Would releasing this set of persons, beside the cells released before (to any researcher) and the cells of this
+ * answer that passed, isolate anyone by some combination of them (audit-expert.ts)? Only released cells connected
+ * to the candidate through shared persons can combine with it, so that connected part is read, step by step. When
+ * it is larger than the audit will look at, the cell is refused: a cell that cannot be checked is not released.
+ */
+async function isolatesWithReleased(db: Db, members: string[], passed: string[][]): Promise<boolean> {
+  const sets = [...passed, members];
+  const persons = new Set(sets.flat());
+  const seen: string[] = [];
+  let frontier = [...persons];
+  for (let step = 0; frontier.length; step++) {
+    if (step === MAX_AUDIT_STEPS || seen.length > MAX_AUDIT_CELLS) return true;
+    const rows = await db.query<{ id: string; members: string[] }>(sql`
+      SELECT id::text, members FROM research_release WHERE members && ${frontier}::text[] AND id <> ALL(${seen}::bigint[])`);
+    frontier = [];
+    for (const row of rows) {
+      seen.push(row.id);
+      sets.push(row.members);
+      for (const person of row.members) if (!persons.has(person)) persons.add(person), frontier.push(person);
+    }
+  }
+  return isolatesSomeone(sets);
 }
 
 function cohortSql(c: CohortCriteria, groupBy: CohortDimension[]): Sql {

@@ -346,6 +346,48 @@ const cases: AttackCase[] = [
     },
   },
   {
+    actor: 'facility naming its patient otherwise than by a relative reference',
+    steps: "files data naming the patient by this server's absolute URL, by its own patient number only, by a contained Patient, inside a Bundle, as the Binary of the patient's DocumentReference and as a CDA letter; and one naming another server's URL",
+    mustNot: "leave any of the first six outside the patient's record (a linked clinic must see them, an unlinked one none), or take another server's URL for a local patient",
+    async run() {
+      const resident = await enrol();
+      const linkedClinic = await clinicianAt(clinic);
+      const unlinkedClinic = await clinicianAt(await facility(server, '1320000066', 'clinic', '未連携クリニック'));
+      expect((await linkCard(hospitalDoctor, resident, 'H-60')).status).toBe(200);
+      expect((await linkCard(linkedClinic, resident, 'C-60')).status).toBe(200);
+      const mrn = { system: `urn:oid:1.2.392.100495.20.3.51.1${hospital.code}`, value: 'H-60' };
+      const local = (await hospitalDoctor.get(`/fhir/Patient?identifier=${encodeURIComponent(`${mrn.system}|${mrn.value}`)}`)).body.entry[0].resource.id;
+      const observation = (extra: object) => ({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '2160-0' }] }, valueQuantity: { value: 0.8, unit: 'mg/dL' }, ...extra });
+      const post = async (resource: { resourceType: string; [element: string]: unknown }) => {
+        const created = await hospitalDoctor.post(`/fhir/${resource.resourceType}`, resource);
+        expect(created.status).toBe(201);
+        return `${resource.resourceType}/${created.body.id}`;
+      };
+      const letter = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?><ClinicalDocument xmlns="urn:hl7-org:v3"><recordTarget><patientRole><id root="${mrn.system.slice('urn:oid:'.length)}" extension="H-60"/><patient><name>攻撃 花子</name></patient></patientRole></recordTarget></ClinicalDocument>`).toString('base64');
+      const document = await post({ resourceType: 'DocumentReference', status: 'current', subject: { reference: `Patient/${local}` }, content: [{ attachment: { contentType: 'text/plain', title: '所見' } }] });
+      const filed = [
+        await post(observation({ subject: { reference: `${server.fhirUrl}/Patient/${local}` } })),
+        await post(observation({ subject: { identifier: mrn } })),
+        await post(observation({ contained: [{ resourceType: 'Patient', id: 'p', identifier: [mrn] }], subject: { reference: '#p' } })),
+        await post({ resourceType: 'Bundle', type: 'collection', entry: [
+          { fullUrl: 'urn:uuid:0b0b6a0e-0000-4000-8000-000000000001', resource: { resourceType: 'Patient', identifier: [mrn] } },
+          { fullUrl: 'urn:uuid:0b0b6a0e-0000-4000-8000-000000000002', resource: observation({ subject: { reference: 'urn:uuid:0b0b6a0e-0000-4000-8000-000000000001' } }) },
+        ] }),
+        await post({ resourceType: 'Binary', contentType: 'text/plain', securityContext: { reference: document }, data: Buffer.from('所見').toString('base64') }),
+        await post({ resourceType: 'DocumentReference', status: 'current', content: [{ attachment: { contentType: 'application/hl7-cda+xml', data: letter } }] }),
+      ];
+      for (const ref of filed) {
+        expect([ref, (await linkedClinic.get(`/fhir/${ref}`)).status]).toEqual([ref, 200]);
+        expect([ref, (await unlinkedClinic.get(`/fhir/${ref}`)).status]).toEqual([ref, 404]);
+      }
+      const foreign = await post(observation({ subject: { reference: `https://elsewhere.example/fhir/Patient/${local}` } }));
+      expect((await linkedClinic.get(`/fhir/${foreign}`)).status).toBe(404);
+      expect((await hospitalDoctor.get(`/fhir/${foreign}`)).status).toBe(200);
+      // This server's URL is stored as the relative reference it names.
+      expect((await hospitalDoctor.get(`/fhir/${filed[0]}`)).body.subject.reference).toBe(`Patient/${local}`);
+    },
+  },
+  {
     actor: 'clinician probing ids of another facility',
     steps: 'DELETEs an id it cannot see and one that never existed',
     mustNot: 'get different answers, or delete anything',
@@ -645,6 +687,29 @@ const cases: AttackCase[] = [
       expect(await cohort({})).toEqual(all);
       expect((await admin.post(`/fhir/Patient/${residents[0].id}/$withdraw`, parameters({}))).status).toBe(200);
       expect(await cohort({})).toMatchObject({ count: null, suppressed: true });
+    },
+  },
+  {
+    actor: 'researcher combining three cohort answers',
+    steps: 'asks for E13 in the region, then in each of the two municipalities that hold all but one of its persons (every two answers differ by ten persons or more)',
+    mustNot: 'get all three answered: the region less the two municipalities would be the one person\'s diagnosis, and their HbA1c from the means',
+    async run() {
+      const researcher = await server.clientToken({ role: 'researcher' });
+      const places = [...Array(10).fill('行田市'), ...Array(10).fill('熊谷市'), '鴻巣市'];
+      for (const [i, city] of places.entries()) {
+        const resident = await enrol(`三問${i}`, `1951-05-${String(i + 1).padStart(2, '0')}`, city);
+        const subject = { reference: `Patient/${resident.id}` };
+        expect((await admin.post('/fhir/Condition', { resourceType: 'Condition', subject, code: { coding: [{ system: ICD10, code: 'E139' }] }, onsetDateTime: '2021-03-01T12:00:00Z' })).status).toBe(201);
+        expect((await admin.post('/fhir/Observation', { resourceType: 'Observation', status: 'final', subject, code: { coding: [{ system: JLAC10, code: HBA1C }] }, effectiveDateTime: '2024-07-01', valueQuantity: { value: 6 + i / 10, unit: '%' } })).status).toBe(201);
+      }
+      const cohort = async (criteria: Record<string, unknown>) => {
+        const answer = await graphql(server, researcher, COHORT_QUERY, { c: { icd10Prefix: 'E13', labCode: HBA1C, ...criteria }, g: ['SEX'] });
+        expect(answer.errors).toBeUndefined();
+        return answer.data.cohortStatistics.groups[0];
+      };
+      expect(await cohort({})).toMatchObject({ count: 21, suppressed: false });
+      expect(await cohort({ municipality: '行田市' })).toMatchObject({ count: 10, suppressed: false });
+      expect(await cohort({ municipality: '熊谷市' })).toMatchObject({ count: null, mean: null, suppressed: true });
     },
   },
   {

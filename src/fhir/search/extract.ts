@@ -6,6 +6,7 @@
 import { evalFhirPathTyped, FhirPathAtom, parseFhirPath, toTypedValue, TypedValue } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { COMPARTMENT_EXTENSION } from '../../consent/model';
+import { parseLocalReference } from '../../core/references';
 import { patientCompartmentParams } from '../../core/definitions';
 import { MAX_DATE, MIN_DATE, parseDateRange } from './dates';
 import { layoutOf, layoutsOf } from './layout';
@@ -211,8 +212,6 @@ function quantityRows(code: string, typed: TypedValue): QuantityRow[] {
   return rows;
 }
 
-const REFERENCE_PATTERN = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/;
-
 export function referenceTarget(typed: TypedValue): { type: string | null; id: string } | undefined {
   const v = typed.value;
   if (typed.type === 'canonical' || typed.type === 'uri') {
@@ -220,8 +219,10 @@ export function referenceTarget(typed: TypedValue): { type: string | null; id: s
   }
   const reference: unknown = typeof v === 'string' ? v : v?.reference;
   if (typeof reference !== 'string') return undefined;
-  const m = REFERENCE_PATTERN.exec(reference);
-  return m ? { type: m[1], id: m[2] } : { type: null, id: reference };
+  // An absolute URL is another server's (this server's own were made relative when stored): it is indexed as
+  // written and names no resource, and no patient, here.
+  const local = parseLocalReference(reference);
+  return local ? { type: local.type, id: local.id } : { type: null, id: reference };
 }
 
 /** The ids of the Patients whose compartment contains this resource; consent is decided on these. */
