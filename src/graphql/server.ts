@@ -125,7 +125,7 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
     }
     const operationName = (asked as { operationName?: unknown } | undefined)?.operationName;
     const entry = graphqlEntry(ctx, queryText.replace(/\s+/g, ' ').trim(), data, operationKind(queryText, typeof operationName === 'string' ? operationName : undefined) === 'mutation', read);
-    if (entry) await services.audit.record(services.repo.db, entry);
+    if (entry) await services.audit.append(entry);
   };
 
   const standing = async (authorization: string | undefined): Promise<boolean> => {
@@ -155,7 +155,7 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
         if (kind === 'subscription') return;
         const context = args.contextValue as DomainContext;
         const entry = graphqlEntry(context.ctx, print(args.document).replace(/\s+/g, ' ').trim(), result.data, kind === 'mutation', readBy(context));
-        if (entry) await services.audit.record(services.repo.db, entry);
+        if (entry) await services.audit.append(entry);
       },
       // Checked again at each subscribe: a connection outlives tokens, and a deactivated client opens nothing new.
       onSubscribe: async (socket, _id, payload) => {

@@ -4,7 +4,7 @@
  */
 import DataLoader from 'dataloader';
 import type { RequestContext } from '../../core/context';
-import type { AuditSink } from '../../audit/types';
+import type { AuditTrail } from '../../audit/types';
 import type { BookingService } from '../../booking/service';
 import type { AccessPolicy } from '../../consent/access';
 import type { ChangeFeed } from '../../notify/changes';
@@ -22,7 +22,7 @@ export interface DomainServices {
   access: AccessPolicy;
   changes: ChangeFeed;
   router: FhirRouter;
-  audit: AuditSink;
+  audit: AuditTrail;
   timeline: Timeline;
   labTrends: LabTrends;
   cohort: CohortStatisticsService;
