@@ -1,4 +1,4 @@
-/** The console is built into console/dist, which Tonet serves at /console/ (src/http/console.ts). */
+/** The console is built into console/dist, which Tonet serves at /console/ (src/transports/http/console.ts). */
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 

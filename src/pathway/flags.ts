@@ -14,7 +14,7 @@ import { sql, Sql } from '../core/sql';
 import { forbidden, unprocessable } from '../core/errors';
 import type { Repository } from '../fhir/repository';
 import type { OperationHandler } from '../fhir/router';
-import { ALERT_FLAG_CATEGORY } from '../graphql/domain/live';
+import { ALERT_FLAG_CATEGORY } from '../transports/graphql/domain/live';
 import type { Severity } from './rules';
 
 export const FLAG_KIND = { abnormal: 'pathway-abnormal', missed: 'pathway-missed-test' } as const;

@@ -5,8 +5,8 @@
  */
 import { createAccount, createAsAdmin, logInOverHttp, registerApp } from './support';
 import { graphql } from '../graphql/support';
-import { buildDomainSchema } from '../../src/graphql/server';
-import { DOMAIN_FIELD_SCOPES } from '../../src/graphql/scopes';
+import { buildDomainSchema } from '../../src/transports/graphql/server';
+import { DOMAIN_FIELD_SCOPES } from '../../src/transports/graphql/scopes';
 import { startTestServer, type TestServer } from '../support/server';
 
 let server: TestServer;

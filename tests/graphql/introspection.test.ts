@@ -3,7 +3,7 @@
  * `npm start` runs it, under the shipped heap bound. It used to exhaust the heap and kill the process.
  */
 import { getIntrospectionQuery } from 'graphql';
-import { isIntrospectionOnly } from '../../src/graphql/introspection';
+import { isIntrospectionOnly } from '../../src/transports/graphql/introspection';
 import { ShippedServer, startShippedServer } from '../support/shipped-server';
 
 let server: ShippedServer;

@@ -7,7 +7,7 @@
  */
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { MAX_DOCUMENT_BYTES } from '../../src/graphql/limits';
+import { MAX_DOCUMENT_BYTES } from '../../src/transports/graphql/limits';
 import { startTestServer, TestServer } from '../support/server';
 import { graphql } from './support';
 

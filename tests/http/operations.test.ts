@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/config';
 import { sql } from '../../src/core/sql';
-import { Metrics } from '../../src/http/metrics';
-import { routePattern } from '../../src/http/route-pattern';
+import { Metrics } from '../../src/transports/http/metrics';
+import { routePattern } from '../../src/transports/http/route-pattern';
 import { createFacility } from '../ingest/support';
 import { labResultMessage } from '../support/hl7-messages';
 import { startTestServer, TestServer } from '../support/server';

@@ -1,0 +1,113 @@
+/**
+ * HTTP entry points of DICOMweb:
+ *   POST /dicomweb/studies[/{study}]                                   STOW-RS (multipart/related; type="application/dicom")
+ *   GET  /dicomweb/studies/{study}/series/{series}/instances/{instance} WADO-RS, one instance as multipart/related
+ *   GET  /dicomweb/studies, …/studies/{study}/series, …/series/{series}/instances   QIDO-RS (qido.ts), DICOM JSON
+ * Both take a bearer token; errors before any part is looked at (auth, media type) are OperationOutcomes as
+ * everywhere else, per-part outcomes are DICOM JSON.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TokenService } from '../../auth/tokens';
+import { badRequest, FhirError, outcome, unsupportedMediaType } from '../../core/errors';
+import { authenticate } from './app';
+import { buildMultipart, MultipartError, parseMediaType, parseMultipart } from '../../dicomweb/multipart';
+import type { StowService } from '../../dicomweb/stow';
+import { stowResponse, stowStatus } from '../../dicomweb/stow-response';
+import type { QidoService } from '../../dicomweb/qido';
+import type { WadoService } from '../../dicomweb/wado';
+
+const DICOM = 'application/dicom';
+const DICOM_JSON = 'application/dicom+json';
+
+export interface DicomwebRoutes {
+  stow: StowService;
+  wado: WadoService;
+  qido: QidoService;
+  tokens: TokenService;
+  /** Public base URL of the server; Retrieve URLs are built on it. */
+  baseUrl: string;
+}
+
+export function registerDicomwebRoutes(app: FastifyInstance, routes: DicomwebRoutes): void {
+  const dicomwebBase = `${routes.baseUrl}/dicomweb`;
+
+  const store = async (request: FastifyRequest, targetStudy?: string) => {
+    const ctx = await authenticate(routes.tokens, request);
+    const files = multipartFiles(String(request.headers['content-type'] ?? ''), request.body);
+    const result = await routes.stow.store(ctx, files, targetStudy);
+    return { status: stowStatus(result), body: stowResponse(result, dicomwebBase) };
+  };
+
+  app.post('/dicomweb/studies', async (request, reply) => {
+    const { status, body } = await store(request);
+    return reply.status(status).type(DICOM_JSON).send(body);
+  });
+
+  app.post('/dicomweb/studies/:study', async (request, reply) => {
+    const { study } = request.params as { study: string };
+    const { status, body } = await store(request, study);
+    return reply.status(status).type(DICOM_JSON).send(body);
+  });
+
+  app.get('/dicomweb/studies', async (request, reply) => {
+    const ctx = await authenticate(routes.tokens, request);
+    return reply.type(DICOM_JSON).send(await routes.qido.studies(ctx, request.query as Record<string, string | undefined>));
+  });
+
+  app.get('/dicomweb/studies/:study/series', async (request, reply) => {
+    const ctx = await authenticate(routes.tokens, request);
+    const { study } = request.params as { study: string };
+    return reply.type(DICOM_JSON).send(await routes.qido.series(ctx, study));
+  });
+
+  app.get('/dicomweb/studies/:study/series/:series/instances', async (request, reply) => {
+    const ctx = await authenticate(routes.tokens, request);
+    const { study, series } = request.params as { study: string; series: string };
+    return reply.type(DICOM_JSON).send(await routes.qido.instances(ctx, study, series));
+  });
+
+  app.get('/dicomweb/studies/:study/series/:series/instances/:instance', async (request, reply) => {
+    const ctx = await authenticate(routes.tokens, request);
+    const { study, series, instance } = request.params as { study: string; series: string; instance: string };
+    const found = await routes.wado.retrieveInstance(ctx, study, series, instance);
+    assertAcceptable(String(request.headers.accept ?? ''), found.instance.transferSyntaxUid);
+    const { contentType, body } = buildMultipart([{ contentType: `${DICOM}; transfer-syntax=${found.instance.transferSyntaxUid}`, body: found.bytes }], DICOM);
+    return reply.status(200).header('content-type', contentType).send(body);
+  });
+}
+
+/** The DICOM files of a STOW-RS request body, in order. */
+function multipartFiles(contentType: string, body: unknown): Buffer[] {
+  const { mediaType, parameters } = parseMediaType(contentType);
+  if (mediaType !== 'multipart/related') throw unsupportedMediaType(`STOW-RS takes multipart/related; type="${DICOM}", not "${contentType || 'no Content-Type'}"`);
+  if (parameters.type && parameters.type.toLowerCase() !== DICOM) throw unsupportedMediaType(`Only type="${DICOM}" parts are accepted, not "${parameters.type}"`);
+  if (!parameters.boundary) throw badRequest('The multipart/related Content-Type has no boundary parameter');
+  if (!Buffer.isBuffer(body) || body.length === 0) throw badRequest('The request has no body');
+  try {
+    const parts = parseMultipart(body, parameters.boundary);
+    if (!parts.length) throw badRequest('The multipart body holds no parts');
+    return parts.map((part) => part.body);
+  } catch (err) {
+    if (err instanceof MultipartError) throw badRequest(err.message);
+    throw err;
+  }
+}
+
+/**
+ * Stored bytes are served as they are (no transcoding), so an Accept that names another transfer syntax or
+ * another media type cannot be honoured.
+ */
+function assertAcceptable(accept: string, transferSyntaxUid: string): void {
+  if (!accept.trim()) return;
+  const acceptable = accept.split(',').some((range) => {
+    const { mediaType, parameters } = parseMediaType(range);
+    if (mediaType === '*/*' || mediaType === 'multipart/*') return true;
+    if (mediaType !== 'multipart/related') return false;
+    const typeOk = !parameters.type || parameters.type.toLowerCase() === DICOM;
+    const syntax = parameters['transfer-syntax'];
+    return typeOk && (!syntax || syntax === '*' || syntax === transferSyntaxUid);
+  });
+  if (!acceptable) {
+    throw new FhirError(406, outcome('error', 'not-supported', `The instance is stored as ${DICOM} in transfer syntax ${transferSyntaxUid} and is served only as multipart/related; type="${DICOM}"`));
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * MLLP listener (HL7 v2 over TCP: <VT> message <FS><CR>). Each connection is served in order, one message
+ * at a time: the socket is paused while a message is being stored, so a flooding sender is slowed by TCP
+ * back-pressure instead of filling our memory. What a hostile or broken peer could hold is bounded: the number
+ * of connections, the bytes of one frame, the time a connection may stay silent and the time one frame may
+ * take to arrive (a sender trickling a byte at a time holds a connection no longer than that).
+ */
+import net from 'node:net';
+import type { Logger } from '../../core/logger';
+import type { Hl7Ingest } from '../../ingest/pipeline';
+
+const VT = 0x0b;
+const FS = 0x1c;
+const CR = 0x0d;
+
+/** How much of a frame too large to take is kept in the inbox, so the refusal can be reviewed. */
+const KEPT_HEAD_BYTES = 64 * 1024;
+
+export interface MllpLimits {
+  maxFrameBytes: number;
+  maxConnections: number;
+  /** A connection with no traffic (and no message being stored) for this long is closed. */
+  idleTimeoutMs: number;
+  /** A frame must arrive whole within this long from its start byte. */
+  frameTimeoutMs: number;
+}
+
+export interface MllpServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export function frame(message: Buffer | string): Buffer {
+  const body = typeof message === 'string' ? Buffer.from(message, 'utf8') : message;
+  return Buffer.concat([Buffer.from([VT]), body, Buffer.from([FS, CR])]);
+}
+
+export class FrameTooLarge extends Error {
+  constructor(
+    readonly limit: number,
+    /** The first bytes of the frame, for the inbox. */
+    readonly head: Buffer
+  ) {
+    super(`MLLP frame larger than ${limit} bytes`);
+  }
+}
+
+/**
+ * Splits a byte stream into MLLP frames. Linear in the bytes received: each chunk is scanned once and the
+ * parts of an unfinished frame are joined once, when its end arrives (never re-copied per chunk). Bytes
+ * outside a frame are dropped; at most maxFrameBytes of an unfinished frame are held.
+ */
+export class FrameReader {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private inFrame = false;
+
+  constructor(private readonly maxFrameBytes: number) {}
+
+  /** True while a frame has started and not yet ended. */
+  get partial(): boolean {
+    return this.inFrame;
+  }
+
+  push(chunk: Buffer): Buffer[] {
+    const frames: Buffer[] = [];
+    let position = 0;
+    while (position < chunk.length) {
+      if (!this.inFrame) {
+        const start = chunk.indexOf(VT, position);
+        if (start < 0) break;
+        this.inFrame = true;
+        position = start + 1;
+        continue;
+      }
+      const end = chunk.indexOf(FS, position);
+      const part = chunk.subarray(position, end < 0 ? chunk.length : end);
+      this.keep(part);
+      if (end < 0) break;
+      frames.push(this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size));
+      this.parts = [];
+      this.size = 0;
+      this.inFrame = false;
+      position = end + 1;
+      if (chunk[position] === CR) position++;
+    }
+    return frames;
+  }
+
+  private keep(part: Buffer): void {
+    if (this.size + part.length > this.maxFrameBytes) {
+      const head = Buffer.concat([...this.parts, part]).subarray(0, KEPT_HEAD_BYTES);
+      this.parts = [];
+      this.size = 0;
+      this.inFrame = false;
+      throw new FrameTooLarge(this.maxFrameBytes, Buffer.from(head));
+    }
+    if (part.length) {
+      this.parts.push(part);
+      this.size += part.length;
+    }
+  }
+}
+
+export function startMllpServer(ingest: Hl7Ingest, port: number, host: string, logger: Logger, limits: MllpLimits): Promise<MllpServer> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    if (sockets.size >= limits.maxConnections) {
+      logger.warn({ remote: socket.remoteAddress, connections: sockets.size }, 'MLLP connection cap reached; refusing a connection');
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    const reader = new FrameReader(limits.maxFrameBytes);
+    const pending: Buffer[] = [];
+    let busy = false;
+    let frameTimer: NodeJS.Timeout | undefined;
+
+    const close = (reason: string) => {
+      logger.warn({ remote: socket.remoteAddress, reason }, 'closing MLLP connection');
+      socket.destroy();
+    };
+    const watchFrame = () => {
+      if (reader.partial && !frameTimer) {
+        frameTimer = setTimeout(() => close(`a frame did not arrive whole within ${limits.frameTimeoutMs} ms`), limits.frameTimeoutMs);
+      } else if (!reader.partial && frameTimer) {
+        clearTimeout(frameTimer);
+        frameTimer = undefined;
+      }
+    };
+
+    const drain = async () => {
+      if (busy) return;
+      busy = true;
+      socket.pause();
+      while (pending.length && !socket.destroyed) {
+        const message = pending.shift() as Buffer;
+        const result = await ingest.receive(message, { transport: 'mllp' }).catch((err) => {
+          logger.error({ err }, 'MLLP message failed');
+          return undefined;
+        });
+        // Not kept, so not acknowledged: closing makes the sender resend it, which loses nothing.
+        if (!result) return close('the message could not be kept');
+        socket.write(frame(Buffer.from(result.ack, 'utf8')));
+      }
+      busy = false;
+      if (!socket.destroyed) socket.resume();
+    };
+
+    const refuseTooLarge = async (err: FrameTooLarge) => {
+      socket.pause();
+      socket.removeAllListeners('data');
+      const kept = await ingest
+        .refuse(err.head, [{ severity: 'error', code: '102', message: `${err.message}; its first ${err.head.length} bytes are kept` }], { transport: 'mllp' })
+        .catch((failure) => logger.error({ err: failure }, 'could not keep a refused MLLP frame'));
+      if (kept && !socket.destroyed) socket.end(frame(kept.ack));
+      else close(err.message);
+    };
+
+    socket.setTimeout(limits.idleTimeoutMs);
+    socket.on('timeout', () => {
+      // Storing a message is not idleness: the sender is waiting for our ACK.
+      if (busy) socket.setTimeout(limits.idleTimeoutMs);
+      else close(`idle for ${limits.idleTimeoutMs} ms`);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        pending.push(...reader.push(chunk));
+      } catch (err) {
+        if (err instanceof FrameTooLarge) return void refuseTooLarge(err);
+        throw err;
+      } finally {
+        watchFrame();
+      }
+      void drain();
+    });
+    socket.on('error', (err) => logger.debug({ err: err.message }, 'MLLP socket error'));
+    socket.on('close', () => {
+      clearTimeout(frameTimer);
+      sockets.delete(socket);
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.address() as net.AddressInfo;
+      logger.info({ port: address.port }, 'MLLP listening');
+      resolve({
+        port: address.port,
+        close: () =>
+          new Promise<void>((done) => {
+            for (const s of sockets) s.end();
+            server.close(() => done());
+            setTimeout(() => {
+              for (const s of sockets) s.destroy();
+            }, 2000).unref();
+          }),
+      });
+    });
+  });
+}
