@@ -1,9 +1,7 @@
 /** Configuration read once from the environment; every other module receives it as a value. */
 import { isIP } from 'node:net';
 import path from 'node:path';
-
-/** Who may read /metrics. */
-export type MetricsAccess = 'local' | 'admin' | 'open' | 'off';
+import type { MetricsAccess } from './transports/http/metrics';
 
 export interface Config {
   port: number;

@@ -25,7 +25,8 @@ import { TokenService } from './auth/tokens';
 import type { Config } from './config';
 import { auditEventType } from './audit/fhir';
 import { AuditLog } from './audit/log';
-import { auditVerifyOperation } from './audit/verify-operation';
+import { auditVerifyOperation } from './fhir/audit-verify-operation';
+import { verifyAuditChain } from './audit/verify';
 import { bookingLedger } from './booking/ledger';
 import { bookingOperations } from './booking/operations';
 import { BookingService } from './booking/service';
@@ -35,7 +36,8 @@ import { disclosureOperation } from './consent/disclosure';
 import { emergencySummaryOperation } from './consent/emergency';
 import { enrollOperation, newCardSecretOperation, withdrawOperation } from './consent/enrolment';
 import { maintainConsentIndex } from './consent/grants';
-import { Database, openDatabase } from './store/db/database';
+import { Database } from './store/db/database';
+import { openDatabase } from './store/db/open';
 import { OidcPayloads } from './store/oidc-payloads';
 import { AuthClients } from './store/clients';
 import { CardLinkAttempts } from './store/card-link-attempts';
@@ -130,7 +132,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
 
   const audit = new AuditLog(db);
   router.registerType(auditEventType(db, access));
-  router.registerOperation(auditVerifyOperation(db));
+  router.registerOperation(auditVerifyOperation(() => verifyAuditChain(db)));
   const facilities = new FacilityDirectory(repo);
   router.registerOperation(importCdaOperation(facilities));
   for (const operation of [enrollOperation, withdrawOperation, newCardSecretOperation, linkCardOperation(facilities, audit), emergencySummaryOperation(audit), disclosureOperation(audit)]) {

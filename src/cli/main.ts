@@ -13,7 +13,7 @@ import { importDicom } from './import-dicom';
 import { importSsmix2 } from './import-ssmix2';
 import { Progress } from './progress';
 import { verifyAuditChain } from '../audit/verify';
-import { openDatabase } from '../store/db/database';
+import { openDatabase } from '../store/db/open';
 import { createLogger } from '../core/logger';
 // Read here, not through ../server: the server and the demo are loaded by the commands that need them, so
 // --help and the admin and import commands start in a fraction of the time.

@@ -6,7 +6,7 @@
 import type { SearchRequest } from '@medplum/core';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
-import { assertScopesAllow, type Interaction } from '../auth/scopes';
+import { assertScopesAllow, type Interaction } from '../consent/scopes';
 import { isKnownResourceType } from '../core/definitions';
 import { allOk, badRequest, methodNotAllowed, notFound } from '../core/errors';
 import { Repository } from './repository';

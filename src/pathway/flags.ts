@@ -14,8 +14,10 @@ import { sql, Sql } from '../core/sql';
 import { forbidden, unprocessable } from '../core/errors';
 import type { Repository } from '../fhir/repository';
 import type { OperationHandler } from '../fhir/router';
-import { ALERT_FLAG_CATEGORY } from '../transports/graphql/domain/live';
 import type { Severity } from './rules';
+
+/** Flags raised by care-pathway rules carry this category. */
+export const ALERT_FLAG_CATEGORY = 'urn:tonet:flag-category';
 
 export const FLAG_KIND = { abnormal: 'pathway-abnormal', missed: 'pathway-missed-test' } as const;
 export type AlertKind = keyof typeof FLAG_KIND;

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { openDatabase } from '../../src/store/db/database';
+import { openDatabase } from '../../src/store/db/open';
 import { sql } from '../../src/core/sql';
 import { startTestServer, TestServer } from '../support/server';
 

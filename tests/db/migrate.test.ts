@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Database, openDatabase } from '../../src/store/db/database';
+import { Database } from '../../src/store/db/database';
+import { openDatabase } from '../../src/store/db/open';
 import { migrationsFolder } from '../../src/store/db/migrate';
 import { raw, sql } from '../../src/core/sql';
 import { createTestDatabase, TestDatabase } from '../support/postgres';

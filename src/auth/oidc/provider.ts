@@ -16,7 +16,7 @@ import type { OidcPayloads } from '../../store/oidc-payloads';
 import { claimsForPerson, FacilityChoices } from './claims';
 import { LaunchContexts } from './launch';
 import { both, page } from './pages';
-import { smartScopesOf } from '../scopes';
+import { smartScopesOf } from '../../consent/scopes';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- oidc-provider ships no types; its surface is used here only. */
 export type OidcProvider = any;

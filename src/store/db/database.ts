@@ -1,11 +1,9 @@
 /**
  * The database behind one small interface. Two implementations of the same contract, chosen in one place:
  * a PostgreSQL server through a `pg` pool (postgres.ts), or PGlite (Postgres in WASM) embedded in the
- * process (embedded.ts). Both run the same SQL; migrations are SQL files too (migrate.ts).
+ * process (embedded.ts), opened by open.ts. Both run the same SQL; migrations are SQL files too (migrate.ts).
  */
-import { openEmbeddedDatabase } from './embedded';
-import { openPostgresDatabase } from './postgres';
-import { Sql } from '../../core/sql';
+import type { Sql } from '../../core/sql';
 
 export interface Db {
   /** Runs one statement and returns its rows. */
@@ -45,8 +43,4 @@ export interface DatabaseOptions {
   /** A PGlite data directory dump (`dumpDataDir`) to start an in-memory database from instead of an empty one. */
   embeddedTemplate?: Blob;
   poolSize?: number;
-}
-
-export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.databaseUrl ? openPostgresDatabase(options.databaseUrl, options.poolSize ?? 16) : openEmbeddedDatabase(options);
 }

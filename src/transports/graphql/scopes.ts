@@ -7,7 +7,7 @@
  */
 import type { MiddlewareFn } from 'type-graphql';
 import type { RequestContext } from '../../core/context';
-import { assertScopesAllow, type Interaction } from '../../auth/scopes';
+import { assertScopesAllow, type Interaction } from '../../consent/scopes';
 import { forbidden } from '../../core/errors';
 
 type Needs = [resourceType: string, interaction: Interaction][];

@@ -11,7 +11,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TokenService } from '../../auth/tokens';
-import type { MetricsAccess } from '../../config';
 import type { PoolUsage } from '../../store/db/database';
 import { forbidden } from '../../core/errors';
 import { authenticate } from './app';
@@ -114,6 +113,9 @@ export class Metrics {
     });
   }
 }
+
+/** Who may read /metrics (TONET_METRICS): loopback without a token, an admin token, anyone, or nobody. */
+export type MetricsAccess = 'local' | 'admin' | 'open' | 'off';
 
 export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics, access: MetricsAccess, trustsProxy: boolean, tokens: TokenService): void {
   if (access === 'off') return;

@@ -14,9 +14,6 @@ import type { ChangeEvent } from '../../../store/changes';
 import type { DomainContext } from './context';
 import { linkedPatientIds, readScopeSql } from '../../../store/read-scope';
 
-/** Flags raised by care-pathway rules carry this category. */
-export const ALERT_FLAG_CATEGORY = 'urn:tonet:flag-category';
-
 async function visible(context: DomainContext, event: ChangeEvent, extra: Sql): Promise<Resource | undefined> {
   if (event.deleted) return undefined;
   const [row] = await context.services.repo.db.query<{ content: string }>(sql`SELECT r.content FROM resource r

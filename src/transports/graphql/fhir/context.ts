@@ -6,7 +6,7 @@ import type { Reference, Resource } from '@medplum/fhirtypes';
 import DataLoader from 'dataloader';
 import { GraphQLError } from 'graphql';
 import type { RequestContext } from '../../../core/context';
-import { assertScopesAllow } from '../../../auth/scopes';
+import { assertScopesAllow } from '../../../consent/scopes';
 import { FhirError } from '../../../core/errors';
 import type { Repository } from '../../../fhir/repository';
 import type { SearchPage } from '../../../fhir/search/execute';

@@ -5,7 +5,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import { GraphQLFieldConfigMap, GraphQLID, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, specifiedDirectives } from 'graphql';
-import { assertScopesAllow } from '../../../auth/scopes';
+import { assertScopesAllow } from '../../../consent/scopes';
 import { allResourceTypes } from '../../../core/definitions';
 import type { FhirGraphQLContext } from './context';
 import { fhirDirectives } from './directives';

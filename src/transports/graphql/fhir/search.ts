@@ -24,7 +24,7 @@ import {
   Kind,
   SelectionSetNode,
 } from 'graphql';
-import { assertScopesAllow } from '../../../auth/scopes';
+import { assertScopesAllow } from '../../../consent/scopes';
 import { allResourceTypes, searchParametersOf } from '../../../core/definitions';
 import { FhirError } from '../../../core/errors';
 import { parseQuery, Query } from '../../../fhir/router';

@@ -1,5 +1,5 @@
 /** SMART v2 scope grammar (with v1 read as v2) and the narrowing check the FHIR router applies. */
-import { assertScopesAllow, parseResourceScope, smartScopesOf } from '../../src/auth/scopes';
+import { assertScopesAllow, parseResourceScope, smartScopesOf } from '../../src/consent/scopes';
 
 test.each([
   ['patient/Observation.rs', { context: 'patient', resourceType: 'Observation', interactions: ['r', 's'] }],

@@ -3,19 +3,19 @@
  * walk as `tonet audit verify` but on the running server (the CLI needs the server stopped on the embedded database).
  */
 import type { Parameters } from '@medplum/fhirtypes';
-import type { Db } from '../store/db/database';
 import { forbidden } from '../core/errors';
-import type { OperationHandler } from '../fhir/router';
-import { verifyAuditChain } from './verify';
+import type { OperationHandler } from './router';
+import type { VerifyResult } from '../audit/verify';
 
-export function auditVerifyOperation(db: Db): OperationHandler {
+/** verifyChain: the walk over the server's own audit log (audit/verify.ts). */
+export function auditVerifyOperation(verifyChain: () => Promise<VerifyResult>): OperationHandler {
   return {
     name: 'audit-verify',
     levels: ['system'],
     methods: ['GET', 'POST'],
     async handle({ ctx }) {
       if (ctx.role !== 'admin') throw forbidden('Only the network office may verify the audit chain');
-      const result = await verifyAuditChain(db);
+      const result = await verifyChain();
       const answer: Parameters = {
         resourceType: 'Parameters',
         parameter: [

@@ -1,0 +1,149 @@
+/**
+ * The enclosure of issue 11: src/store/ is the only code that names one of Tonet's tables in SQL or holds a
+ * database handle, and the layer rule (.dependency-cruiser.js) holds. Read from the sources themselves with
+ * the TypeScript parser, so comments never count and every string and template literal does.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import ts from 'typescript';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+/**
+ * Files outside src/store that still name tables or hold a handle, each with the helper moving its SQL into
+ * the store (issue 11). Must be empty when issue 11 closes; an entry that no longer offends fails the test,
+ * so a file that was cleaned leaves the list.
+ */
+const NOT_YET_ENCLOSED: Record<string, string> = {
+  'src/audit/fhir.ts': 'readmodels',
+  'src/audit/log.ts': 'readmodels',
+  'src/audit/rest.ts': 'consent',
+  'src/audit/types.ts': 'readmodels',
+  'src/audit/verify.ts': 'readmodels',
+  'src/booking/ledger.ts': 'readmodels',
+  'src/booking/service.ts': 'readmodels',
+  'src/consent/card-link.ts': 'readmodels',
+  'src/consent/disclosure.ts': 'readmodels',
+  'src/consent/emergency.ts': 'readmodels',
+  'src/consent/grants.ts': 'readmodels',
+  'src/dicomweb/instance-store.ts': 'console',
+  'src/dicomweb/qido.ts': 'console',
+  'src/dicomweb/stow.ts': 'console',
+  'src/dicomweb/wado.ts': 'console',
+  'src/fhir/repository.ts': 'store',
+  'src/fhir/search/execute.ts': 'store',
+  'src/fhir/search/filters.ts': 'store',
+  'src/fhir/search/sort.ts': 'store',
+  'src/fhir/statistics.ts': 'store',
+  'src/fhir/store.ts': 'store',
+  'src/ingest/pipeline.ts': 'engine',
+  'src/pathway/alerts.ts': 'readmodels',
+  'src/pathway/enrolment.ts': 'readmodels',
+  'src/pathway/flags.ts': 'readmodels',
+  'src/pathway/overdue.ts': 'readmodels',
+  'src/pathway/reports.ts': 'readmodels',
+  'src/records/lab-trend.ts': 'readmodels',
+  'src/records/timeline.ts': 'readmodels',
+  'src/research/cohort.ts': 'readmodels',
+  'src/transports/graphql/domain/live.ts': 'readmodels',
+  // restEntry(router.repo.db, …): the REST audit entry looks patients up; ConsentService's one audit point replaces it.
+  'src/transports/http/fhir-routes.ts': 'consent',
+  'src/transports/http/ingest-routes.ts': 'engine',
+};
+
+/** The composition root opens the database and hands it to the store's modules; it runs no SQL of its own. */
+const COMPOSITION_ROOT = ['src/server.ts', 'src/cli/main.ts'];
+
+const HANDLE_TYPES = ['Db', 'Database'];
+const OPENERS = ['src/store/db/open', 'src/store/db/postgres', 'src/store/db/embedded'];
+
+/** Every table the migrations create. */
+function tables(): string[] {
+  const folder = path.join(ROOT, 'migrations');
+  const names = new Set<string>();
+  for (const file of fs.readdirSync(folder).filter((f) => f.endsWith('.sql'))) {
+    for (const match of fs.readFileSync(path.join(folder, file), 'utf8').matchAll(/create\s+(?:unlogged\s+)?table\s+(?:if\s+not\s+exists\s+)?([a-z_][a-z0-9_]*)/gi)) names.add(match[1].toLowerCase());
+  }
+  return [...names].sort();
+}
+
+function sourceFiles(dir: string): string[] {
+  return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+    const relative = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) return sourceFiles(relative);
+    return entry.name.endsWith('.ts') ? [relative] : [];
+  });
+}
+
+/**
+ * What a file does that only the store may: the tables its literals name in SQL, and the handles it holds
+ * (an import of the database module, a `.db` reached for).
+ */
+function offences(file: string, tableNames: string[]): string[] {
+  const source = ts.createSourceFile(file, fs.readFileSync(path.join(ROOT, file), 'utf8'), ts.ScriptTarget.ES2022, true);
+  // A name with an underscore is Tonet's wherever it stands in a literal; a plain word ("resource",
+  // "booking") only after a SQL keyword, so messages and resource types do not count.
+  const distinctive = tableNames.filter((t) => t.includes('_'));
+  const plain = tableNames.filter((t) => !t.includes('_'));
+  const named = new RegExp(`\\b(${distinctive.join('|')})\\b|\\b(?:from|join|into|update|table)\\s+(?:only\\s+)?(${plain.join('|')})\\b|\\bsp_\\$\\{`, 'gi');
+  const found: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isStringLiteralLike(node) || ts.isTemplateHead(node) || ts.isTemplateMiddle(node) || ts.isTemplateTail(node)) {
+      for (const match of node.text.matchAll(named)) found.push(`names table ${(match[1] ?? match[2] ?? 'sp_*').toLowerCase()}`);
+    }
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+      const target = path.posix.join(path.posix.dirname(file), node.moduleSpecifier.text);
+      const bindings = node.importClause?.namedBindings;
+      const names = bindings && ts.isNamedImports(bindings) ? bindings.elements.map((e) => (e.propertyName ?? e.name).text) : [];
+      // The handle types, or the code that opens one; the error classifier (faults.ts) and PoolUsage are no handle.
+      if (target === 'src/store/db/database' && names.some((n) => HANDLE_TYPES.includes(n))) found.push(`imports ${names.filter((n) => HANDLE_TYPES.includes(n)).join(', ')} from ${target}`);
+      if (OPENERS.includes(target)) found.push(`imports ${target}`);
+    }
+    if (ts.isPropertyAccessExpression(node) && node.name.text === 'db') found.push(`reaches for ${node.getText(source)}`);
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return [...new Set(found)];
+}
+
+describe('the store is the only code that names a table or holds a database handle', () => {
+  const tableNames = tables();
+  const outside = sourceFiles('src').filter((f) => !f.startsWith('src/store/') && !COMPOSITION_ROOT.includes(f));
+  const found = new Map(outside.map((file) => [file, offences(file, tableNames)]).filter(([, list]) => list.length) as [string, string[]][]);
+
+  test('the migrations name the tables the scan looks for', () => {
+    expect(tableNames).toEqual(expect.arrayContaining(['resource', 'audit_event', 'person_account', 'inbox_message']));
+  });
+
+  test('no file outside src/store does, but those still being moved', () => {
+    const unexpected = [...found].filter(([file]) => !(file in NOT_YET_ENCLOSED)).map(([file, list]) => `${file}: ${list.join('; ')}`);
+    expect(unexpected).toEqual([]);
+  });
+
+  test('every file still being moved still needs its exception', () => {
+    const cleaned = Object.keys(NOT_YET_ENCLOSED).filter((file) => !found.has(file));
+    expect(cleaned).toEqual([]);
+  });
+
+  test('the composition root opens the database and runs no SQL itself', () => {
+    const sql = COMPOSITION_ROOT.flatMap((file) => offences(file, tableNames).filter((o) => o.startsWith('names table')).map((o) => `${file}: ${o}`));
+    expect(sql).toEqual([]);
+  });
+});
+
+describe('the layer rule', () => {
+  const cruise = JSON.parse(
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruiser.mjs'), 'src', '--config', '.dependency-cruiser.js', '--output-type', 'json'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }).toString()
+  ) as { summary: { violations: { from: string; to: string; rule: { name: string } }[] }; modules: { source: string; dependencies: { resolved: string }[] }[] };
+
+  test('holds: no import points up a layer, no module depends on itself', () => {
+    expect(cruise.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`)).toEqual([]);
+  });
+
+  test('every known violation still exists (a fixed one leaves the list)', () => {
+    const { knownViolations } = require(path.join(ROOT, '.dependency-cruiser.js')) as { knownViolations: { from: string; to: string }[] };
+    const imports = new Set(cruise.modules.flatMap((m) => m.dependencies.map((d) => `${m.source} → ${d.resolved}`)));
+    expect(knownViolations.map((v) => `${v.from} → ${v.to}`).filter((v) => !imports.has(v))).toEqual([]);
+  });
+});
