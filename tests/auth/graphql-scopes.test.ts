@@ -4,7 +4,7 @@
  * root, searched, or reached through a reference — and for domain fields that read other types.
  */
 import { createAccount, createAsAdmin, logInOverHttp, registerApp } from './support';
-import { graphql } from '../graphql/support';
+import { graphql } from '../transports/graphql/support';
 import { buildDomainSchema } from '../../src/transports/graphql/server';
 import { DOMAIN_FIELD_SCOPES } from '../../src/transports/graphql/scopes';
 import { startTestServer, type TestServer } from '../support/server';

@@ -4,7 +4,7 @@
  * and the declared purpose of use; the resident, logged in, finds the same in their access log.
  */
 import { createAccount, createAsAdmin, enrolledAccount, logInOverHttp } from './support';
-import { graphql } from '../graphql/support';
+import { graphql } from '../transports/graphql/support';
 import { startTestServer, type TestServer } from '../support/server';
 
 const HOSPITAL = 'Organization/who-hospital';

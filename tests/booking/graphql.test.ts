@@ -3,7 +3,7 @@
  * each side's bookings, the hospital's confirmation, cancellation freeing the slot, and the same refusals as REST.
  */
 import { as, facility, Facility } from '../consent/support';
-import { graphql } from '../graphql/support';
+import { graphql } from '../transports/graphql/support';
 import { startTestServer, TestServer } from '../support/server';
 import { clinicWithPatient, HEAD_CT, publishScanner, WEEK } from './support';
 

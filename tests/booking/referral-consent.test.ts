@@ -6,7 +6,7 @@
  */
 import { as, facility, Facility, parameters, printedCard } from '../consent/support';
 import { startTestServer, TestServer } from '../support/server';
-import { graphql } from '../graphql/support';
+import { graphql } from '../transports/graphql/support';
 import { book, Caller, created, freeSlots, HEAD_CT, publishScanner, referral, Scanner, WEEK } from './support';
 
 const BIRTH_DATE = '1948-03-03';

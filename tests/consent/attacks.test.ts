@@ -11,7 +11,7 @@ import { fixturePath } from '../fixtures';
 import { ackCode, MllpClient, withToken } from '../ingest/support';
 import { createClient, Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { graphql } from '../graphql/support';
+import { graphql } from '../transports/graphql/support';
 import { CT, CT_FILES, ENHANCED_CT, ENHANCED_CT_FILE, read, stow } from '../dicomweb/support';
 import { as, facility, Facility, parameters, printedCard } from './support';
 

@@ -6,7 +6,7 @@
 import type { Browser } from 'playwright-core';
 import { startTestServer, TestServer } from '../support/server';
 import { as, facility, Facility, parameters, printedCard } from '../consent/support';
-import { graphql } from '../graphql/support';
+import { graphql } from '../transports/graphql/support';
 import { accessibilityViolations, ensureConsoleBuilt, launchBrowser, screenshot, signedInPage } from './browser';
 
 const BIRTH_DATE = '1948-08-08';

@@ -10,7 +10,7 @@ import { validate } from '../../src/fhir/repository';
 import { labResultMessage } from '../support/hl7-messages';
 import { startTestServer, TestServer } from '../support/server';
 import { as, facility, Facility, parameters, printedCard } from '../consent/support';
-import { graphql } from '../graphql/support';
+import { graphql } from '../transports/graphql/support';
 
 type Caller = ReturnType<typeof as>;
 

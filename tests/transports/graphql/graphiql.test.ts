@@ -6,8 +6,8 @@
  * with the browser driver, whose clicks then time out while the schema is built.)
  */
 import type { Browser } from 'playwright-core';
-import { ShippedServer, startShippedServer } from '../support/shipped-server';
-import { accessibilityViolations, launchBrowser, screenshot } from '../console/browser';
+import { ShippedServer, startShippedServer } from '../../support/shipped-server';
+import { accessibilityViolations, launchBrowser, screenshot } from '../../console/browser';
 
 let server: ShippedServer;
 let browser: Browser;

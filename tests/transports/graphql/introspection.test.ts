@@ -3,8 +3,8 @@
  * `npm start` runs it, under the shipped heap bound. It used to exhaust the heap and kill the process.
  */
 import { getIntrospectionQuery } from 'graphql';
-import { isIntrospectionOnly } from '../../src/transports/graphql/introspection';
-import { ShippedServer, startShippedServer } from '../support/shipped-server';
+import { isIntrospectionOnly } from '../../../src/transports/graphql/introspection';
+import { ShippedServer, startShippedServer } from '../../support/shipped-server';
 
 let server: ShippedServer;
 

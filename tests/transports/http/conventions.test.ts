@@ -2,7 +2,7 @@
  * HTTP conventions operators and FHIR clients rely on: X-Request-Id in and out (and in the audit trail),
  * 406 for XML, `_pretty`.
  */
-import { startTestServer, TestServer } from '../support/server';
+import { startTestServer, TestServer } from '../../support/server';
 
 let server: TestServer;
 

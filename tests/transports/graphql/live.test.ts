@@ -4,9 +4,9 @@
  */
 import { createClient, Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { labResultMessage } from '../support/hl7-messages';
-import { startTestServer, TestServer } from '../support/server';
-import { as, facility, Facility, parameters, printedCard } from '../consent/support';
+import { labResultMessage } from '../../support/hl7-messages';
+import { startTestServer, TestServer } from '../../support/server';
+import { as, facility, Facility, parameters, printedCard } from '../../consent/support';
 
 let server: TestServer;
 let hospital: Facility;

@@ -7,8 +7,8 @@
 import { XMLParser } from 'fast-xml-parser';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixturePath } from '../fixtures';
-import { startTestServer, TestServer } from '../support/server';
+import { fixturePath } from '../../fixtures';
+import { startTestServer, TestServer } from '../../support/server';
 import { readFhirXml } from './fhir-xml';
 
 const CASES = fixturePath('fhir-test-cases', 'r4');

@@ -1,4 +1,4 @@
-import type { TestServer } from '../support/server';
+import type { TestServer } from '../../support/server';
 
 export interface GraphqlAnswer {
   status: number;

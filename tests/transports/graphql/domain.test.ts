@@ -2,12 +2,12 @@
  * The domain schema over data that arrived through the real ingest path: the cross-facility timeline, a lab
  * trend, the emergency view, the resident app, research statistics with suppression, and the transport rules.
  */
-import { AccessPolicy } from '../../src/consent/access';
-import { sql } from '../../src/core/sql';
-import { Timeline } from '../../src/records/timeline';
-import { labResultMessage } from '../support/hl7-messages';
-import { startTestServer, TestServer } from '../support/server';
-import { as, facility, Facility, parameters, printedCard } from '../consent/support';
+import { AccessPolicy } from '../../../src/consent/access';
+import { sql } from '../../../src/core/sql';
+import { Timeline } from '../../../src/records/timeline';
+import { labResultMessage } from '../../support/hl7-messages';
+import { startTestServer, TestServer } from '../../support/server';
+import { as, facility, Facility, parameters, printedCard } from '../../consent/support';
 import { graphql } from './support';
 
 const HBA1C = '3D046000001920402';

@@ -4,7 +4,7 @@
  * 4xx, never Node's bare 400 or a 500.
  */
 import net from 'node:net';
-import { startTestServer, TestServer } from '../support/server';
+import { startTestServer, TestServer } from '../../support/server';
 
 let server: TestServer;
 let port: number;

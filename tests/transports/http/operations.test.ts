@@ -5,13 +5,13 @@
  * records the forwarded client address.
  */
 import { randomUUID } from 'node:crypto';
-import { loadConfig } from '../../src/config';
-import { sql } from '../../src/core/sql';
-import { Metrics } from '../../src/transports/http/metrics';
-import { routePattern } from '../../src/transports/http/route-pattern';
-import { createFacility } from '../ingest/support';
-import { labResultMessage } from '../support/hl7-messages';
-import { startTestServer, TestServer } from '../support/server';
+import { loadConfig } from '../../../src/config';
+import { sql } from '../../../src/core/sql';
+import { Metrics } from '../../../src/transports/http/metrics';
+import { routePattern } from '../../../src/transports/http/route-pattern';
+import { createFacility } from '../../ingest/support';
+import { labResultMessage } from '../../support/hl7-messages';
+import { startTestServer, TestServer } from '../../support/server';
 
 const CONSOLE_ORIGIN = 'https://console.example.jp';
 let plain: TestServer;

@@ -7,8 +7,8 @@
  */
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { MAX_DOCUMENT_BYTES } from '../../src/transports/graphql/limits';
-import { startTestServer, TestServer } from '../support/server';
+import { MAX_DOCUMENT_BYTES } from '../../../src/transports/graphql/limits';
+import { startTestServer, TestServer } from '../../support/server';
 import { graphql } from './support';
 
 let server: TestServer;

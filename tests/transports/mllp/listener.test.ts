@@ -4,10 +4,10 @@
  * and a frame over the size limit is refused with an AR and kept (its head) in the inbox. Buffering is linear.
  */
 import net from 'node:net';
-import { FrameReader, frame } from '../../src/transports/mllp/listener';
-import { labResultMessage } from '../support/hl7-messages';
-import { startTestServer, TestServer } from '../support/server';
-import { ackCode, createFacility, MllpClient } from './support';
+import { FrameReader, frame } from '../../../src/transports/mllp/listener';
+import { labResultMessage } from '../../support/hl7-messages';
+import { startTestServer, TestServer } from '../../support/server';
+import { ackCode, createFacility, MllpClient } from '../../ingest/support';
 
 let server: TestServer;
 let gatewayToken: string;

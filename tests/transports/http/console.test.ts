@@ -3,7 +3,7 @@ import Fastify from 'fastify';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { registerConsole } from '../../src/transports/http/console';
+import { registerConsole } from '../../../src/transports/http/console';
 
 async function appServing(buildDir: string | undefined) {
   const app = Fastify({ routerOptions: { ignoreTrailingSlash: true } });

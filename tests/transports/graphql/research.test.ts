@@ -2,11 +2,11 @@
  * Research statistics: counts, means and quartiles per group over the region, with small cells suppressed
  * so that a cohort of 9 is never revealed, directly or by subtraction from the other cells.
  */
-import { startTestServer, TestServer } from '../support/server';
-import { as } from '../consent/support';
+import { startTestServer, TestServer } from '../../support/server';
+import { as } from '../../consent/support';
 import { graphql } from './support';
-import { ENROLMENT, PATIENT_CONSENT_LOINC, PRIVACY_SCOPE } from '../../src/consent/model';
-import { QUARTILE_SPREAD } from '../../src/research/cohort';
+import { ENROLMENT, PATIENT_CONSENT_LOINC, PRIVACY_SCOPE } from '../../../src/consent/model';
+import { QUARTILE_SPREAD } from '../../../src/research/cohort';
 
 const ICD10 = 'http://jpfhir.jp/fhir/core/mhlw/CodeSystem/ICD10-2013-full';
 const JLAC10 = 'http://medis.or.jp/CodeSystem/master-JLAC10-17digits';

@@ -2,7 +2,7 @@
  * $graphql beyond the HL7 test cases: GET and POST, mutations, Connection paging by cursor, reverse
  * references, the refusal to truncate a list, batching of reference reads, consent, and the query limits.
  */
-import { startTestServer, TestServer } from '../support/server';
+import { startTestServer, TestServer } from '../../support/server';
 
 let server: TestServer;
 
