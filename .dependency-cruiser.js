@@ -53,9 +53,14 @@ const KNOWN_VIOLATIONS = [
   { from: 'src/audit/rest.ts', to: 'src/fhir/router.ts', owner: 'consent' },
 ];
 
+/** The packages a transport is built on (node:http is not among them: oidc-provider, configured in src/auth, serves HTTP itself). */
+const TRANSPORT_LIBRARIES = ['node_modules/(fastify|@fastify/[^/]+|ws|graphql-ws|@apollo/server|@as-integrations/fastify|graphql|type-graphql)/', '^(node:)?net$'];
+
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const pathsOf = (folders) => `^(${folders.map(escape).join('|')})`;
 const foldersOf = (names) => LAYERS.filter((layer) => names.includes(layer.name)).flatMap((layer) => layer.folders);
+
+const TOP = pathsOf(LAYERS.find((layer) => layer.name === 'top').folders);
 
 const layerRules = LAYERS.map((layer) => {
   const own = layer.folders;
@@ -82,6 +87,13 @@ module.exports = {
   forbidden: [
     ...layerRules,
     {
+      name: 'transport libraries in transports',
+      comment: 'HTTP, WebSocket, GraphQL and TCP servers are adapted in src/transports and wired in the composition root; the layers below know none of them',
+      severity: 'error',
+      from: { path: '^src/', pathNot: `^src/transports/|${TOP}` },
+      to: { path: TRANSPORT_LIBRARIES },
+    },
+    {
       name: 'no-circular',
       comment: 'A module that depends on itself through others: the arrows of the layer table point one way, inside a layer too',
       severity: 'error',
@@ -91,7 +103,6 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    includeOnly: '^src/',
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
   },

@@ -6,18 +6,18 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Patient } from '@medplum/fhirtypes';
-import type { AuditTrail } from '../audit/types';
-import { cardSecretMatches } from '../consent/card';
-import { claimAttempt } from '../consent/card-link';
-import { consentsOf, patientByCard } from '../consent/enrolment';
-import { isKind } from '../consent/grants';
-import { ENROLMENT, isValidCardNumber } from '../consent/model';
-import type { CardLinkAttempts } from '../store/card-link-attempts';
-import { FhirError } from '../core/errors';
-import type { Repository } from '../fhir/repository';
-import type { AccountStore } from './accounts';
-import { systemContext } from '../core/context';
-import { both, button, form, page } from './oidc/pages';
+import type { AuditTrail } from '../../../audit/types';
+import { cardSecretMatches } from '../../../consent/card';
+import { claimAttempt } from '../../../consent/card-link';
+import { consentsOf, patientByCard } from '../../../consent/enrolment';
+import { isKind } from '../../../consent/grants';
+import { ENROLMENT, isValidCardNumber } from '../../../consent/model';
+import type { CardLinkAttempts } from '../../../store/card-link-attempts';
+import { FhirError } from '../../../core/errors';
+import type { Repository } from '../../../fhir/repository';
+import type { AccountStore } from '../../../auth/accounts';
+import { systemContext } from '../../../core/context';
+import { both, button, form, page } from '../../../auth/oidc/pages';
 
 export function registerSelfRegistration(app: FastifyInstance, repo: Repository, accounts: AccountStore, attempts: CardLinkAttempts, audit: AuditTrail): void {
   const html = (reply: FastifyReply, body: string, status = 200) => reply.status(status).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(body);

@@ -3,7 +3,7 @@
  * leaves them unread.
  */
 import type { FastifyInstance } from 'fastify';
-import { oidcCallback, type OidcProvider } from './provider';
+import { oidcCallback, type OidcProvider } from '../../../auth/oidc/provider';
 
 export function mountOidc(app: FastifyInstance, provider: OidcProvider): void {
   const callback = oidcCallback(provider);

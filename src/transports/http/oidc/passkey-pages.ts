@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { both, escapeHtml } from './pages';
+import { both, escapeHtml } from '../../../auth/oidc/pages';
 
 /** Finds the button, runs the ceremony named by data-passkey, and submits its form with the answer. */
 const GLUE = `document.querySelectorAll('[data-passkey]').forEach(function (button) {

@@ -7,14 +7,14 @@
  * is audited; repeated failures lock the account (accounts.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditTrail } from '../../audit/types';
-import type { Account, AccountStore } from '../accounts';
-import type { Passkeys } from '../passkeys';
-import { assignmentFor, type FacilityChoices } from './claims';
-import type { EhrLaunch, LaunchContexts } from './launch';
-import { both, button, escapeHtml, form, page } from './pages';
+import type { AuditTrail } from '../../../audit/types';
+import type { Account, AccountStore } from '../../../auth/accounts';
+import type { Passkeys } from '../../../auth/passkeys';
+import { assignmentFor, type FacilityChoices } from '../../../auth/oidc/claims';
+import type { EhrLaunch, LaunchContexts } from '../../../auth/oidc/launch';
+import { both, button, escapeHtml, form, page } from '../../../auth/oidc/pages';
 import { PASSKEY_LOGIN_LABEL, PASSKEY_REGISTER_LABEL, passkeyForm } from './passkey-pages';
-import { FIRST_PARTY_CLIENTS, type OidcProvider } from './provider';
+import { FIRST_PARTY_CLIENTS, type OidcProvider } from '../../../auth/oidc/provider';
 
 /** RFC 8176 methods: pwd, otp (TOTP or recovery code), hwk (a passkey). */
 type Amr = string[];
