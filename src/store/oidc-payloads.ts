@@ -5,6 +5,7 @@
  */
 import type { Db } from './db/database';
 import { sql } from '../core/sql';
+import { jsonColumn } from './json-column';
 
 export interface OidcPayload {
   grantId?: string;
@@ -99,7 +100,7 @@ function databaseAdapter(db: Db) {
         sql`SELECT payload, consumed_at FROM oidc_payload WHERE model = ${this.model} AND ${where} AND (expires_at IS NULL OR expires_at > now())`
       );
       if (!row) return undefined;
-      const payload = typeof row.payload === 'string' ? (JSON.parse(row.payload) as OidcPayload) : row.payload;
+      const payload = jsonColumn(row.payload);
       return row.consumed_at ? { ...payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) } : payload;
     }
   };

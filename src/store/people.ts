@@ -6,6 +6,7 @@
  */
 import type { Db } from './db/database';
 import { sql } from '../core/sql';
+import { jsonColumn } from './json-column';
 
 export interface PersonRecord {
   id: string;
@@ -138,7 +139,7 @@ export class PersonPasskeys {
   /** The account's passkeys, oldest first. */
   async of(accountId: string): Promise<PasskeyRecord[]> {
     const rows = await this.db.query<PasskeyRow>(sql`SELECT * FROM person_passkey WHERE account_id = ${accountId} ORDER BY created_at`);
-    return rows.map((row) => ({ credentialId: row.credential_id, accountId: row.account_id, publicKey: row.public_key, counter: Number(row.counter), transports: jsonOf(row.transports) }));
+    return rows.map((row) => ({ credentialId: row.credential_id, accountId: row.account_id, publicKey: row.public_key, counter: Number(row.counter), transports: jsonColumn(row.transports) }));
   }
 
   async insert(passkey: PasskeyRecord): Promise<void> {
@@ -159,17 +160,12 @@ function personOf(row: AccountRow): PersonRecord {
     displayName: row.display_name,
     practitioner: row.practitioner ?? undefined,
     patient: row.patient ?? undefined,
-    facilities: jsonOf(row.facilities),
+    facilities: jsonColumn(row.facilities),
     passwordHash: row.password_hash,
     totpSecret: row.totp_secret ?? undefined,
-    recoveryHashes: jsonOf(row.recovery_hashes),
+    recoveryHashes: jsonColumn(row.recovery_hashes),
     status: row.status,
     failedLogins: row.failed_logins,
     lockedUntil: row.locked_until ? new Date(row.locked_until) : undefined,
   };
-}
-
-/** A jsonb column as the drivers hand it over (parsed by pg, a string from some PGlite paths). */
-function jsonOf<T>(value: T | string): T {
-  return typeof value === 'string' ? (JSON.parse(value) as T) : value;
 }
