@@ -44,6 +44,7 @@ import { CardLinkAttempts } from './store/card-link-attempts';
 import { PersonAccounts, PersonPasskeys } from './store/people';
 import { ServerSettings } from './store/server-settings';
 import { pendingMigrations } from './store/schema-status';
+import { InboxMessages } from './store/inbox';
 import { registerDicomwebRoutes } from './transports/http/dicomweb-routes';
 import { StowService } from './dicomweb/stow';
 import { QidoService } from './dicomweb/qido';
@@ -68,7 +69,7 @@ import { importCdaOperation } from './ingest/cda';
 import { FacilityDirectory } from './ingest/facility';
 import { startMllpServer, MllpServer } from './transports/mllp/listener';
 import { Hl7Ingest } from './ingest/pipeline';
-import { registerIngestRoutes, rejectedInboxCount } from './transports/http/ingest-routes';
+import { registerIngestRoutes } from './transports/http/ingest-routes';
 import { createLogger, Logger } from './core/logger';
 import { ChangeFeed } from './notify/changes';
 import { ChangeChannel, ChangeNotifier } from './store/changes';
@@ -143,13 +144,14 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   const booking = new BookingService(access, audit);
   for (const operation of bookingOperations(booking)) router.registerOperation(operation);
   const operationNames = new Set(router.operationList().map((operation) => operation.name));
+  const inbox = new InboxMessages(db);
   const metrics = new Metrics({
     pool: () => db.poolUsage(),
     auditBacklog: () => audit.backlog(),
-    inboxRejected: () => rejectedInboxCount(db),
+    inboxRejected: () => inbox.rejectedCount(),
     fhirNames: { isResourceType: isKnownResourceType, isOperation: (name) => operationNames.has(name) },
   });
-  const ingest = new Hl7Ingest(db, router, tokens, facilities, audit, logger, (transport, code) => metrics.observeIngest(transport, code));
+  const ingest = new Hl7Ingest(inbox, router, tokens, facilities, audit, logger, (transport, code) => metrics.observeIngest(transport, code));
 
   const http = createHttpApp({ logger, bodyLimit: config.bodyLimit, tokens, audit, trustProxy: config.trustProxy });
   metrics.observeHttp(http);
@@ -184,7 +186,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   registerAppRoutes(http, tokens, audit, oidc.apps, (input) => clients.validate(input));
   registerSelfRegistration(http, repo, accounts, new CardLinkAttempts(db), audit);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
-  registerIngestRoutes(http, ingest, db, tokens, audit);
+  registerIngestRoutes(http, ingest, inbox, tokens, audit);
   registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, audit, logger), wado: new WadoService(db, access, audit), qido: new QidoService(db, repo, audit, `${config.baseUrl}/dicomweb`), tokens, baseUrl: config.baseUrl });
   await registerConsole(http, consoleBuildDir());
   registerHealthRoutes(http, () => pendingMigrations(db));

@@ -7,12 +7,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Provenance } from '@medplum/fhirtypes';
 import { ingestEntry } from '../audit/ingest';
-import type { AuditSink } from '../audit/types';
+import type { AuditTrail } from '../audit/types';
 import type { RequestContext } from '../core/context';
 import type { TokenService } from '../auth/tokens';
-import type { Db } from '../store/db/database';
 import { databaseUnavailable } from '../store/db/faults';
-import { sql } from '../core/sql';
+import type { InboxMessages } from '../store/inbox';
 import { processBundle } from '../fhir/bundle';
 import { FhirError } from '../core/errors';
 import type { FhirRouter } from '../fhir/router';
@@ -44,11 +43,11 @@ const GATEWAY_ROLES = new Set(['gateway', 'admin']);
 
 export class Hl7Ingest {
   constructor(
-    private readonly db: Db,
+    private readonly inbox: InboxMessages,
     private readonly router: FhirRouter,
     private readonly tokens: TokenService,
     private readonly facilities: FacilityDirectory,
-    private readonly audit: AuditSink,
+    private readonly audit: AuditTrail,
     private readonly logger: Logger,
     /** Told of every ACK sent (the ingest counters in /metrics). */
     private readonly acknowledged: (transport: IngestOptions['transport'], code: AckCode) => void = () => undefined
@@ -99,26 +98,30 @@ export class Hl7Ingest {
     }
     const bundle = options.deleted ? asDeletion(mapped.bundle) : mapped.bundle;
     try {
-      const stored = await this.db.transaction(async (tx) => {
-        // Identical messages from one facility are processed once; the lock orders racing copies.
-        await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${facility.organizationReference + hash}, 0))`);
-        const [existing] = await tx.query<{ id: string }>(sql`SELECT id::text AS id FROM inbox_message WHERE facility = ${facility.organizationReference} AND content_hash = ${hash} AND status = 'processed'`);
-        if (existing) return { inboxId: existing.id, duplicate: true };
-        const [row] = await tx.query<{ id: string }>(sql`INSERT INTO inbox_message
-            (transport, client_id, facility, message_control_id, message_type, data_type, file_name, content_hash, raw, status, ack_code, error, processed_at)
-          VALUES (${options.transport}, ${ctx.clientId}, ${facility.organizationReference}, ${mapped.messageControlId}, ${mapped.messageType}, ${mapped.dataType ?? null},
-                  ${options.fileName ?? null}, ${hash}, ${withoutCredentials(raw)}, 'processed', 'AA', ${warningsOf(mapped.issues)}::jsonb, now())
-          RETURNING id::text AS id`);
-        const repo = this.router.repo.withDb(tx).ofMappedData();
-        const txRouter = this.router.withRepository(repo);
-        const response = await processBundle(txRouter, ctx, withProvenance(await keepTonetAdditions(repo, ctx, bundle), facility, row.id, mapped.messageType));
-        const written = (response.entry ?? []).map((e) => e.response?.location?.replace(/\/_history\/.*$/, '').replace(/^.*\/fhir\//, '')).filter((l): l is string => !!l);
-        await tx.query(sql`UPDATE inbox_message SET resources = ${written}::text[] WHERE id = ${row.id}::bigint`);
-        return { inboxId: row.id, duplicate: false, audit: ingestEntry(ctx, response, `HL7 v2 ${mapped.messageType} ${mapped.messageControlId} over ${options.transport} (inbox ${row.id})`) };
-      });
+      const stored = await this.inbox.keepAccepted(
+        {
+          transport: options.transport,
+          clientId: ctx.clientId,
+          facility: facility.organizationReference,
+          messageControlId: mapped.messageControlId,
+          messageType: mapped.messageType,
+          dataType: mapped.dataType,
+          fileName: options.fileName,
+          contentHash: hash,
+          raw: withoutCredentials(raw),
+          warnings: mapped.issues,
+        },
+        async (tx, inboxId) => {
+          const repo = this.router.repo.withDb(tx).ofMappedData();
+          const txRouter = this.router.withRepository(repo);
+          const response = await processBundle(txRouter, ctx, withProvenance(await keepTonetAdditions(repo, ctx, bundle), facility, inboxId, mapped.messageType));
+          const written = (response.entry ?? []).map((e) => e.response?.location?.replace(/\/_history\/.*$/, '').replace(/^.*\/fhir\//, '')).filter((l): l is string => !!l);
+          return { written, result: ingestEntry(ctx, response, `HL7 v2 ${mapped.messageType} ${mapped.messageControlId} over ${options.transport} (inbox ${inboxId})`) };
+        }
+      );
       // Recorded before the ACK, as a REST write is before its answer, and group-committed like one, so that
       // concurrent messages do not queue for the audit head inside their transactions.
-      if (stored.audit) await this.audit.record(this.db, stored.audit);
+      if (!stored.duplicate) await this.audit.append(stored.result);
       const note = stored.duplicate ? 'Duplicate of an accepted message; nothing stored again' : undefined;
       return { code: 'AA', inboxId: stored.inboxId, issues: mapped.issues, ack: buildAck(header, 'AA', mapped.issues, randomUUID(), new Date(), note) };
     } catch (err) {
@@ -158,12 +161,19 @@ export class Hl7Ingest {
   private async reject(raw: Buffer, text: string, hash: string, code: AckCode, issues: MappingIssue[], options: IngestOptions, facility?: string, ctx?: RequestContext): Promise<IngestResult> {
     const header = readHeader(text.replace(NUL, '\ufffd'));
     const reasons = JSON.stringify(issues).replace(/\\u0000/g, '\ufffd');
-    const [row] = await this.db.query<{ id: string }>(sql`INSERT INTO inbox_message
-        (transport, client_id, facility, message_control_id, message_type, file_name, content_hash, raw, status, ack_code, error)
-      VALUES (${options.transport}, ${ctx?.clientId ?? null}, ${facility ?? null}, ${header?.controlId ?? null}, ${header?.messageType ?? null},
-              ${options.fileName?.replace(NUL, '\ufffd') ?? null}, ${hash}, ${withoutCredentials(raw)}, 'rejected', ${code}, ${reasons}::jsonb)
-      RETURNING id::text AS id`);
-    return { code, inboxId: row.id, issues, ack: buildAck(header, code, issues, randomUUID(), new Date()) };
+    const inboxId = await this.inbox.keepRejected({
+      transport: options.transport,
+      clientId: ctx?.clientId,
+      facility,
+      messageControlId: header?.controlId,
+      messageType: header?.messageType,
+      fileName: options.fileName?.replace(NUL, '\ufffd'),
+      contentHash: hash,
+      raw: withoutCredentials(raw),
+      ackCode: code,
+      reasonsJson: reasons,
+    });
+    return { code, inboxId, issues, ack: buildAck(header, code, issues, randomUUID(), new Date()) };
   }
 }
 
@@ -193,11 +203,6 @@ function contentHash(text: string): string {
   const header = (lineEnd < 0 ? text : text.slice(0, lineEnd)).split(separator);
   if (header[0] === 'MSH' && header.length > 7) header[7] = '';
   return createHash('sha256').update(header.join(separator) + (lineEnd < 0 ? '' : text.slice(lineEnd))).digest('hex');
-}
-
-/** An accepted message's warnings (fields not mapped, values read leniently) stay with it in the inbox; none is null. */
-function warningsOf(issues: MappingIssue[]): string | null {
-  return issues.length ? JSON.stringify(issues) : null;
 }
 
 /** One Provenance per message: what it produced, who sent it, and the inbox row that keeps the original. */

@@ -37,7 +37,6 @@ const NOT_YET_ENCLOSED: Record<string, string> = {
   'src/fhir/search/sort.ts': 'store',
   'src/fhir/statistics.ts': 'store',
   'src/fhir/store.ts': 'store',
-  'src/ingest/pipeline.ts': 'engine',
   'src/pathway/alerts.ts': 'readmodels',
   'src/pathway/enrolment.ts': 'readmodels',
   'src/pathway/flags.ts': 'readmodels',
@@ -49,7 +48,6 @@ const NOT_YET_ENCLOSED: Record<string, string> = {
   'src/transports/graphql/domain/live.ts': 'readmodels',
   // restEntry(router.repo.db, …): the REST audit entry looks patients up; ConsentService's one audit point replaces it.
   'src/transports/http/fhir-routes.ts': 'consent',
-  'src/transports/http/ingest-routes.ts': 'engine',
 };
 
 /** The composition root opens the database and hands it to the store's modules; it runs no SQL of its own. */

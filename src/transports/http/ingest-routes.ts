@@ -3,10 +3,9 @@
  * dead-letter view of the inbox with replay.
  */
 import type { FastifyInstance } from 'fastify';
-import type { AuditSink } from '../../audit/types';
+import type { AuditTrail } from '../../audit/types';
 import type { TokenService } from '../../auth/tokens';
-import type { Db } from '../../store/db/database';
-import { sql } from '../../core/sql';
+import type { InboxMessages, InboxSummary } from '../../store/inbox';
 import { badRequest, decodeClientComponent, FhirError, forbidden, notFound } from '../../core/errors';
 import { authenticate } from './app';
 import { decodeHl7 } from '../../mapping/hl7v2';
@@ -15,7 +14,7 @@ import { parseStoragePath } from '../../ingest/ssmix2-layout';
 
 const ER7 = 'x-application/hl7-v2+er7';
 
-export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, db: Db, tokens: TokenService, audit: AuditSink): void {
+export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, inbox: InboxMessages, tokens: TokenService, audit: AuditTrail): void {
   app.post('/hl7/v2', async (request, reply) => {
     const ctx = await authenticate(tokens, request);
     const body = request.body;
@@ -40,13 +39,9 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, db
     if (ctx.role !== 'admin') throw forbidden('Only an administrator may read the inbox');
     const query = request.query as Record<string, string | undefined>;
     const status = query.status ?? 'rejected';
-    if (!['processed', 'rejected', 'replayed'].includes(status)) throw badRequest('status must be processed, rejected or replayed', ['status']);
+    if (status !== 'processed' && status !== 'rejected' && status !== 'replayed') throw badRequest('status must be processed, rejected or replayed', ['status']);
     const limit = Math.min(Number(query._count ?? 100) || 100, 1000);
-    const rows = await db.query<{ id: string; received_at: Date; facility: string | null; message_control_id: string | null; message_type: string | null; status: string; error: unknown; file_name: string | null; transport: string }>(
-      sql`SELECT id::text AS id, received_at, facility, message_control_id, message_type, status, error, file_name, transport
-          FROM inbox_message WHERE status = ${status} ORDER BY id DESC LIMIT ${limit}`
-    );
-    return { items: rows.map(inboxItem) };
+    return { items: (await inbox.list(status, limit)).map(inboxItem) };
   });
 
   /** One message of the inbox with its text, so the office can read what was refused and correct it. */
@@ -55,14 +50,12 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, db
     if (ctx.role !== 'admin') throw forbidden('Only an administrator may read the inbox');
     const { id } = request.params as { id: string };
     if (!/^\d+$/.test(id)) throw notFound(`Inbox message ${id} not found`);
-    const [row] = await db.query<{ id: string; received_at: Date; facility: string | null; message_control_id: string | null; message_type: string | null; status: string; error: unknown; file_name: string | null; transport: string; raw: Buffer; resources: string[] }>(
-      sql`SELECT id::text AS id, received_at, facility, message_control_id, message_type, status, error, file_name, transport, raw, resources FROM inbox_message WHERE id = ${id}::bigint`
-    );
-    if (!row) throw notFound(`Inbox message ${id} not found`);
+    const message = await inbox.find(id);
+    if (!message) throw notFound(`Inbox message ${id} not found`);
     // The text is patient data: the review is a read, naming the patients the message wrote (a refused one wrote none).
-    const patients = (row.resources ?? []).filter((r) => r.startsWith('Patient/')).map((r) => r.slice('Patient/'.length));
-    await audit.record(db, { ctx, action: 'read', patientIds: patients, entities: (row.resources ?? []).slice(0, 100), outcome: '0', description: `GET /admin/inbox/${id} (${row.message_type ?? 'unknown type'} ${row.message_control_id ?? ''}, ${row.status})`, remoteAddress: ctx.remoteAddress });
-    return { ...inboxItem(row), message: decodeHl7(Buffer.from(row.raw)) };
+    const patients = message.resources.filter((r) => r.startsWith('Patient/')).map((r) => r.slice('Patient/'.length));
+    await audit.append({ ctx, action: 'read', patientIds: patients, entities: message.resources.slice(0, 100), outcome: '0', description: `GET /admin/inbox/${id} (${message.messageType ?? 'unknown type'} ${message.messageControlId ?? ''}, ${message.status})`, remoteAddress: ctx.remoteAddress });
+    return { ...inboxItem(message), message: decodeHl7(message.raw) };
   });
 
   /** Replays a rejected message as its original sender, optionally with a corrected message as the body. */
@@ -71,16 +64,14 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, db
     if (ctx.role !== 'admin') throw forbidden('Only an administrator may replay messages');
     const { id } = request.params as { id: string };
     if (!/^\d+$/.test(id)) throw notFound(`Inbox message ${id} not found`);
-    const [row] = await db.query<{ raw: Buffer; client_id: string | null; facility: string | null; status: string; file_name: string | null }>(
-      sql`SELECT raw, client_id, facility, status, file_name FROM inbox_message WHERE id = ${id}::bigint`
-    );
+    const row = await inbox.find(id);
     if (!row) throw notFound(`Inbox message ${id} not found`);
     if (row.status !== 'rejected') throw badRequest(`Inbox message ${id} is ${row.status}; only rejected messages are replayed`);
     if (!row.facility) throw badRequest(`Inbox message ${id} has no known sending facility; it must be re-sent by its gateway`);
     const corrected = Buffer.isBuffer(request.body) && request.body.length ? request.body : undefined;
-    const sender = { ...ctx, role: 'gateway' as const, organization: row.facility, clientId: row.client_id ?? ctx.clientId };
-    const result = await ingest.receive(corrected ?? Buffer.from(row.raw), { transport: 'replay', ctx: sender, fileName: row.file_name ?? undefined });
-    if (result.code === 'AA') await db.query(sql`UPDATE inbox_message SET status = 'replayed' WHERE id = ${id}::bigint`);
+    const sender = { ...ctx, role: 'gateway' as const, organization: row.facility, clientId: row.clientId ?? ctx.clientId };
+    const result = await ingest.receive(corrected ?? row.raw, { transport: 'replay', ctx: sender, fileName: row.fileName });
+    if (result.code === 'AA') await inbox.markReplayed(id);
     return reply.status(200).send({ id, replayedAs: result.inboxId, ackCode: result.code, ack: result.ack, issues: result.issues });
   });
 }
@@ -97,24 +88,18 @@ function storageFile(header: string | string[] | undefined): { fileName?: string
   return { fileName, layoutError: parseStoragePath(fileName).error };
 }
 
-/** The inbox's depth: rejected messages not yet replayed, waiting for the office (a gauge in /metrics). */
-export async function rejectedInboxCount(db: Db): Promise<number> {
-  const [row] = await db.query<{ n: string }>(sql`SELECT count(*)::text AS n FROM inbox_message WHERE status = 'rejected'`);
-  return Number(row.n);
-}
-
-function inboxItem(r: { id: string; received_at: Date; facility: string | null; message_control_id: string | null; message_type: string | null; status: string; error: unknown; file_name: string | null; transport: string }) {
+function inboxItem(r: InboxSummary) {
   return {
     id: r.id,
-    receivedAt: new Date(r.received_at).toISOString(),
-    facility: r.facility,
-    messageControlId: r.message_control_id,
-    messageType: r.message_type,
+    receivedAt: r.receivedAt.toISOString(),
+    facility: r.facility ?? null,
+    messageControlId: r.messageControlId ?? null,
+    messageType: r.messageType ?? null,
     status: r.status,
     error: r.error,
     // What an accepted message carried that Tonet did not map or read leniently (ACK ERR with severity W).
     warnings: Array.isArray(r.error) ? r.error.filter((issue: { severity?: string }) => issue.severity === 'warning').length : 0,
-    fileName: r.file_name,
+    fileName: r.fileName ?? null,
     transport: r.transport,
   };
 }
