@@ -11,7 +11,8 @@ import type { AuditTrail } from '../audit/types';
 import type { RequestContext } from '../core/context';
 import type { TokenService } from '../auth/tokens';
 import { databaseUnavailable } from '../store/db/faults';
-import type { InboxMessages } from '../store/inbox';
+import type { AcceptedArrival, InboxMessages, Producer } from '../store/inbox';
+import type { AuditEntry } from '../audit/types';
 import { processBundle } from '../fhir/bundle';
 import { FhirError } from '../core/errors';
 import type { FhirRouter } from '../fhir/router';
@@ -41,6 +42,19 @@ export interface IngestResult {
 
 const GATEWAY_ROLES = new Set(['gateway', 'admin']);
 
+/** A message that passed every check and mapped: what remains is to store it. */
+interface Prepared {
+  /** As received, and decoded: a refusal after a failed store keeps and reads them as any refusal does. */
+  raw: Buffer;
+  text: string;
+  header: NonNullable<ReturnType<typeof readHeader>>;
+  issues: MappingIssue[];
+  facility: SendingFacility;
+  ctx: RequestContext;
+  arrival: AcceptedArrival;
+  produce: Producer<AuditEntry>;
+}
+
 export class Hl7Ingest {
   constructor(
     private readonly inbox: InboxMessages,
@@ -54,12 +68,66 @@ export class Hl7Ingest {
   ) {}
 
   async receive(raw: Buffer, options: IngestOptions): Promise<IngestResult> {
-    const result = await this.handle(raw, options);
-    this.acknowledged(options.transport, result.code);
+    const [result] = await this.receiveAll([raw], options);
     return result;
   }
 
-  private async handle(raw: Buffer, options: IngestOptions): Promise<IngestResult> {
+  /**
+   * Several messages of one sender, in order, their accepted ones stored in one transaction (one commit
+   * for all), each result only after that commit. Should one fail to store, the batch is rolled back and
+   * each is stored alone, so a message's answer never depends on its neighbours. Refusals are kept as
+   * they are found, each in a statement of its own.
+   */
+  async receiveAll(raws: Buffer[], options: IngestOptions): Promise<IngestResult[]> {
+    const results: (IngestResult | Prepared)[] = [];
+    for (const raw of raws) results.push(await this.prepare(raw, options));
+    const prepared = results.filter((r): r is Prepared => 'produce' in r);
+    const stored = prepared.length > 1 ? await this.storeTogether(prepared) : undefined;
+    const answers: IngestResult[] = [];
+    for (const result of results) {
+      const answer = 'produce' in result ? (stored?.get(result) ?? (await this.store(result, options))) : result;
+      this.acknowledged(options.transport, answer.code);
+      answers.push(answer);
+    }
+    return answers;
+  }
+
+  /** The batch in one transaction, or undefined when any of it failed (then each is stored alone). */
+  private async storeTogether(batch: Prepared[]): Promise<Map<Prepared, IngestResult> | undefined> {
+    let kept;
+    try {
+      kept = await this.inbox.keepAllAccepted(batch.map(({ arrival, produce }) => ({ arrival, produce })));
+    } catch (err) {
+      if (databaseUnavailable(err)) throw err;
+      return undefined;
+    }
+    const answers = new Map<Prepared, IngestResult>();
+    for (const [index, acceptance] of kept.entries()) {
+      if (!acceptance.duplicate) await this.audit.append(acceptance.result);
+      answers.set(batch[index], accepted(batch[index], acceptance.inboxId, acceptance.duplicate));
+    }
+    return answers;
+  }
+
+  private async store(message: Prepared, options: IngestOptions): Promise<IngestResult> {
+    const { header, issues, facility, ctx, arrival } = message;
+    try {
+      const stored = await this.inbox.keepAccepted(arrival, message.produce);
+      // Recorded before the ACK, as a REST write is before its answer, and group-committed like one, so that
+      // concurrent messages do not queue for the audit head inside their transactions.
+      if (!stored.duplicate) await this.audit.append(stored.result);
+      return accepted(message, stored.inboxId, stored.duplicate);
+    } catch (err) {
+      // Not stored, and not refused either: unacknowledged, the sender resends it once the database is back.
+      if (databaseUnavailable(err)) throw err;
+      if (!(err instanceof FhirError)) this.logger.error({ err, controlId: header.controlId }, 'ingest failed');
+      const reason = err instanceof FhirError ? err.message : 'Internal error while storing the message';
+      return this.reject(message.raw, message.text, arrival.contentHash, 'AE', [...issues, { severity: 'error', code: '207', message: reason }], options, facility.organizationReference, ctx);
+    }
+  }
+
+  /** Checks, authenticates and maps one message: a refusal (already kept) or what to store. */
+  private async prepare(raw: Buffer, options: IngestOptions): Promise<IngestResult | Prepared> {
     const text = decodeHl7(raw);
     const header = readHeader(text);
     const hash = contentHash(text);
@@ -97,40 +165,26 @@ export class Hl7Ingest {
       return reject(unsupported ? 'AR' : 'AE', mapped.issues, facility.organizationReference, ctx);
     }
     const bundle = options.deleted ? asDeletion(mapped.bundle) : mapped.bundle;
-    try {
-      const stored = await this.inbox.keepAccepted(
-        {
-          transport: options.transport,
-          clientId: ctx.clientId,
-          facility: facility.organizationReference,
-          messageControlId: mapped.messageControlId,
-          messageType: mapped.messageType,
-          dataType: mapped.dataType,
-          fileName: options.fileName,
-          contentHash: hash,
-          raw: withoutCredentials(raw),
-          warnings: mapped.issues,
-        },
-        async (tx, inboxId) => {
-          const repo = this.router.repo.withDb(tx).ofMappedData();
-          const txRouter = this.router.withRepository(repo);
-          const response = await processBundle(txRouter, ctx, withProvenance(await keepTonetAdditions(repo, ctx, bundle), facility, inboxId, mapped.messageType));
-          const written = (response.entry ?? []).map((e) => e.response?.location?.replace(/\/_history\/.*$/, '').replace(/^.*\/fhir\//, '')).filter((l): l is string => !!l);
-          return { written, result: ingestEntry(ctx, response, `HL7 v2 ${mapped.messageType} ${mapped.messageControlId} over ${options.transport} (inbox ${inboxId})`) };
-        }
-      );
-      // Recorded before the ACK, as a REST write is before its answer, and group-committed like one, so that
-      // concurrent messages do not queue for the audit head inside their transactions.
-      if (!stored.duplicate) await this.audit.append(stored.result);
-      const note = stored.duplicate ? 'Duplicate of an accepted message; nothing stored again' : undefined;
-      return { code: 'AA', inboxId: stored.inboxId, issues: mapped.issues, ack: buildAck(header, 'AA', mapped.issues, randomUUID(), new Date(), note) };
-    } catch (err) {
-      // Not stored, and not refused either: unacknowledged, the sender resends it once the database is back.
-      if (databaseUnavailable(err)) throw err;
-      if (!(err instanceof FhirError)) this.logger.error({ err, controlId: header.controlId }, 'ingest failed');
-      const message = err instanceof FhirError ? err.message : 'Internal error while storing the message';
-      return reject('AE', [...mapped.issues, { severity: 'error', code: '207', message }], facility.organizationReference, ctx);
-    }
+    const arrival: AcceptedArrival = {
+      transport: options.transport,
+      clientId: ctx.clientId,
+      facility: facility.organizationReference,
+      messageControlId: mapped.messageControlId,
+      messageType: mapped.messageType,
+      dataType: mapped.dataType,
+      fileName: options.fileName,
+      contentHash: hash,
+      raw: withoutCredentials(raw),
+      warnings: mapped.issues,
+    };
+    const produce: Producer<AuditEntry> = async (tx, inboxId) => {
+      const repo = this.router.repo.withDb(tx).ofMappedData();
+      const txRouter = this.router.withRepository(repo);
+      const response = await processBundle(txRouter, ctx, withProvenance(await keepTonetAdditions(repo, ctx, bundle), facility, inboxId, mapped.messageType));
+      const written = (response.entry ?? []).map((e) => e.response?.location?.replace(/\/_history\/.*$/, '').replace(/^.*\/fhir\//, '')).filter((l): l is string => !!l);
+      return { written, result: ingestEntry(ctx, response, `HL7 v2 ${mapped.messageType} ${mapped.messageControlId} over ${options.transport} (inbox ${inboxId})`) };
+    };
+    return { raw, text, header, issues: mapped.issues, facility, ctx, arrival, produce };
   }
 
   private async authenticateFromHeader(security: string): Promise<RequestContext | undefined> {
@@ -178,6 +232,11 @@ export class Hl7Ingest {
 }
 
 const NUL = /\u0000/g;
+
+function accepted(message: Prepared, inboxId: string, duplicate: boolean): IngestResult {
+  const note = duplicate ? 'Duplicate of an accepted message; nothing stored again' : undefined;
+  return { code: 'AA', inboxId, issues: message.issues, ack: buildAck(message.header, 'AA', message.issues, randomUUID(), new Date(), note) };
+}
 
 /** Why a message has no readable MSH: none at all, or one cut short before its encoding characters (MSH-2). */
 function headerIssue(text: string): MappingIssue {

@@ -66,6 +66,8 @@ export interface Produced<T> {
   result: T;
 }
 
+export type Producer<T> = (tx: Db, inboxId: string) => Promise<Produced<T>>;
+
 export type Acceptance<T> = { inboxId: string; duplicate: true } | { inboxId: string; duplicate: false; result: T };
 
 interface SummaryRow {
@@ -95,22 +97,20 @@ export class InboxMessages {
    * processed once: an advisory lock orders racing copies, and a copy already processed is answered as a
    * duplicate without running `produce`.
    */
-  keepAccepted<T>(arrival: AcceptedArrival, produce: (tx: Db, inboxId: string) => Promise<Produced<T>>): Promise<Acceptance<T>> {
-    return this.db.transaction(async (tx): Promise<Acceptance<T>> => {
-      await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${arrival.facility + arrival.contentHash}, 0))`);
-      const [existing] = await tx.query<{ id: string }>(
-        sql`SELECT id::text AS id FROM inbox_message WHERE facility = ${arrival.facility} AND content_hash = ${arrival.contentHash} AND status = 'processed'`
-      );
-      if (existing) return { inboxId: existing.id, duplicate: true };
-      const warnings = arrival.warnings.length ? JSON.stringify(arrival.warnings) : null;
-      const [row] = await tx.query<{ id: string }>(sql`INSERT INTO inbox_message
-          (transport, client_id, facility, message_control_id, message_type, data_type, file_name, content_hash, raw, status, ack_code, error, processed_at)
-        VALUES (${arrival.transport}, ${arrival.clientId ?? null}, ${arrival.facility}, ${arrival.messageControlId ?? null}, ${arrival.messageType ?? null}, ${arrival.dataType ?? null},
-                ${arrival.fileName ?? null}, ${arrival.contentHash}, ${arrival.raw}, 'processed', 'AA', ${warnings}::jsonb, now())
-        RETURNING id::text AS id`);
-      const produced = await produce(tx, row.id);
-      await tx.query(sql`UPDATE inbox_message SET resources = ${produced.written}::text[] WHERE id = ${row.id}::bigint`);
-      return { inboxId: row.id, duplicate: false, result: produced.result };
+  async keepAccepted<T>(arrival: AcceptedArrival, produce: Producer<T>): Promise<Acceptance<T>> {
+    const [acceptance] = await this.keepAllAccepted([{ arrival, produce }]);
+    return acceptance;
+  }
+
+  /**
+   * Keeps several accepted messages, in order, in one transaction (one commit for all: a connection's
+   * queued messages, micro-batched). All or none: when one producer throws, nothing of any is kept.
+   */
+  keepAllAccepted<T>(messages: { arrival: AcceptedArrival; produce: Producer<T> }[]): Promise<Acceptance<T>[]> {
+    return this.db.transaction(async (tx) => {
+      const kept: Acceptance<T>[] = [];
+      for (const { arrival, produce } of messages) kept.push(await keepOne(tx, arrival, produce));
+      return kept;
     });
   }
 
@@ -153,6 +153,23 @@ export class InboxMessages {
     const [row] = await this.db.query<{ n: string }>(sql`SELECT count(*)::text AS n FROM inbox_message WHERE status = 'rejected'`);
     return Number(row.n);
   }
+}
+
+async function keepOne<T>(tx: Db, arrival: AcceptedArrival, produce: Producer<T>): Promise<Acceptance<T>> {
+  await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${arrival.facility + arrival.contentHash}, 0))`);
+  const [existing] = await tx.query<{ id: string }>(
+    sql`SELECT id::text AS id FROM inbox_message WHERE facility = ${arrival.facility} AND content_hash = ${arrival.contentHash} AND status = 'processed'`
+  );
+  if (existing) return { inboxId: existing.id, duplicate: true };
+  const warnings = arrival.warnings.length ? JSON.stringify(arrival.warnings) : null;
+  const [row] = await tx.query<{ id: string }>(sql`INSERT INTO inbox_message
+      (transport, client_id, facility, message_control_id, message_type, data_type, file_name, content_hash, raw, status, ack_code, error, processed_at)
+    VALUES (${arrival.transport}, ${arrival.clientId ?? null}, ${arrival.facility}, ${arrival.messageControlId ?? null}, ${arrival.messageType ?? null}, ${arrival.dataType ?? null},
+            ${arrival.fileName ?? null}, ${arrival.contentHash}, ${arrival.raw}, 'processed', 'AA', ${warnings}::jsonb, now())
+    RETURNING id::text AS id`);
+  const produced = await produce(tx, row.id);
+  await tx.query(sql`UPDATE inbox_message SET resources = ${produced.written}::text[] WHERE id = ${row.id}::bigint`);
+  return { inboxId: row.id, duplicate: false, result: produced.result };
 }
 
 function summaryOf(r: SummaryRow): InboxSummary {

@@ -52,6 +52,28 @@ test('ADT-00 over MLLP becomes a Patient with kanji and kana names, once', async
   expect(provenance.total).toBe(1);
 });
 
+test('messages a sender pipelines are stored in order, each answered after its commit in the order sent, a refusal and a duplicate among them', async () => {
+  const lab = (i: number, token = gatewayToken) =>
+    Buffer.from(labResultMessage({ controlId: `PIPE${i}`, patientId: 'PIPE-1', orderNumber: `PIPE-O${i}`, code: '3D046000001920402', name: 'HbA1c', value: `6.${i}`, unit: '%', range: '4.6-6.2', observedAt: `20250102${10 + i}00`, token }), 'utf8');
+  const connection = await MllpClient.connect(server.mllpPort);
+  const acks = await connection.sendAll([lab(1), lab(2), lab(3, ''), lab(4), lab(1), lab(5)]);
+  connection.close();
+  // MSA-2 echoes each message's control id: the answers come in the order the messages were sent.
+  expect(acks.map((ack) => ack.split('\r').find((l) => l.startsWith('MSA'))?.split('|')[2])).toEqual(['PIPE1', 'PIPE2', 'PIPE3', 'PIPE4', 'PIPE1', 'PIPE5']);
+  expect(acks.map(ackCode)).toEqual(['AA', 'AA', 'AR', 'AA', 'AA', 'AA']);
+  expect(acks[2]).toMatch(/ERR\|\|MSH\^1\^8\|207/);
+  expect(acks[4]).toMatch(/Duplicate of an accepted message/);
+  const patients = await fhir('Patient?identifier=urn:oid:1.2.392.100495.20.3.51.11312345670|PIPE-1');
+  expect(patients.total).toBe(1);
+  const observations = await fhir(`Observation?subject=Patient/${patients.entry[0].resource.id}&_count=50`);
+  expect(observations.entry.map((e: any) => e.resource.valueQuantity.value).sort()).toEqual([6.1, 6.2, 6.4, 6.5]);
+  const inbox = await fetch(`${server.url}/admin/inbox?status=processed&_count=1000`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((r) => r.json() as Promise<any>);
+  const kept = inbox.items.filter((item: any) => item.messageControlId?.startsWith('PIPE')).reverse();
+  expect(kept.map((item: any) => item.messageControlId)).toEqual(['PIPE1', 'PIPE2', 'PIPE4', 'PIPE5']);
+  // Arrived in one write, so stored in one transaction: received_at is its start time, the same for all four.
+  expect(new Set(kept.map((item: any) => item.receivedAt)).size).toBe(1);
+});
+
 test('messages about one new patient on eight connections at once make one Patient, all AA', async () => {
   const connections = await Promise.all(Array.from({ length: 8 }, () => MllpClient.connect(server.mllpPort)));
   const acks = await Promise.all(

@@ -63,6 +63,13 @@ export class MllpClient {
     });
   }
 
+  /** Sends several messages in one write, as a pipelining sender does, and waits for all their ACKs. */
+  sendAll(messages: Buffer[]): Promise<string[]> {
+    const acks = messages.map(() => new Promise<string>((resolve) => this.waiting.push(resolve)));
+    this.socket.write(Buffer.concat(messages.flatMap((m) => [Buffer.from([0x0b]), m, Buffer.from([0x1c, 0x0d])])));
+    return Promise.all(acks);
+  }
+
   close(): void {
     this.socket.end();
   }

@@ -1,6 +1,7 @@
 /**
- * MLLP listener (HL7 v2 over TCP: <VT> message <FS><CR>). Each connection is served in order, one message
- * at a time: the socket is paused while a message is being stored, so a flooding sender is slowed by TCP
+ * MLLP listener (HL7 v2 over TCP: <VT> message <FS><CR>). Each connection is served in order: the messages
+ * that have arrived are stored together, in one transaction, and each is acknowledged after that commit.
+ * The socket is paused while messages are being stored, so a flooding sender is slowed by TCP
  * back-pressure instead of filling our memory. What a hostile or broken peer could hold is bounded: the number
  * of connections, the bytes of one frame, the time a connection may stay silent and the time one frame may
  * take to arrive (a sender trickling a byte at a time holds a connection no longer than that).
@@ -12,6 +13,12 @@ import type { Hl7Ingest } from '../../ingest/pipeline';
 const VT = 0x0b;
 const FS = 0x1c;
 const CR = 0x0d;
+
+/**
+ * The most queued messages of one connection stored in one transaction: enough to spare a pipelining
+ * sender most commits, few enough that one transaction's locks and rows stay small.
+ */
+const BATCH_MESSAGES = 32;
 
 /** How much of a frame too large to take is kept in the inbox, so the refusal can be reviewed. */
 const KEPT_HEAD_BYTES = 64 * 1024;
@@ -134,14 +141,15 @@ export function startMllpServer(ingest: Hl7Ingest, port: number, host: string, l
       busy = true;
       socket.pause();
       while (pending.length && !socket.destroyed) {
-        const message = pending.shift() as Buffer;
-        const result = await ingest.receive(message, { transport: 'mllp' }).catch((err) => {
-          logger.error({ err }, 'MLLP message failed');
+        // What the sender has queued is stored in one commit (a sender waiting for each ACK sends one at a time).
+        const messages = pending.splice(0, BATCH_MESSAGES);
+        const results = await ingest.receiveAll(messages, { transport: 'mllp' }).catch((err) => {
+          logger.error({ err }, 'MLLP messages failed');
           return undefined;
         });
-        // Not kept, so not acknowledged: closing makes the sender resend it, which loses nothing.
-        if (!result) return close('the message could not be kept');
-        socket.write(frame(Buffer.from(result.ack, 'utf8')));
+        // Not kept, so not acknowledged: closing makes the sender resend them, which loses nothing.
+        if (!results) return close('the messages could not be kept');
+        for (const result of results) socket.write(frame(Buffer.from(result.ack, 'utf8')));
       }
       busy = false;
       if (!socket.destroyed) socket.resume();
