@@ -74,6 +74,29 @@ test('messages a sender pipelines are stored in order, each answered after its c
   expect(new Set(kept.map((item: any) => item.receivedAt)).size).toBe(1);
 });
 
+test('a pipelined message that fails to store is answered AE alone; its neighbours are stored and answered AA', async () => {
+  // Two Patients with the number the message names: its conditional write of the Patient matches both and fails.
+  for (let copy = 0; copy < 2; copy++) {
+    const res = await fetch(`${server.fhirUrl}/Patient`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gatewayToken}`, 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({ resourceType: 'Patient', identifier: [{ system: 'urn:oid:1.2.392.100495.20.3.51.11312345670', value: 'TWICE-1' }] }),
+    });
+    expect(res.status).toBe(201);
+  }
+  const lab = (i: number, patientId: string) =>
+    Buffer.from(labResultMessage({ controlId: `FALL${i}`, patientId, orderNumber: `FALL-O${i}`, code: '3D046000001920402', name: 'HbA1c', value: `5.${i}`, unit: '%', range: '4.6-6.2', observedAt: '202501031000', token: gatewayToken }), 'utf8');
+  const connection = await MllpClient.connect(server.mllpPort);
+  const acks = await connection.sendAll([lab(1, 'FALL-1'), lab(2, 'TWICE-1'), lab(3, 'FALL-1')]);
+  connection.close();
+  expect(acks.map(ackCode)).toEqual(['AA', 'AE', 'AA']);
+  const rejected = await fetch(`${server.url}/admin/inbox?status=rejected`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((r) => r.json() as Promise<any>);
+  expect(rejected.items.find((item: any) => item.messageControlId === 'FALL2')?.error.some((issue: any) => issue.severity === 'error')).toBe(true);
+  const patients = await fhir('Patient?identifier=urn:oid:1.2.392.100495.20.3.51.11312345670|FALL-1');
+  const observations = await fhir(`Observation?subject=Patient/${patients.entry[0].resource.id}`);
+  expect(observations.entry.map((e: any) => e.resource.valueQuantity.value).sort()).toEqual([5.1, 5.3]);
+});
+
 test('messages about one new patient on eight connections at once make one Patient, all AA', async () => {
   const connections = await Promise.all(Array.from({ length: 8 }, () => MllpClient.connect(server.mllpPort)));
   const acks = await Promise.all(
