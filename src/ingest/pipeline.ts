@@ -99,6 +99,9 @@ export class Hl7Ingest {
       kept = await this.inbox.keepAllAccepted(batch.map(({ arrival, produce }) => ({ arrival, produce })));
     } catch (err) {
       if (databaseUnavailable(err)) throw err;
+      // One message's error, or a deadlock with another connection's batch that locked the same records in
+      // another order (PostgreSQL ends one of the two): stored one by one, each locks only its own.
+      this.logger.info({ err: (err as Error).message, messages: batch.length }, 'a batch of messages failed to store together; storing each alone');
       return undefined;
     }
     const answers = new Map<Prepared, IngestResult>();
