@@ -80,6 +80,7 @@ import { acknowledgeOperation } from './pathway/flags';
 import { checkOverdueOperation, scheduleDailySweep } from './pathway/overdue';
 import { PathwayReports } from './pathway/reports';
 import { LabTrends } from './records/lab-trend';
+import { LabObservations } from './store/read-models/lab-observations';
 import { ResidentRecords } from './records/resident';
 import { maintainTimeline, Timeline } from './records/timeline';
 import { CohortStatisticsService } from './research/cohort';
@@ -204,7 +205,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
       audit,
       changes,
       timeline,
-      labTrends: new LabTrends(db, access),
+      labTrends: new LabTrends(new LabObservations(db), access),
       cohort: new CohortStatisticsService(db, audit),
       residents: new ResidentRecords(router),
       pathways: new PathwayReports(db, access),

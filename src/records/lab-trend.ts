@@ -6,11 +6,9 @@
 import type { Observation } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
 import type { AccessPolicy } from '../consent/access';
-import type { Db } from '../store/db/database';
-import { sql } from '../core/sql';
+import type { LabObservations } from '../store/read-models/lab-observations';
 import { jlac10TestPattern, SYSTEM } from '../mapping/hl7v2/codesystems';
 import { abnormalOf, numericValueOf, titleOf } from './describe';
-import { linkedPatientIds, readScopeSql } from '../store/read-scope';
 
 export interface LabPoint {
   at: Date;
@@ -32,23 +30,15 @@ const MAX_POINTS = 5000;
 
 export class LabTrends {
   constructor(
-    private readonly db: Db,
+    private readonly observations: LabObservations,
     private readonly access: AccessPolicy
   ) {}
 
   async trend(ctx: RequestContext, patientId: string, code: string): Promise<LabTrend> {
     this.access.assertMayRead(ctx, 'Observation');
-    const rows = await this.db.query<{ content: string; source: string | null; at: Date | string }>(sql`
-      SELECT r.content, r.source, (SELECT min(d.lo) FROM sp_date d WHERE d.rid = r.rid AND d.resource_type = 'Observation' AND d.code = 'date') AS at
-      FROM resource r
-      WHERE r.resource_type = 'Observation' AND NOT r.deleted AND r.compartments && ${linkedPatientIds(patientId)}
-        AND EXISTS (SELECT 1 FROM sp_token t WHERE t.rid = r.rid AND t.resource_type = 'Observation' AND t.code = 'code'
-          AND (t.value = ${code} OR (t.system = ${SYSTEM.jlac10} AND t.value LIKE ${jlac10TestPattern(code) ?? code})))
-        AND ${readScopeSql(this.access.readScope(ctx), 'r')}
-      ORDER BY at ASC NULLS LAST, r.rid ASC
-      LIMIT ${MAX_POINTS}`);
-    const observations = rows.map((row) => ({ obs: JSON.parse(row.content) as Observation, source: row.source ?? undefined, at: row.at }));
-    const latest = observations[observations.length - 1]?.obs;
+    const test = { code, alsoLike: { system: SYSTEM.jlac10, pattern: jlac10TestPattern(code) ?? code } };
+    const observations = await this.observations.ofTest(this.access.readScope(ctx), patientId, test, MAX_POINTS);
+    const latest = observations[observations.length - 1]?.observation;
     const range = latest?.referenceRange?.[0];
     return {
       code,
@@ -56,7 +46,7 @@ export class LabTrends {
       unit: latest?.valueQuantity?.unit ?? latest?.valueQuantity?.code,
       low: range?.low?.value,
       high: range?.high?.value,
-      points: observations.filter((o) => o.at).map((o) => ({ at: new Date(o.at), value: numericValueOf(o.obs), abnormal: abnormalOf(o.obs), source: o.source })),
+      points: observations.flatMap(({ observation, at, source }) => (at ? [{ at, value: numericValueOf(observation), abnormal: abnormalOf(observation), source }] : [])),
     };
   }
 }
