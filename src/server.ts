@@ -27,6 +27,7 @@ import { auditEventType } from './audit/fhir';
 import { AuditLog } from './audit/log';
 import { auditVerifyOperation } from './fhir/audit-verify-operation';
 import { verifyAuditChain } from './audit/verify';
+import { AuditChain } from './store/audit-log';
 import { bookingLedger } from './booking/ledger';
 import { bookingOperations } from './booking/operations';
 import { BookingService } from './booking/service';
@@ -134,7 +135,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
 
   const audit = new AuditLog(db);
   router.registerType(auditEventType(db, access));
-  router.registerOperation(auditVerifyOperation(() => verifyAuditChain(db)));
+  router.registerOperation(auditVerifyOperation(() => verifyAuditChain(new AuditChain(db))));
   const facilities = new FacilityDirectory(repo);
   router.registerOperation(importCdaOperation(facilities));
   for (const operation of [enrollOperation, withdrawOperation, newCardSecretOperation, linkCardOperation(facilities, audit), emergencySummaryOperation(audit), disclosureOperation(audit)]) {

@@ -13,6 +13,7 @@ import { importDicom } from './import-dicom';
 import { importSsmix2 } from './import-ssmix2';
 import { Progress } from './progress';
 import { verifyAuditChain } from '../audit/verify';
+import { AuditChain } from '../store/audit-log';
 import { openDatabase } from '../store/db/open';
 import { createLogger } from '../core/logger';
 // Read here, not through ../server: the server and the demo are loaded by the commands that need them, so
@@ -188,7 +189,7 @@ async function runAudit(args: string[], config: ReturnType<typeof loadConfig>): 
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     let progress: Progress | undefined;
-    const result = await verifyAuditChain(db, (checked, total) => {
+    const result = await verifyAuditChain(new AuditChain(db), (checked, total) => {
       progress ??= new Progress('audit verify', total);
       progress.update(checked, {});
     });

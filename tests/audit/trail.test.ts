@@ -8,6 +8,7 @@ import type { AuditEvent, Bundle, Observation, Patient } from '@medplum/fhirtype
 import request from 'supertest';
 import type { ChainedRow } from '../../src/audit/chain';
 import { verifyAuditChain } from '../../src/audit/verify';
+import { AuditChain } from '../../src/store/audit-log';
 import { sql } from '../../src/core/sql';
 import { validate } from '../../src/fhir/repository';
 import { useFhirServer } from '../fhir/helpers';
@@ -244,7 +245,7 @@ describe('the hash chain', () => {
     );
     expect(answers.map((a) => a.status).filter((s) => s !== 200 && s !== 404)).toEqual([]);
     expect(Number(await lastSeq())).toBe(mark + 40);
-    expect(await verifyAuditChain(fhir.server.tonet.db)).toEqual({ ok: true, checked: mark + 40 });
+    expect(await verifyAuditChain(new AuditChain(fhir.server.tonet.db))).toEqual({ ok: true, checked: mark + 40 });
   });
 
   test('changing one row by SQL is found at that row, in small chunks too', async () => {
@@ -252,19 +253,19 @@ describe('the hash chain', () => {
     const [{ seq: target }] = await db.query<{ seq: string }>(sql`SELECT seq::text AS seq FROM audit_event WHERE cardinality(patient_ids) > 0 ORDER BY seq OFFSET 20 LIMIT 1`);
     const [original] = await db.query<{ patient_ids: string[] }>(sql`SELECT patient_ids FROM audit_event WHERE seq = ${target}::bigint`);
     const progress: number[] = [];
-    expect(await verifyAuditChain(db, (checked) => progress.push(checked), 7)).toMatchObject({ ok: true });
+    expect(await verifyAuditChain(new AuditChain(db), (checked) => progress.push(checked), 7)).toMatchObject({ ok: true });
     expect(progress.length).toBeGreaterThan(2);
 
     // Someone with the rights to drop the guard hides an event from a resident's access log.
     await db.query(sql`ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_change`);
     try {
       await db.query(sql`UPDATE audit_event SET patient_ids = '{}' WHERE seq = ${target}::bigint`);
-      expect(await verifyAuditChain(db, undefined, 7)).toMatchObject({ ok: false, firstBadSeq: target, checked: Number(target) - 1 });
+      expect(await verifyAuditChain(new AuditChain(db), undefined, 7)).toMatchObject({ ok: false, firstBadSeq: target, checked: Number(target) - 1 });
       await db.query(sql`UPDATE audit_event SET patient_ids = ${original.patient_ids}::text[] WHERE seq = ${target}::bigint`);
-      expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
+      expect(await verifyAuditChain(new AuditChain(db))).toMatchObject({ ok: true });
 
       await db.query(sql`DELETE FROM audit_event WHERE seq = (SELECT max(seq) FROM audit_event)`);
-      const cut = await verifyAuditChain(db);
+      const cut = await verifyAuditChain(new AuditChain(db));
       expect(cut.ok).toBe(false);
       expect(cut.firstBadSeq).toBe(await lastSeq());
     } finally {
