@@ -34,6 +34,7 @@ import { BookingService } from './booking/service';
 import { AccessPolicy } from './consent/access';
 import { linkCardOperation } from './consent/card-link';
 import { disclosureOperation } from './consent/disclosure';
+import { DisclosureRecords } from './store/read-models/disclosure';
 import { emergencySummaryOperation } from './consent/emergency';
 import { enrollOperation, newCardSecretOperation, withdrawOperation } from './consent/enrolment';
 import { maintainConsentIndex } from './consent/grants';
@@ -138,7 +139,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   router.registerOperation(auditVerifyOperation(() => verifyAuditChain(new AuditChain(db))));
   const facilities = new FacilityDirectory(repo);
   router.registerOperation(importCdaOperation(facilities));
-  for (const operation of [enrollOperation, withdrawOperation, newCardSecretOperation, linkCardOperation(facilities, audit), emergencySummaryOperation(audit), disclosureOperation(audit)]) {
+  for (const operation of [enrollOperation, withdrawOperation, newCardSecretOperation, linkCardOperation(facilities, audit), emergencySummaryOperation(audit), disclosureOperation(audit, new DisclosureRecords(db))]) {
     router.registerOperation(operation);
   }
   for (const operation of [applyOperation, checkOverdueOperation, acknowledgeOperation(audit)]) router.registerOperation(operation);

@@ -1,18 +1,15 @@
 /**
  * Patient/{id}/$disclosure (network office): the copy a resident may request of everything held about them,
  * from every facility, whatever the consents say: the regional Patient, every linked local record and every
- * resource in their compartments. Read in keyset chunks by rid.
+ * resource in their compartments. The store reads it (store/read-models/disclosure.ts).
  */
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
-import { sql } from '../core/sql';
 import { forbidden } from '../core/errors';
 import type { OperationHandler } from '../fhir/router';
 import type { AuditSink } from '../audit/types';
-import { linkedPatientIds } from '../store/read-scope';
+import type { DisclosureRecords } from '../store/read-models/disclosure';
 
-const CHUNK = 1000;
-
-export function disclosureOperation(audit: AuditSink): OperationHandler {
+export function disclosureOperation(audit: AuditSink, records: DisclosureRecords): OperationHandler {
   return {
     name: 'disclosure',
     levels: ['instance'],
@@ -21,17 +18,7 @@ export function disclosureOperation(audit: AuditSink): OperationHandler {
     async handle({ ctx, repo, router, id }) {
       if (ctx.role !== 'admin') throw forbidden('Only the network office (admin) produces a disclosure copy');
       await repo.read(ctx, 'Patient', id as string);
-      const entries: BundleEntry[] = [];
-      let after = '0';
-      for (;;) {
-        const chunk = await repo.db.query<{ rid: string; resource_type: string; id: string; content: string }>(sql`
-          SELECT r.rid::text AS rid, r.resource_type, r.id, r.content FROM resource r
-          WHERE r.compartments && ${linkedPatientIds(id as string)} AND NOT r.deleted AND r.rid > ${after}::bigint
-          ORDER BY r.rid LIMIT ${CHUNK}`);
-        for (const row of chunk) entries.push({ fullUrl: `${router.baseUrl}/${row.resource_type}/${row.id}`, resource: JSON.parse(row.content) });
-        if (chunk.length < CHUNK) break;
-        after = chunk[chunk.length - 1].rid;
-      }
+      const entries: BundleEntry[] = (await records.heldAbout(id as string)).map((resource) => ({ fullUrl: `${router.baseUrl}/${resource.resourceType}/${resource.id}`, resource }));
       await audit.record(repo.db, {
         ctx,
         action: 'operation',
