@@ -83,6 +83,7 @@ import { checkOverdueOperation, scheduleDailySweep } from './pathway/overdue';
 import { PathwayReports } from './pathway/reports';
 import { LabTrends } from './records/lab-trend';
 import { LabObservations } from './store/read-models/lab-observations';
+import { ChangedResources } from './store/read-models/changed-resources';
 import { ResidentRecords } from './records/resident';
 import { maintainTimeline, Timeline } from './records/timeline';
 import { CohortStatisticsService } from './research/cohort';
@@ -208,6 +209,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
       changes,
       timeline,
       labTrends: new LabTrends(new LabObservations(db), access),
+      changedResources: new ChangedResources(db),
       cohort: new CohortStatisticsService(db, audit),
       residents: new ResidentRecords(router),
       pathways: new PathwayReports(db, access),

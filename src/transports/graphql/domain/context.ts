@@ -13,6 +13,7 @@ import type { FhirRouter } from '../../../fhir/router';
 import { parseQuery } from '../../../fhir/router';
 import type { PathwayReports } from '../../../pathway/reports';
 import type { LabTrends } from '../../../records/lab-trend';
+import type { ChangedResources } from '../../../store/read-models/changed-resources';
 import type { ResidentRecords } from '../../../records/resident';
 import type { Timeline } from '../../../records/timeline';
 import type { CohortStatisticsService } from '../../../research/cohort';
@@ -25,6 +26,7 @@ export interface DomainServices {
   audit: AuditTrail;
   timeline: Timeline;
   labTrends: LabTrends;
+  changedResources: ChangedResources;
   cohort: CohortStatisticsService;
   residents: ResidentRecords;
   pathways: PathwayReports;

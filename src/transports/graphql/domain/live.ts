@@ -8,18 +8,13 @@ import type { Resource } from '@medplum/fhirtypes';
 import { GraphQLJSON } from 'graphql-scalars';
 import { Arg, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { patientIdsOf } from '../../../audit/rest';
-import { sql, Sql } from '../../../core/sql';
 import { mapAsync } from '../../../notify/changes';
 import type { ChangeEvent } from '../../../store/changes';
 import type { DomainContext } from './context';
-import { linkedPatientIds, readScopeSql } from '../../../store/read-scope';
 
-async function visible(context: DomainContext, event: ChangeEvent, extra: Sql): Promise<Resource | undefined> {
-  if (event.deleted) return undefined;
-  const [row] = await context.services.repo.db.query<{ content: string }>(sql`SELECT r.content FROM resource r
-    WHERE r.resource_type = ${event.resourceType} AND r.id = ${event.id} AND NOT r.deleted AND ${extra}
-      AND ${readScopeSql(context.services.access.readScope(context.ctx), 'r')}`);
-  return row ? (JSON.parse(row.content) as Resource) : undefined;
+function visible(context: DomainContext, event: ChangeEvent, ofPatient?: string): Promise<Resource | undefined> {
+  if (event.deleted) return Promise.resolve(undefined);
+  return context.services.changedResources.visible(context.services.access.readScope(context.ctx), event, ofPatient);
 }
 
 /**
@@ -62,7 +57,7 @@ export class LiveResolver {
     subscribe: ({ args, context }) => {
       const ctx = context as DomainContext;
       ctx.services.access.assertMayRead(ctx.ctx, 'Patient');
-      return deliveries(ctx, mapAsync(ctx.services.changes.events(), (event) => visible(ctx, event, sql`r.compartments && ${linkedPatientIds(String(args.patientId))}`)));
+      return deliveries(ctx, mapAsync(ctx.services.changes.events(), (event) => visible(ctx, event, String(args.patientId))));
     },
   })
   resourceChanged(@Root() resource: Resource, @Arg('patientId', () => ID) _patientId: string): unknown {
@@ -76,7 +71,7 @@ export class LiveResolver {
       ctx.services.access.assertMayRead(ctx.ctx, 'Flag');
       return deliveries(
         ctx,
-        mapAsync(ctx.services.changes.events(), (event) => (event.resourceType === 'Flag' && event.versionId === '1' ? visible(ctx, event, sql`TRUE`) : Promise.resolve(undefined)))
+        mapAsync(ctx.services.changes.events(), (event) => (event.resourceType === 'Flag' && event.versionId === '1' ? visible(ctx, event) : Promise.resolve(undefined)))
       );
     },
   })
