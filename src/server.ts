@@ -83,6 +83,7 @@ import { checkOverdueOperation, scheduleDailySweep } from './pathway/overdue';
 import { PathwayReports } from './pathway/reports';
 import { LabTrends } from './records/lab-trend';
 import { LabObservations } from './store/read-models/lab-observations';
+import { PathwayActivities } from './store/read-models/pathway-reports';
 import { ChangedResources } from './store/read-models/changed-resources';
 import { ResidentRecords } from './records/resident';
 import { maintainTimeline, Timeline } from './records/timeline';
@@ -212,7 +213,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
       changedResources: new ChangedResources(db),
       cohort: new CohortStatisticsService(db, audit),
       residents: new ResidentRecords(router),
-      pathways: new PathwayReports(db, access),
+      pathways: new PathwayReports(new PathwayActivities(db), access),
       booking,
     },
     schemas: () => [(fhirGraphQLSchema ??= buildFhirGraphQLSchema())],

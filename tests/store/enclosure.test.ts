@@ -40,7 +40,6 @@ const NOT_YET_ENCLOSED: Record<string, string> = {
   'src/pathway/enrolment.ts': 'readmodels',
   'src/pathway/flags.ts': 'readmodels',
   'src/pathway/overdue.ts': 'readmodels',
-  'src/pathway/reports.ts': 'readmodels',
   'src/records/timeline.ts': 'readmodels',
   'src/research/cohort.ts': 'readmodels',
   'src/transports/graphql/domain/live.ts': 'readmodels',
