@@ -1,7 +1,7 @@
 /**
  * Logging in to the console as a person, in a real browser: the sign-in button goes to Tonet's OpenID
  * Connect pages (authorization code with PKCE), password and authenticator code, and back at /console the
- * doctor's own token opens the clinician's desk under their name.
+ * doctor's own token opens the clinician's desk under their name; logging out ends the provider's login too.
  */
 import type { Browser } from 'playwright-core';
 import { enrolledAccount, logInWithPasswordAndTotp } from '../auth/support';
@@ -36,5 +36,15 @@ test('a doctor logs in with password and code and lands on the desk as themselve
   await page.getByRole('heading', { name: '患者検索' }).waitFor();
   expect(new URL(page.url()).search).toBe('');
   expect(await page.getByText('ログイン中: 井上 真一').count()).toBe(1);
+
+  // Logging out ends the OpenID Connect session as well (end_session with the ID token), so the next login
+  // in this browser asks for the password again instead of coming straight back signed in.
+  await page.getByRole('button', { name: 'ログアウト', exact: true }).click();
+  await page.waitForURL(/\/oidc\/session\/end/);
+  await page.getByRole('button', { name: /^ログアウト/ }).click();
+  await page.waitForURL(`${server.url}/console/`);
+  await page.getByRole('button', { name: 'Tonet アカウントでログイン' }).click();
+  await page.getByLabel('パスワード').waitFor();
+  expect(new URL(page.url()).pathname).toMatch(/^\/login\//);
   await context.close();
 }, 150_000);

@@ -5,6 +5,8 @@
  */
 const STORAGE_KEY = 'tonet.console.token';
 const LOGIN_KEY = 'tonet.console.login';
+// The ID token of a person's login, kept only to name that login when ending it at the provider.
+const ID_TOKEN_KEY = 'tonet.console.idToken';
 const CLIENT_ID = 'tonet-console';
 const SCOPE = 'openid profile fhirUser user/*.cruds';
 
@@ -41,9 +43,10 @@ export async function completeLogin(): Promise<boolean> {
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri(), client_id: CLIENT_ID, code_verifier: started.verifier }),
   });
-  const body = (await res.json().catch(() => ({}))) as { access_token?: string; error_description?: string };
+  const body = (await res.json().catch(() => ({}))) as { access_token?: string; id_token?: string; error_description?: string };
   if (!res.ok || !body.access_token) throw new Error(body.error_description ?? `Login failed (HTTP ${res.status})`);
   signIn(body.access_token);
+  if (body.id_token) sessionStorage.setItem(ID_TOKEN_KEY, body.id_token);
   return true;
 }
 
@@ -53,10 +56,25 @@ export function currentToken(): string | undefined {
 
 export function signIn(token: string): void {
   sessionStorage.setItem(STORAGE_KEY, token.trim());
+  sessionStorage.removeItem(ID_TOKEN_KEY);
 }
 
+/**
+ * Forgets the token here and, for a person's login, ends it at the provider too (RP-initiated logout, the
+ * discovery document's end_session_endpoint): otherwise the provider's session would log the next visitor of
+ * this browser straight back in without a password. The provider asks to confirm and sends the browser back
+ * to /console/.
+ */
 export function signOut(): void {
+  const idToken = sessionStorage.getItem(ID_TOKEN_KEY);
   sessionStorage.removeItem(STORAGE_KEY);
+  sessionStorage.removeItem(ID_TOKEN_KEY);
+  if (!idToken) return;
+  const url = new URL('/oidc/session/end', location.origin);
+  url.searchParams.set('id_token_hint', idToken);
+  url.searchParams.set('post_logout_redirect_uri', redirectUri());
+  url.searchParams.set('client_id', CLIENT_ID);
+  location.assign(url.toString());
 }
 
 export interface SignedInPerson {
