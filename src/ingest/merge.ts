@@ -1,26 +1,72 @@
 /**
- * What Tonet added to a facility's resource survives the facility's next update of it. An ADT update (A08,
- * ADT-00) rewrites the facility's Patient from the message, which knows nothing of the Patient.link that
- * $link-card made there; dropping it would cut the resident's card link and, with it, the facility's access.
- * The source's fields win; links it did not send are kept.
+ * What Tonet added to a facility's resource survives the facility's next update of it. The source's fields win;
+ * what it could not know is kept:
+ * - An ADT update (A08, ADT-00) rewrites the facility's Patient from the message, which knows nothing of the
+ *   Patient.link that $link-card made there; dropping it would cut the resident's card link and, with it, the
+ *   facility's access. Links it did not send are kept.
+ * - An OMI^Z23 (実施通知 performed) order that arrives after the study's images rewrites the ImagingStudy
+ *   they made (STOW-RS, `tonet import dicom`), keyed by the same Study Instance UID. The order knows nothing of
+ *   the series and instances; they are kept, with their modalities, the identifiers the images brought and
+ *   the images' description and start time where the order has none.
  */
-import type { Bundle, Patient } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Coding, Identifier, ImagingStudy, Patient, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
 import type { Repository } from '../fhir/repository';
 
+type Merge<T extends Resource> = (incoming: T, existing: T) => T;
+
+const MERGES: { [type: string]: Merge<any> } = {
+  Patient: keepLinks satisfies Merge<Patient>,
+  ImagingStudy: keepImages satisfies Merge<ImagingStudy>,
+};
+
 export async function keepTonetAdditions(repo: Repository, ctx: RequestContext, bundle: Bundle): Promise<Bundle> {
-  const entry = await Promise.all(
-    (bundle.entry ?? []).map(async (e) => {
-      const url = e.request?.url ?? '';
-      if (e.request?.method !== 'PUT' || e.resource?.resourceType !== 'Patient' || !url.startsWith('Patient?')) return e;
-      const matches = await repo.conditionalMatches(ctx, 'Patient', url.slice('Patient?'.length));
-      if (matches.length !== 1) return e;
-      const incoming = e.resource as Patient;
-      const existing = JSON.parse(matches[0].content) as Patient;
-      const sent = new Set((incoming.link ?? []).map((l) => l.other?.reference));
-      const kept = (existing.link ?? []).filter((l) => !sent.has(l.other?.reference));
-      return kept.length ? { ...e, resource: { ...incoming, link: [...(incoming.link ?? []), ...kept] } } : e;
-    })
-  );
+  const entry = await Promise.all((bundle.entry ?? []).map((e) => mergeEntry(repo, ctx, e)));
   return { ...bundle, entry };
+}
+
+async function mergeEntry(repo: Repository, ctx: RequestContext, e: BundleEntry): Promise<BundleEntry> {
+  const type = e.resource?.resourceType ?? '';
+  const merge = MERGES[type];
+  const url = e.request?.url ?? '';
+  if (!merge || e.request?.method !== 'PUT' || !url.startsWith(`${type}?`)) return e;
+  const matches = await repo.conditionalMatches(ctx, type, url.slice(type.length + 1));
+  if (matches.length !== 1) return e;
+  return { ...e, resource: merge(e.resource, JSON.parse(matches[0].content)) };
+}
+
+function keepLinks(incoming: Patient, existing: Patient): Patient {
+  const sent = new Set((incoming.link ?? []).map((l) => l.other?.reference));
+  const kept = (existing.link ?? []).filter((l) => !sent.has(l.other?.reference));
+  return kept.length ? { ...incoming, link: [...(incoming.link ?? []), ...kept] } : incoming;
+}
+
+function keepImages(incoming: ImagingStudy, existing: ImagingStudy): ImagingStudy {
+  const series = incoming.series ?? existing.series;
+  if (!series?.length) return incoming;
+  const identifierKey = (i: Identifier) => `${i.system ?? ''}|${i.value ?? ''}|${i.type?.coding?.map((c) => c.code).join(',') ?? ''}`;
+  const sentIdentifiers = new Set((incoming.identifier ?? []).map(identifierKey));
+  const identifier = [...(incoming.identifier ?? []), ...(existing.identifier ?? []).filter((i) => !sentIdentifiers.has(identifierKey(i)))];
+  const started = incoming.started ?? existing.started;
+  const description = incoming.description ?? existing.description;
+  return {
+    ...incoming,
+    ...(identifier.length ? { identifier } : {}),
+    modality: distinctCodings([...(incoming.modality ?? []), ...series.flatMap((s) => (s.modality ? [s.modality] : []))]),
+    ...(started ? { started } : {}),
+    numberOfSeries: series.length,
+    numberOfInstances: series.reduce((count, s) => count + (s.instance?.length ?? 0), 0),
+    ...(description ? { description } : {}),
+    series,
+  };
+}
+
+/** The source's codings first, in its order, then those only the images name. */
+function distinctCodings(codings: Coding[]): Coding[] {
+  const byKey = new Map<string, Coding>();
+  for (const coding of codings) {
+    const key = `${coding.system ?? ''}|${coding.code ?? ''}`;
+    if (!byKey.has(key)) byKey.set(key, coding);
+  }
+  return [...byKey.values()];
 }

@@ -1,11 +1,13 @@
 /**
  * Updates from the source merge into what Tonet added: after $link-card linked the facility's Patient to the
  * regional one, the facility's next ADT update of that Patient (ADT-00, an A08) keeps the link, and so the
- * card link and the facility's access survive it.
+ * card link and the facility's access survive it; an OMI^Z23 order arriving after the study's images joins
+ * the ImagingStudy they made and keeps their series and instances.
  */
 import fs from 'node:fs';
 import { fixturePath } from '../fixtures';
 import { as, facility, parameters, printedCard } from '../consent/support';
+import { CT, CT_FILES, read, stow, studySearch } from '../dicomweb/support';
 import { startTestServer, TestServer } from '../support/server';
 import { FACILITY_CODE } from './support';
 
@@ -41,4 +43,43 @@ test('an ADT update of a linked Patient keeps its Patient.link', async () => {
   expect(after.link).toEqual(before.link);
   // The card link still opens the regional record to the facility.
   expect((await clinician.get(`/fhir/Patient/${regionalId}`)).status).toBe(200);
+});
+
+test('an OMI^Z23 order arriving after the images keeps their series and instances, and adds the order', async () => {
+  const hospital = await facility(server, '1319999991', 'core-hospital', '画像病院');
+  const gatewayToken = await server.clientToken({ role: 'gateway', organization: hospital.reference });
+  const gateway = as(server, gatewayToken);
+  const clinician = as(server, await server.clientToken({ role: 'clinician', organization: hospital.reference }));
+  const study = async () => {
+    const found = (await clinician.get(`/fhir/${studySearch(CT.study)}`)).body.entry ?? [];
+    expect(found).toHaveLength(1);
+    return found[0].resource;
+  };
+
+  expect((await stow(server, gatewayToken, [read(CT_FILES[0])])).status).toBe(200);
+  const imaged = await study();
+  expect(imaged.series).toEqual([expect.objectContaining({ uid: CT.series, instance: [expect.objectContaining({ uid: CT.sop })] })]);
+
+  const order = [
+    'MSH|^~\\&|HIS|1319999991|GW|RCV|20040826190000||OMI^Z23^OMI_Z23|ORDER-AFTER-IMAGES-1|P|2.5',
+    `PID|0001||${CT.patientId}^^^^PI||COMPRESSEDSAMPLES^CT1^^^^^L^A||19700101|M`,
+    'ORC|NW|2004082600001|||||||20040826180000|D1^DOCTOR^ONE^^^^^^^L',
+    'OBR||2004082600001||31000000000000000^CT CHEST^JJ1017|||20040826184500',
+    `IPC|A0001|P0001|${CT.study}||CT~SR`,
+  ].join('\r');
+  expect((await gateway.post('/hl7/v2', order, 'x-application/hl7-v2+er7')).body).toMatch(/MSA\|AA/);
+  const merged = await study();
+  expect(merged.id).toBe(imaged.id);
+  expect(merged.subject).toEqual(imaged.subject);
+  expect(merged.series).toEqual(imaged.series);
+  expect(merged).toMatchObject({ numberOfSeries: 1, numberOfInstances: 1 });
+  expect(merged.modality.map((m: { code: string }) => m.code).sort()).toEqual(['CT', 'SR']);
+  expect(merged.identifier).toEqual(expect.arrayContaining(imaged.identifier));
+  expect(merged.basedOn).toEqual([{ reference: expect.stringMatching(/^ServiceRequest\//) }]);
+  expect(merged.procedureCode[0].coding[0].code).toBe('31000000000000000');
+
+  // The same order sent again changes nothing.
+  const again = order.replace('ORDER-AFTER-IMAGES-1', 'ORDER-AFTER-IMAGES-2');
+  expect((await gateway.post('/hl7/v2', again, 'x-application/hl7-v2+er7')).body).toMatch(/MSA\|AA/);
+  expect((await study()).meta.versionId).toBe(merged.meta.versionId);
 });
