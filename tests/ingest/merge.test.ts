@@ -1,28 +1,32 @@
 /**
- * Updates from the source merge into what Tonet added: after $link-card linked the facility's Patient to the
- * regional one, the facility's next ADT update of that Patient (ADT-00, an A08) keeps the link, and so the
- * card link and the facility's access survive it; an OMI^Z23 order arriving after the study's images joins
- * the ImagingStudy they made and keeps their series and instances.
+ * Updates from the source over what is stored. What Tonet added survives: after $link-card linked the facility's
+ * Patient to the regional one, the facility's next ADT update of that Patient (ADT-00, an A08) keeps the link, and
+ * so the card link and the facility's access survive it. An ADT-01 attending-doctor change (A54) and its cancel
+ * (A55) update the stay's one Encounter: the new doctor from the change, then the doctor before it again. An
+ * OMI^Z23 order arriving after the study's images joins the ImagingStudy they made and keeps their series and instances.
  */
 import fs from 'node:fs';
 import { fixturePath } from '../fixtures';
 import { as, facility, parameters, printedCard } from '../consent/support';
 import { CT, CT_FILES, read, stow, studySearch } from '../dicomweb/support';
 import { startTestServer, TestServer } from '../support/server';
+import { goldenText, samplePath, setField, withSegment } from '../mapping/hl7v2/helpers';
 import { FACILITY_CODE } from './support';
 
 const ADT00 = fixturePath('ssmix2-nho', 'sampleData', '999', '901', '9999013', '-', 'ADT-00', '9999013_-_ADT-00_999999999999999_20111220224447339_-_1');
 
 let server: TestServer;
+let gateway: ReturnType<typeof as>;
+let clinician: ReturnType<typeof as>;
 beforeAll(async () => {
   server = await startTestServer();
+  const hospital = await facility(server, FACILITY_CODE, 'core-hospital', '登呂病院');
+  gateway = as(server, await server.clientToken({ role: 'gateway', organization: hospital.reference }));
+  clinician = as(server, await server.clientToken({ role: 'clinician', organization: hospital.reference }));
 });
 afterAll(async () => server?.close());
 
 test('an ADT update of a linked Patient keeps its Patient.link', async () => {
-  const hospital = await facility(server, FACILITY_CODE, 'core-hospital', '登呂病院');
-  const gateway = as(server, await server.clientToken({ role: 'gateway', organization: hospital.reference }));
-  const clinician = as(server, await server.clientToken({ role: 'clinician', organization: hospital.reference }));
   const message = fs.readFileSync(ADT00, 'latin1');
   expect((await gateway.post('/hl7/v2', message, 'x-application/hl7-v2+er7')).body).toMatch(/MSA\|AA/);
 
@@ -82,4 +86,26 @@ test('an OMI^Z23 order arriving after the images keeps their series and instance
   const again = order.replace('ORDER-AFTER-IMAGES-1', 'ORDER-AFTER-IMAGES-2');
   expect((await gateway.post('/hl7/v2', again, 'x-application/hl7-v2+er7')).body).toMatch(/MSA\|AA/);
   expect((await study()).meta.versionId).toBe(merged.meta.versionId);
+});
+
+/** The golden inputs are UTF-8 text; MSH-18 says so instead of the NHO samples' ISO IR87. */
+const utf8 = (text: string) => withSegment(text, 'MSH', 1, (line) => setField(line, 18, 'UNICODE UTF-8'));
+
+test('A01, A54, A55: AA each, one Encounter whose attending doctor changes and changes back', async () => {
+  const stay = async () => {
+    const found = await clinician.get(`/fhir/Encounter?identifier=${encodeURIComponent(`urn:tonet:encounter:${FACILITY_CODE}`)}|${encodeURIComponent('9999013:stay:open')}`);
+    expect(found.body.entry).toHaveLength(1);
+    const encounter = found.body.entry[0].resource;
+    return { id: encounter.id, status: encounter.status, attending: encounter.participant.filter((p: any) => p.type[0].coding[0].code === 'ATND').map((p: any) => [p.individual.display, p.period?.start]) };
+  };
+  const admission = fs.readFileSync(samplePath('ADT-22'));
+  expect((await gateway.post('/hl7/v2', admission.toString('latin1'), 'x-application/hl7-v2+er7')).body).toMatch(/MSA\|AA/);
+  expect((await stay()).attending).toEqual([['医師一郎', undefined]]);
+
+  expect((await gateway.post('/hl7/v2', utf8(goldenText('ADT-01')), 'x-application/hl7-v2+er7')).body).toMatch(/MSA\|AA/);
+  const changed = await stay();
+  expect(changed).toMatchObject({ status: 'in-progress', attending: [['医師二郎', '2011-12-21T09:00:00+09:00']] });
+
+  expect((await gateway.post('/hl7/v2', utf8(goldenText('ADT-01-A55')), 'x-application/hl7-v2+er7')).body).toMatch(/MSA\|AA/);
+  expect(await stay()).toEqual({ id: changed.id, status: 'in-progress', attending: [['医師一郎', undefined]] });
 });

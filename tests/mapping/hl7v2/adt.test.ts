@@ -1,6 +1,6 @@
 import type { AllergyIntolerance, Coverage, Encounter, Observation, Patient } from '@medplum/fhirtypes';
 import { mapHl7v2 } from '../../../src/mapping/hl7v2';
-import { entryFor, errorsOf, FACILITY, mapSample, PATIENT_SYSTEM, resourcesOf, sampleText, setField, withSegment, mappingIssues } from './helpers';
+import { entryFor, errorsOf, FACILITY, goldenText, mapSample, PATIENT_SYSTEM, resourcesOf, sampleText, setField, withSegment, mappingIssues } from './helpers';
 
 const JP = 'http://jpfhir.jp/fhir/core/StructureDefinition/';
 const REPRESENTATION = 'http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation';
@@ -175,6 +175,25 @@ describe('ADT encounter events', () => {
     // The discharged stay (found by its discharge time) is the open stay again.
     expect(entryFor(cancelDischarge.bundle, reopened).request?.url).toBe(`Encounter?identifier=${encodeURIComponent('urn:tonet:encounter:1312345670')}|${encodeURIComponent('9999013:stay:201112201200')}`);
     expect(reopened.identifier?.[0].value).toBe('9999013:stay:open');
+  });
+
+  test('ADT-01: A54 names the new attending doctor from EVN-6 on the open stay; A55 writes back the doctor before it', () => {
+    const attending = (name: string) => {
+      const result = mapHl7v2(goldenText(name), FACILITY);
+      expect(result.dataType).toBe('ADT-01');
+      expect(errorsOf(result)).toEqual([]);
+      const [encounter] = resourcesOf<Encounter>(result.bundle, 'Encounter');
+      return { key: encounter.identifier?.[0].value, status: encounter.status, location: encounter.location?.[0].status, attending: encounter.participant?.filter((participant) => participant.type?.[0].coding?.[0].code === 'ATND') };
+    };
+    expect(attending('ADT-01')).toEqual({
+      key: '9999013:stay:open',
+      status: 'in-progress',
+      location: 'active',
+      attending: [{ type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'ATND' }] }], period: { start: '2011-12-21T09:00:00+09:00' }, individual: { type: 'Practitioner', identifier: { system: 'urn:tonet:practitioner:1312345670', value: 'ishi02' }, display: '医師二郎' } }],
+    });
+    const cancelled = attending('ADT-01-A55');
+    expect(cancelled).toMatchObject({ key: '9999013:stay:open', status: 'in-progress', location: 'active' });
+    expect(cancelled.attending?.map((participant) => [participant.individual?.display, participant.period])).toEqual([['医師一郎', undefined]]);
   });
 
   test('ADT^A04 is outpatient registration (ADT-12)', () => {

@@ -38,6 +38,28 @@ export function mapSample(dataType: string): MappingResult {
   return mapHl7v2(sampleText(dataType), FACILITY);
 }
 
+export const GOLDEN_DIR = path.join(__dirname, 'golden');
+
+/**
+ * Golden inputs Tonet wrote for data types the NHO samples lack, on the NHO samples' patient and header: ADT-01
+ * (A54 and its cancel A55, the events of JAMI's table-v2-0003 ConceptMaps).
+ */
+export const AUTHORED_GOLDEN = ['ADT-01', 'ADT-01-A55'];
+
+/** A golden input as the mapper receives it: CR between segments. */
+export function goldenText(name: string): string {
+  return fs.readFileSync(path.join(GOLDEN_DIR, `${name}.hl7`), 'utf8').replace(/\n$/, '').split('\n').join('\r');
+}
+
+/** The message a data type's coverage rows are read from: the NHO sample, else Tonet's golden input. */
+export function messageText(dataType: string): string {
+  return AUTHORED_GOLDEN.includes(dataType) ? goldenText(dataType) : sampleText(dataType);
+}
+
+export function mapMessage(dataType: string): MappingResult {
+  return mapHl7v2(messageText(dataType), FACILITY);
+}
+
 export function resourcesOf<T extends Resource>(bundle: Bundle, type: ResourceType): T[] {
   return (bundle.entry ?? []).map((entry) => entry.resource).filter((resource): resource is T => resource?.resourceType === type);
 }

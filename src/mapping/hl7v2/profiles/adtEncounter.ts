@@ -1,11 +1,13 @@
 /**
- * ADT-12/21/22/31/32/41/42/51/52 and their cancels → Encounter. The event (MSH-9.2) decides status and location
- * status, per JAMI's ConceptMaps table-v2-0003-to-encounterstatus / -encounterlocationstatus; a cancel reverts the
- * status rather than deleting, because the visit itself still happened (or is still planned).
+ * ADT-01 (A54 attending-doctor change, A55 its cancel) and ADT-12/21/22/31/32/41/42/51/52 and their cancels →
+ * Encounter. The event (MSH-9.2) decides status and location status, per JAMI's ConceptMaps
+ * table-v2-0003-to-encounterstatus / -encounterlocationstatus; a cancel reverts the status rather than deleting,
+ * because the visit itself still happened (or is still planned).
  */
 import type { Coding } from '@medplum/fhirtypes';
 import { codeableConcept, dateTime, location, lookup, practitioner } from '../converters';
-import type { Converter, FieldRule, KeyRule, MessageProfile, ResourceRule, Scope } from '../engine';
+import type { Converter, FieldRule, FieldView, KeyRule, MessageProfile, ResourceRule, Scope } from '../engine';
+import { parseLocator } from '../parse';
 import { SYSTEM } from '../codesystems';
 import { FHIR_SYSTEM, HEADER_SEGMENTS, jpProfile, PATIENT_EXPECTED } from './common';
 
@@ -17,6 +19,10 @@ interface EncounterEvent {
 
 /** Event → SS-MIX2 data type and FHIR statuses. Adding an event is one line here. */
 export const ENCOUNTER_EVENTS: Record<string, EncounterEvent> = {
+  // 担当医の変更 attending-doctor change: PV1-7 names the new doctor; in A55 (担当医の取消) the doctor before the
+  // change (HL7 v2.5 §3.3.55), so the cancel writes that doctor back.
+  A54: { dataType: 'ADT-01', status: 'in-progress', locationStatus: 'active' },
+  A55: { dataType: 'ADT-01', status: 'in-progress', locationStatus: 'active' },
   A04: { dataType: 'ADT-12', status: 'arrived', locationStatus: 'active' },
   A14: { dataType: 'ADT-21', status: 'planned', locationStatus: 'planned' },
   A27: { dataType: 'ADT-21', status: 'cancelled', locationStatus: 'planned' },
@@ -46,10 +52,21 @@ const ENCOUNTER_CLASS: Record<string, Coding> = {
   E: { system: FHIR_SYSTEM.actCode, code: 'EMER', display: 'emergency' },
 };
 
+/** The attending doctor of an A54 is so from the change (EVN-6 event occurred, else EVN-2 recorded). */
+function attendingSince(field: FieldView): string | undefined {
+  const evn = field.scope.segment('EVN');
+  if (field.scope.value('MSH-9.2') !== 'A54' || !evn) {
+    return undefined;
+  }
+  const at = (locator: string) => dateTime(field.at(evn, parseLocator(locator))) as string | undefined;
+  return at('EVN-6') ?? at('EVN-2');
+}
+
 function participant(code: string): Converter {
   return (field) => {
     const individual = practitioner(field);
-    return individual ? { type: [{ coding: [{ system: FHIR_SYSTEM.participationType, code }] }], individual } : undefined;
+    const start = code === 'ATND' ? attendingSince(field) : undefined;
+    return individual ? { type: [{ coding: [{ system: FHIR_SYSTEM.participationType, code }] }], ...(start ? { period: { start } } : {}), individual } : undefined;
   };
 }
 
