@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { buildAck, readHeader } from '../../src/ingest/ack';
 import { decodeHl7, mapHl7v2 } from '../../src/mapping/hl7v2';
 import { fixturePath } from '../fixtures';
+import { applyEdit, byteEdit, type ByteEdit } from './mutate';
 import { options } from './runs';
 
 const FACILITY = { code: '1312345670', organizationReference: 'Organization/toro' };
@@ -18,18 +19,15 @@ const samples: Buffer[] = (fs.readdirSync(ROOT, { recursive: true }) as string[]
   .filter((f) => fs.statSync(f).isFile())
   .map((f) => fs.readFileSync(f));
 
-function mutate(sample: Buffer, edits: { at: number; kind: number; byte: number; length: number }[]): Buffer {
-  let bytes = Buffer.from(sample);
-  for (const { at, kind, byte, length } of edits) {
-    const i = bytes.length ? at % bytes.length : 0;
-    if (kind === 0) bytes[i] = byte;
-    else if (kind === 1) bytes = Buffer.concat([bytes.subarray(0, i), bytes.subarray(Math.min(bytes.length, i + length))]);
-    else if (kind === 2) bytes = Buffer.concat([bytes.subarray(0, i), Buffer.alloc(length % 16, byte), bytes.subarray(i)]);
+function mutate(sample: Buffer, edits: ByteEdit[]): Buffer {
+  let bytes: Buffer = Buffer.from(sample);
+  for (const edit of edits) {
+    if (edit.kind < 3) bytes = applyEdit(bytes, edit);
     else {
       // Swap two segments: the mappers must not trust segment order.
       const segments = bytes.toString('latin1').split('\r');
-      const a = i % segments.length;
-      const b = (i + length) % segments.length;
+      const a = (bytes.length ? edit.at % bytes.length : 0) % segments.length;
+      const b = (a + edit.length) % segments.length;
       [segments[a], segments[b]] = [segments[b], segments[a]];
       bytes = Buffer.from(segments.join('\r'), 'latin1');
     }
@@ -37,7 +35,7 @@ function mutate(sample: Buffer, edits: { at: number; kind: number; byte: number;
   return bytes;
 }
 
-const edit = fc.record({ at: fc.nat(), kind: fc.integer({ min: 0, max: 3 }), byte: fc.integer({ min: 0, max: 255 }), length: fc.integer({ min: 1, max: 64 }) });
+const edit = byteEdit(4);
 
 function mapsOrRefuses(bytes: Buffer): void {
   const text = decodeHl7(bytes);

@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import { startTestServer, TestServer } from '../support/server';
+import { expectNoServerError } from './answers';
 import { options } from './runs';
 
 let server: TestServer;
@@ -18,16 +19,6 @@ const VALUE = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 40 }),
   fc.constantFrom('ge2024-01-15', 'eq2024', 'lt2024-13-45', 'ap1990', 'http://loinc.org|4548-4', '|', '%', '%E3%81', '%zz', ',,,', '-1', '1e309', 'NaN', 'Patient/x', '::', ':::', '$', '*')
 );
-
-async function expectNoServerError(res: Response, what: string): Promise<void> {
-  const text = await res.text();
-  if (res.status >= 500) throw new Error(`${what} answered ${res.status}: ${text.slice(0, 300)}`);
-  if (res.status >= 400) {
-    const body = JSON.parse(text) as { resourceType?: string; issue?: { diagnostics?: string; details?: { text?: string } }[]; errors?: { message: string }[] };
-    const reason = body.resourceType === 'OperationOutcome' ? body.issue?.[0]?.diagnostics ?? body.issue?.[0]?.details?.text : body.errors?.[0]?.message;
-    if (!reason) throw new Error(`${what} answered ${res.status} without a reason: ${text.slice(0, 300)}`);
-  }
-}
 
 const auth = () => ({ authorization: `Bearer ${server.adminToken}` });
 

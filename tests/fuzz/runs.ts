@@ -6,3 +6,11 @@ export const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 export const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
 
 export const options = { numRuns: RUNS, seed: SEED, endOnFailure: true };
+
+/**
+ * For a surface whose inputs each cost a database write (a stored study, a kept refusal): `smokeRuns` in
+ * `npm test`, to keep its smoke within a second or two; FUZZ_RUNS when set, as for every other surface.
+ */
+export function optionsFor(smokeRuns: number): typeof options {
+  return { ...options, numRuns: process.env.FUZZ_RUNS ? RUNS : smokeRuns };
+}

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startTestServer, TestServer } from '../support/server';
-import { createFacility } from './support';
+import { cdaFacilityCode, createFacility } from './support';
 
 // A referral letter in the HL7 Japan header shape, written for the mapping tests (no public sample exists).
 const LETTER = fs.readFileSync(path.join(__dirname, '..', 'mapping', 'cda', 'referral-jmix.xml'));
@@ -11,18 +11,11 @@ let clinicianToken: string;
 
 beforeAll(async () => {
   server = await startTestServer();
-  const facilityCode = /<id root="1\.2\.392\.100495\.20\.3\.2[123]" extension="(\d+)"/.exec(LETTER.toString('utf8'));
   // The letter names its own facility; the clinician importing it works there.
-  const organization = await createFacility(server, facilityCode ? codeFrom(LETTER.toString('utf8')) : '1312345670');
+  const organization = await createFacility(server, cdaFacilityCode(LETTER.toString('utf8')));
   clinicianToken = await server.clientToken({ role: 'clinician', organization });
 });
 afterAll(async () => server?.close());
-
-/** The 10-digit code is split over three ids (prefecture, point table, institution); join them as the mapper does. */
-function codeFrom(xml: string): string {
-  const part = (n: number) => new RegExp(`root="1\\.2\\.392\\.100495\\.20\\.3\\.2${n}" extension="(\\d+)"`).exec(xml)?.[1] ?? '';
-  return `${part(1)}${part(2)}${part(3)}`;
-}
 
 async function importCda(body: Buffer | string, contentType = 'application/cda+xml') {
   const res = await fetch(`${server.fhirUrl}/$import-cda`, { method: 'POST', headers: { authorization: `Bearer ${clinicianToken}`, 'content-type': contentType }, body });
@@ -52,4 +45,12 @@ test('a document that is not XML is refused with a clear 4xx', async () => {
   expect(status).toBe(422);
   expect(body.resourceType).toBe('OperationOutcome');
   expect(body.issue[0].diagnostics).toMatch(/unparseable/);
+});
+
+test('a letter nested deeper than any letter is, though well-formed, is refused with a 422 that says so', async () => {
+  const deep = LETTER.toString('utf8').replace('<structuredBody>', `<structuredBody>${'<component>'.repeat(150)}${'</component>'.repeat(150)}`);
+  expect(deep).not.toBe(LETTER.toString('utf8'));
+  const { status, body } = await importCda(deep);
+  expect(status).toBe(422);
+  expect(body.issue[0].diagnostics).toMatch(/nested deeper than 100 levels/);
 });

@@ -21,6 +21,12 @@ export async function createFacility(server: TestServer, code = FACILITY_CODE, n
   return `Organization/${((await res.json()) as { id: string }).id}`;
 }
 
+/** A CDA document's facility code is split over three ids (prefecture, point table, institution); joined as the mapper does. */
+export function cdaFacilityCode(xml: string): string {
+  const part = (n: number) => new RegExp(`root="1\\.2\\.392\\.100495\\.20\\.3\\.2${n}" extension="(\\d+)"`).exec(xml)?.[1] ?? '';
+  return `${part(1)}${part(2)}${part(3)}`;
+}
+
 /** Puts the gateway's access token into MSH-8 (Security), as a gateway does before sending over MLLP. */
 export function withToken(message: Buffer, token: string): Buffer {
   const firstEnd = message.indexOf(0x0d);

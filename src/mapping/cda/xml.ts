@@ -27,6 +27,12 @@ export type XmlParseResult = { root: XmlElement } | { error: string };
 /** fast-xml-parser's preserveOrder shape: one key per node, attributes under ':@'. */
 type OrderedNode = Record<string, unknown> & { ':@'?: Record<string, string> };
 
+/**
+ * Deeper than any letter nests (header, body, section, entry, narrative table: some thirty levels), and a
+ * bound for the walks over the tree, which recurse.
+ */
+const MAX_DEPTH = 100;
+
 const parser = new XMLParser({
   preserveOrder: true,
   ignoreAttributes: false,
@@ -39,6 +45,7 @@ const parser = new XMLParser({
   // Needed for numeric character references (&#x5C71;). It also decodes HTML names such as &nbsp;, which strict
   // XML would reject; accepting them is harmless leniency towards hand-written documents.
   htmlEntities: true,
+  maxNestedTags: MAX_DEPTH,
 });
 
 export function parseXml(xml: string): XmlParseResult {
@@ -51,7 +58,14 @@ export function parseXml(xml: string): XmlParseResult {
     const { msg, line, col } = validation.err;
     return { error: `not well-formed XML at line ${line}, column ${col}: ${msg}` };
   }
-  const nodes = parser.parse(xml) as OrderedNode[];
+  let nodes: OrderedNode[];
+  try {
+    nodes = parser.parse(xml) as OrderedNode[];
+  } catch (err) {
+    // Well-formed, yet past what the parser takes: nesting deeper than MAX_DEPTH.
+    const message = (err as Error).message;
+    return { error: /nested/i.test(message) ? `elements are nested deeper than ${MAX_DEPTH} levels` : `the XML could not be read: ${message}` };
+  }
   const rootNode = nodes.find((node) => elementName(node) !== undefined);
   if (!rootNode) {
     return { error: 'the document has no root element' };
