@@ -51,6 +51,7 @@ import { registerDicomwebRoutes } from './transports/http/dicomweb-routes';
 import { StowService } from './dicomweb/stow';
 import { QidoService } from './dicomweb/qido';
 import { WadoService } from './dicomweb/wado';
+import { DicomInstances } from './store/dicom-instances';
 import { processBundle } from './fhir/bundle';
 import { isKnownResourceType, loadDefinitions } from './core/definitions';
 import { PlannerStatistics } from './fhir/statistics';
@@ -192,7 +193,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   registerSelfRegistration(http, repo, accounts, new CardLinkAttempts(db), audit);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
   registerIngestRoutes(http, ingest, inbox, tokens, audit);
-  registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, audit, logger), wado: new WadoService(db, access, audit), qido: new QidoService(db, repo, audit, `${config.baseUrl}/dicomweb`), tokens, baseUrl: config.baseUrl });
+  registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, audit, logger), wado: new WadoService(new DicomInstances(db), access, audit, `${config.baseUrl}/dicomweb`), qido: new QidoService(repo, audit, `${config.baseUrl}/dicomweb`), tokens, baseUrl: config.baseUrl });
   await registerConsole(http, consoleBuildDir());
   registerHealthRoutes(http, () => pendingMigrations(db));
 

@@ -6,9 +6,8 @@
  */
 import type { ImagingStudy, ImagingStudySeries } from '@medplum/fhirtypes';
 import { patientIdsOf } from '../audit/rest';
-import type { AuditSink } from '../audit/types';
+import type { AuditTrail } from '../audit/types';
 import type { RequestContext } from '../core/context';
-import type { Db } from '../store/db/database';
 import { badRequest } from '../core/errors';
 import type { Repository } from '../fhir/repository';
 import { parseQuery, Query } from '../fhir/router';
@@ -41,9 +40,8 @@ const MAX_STUDIES = 100;
 
 export class QidoService {
   constructor(
-    private readonly db: Db,
     private readonly repo: Repository,
-    private readonly audit: AuditSink,
+    private readonly audit: AuditTrail,
     private readonly dicomwebBase: string
   ) {}
 
@@ -91,7 +89,7 @@ export class QidoService {
   private async find(ctx: RequestContext, query: Query, description: string): Promise<ImagingStudy[]> {
     const page = await this.repo.search(ctx, { ...parseQuery('ImagingStudy', query), total: 'none' });
     const studies = page.matches.map((m) => JSON.parse(m.content) as ImagingStudy);
-    await this.audit.record(this.db, {
+    await this.audit.append({
       ctx,
       action: 'search',
       patientIds: [...new Set(studies.flatMap((s) => patientIdsOf(s)))],

@@ -21,7 +21,7 @@ import type { Logger } from '../core/logger';
 import { DicomError, mapImagingStudy, readDicomInstance, type DicomInstance } from '../mapping/dicom';
 import type { SendingFacility } from '../mapping/types';
 import { facilityPatientIdentifier, identifierQuery, studyIdentifierQuery } from './identifiers';
-import { putInstance } from './instance-store';
+import { putInstance } from '../store/dicom-instances';
 import { stubPatient } from './patient';
 
 /** PS3.4 C-STORE failure statuses, which STOW-RS reports as Failure Reason (0008,1197). */

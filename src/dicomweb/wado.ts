@@ -1,45 +1,80 @@
 /**
- * WADO-RS instance retrieval. The bytes are served only to a caller who may read the ImagingStudy that the
- * instance's own facility stored with it: the access policy's predicate sits in the SQL that finds the bytes,
- * as on every other read path, so images follow the same consent as the record. Anything the caller may not
- * see is "not found" in the very words of an instance that never existed, so existence does not leak. Every
- * retrieval, served or not, is audited like a FHIR read, naming the study's patient.
+ * WADO-RS retrieval: a study, a series or one instance, as the DICOM files or as their metadata (DICOM JSON),
+ * and an instance's bulk data. The bytes are served only to a caller who may read the ImagingStudy that each
+ * instance's own facility stored with it: the caller's read scope sits in the SQL that finds the bytes
+ * (store/dicom-instances.ts), as on every other read path, so images follow the same consent as the record.
+ * Anything the caller may not see is "not found" in the very words of a study that never existed, so existence
+ * does not leak. Every retrieval, served or not, is audited like a FHIR read, naming the studies' patients.
  */
 import type { ImagingStudy } from '@medplum/fhirtypes';
 import { patientIdsOf } from '../audit/rest';
-import type { AuditSink } from '../audit/types';
+import type { AuditTrail } from '../audit/types';
 import type { RequestContext } from '../core/context';
 import type { AccessPolicy } from '../consent/access';
-import type { Db } from '../store/db/database';
 import { notFound } from '../core/errors';
-import { visibleInstance, type StoredInstance } from './instance-store';
-import { readScopeSql } from '../store/read-scope';
+import { dicomBulkData, dicomJsonMetadata, type DicomJson } from '../mapping/dicom';
+import type { DicomInstances, InstanceUids, RetrievedInstance } from '../store/dicom-instances';
 
 export class WadoService {
   constructor(
-    private readonly db: Db,
+    private readonly instances: DicomInstances,
     private readonly access: AccessPolicy,
-    private readonly audit: AuditSink
+    private readonly audit: AuditTrail,
+    /** Public base of the DICOMweb routes (`<base>/dicomweb`); BulkDataURIs are built on it. */
+    private readonly dicomwebBase: string
   ) {}
 
-  async retrieveInstance(ctx: RequestContext, studyUid: string, seriesUid: string, sopUid: string): Promise<{ instance: StoredInstance; bytes: Buffer }> {
-    const uids = { studyInstanceUid: studyUid, seriesInstanceUid: seriesUid, sopInstanceUid: sopUid };
-    const found = await visibleInstance(this.db, uids, (alias) => readScopeSql(this.access.readScope(ctx), alias));
-    const description = `WADO-RS GET studies/${studyUid}/series/${seriesUid}/instances/${sopUid}`;
-    if (!found) {
-      await this.audit.record(this.db, { ctx, action: 'read', patientIds: [], entities: [], outcome: '4', description: `${description} → 404`, remoteAddress: ctx.remoteAddress });
-      throw notFound(`Instance ${sopUid} of series ${seriesUid} in study ${studyUid} not found`);
+  /** The instances of a study, of one of its series, or the one named; at least one, or 404. */
+  async retrieve(ctx: RequestContext, uids: InstanceUids): Promise<RetrievedInstance[]> {
+    return this.found(ctx, uids, '');
+  }
+
+  async retrieveInstance(ctx: RequestContext, studyUid: string, seriesUid: string, sopUid: string): Promise<RetrievedInstance> {
+    const [found] = await this.found(ctx, { studyInstanceUid: studyUid, seriesInstanceUid: seriesUid, sopInstanceUid: sopUid }, '');
+    return found;
+  }
+
+  /** Each instance's data set as DICOM JSON, its bulk data named by URIs of `bulkData` below. */
+  async metadata(ctx: RequestContext, uids: InstanceUids): Promise<DicomJson[]> {
+    const found = await this.found(ctx, uids, '/metadata');
+    return found.map(({ instance, bytes }) => {
+      const instanceUrl = `${this.dicomwebBase}/studies/${instance.studyInstanceUid}/series/${instance.seriesInstanceUid}/instances/${instance.sopInstanceUid}`;
+      return dicomJsonMetadata(bytes, (tag) => `${instanceUrl}/bulkdata/${tag}`);
+    });
+  }
+
+  /** The value of one top-level attribute of an instance (the pixel data, for the most part), as stored. */
+  async bulkData(ctx: RequestContext, uids: Required<InstanceUids>, tag: string): Promise<{ instance: RetrievedInstance['instance']; value: Buffer }> {
+    const [found] = await this.found(ctx, uids, `/bulkdata/${tag}`);
+    const value = dicomBulkData(found.bytes, tag);
+    if (!value) throw notFound(`Instance ${uids.sopInstanceUid} holds no value of attribute ${tag}`);
+    return { instance: found.instance, value };
+  }
+
+  private async found(ctx: RequestContext, uids: InstanceUids, suffix: string): Promise<RetrievedInstance[]> {
+    const found = await this.instances.visible(this.access.readScope(ctx), uids);
+    const path = [`studies/${uids.studyInstanceUid}`, uids.seriesInstanceUid && `series/${uids.seriesInstanceUid}`, uids.sopInstanceUid && `instances/${uids.sopInstanceUid}`].filter(Boolean).join('/');
+    const description = `WADO-RS GET ${path}${suffix}`;
+    if (!found.length) {
+      await this.audit.append({ ctx, action: 'read', patientIds: [], entities: [], outcome: '4', description: `${description} → 404`, remoteAddress: ctx.remoteAddress });
+      throw notFound(notFoundText(uids));
     }
-    const study = JSON.parse(found.study) as ImagingStudy;
-    await this.audit.record(this.db, {
+    const studies = [...new Map(found.map(({ study }) => JSON.parse(study) as ImagingStudy).map((study) => [study.id, study])).values()];
+    await this.audit.append({
       ctx,
       action: 'read',
-      patientIds: patientIdsOf(study),
-      entities: [`ImagingStudy/${study.id}`],
+      patientIds: [...new Set(studies.flatMap((study) => patientIdsOf(study)))],
+      entities: studies.map((study) => `ImagingStudy/${study.id}`),
       outcome: '0',
       description: `${description} → 200`,
       remoteAddress: ctx.remoteAddress,
     });
     return found;
   }
+}
+
+function notFoundText(uids: InstanceUids): string {
+  if (uids.sopInstanceUid) return `Instance ${uids.sopInstanceUid} of series ${uids.seriesInstanceUid} in study ${uids.studyInstanceUid} not found`;
+  if (uids.seriesInstanceUid) return `Series ${uids.seriesInstanceUid} in study ${uids.studyInstanceUid} not found`;
+  return `Study ${uids.studyInstanceUid} not found`;
 }

@@ -1,12 +1,14 @@
 /**
  * HTTP entry points of DICOMweb:
  *   POST /dicomweb/studies[/{study}]                                   STOW-RS (multipart/related; type="application/dicom")
- *   GET  /dicomweb/studies/{study}/series/{series}/instances/{instance} WADO-RS, one instance as multipart/related
+ *   GET  /dicomweb/studies/{study}[/series/{series}[/instances/{instance}]]             WADO-RS, the instances as multipart/related
+ *   GET  …/studies/{study}[/series/{series}[/instances/{instance}]]/metadata              WADO-RS, their metadata as DICOM JSON
+ *   GET  …/instances/{instance}/bulkdata/{tag}                                           WADO-RS, one attribute's value (a BulkDataURI)
  *   GET  /dicomweb/studies, …/studies/{study}/series, …/series/{series}/instances   QIDO-RS (qido.ts), DICOM JSON
  * Both take a bearer token; errors before any part is looked at (auth, media type) are OperationOutcomes as
  * everywhere else, per-part outcomes are DICOM JSON.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenService } from '../../auth/tokens';
 import { badRequest, FhirError, outcome, unsupportedMediaType } from '../../core/errors';
 import { authenticate } from './app';
@@ -15,9 +17,11 @@ import type { StowService } from '../../dicomweb/stow';
 import { stowResponse, stowStatus } from '../../dicomweb/stow-response';
 import type { QidoService } from '../../dicomweb/qido';
 import type { WadoService } from '../../dicomweb/wado';
+import type { InstanceUids } from '../../store/dicom-instances';
 
 const DICOM = 'application/dicom';
 const DICOM_JSON = 'application/dicom+json';
+const OCTET_STREAM = 'application/octet-stream';
 
 export interface DicomwebRoutes {
   stow: StowService;
@@ -66,14 +70,34 @@ export function registerDicomwebRoutes(app: FastifyInstance, routes: DicomwebRou
     return reply.type(DICOM_JSON).send(await routes.qido.instances(ctx, study, series));
   });
 
-  app.get('/dicomweb/studies/:study/series/:series/instances/:instance', async (request, reply) => {
+  const retrieve = async (request: FastifyRequest, reply: FastifyReply) => {
     const ctx = await authenticate(routes.tokens, request);
-    const { study, series, instance } = request.params as { study: string; series: string; instance: string };
-    const found = await routes.wado.retrieveInstance(ctx, study, series, instance);
-    assertAcceptable(String(request.headers.accept ?? ''), found.instance.transferSyntaxUid);
-    const { contentType, body } = buildMultipart([{ contentType: `${DICOM}; transfer-syntax=${found.instance.transferSyntaxUid}`, body: found.bytes }], DICOM);
+    const found = await routes.wado.retrieve(ctx, instanceUids(request.params));
+    for (const { instance } of found) assertAcceptable(String(request.headers.accept ?? ''), instance.transferSyntaxUid);
+    const { contentType, body } = buildMultipart(found.map(({ instance, bytes }) => ({ contentType: `${DICOM}; transfer-syntax=${instance.transferSyntaxUid}`, body: bytes })), DICOM);
+    return reply.status(200).header('content-type', contentType).send(body);
+  };
+  const metadata = async (request: FastifyRequest, reply: FastifyReply) => {
+    const ctx = await authenticate(routes.tokens, request);
+    return reply.type(DICOM_JSON).send(await routes.wado.metadata(ctx, instanceUids(request.params)));
+  };
+  for (const level of ['/dicomweb/studies/:study', '/dicomweb/studies/:study/series/:series', '/dicomweb/studies/:study/series/:series/instances/:instance']) {
+    app.get(level, retrieve);
+    app.get(`${level}/metadata`, metadata);
+  }
+
+  app.get('/dicomweb/studies/:study/series/:series/instances/:instance/bulkdata/:tag', async (request, reply) => {
+    const ctx = await authenticate(routes.tokens, request);
+    const { study, series, instance, tag } = request.params as { study: string; series: string; instance: string; tag: string };
+    const found = await routes.wado.bulkData(ctx, { studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: instance }, tag);
+    const { contentType, body } = buildMultipart([{ contentType: `${OCTET_STREAM}; transfer-syntax=${found.instance.transferSyntaxUid}`, body: found.value }], OCTET_STREAM);
     return reply.status(200).header('content-type', contentType).send(body);
   });
+}
+
+function instanceUids(params: unknown): InstanceUids {
+  const { study, series, instance } = params as { study: string; series?: string; instance?: string };
+  return { studyInstanceUid: study, ...(series ? { seriesInstanceUid: series } : {}), ...(instance ? { sopInstanceUid: instance } : {}) };
 }
 
 /** The DICOM files of a STOW-RS request body, in order. */

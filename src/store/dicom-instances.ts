@@ -9,9 +9,12 @@
  * the first also makes a re-run of a batch write nothing at all, and leaves no blob without an instance.
  */
 import { createHash } from 'node:crypto';
-import type { Db } from '../store/db/database';
-import { sql, Sql } from '../core/sql';
-import { JP_IDENTIFIER } from '../mapping/hl7v2/identity';
+import type { Db } from './db/database';
+import { sql } from '../core/sql';
+import { readScopeSql, type ReadScope } from './read-scope';
+
+/** How an ImagingStudy carries its Study Instance UID (FHIR's guidance: `urn:dicom:uid` | `urn:oid:<uid>`), as the DICOM mapper writes it. */
+const DICOM_UID_SYSTEM = 'urn:dicom:uid';
 
 export interface StoredInstance {
   studyInstanceUid: string;
@@ -60,29 +63,44 @@ export interface RetrievedInstance {
   study: string;
 }
 
+export interface InstanceUids {
+  studyInstanceUid: string;
+  /** Absent: every series of the study. */
+  seriesInstanceUid?: string;
+  /** Absent: every instance of the series (or study). */
+  sopInstanceUid?: string;
+}
+
 /**
- * The bytes of one instance in the named study and series, served only through the ImagingStudy that the
- * instance's own facility stored for that study and that passes `visible` (the consent predicate over a
- * `resource` row): another resource quoting the same Study UID opens nothing. When several facilities sent
- * the UID, the first arrival the caller may see is served.
+ * What WADO-RS may serve: instances read only through the ImagingStudy that each instance's own facility stored
+ * for that study and that the caller's read scope lets them see; another resource quoting the same Study UID
+ * opens nothing.
  */
-export async function visibleInstance(
-  db: Db,
-  uids: { studyInstanceUid: string; seriesInstanceUid: string; sopInstanceUid: string },
-  visible: (alias: string) => Sql
-): Promise<RetrievedInstance | undefined> {
-  const [row] = await db.query<InstanceRow & { bytes: Uint8Array; study: string }>(sql`SELECT ${COLUMNS}, b.bytes, s.content AS study
-    FROM dicom_instance i JOIN dicom_blob b ON b.sha256 = i.sha256
-    JOIN LATERAL (
-      SELECT r.content FROM resource r JOIN sp_token t ON t.rid = r.rid
-      WHERE r.resource_type = 'ImagingStudy' AND NOT r.deleted AND r.source = i.facility
-        AND t.resource_type = 'ImagingStudy' AND t.code = 'identifier' AND t.system = ${JP_IDENTIFIER.dicomUid} AND t.value = 'urn:oid:' || i.study_instance_uid
-        AND ${visible('r')}
-      LIMIT 1
-    ) s ON TRUE
-    WHERE i.sop_instance_uid = ${uids.sopInstanceUid} AND i.series_instance_uid = ${uids.seriesInstanceUid} AND i.study_instance_uid = ${uids.studyInstanceUid}
-    ORDER BY i.received_at, i.facility LIMIT 1`);
-  return row && { instance: fromRow(row), bytes: Buffer.from(row.bytes), study: row.study };
+export class DicomInstances {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * The instances of a study, of one of its series, or one instance, with their bytes, in series and arrival
+   * order. When several facilities sent one SOP Instance UID, the first arrival the caller may see is served.
+   */
+  async visible(scope: ReadScope, uids: InstanceUids): Promise<RetrievedInstance[]> {
+    const rows = await this.db.query<InstanceRow & { bytes: Uint8Array; study: string }>(sql`SELECT * FROM (
+      SELECT DISTINCT ON (i.sop_instance_uid) ${COLUMNS}, b.bytes, s.content AS study, i.received_at, i.facility
+      FROM dicom_instance i JOIN dicom_blob b ON b.sha256 = i.sha256
+      JOIN LATERAL (
+        SELECT r.content FROM resource r JOIN sp_token t ON t.rid = r.rid
+        WHERE r.resource_type = 'ImagingStudy' AND NOT r.deleted AND r.source = i.facility
+          AND t.resource_type = 'ImagingStudy' AND t.code = 'identifier' AND t.system = ${DICOM_UID_SYSTEM} AND t.value = 'urn:oid:' || i.study_instance_uid
+          AND ${readScopeSql(scope, 'r')}
+        LIMIT 1
+      ) s ON TRUE
+      WHERE i.study_instance_uid = ${uids.studyInstanceUid}
+        AND (${uids.seriesInstanceUid ?? null}::text IS NULL OR i.series_instance_uid = ${uids.seriesInstanceUid ?? null})
+        AND (${uids.sopInstanceUid ?? null}::text IS NULL OR i.sop_instance_uid = ${uids.sopInstanceUid ?? null})
+      ORDER BY i.sop_instance_uid, i.received_at, i.facility
+    ) first_arrivals ORDER BY series_instance_uid, received_at, sop_instance_uid`);
+    return rows.map((row) => ({ instance: fromRow(row), bytes: Buffer.from(row.bytes), study: row.study }));
+  }
 }
 
 interface InstanceRow {
