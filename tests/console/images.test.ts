@@ -1,6 +1,7 @@
 /**
  * Images in a real browser: a CT study a hospital sent over STOW-RS is on the resident's timeline at a clinic
- * with consent, and opens there as its series with the image drawn from Tonet's WADO-RS (pixels, not a blank).
+ * with consent, and opens there as a DICOMweb viewer opens it: its series from QIDO-RS, the series' images from
+ * the WADO-RS metadata and the pixels from the BulkDataURI it names, drawn (pixels, not a blank).
  */
 import type { Browser } from 'playwright-core';
 import { startTestServer, TestServer } from '../support/server';
@@ -44,6 +45,11 @@ afterAll(async () => {
 
 test('a clinic opens the hospital CT from the timeline and sees the image', async () => {
   const page = await signedInPage(browser, server.url, clinicDoctor);
+  const dicomweb: string[] = [];
+  page.on('request', (request) => {
+    const { pathname } = new URL(request.url());
+    if (pathname.startsWith('/dicomweb/')) dicomweb.push(pathname.replace(CT.study, '{study}').replace(CT.series, '{series}').replace(CT.sop, '{sop}'));
+  });
   const search = page.getByRole('region', { name: '患者検索' });
   await search.getByLabel('氏名（かな・漢字）').fill('画像');
   await search.getByLabel('生年月日').fill(BIRTH_DATE);
@@ -54,6 +60,9 @@ test('a clinic opens the hospital CT from the timeline and sees the image', asyn
   await study.getByRole('button').click();
   const viewer = page.getByTestId('image-viewer');
   await viewer.locator('canvas[data-loaded="true"]').waitFor();
+  // The series as QIDO-RS lists it, with its number of images.
+  expect(await viewer.getByRole('button', { pressed: true }).innerText()).toMatch(/^CT .*\(1\)$/);
+  expect([...new Set(dicomweb)]).toEqual(['/dicomweb/studies/{study}/series', '/dicomweb/studies/{study}/series/{series}/metadata', '/dicomweb/studies/{study}/series/{series}/instances/{sop}/bulkdata/7FE00010']);
   // The image is drawn: many distinct grey levels, not an empty canvas.
   const greys = await viewer.locator('canvas').evaluate((element) => {
     const canvas = element as unknown as DrawnCanvas;

@@ -1,43 +1,66 @@
 /**
- * 画像: an ImagingStudy from the timeline, its series listed from the FHIR resource and each series' images
- * drawn from Tonet's WADO-RS (the same consent as the record; every retrieval is audited).
+ * 画像: an ImagingStudy from the timeline, opened the way a DICOMweb viewer opens a study: its series listed by
+ * QIDO-RS, each series' images from its WADO-RS metadata and their pixels from the BulkDataURIs it names (the
+ * same consent as the record; every search and retrieval is audited).
  */
-import { Alert, Button, Group, Slider, Stack, Text } from '@mantine/core';
+import { Alert, Button, Group, Loader, Slider, Stack, Text } from '@mantine/core';
 import { useEffect, useRef, useState } from 'react';
 import { useT } from '../i18n';
 import { ViewerDialog } from './ViewerDialog';
-import { DicomImage, fetchImage } from './dicom-image';
+import { DicomImage, fetchImage, fetchSeries, fetchSeriesImages, SeriesImage, SeriesSummary } from './dicom-image';
 import type { TimelineEntry } from './timeline';
 
 interface ImagingStudy {
   identifier?: { system?: string; value?: string }[];
-  description?: string;
-  series?: { uid: string; number?: number; description?: string; modality?: { code?: string }; instance?: { uid: string; number?: number }[] }[];
 }
 
 export function ImageViewer({ entry, onClose }: { entry: TimelineEntry; onClose: () => void }) {
   const t = useT();
   const study = entry.resource as unknown as ImagingStudy;
   const studyUid = study.identifier?.find((i) => i.system === 'urn:dicom:uid')?.value?.replace(/^urn:oid:/, '');
-  const series = (study.series ?? []).filter((s) => s.instance?.length);
+  const [series, setSeries] = useState<SeriesSummary[] | undefined>();
   const [seriesIndex, setSeriesIndex] = useState(0);
+  const [images, setImages] = useState<SeriesImage[]>([]);
   const [instanceIndex, setInstanceIndex] = useState(0);
   const [image, setImage] = useState<DicomImage | undefined>();
   const [error, setError] = useState<string | undefined>();
   const canvas = useRef<HTMLCanvasElement>(null);
-  const chosen = series[seriesIndex];
-  const instances = [...(chosen?.instance ?? [])].sort((a, b) => (a.number ?? 0) - (b.number ?? 0));
-  const instance = instances[instanceIndex];
+  const chosen = series?.[seriesIndex];
+  const shown = images[instanceIndex];
 
   useEffect(() => {
-    if (!studyUid || !chosen || !instance) return;
+    if (!studyUid) {
+      setSeries([]);
+      return;
+    }
     let current = true;
-    setError(undefined);
-    fetchImage({ studyUid, seriesUid: chosen.uid, instanceUid: instance.uid }).then((loaded) => current && setImage(loaded), (err: Error) => current && setError(err.message));
+    fetchSeries(studyUid).then((found) => current && setSeries(found.filter((s) => s.instanceCount > 0)), (err: Error) => current && (setSeries([]), setError(err.message)));
     return () => {
       current = false;
     };
-  }, [studyUid, chosen?.uid, instance?.uid]);
+  }, [studyUid]);
+
+  useEffect(() => {
+    if (!studyUid || !chosen) return;
+    let current = true;
+    setImages([]);
+    setImage(undefined);
+    setError(undefined);
+    fetchSeriesImages(studyUid, chosen.uid).then((found) => current && setImages(found), (err: Error) => current && setError(err.message));
+    return () => {
+      current = false;
+    };
+  }, [studyUid, chosen?.uid]);
+
+  useEffect(() => {
+    if (!shown) return;
+    let current = true;
+    setError(undefined);
+    fetchImage(shown).then((loaded) => current && setImage(loaded), (err: Error) => current && setError(err.message));
+    return () => {
+      current = false;
+    };
+  }, [shown?.uid]);
 
   useEffect(() => {
     const context = canvas.current?.getContext('2d');
@@ -53,17 +76,18 @@ export function ImageViewer({ entry, onClose }: { entry: TimelineEntry; onClose:
     <ViewerDialog title={entry.title} onClose={onClose}>
       <Stack data-testid="image-viewer">
         <Text size="sm">{t('sourceFacility')}: {entry.sourceFacility}</Text>
+        {!series && <Loader size="sm" aria-label={t('loading')} />}
         <Group gap="xs">
-          {series.map((s, i) => (
+          {series?.map((s, i) => (
             <Button key={s.uid} size="xs" variant={i === seriesIndex ? 'filled' : 'outline'} aria-pressed={i === seriesIndex} onClick={() => { setSeriesIndex(i); setInstanceIndex(0); }}>
-              {s.modality?.code} {s.description ?? `${t('series')} ${s.number ?? i + 1}`} ({s.instance?.length})
+              {s.modality} {s.description ?? `${t('series')} ${s.number ?? i + 1}`} ({s.instanceCount})
             </Button>
           ))}
         </Group>
-        {instances.length > 1 && <Slider aria-label={t('imageNumber')} min={0} max={instances.length - 1} value={instanceIndex} onChange={setInstanceIndex} label={(v) => `${v + 1} / ${instances.length}`} />}
+        {images.length > 1 && <Slider aria-label={t('imageNumber')} min={0} max={images.length - 1} value={instanceIndex} onChange={setInstanceIndex} label={(v) => `${v + 1} / ${images.length}`} />}
         {error && <Alert color="red" title={t('error')} role="alert">{error}</Alert>}
-        {!series.length && <Text c="gray.7">{t('noImages')}</Text>}
-        <canvas ref={canvas} role="img" aria-label={`${entry.title} ${instanceIndex + 1}/${instances.length}`} data-loaded={image ? 'true' : 'false'} style={{ maxWidth: '100%', background: '#000' }} />
+        {series?.length === 0 && <Text c="gray.7">{t('noImages')}</Text>}
+        <canvas ref={canvas} role="img" aria-label={`${entry.title} ${instanceIndex + 1}/${images.length}`} data-loaded={image ? 'true' : 'false'} style={{ maxWidth: '100%', background: '#000' }} />
       </Stack>
     </ViewerDialog>
   );

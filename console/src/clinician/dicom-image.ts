@@ -1,15 +1,36 @@
 /**
- * One DICOM image for the browser: the instance fetched from Tonet's WADO-RS (multipart/related, with the
- * signed-in person's token), parsed with dicom-parser and drawn as 8-bit grey with the image's own window.
- * Uncompressed monochrome pixel data only; compressed transfer syntaxes need a codec the console does not ship.
+ * A study's images for the browser, from Tonet's DICOMweb with the signed-in person's token, the way a
+ * standard viewer loads them: the series from QIDO-RS, each series' instances from its WADO-RS metadata (DICOM
+ * JSON: size, pixel format, window), and each image's pixels from the BulkDataURI the metadata names, drawn
+ * as 8-bit grey with the image's own window. Uncompressed monochrome pixel data only; compressed transfer
+ * syntaxes need a codec the console does not ship, and are named instead.
  */
-import { DataSet, parseDicom } from 'dicom-parser';
 import { currentToken } from '../auth/session';
 
-export interface ImageRef {
-  studyUid: string;
-  seriesUid: string;
-  instanceUid: string;
+type DicomJson = Record<string, { vr: string; Value?: unknown[]; BulkDataURI?: string }>;
+
+export interface SeriesSummary {
+  uid: string;
+  modality?: string;
+  number?: number;
+  description?: string;
+  instanceCount: number;
+}
+
+export interface SeriesImage {
+  uid: string;
+  number?: number;
+  rows: number;
+  columns: number;
+  bitsAllocated: number;
+  signed: boolean;
+  slope: number;
+  intercept: number;
+  window?: [number, number];
+  monochrome1: boolean;
+  transferSyntax: string;
+  /** Same-origin path of the pixel data's BulkDataURI. */
+  pixelPath?: string;
 }
 
 export interface DicomImage {
@@ -21,15 +42,61 @@ export interface DicomImage {
 
 /** Transfer syntaxes whose pixel data is stored as it is (implicit/explicit VR little endian, explicit big endian). */
 const UNCOMPRESSED = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2']);
+const BIG_ENDIAN = '1.2.840.10008.1.2.2';
 
-export async function fetchImage(ref: ImageRef): Promise<DicomImage> {
-  const res = await fetch(`/dicomweb/studies/${ref.studyUid}/series/${ref.seriesUid}/instances/${ref.instanceUid}`, {
-    headers: { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*', authorization: `Bearer ${currentToken() ?? ''}` },
-  });
-  if (!res.ok) throw new Error(`WADO-RS ${res.status}`);
+async function dicomweb(path: string, accept: string): Promise<Response> {
+  const res = await fetch(path, { headers: { accept, authorization: `Bearer ${currentToken() ?? ''}` } });
+  if (!res.ok) throw new Error(`DICOMweb ${res.status}: ${path.split('/').slice(0, 4).join('/')}…`);
+  return res;
+}
+
+const first = (item: DicomJson, tag: string): unknown => item[tag]?.Value?.[0];
+const number = (item: DicomJson, tag: string): number | undefined => (typeof first(item, tag) === 'number' ? (first(item, tag) as number) : undefined);
+const text = (item: DicomJson, tag: string): string | undefined => (typeof first(item, tag) === 'string' ? (first(item, tag) as string) : undefined);
+
+/** QIDO-RS: the study's series, in series number order. */
+export async function fetchSeries(studyUid: string): Promise<SeriesSummary[]> {
+  const found = (await (await dicomweb(`/dicomweb/studies/${studyUid}/series`, 'application/dicom+json')).json()) as DicomJson[];
+  return found
+    .map((item) => ({ uid: text(item, '0020000E') ?? '', modality: text(item, '00080060'), number: number(item, '00200011'), description: text(item, '0008103E'), instanceCount: number(item, '00201209') ?? 0 }))
+    .sort((a, b) => (a.number ?? 0) - (b.number ?? 0));
+}
+
+/** WADO-RS series metadata: one entry per image, in instance number order. */
+export async function fetchSeriesImages(studyUid: string, seriesUid: string): Promise<SeriesImage[]> {
+  const found = (await (await dicomweb(`/dicomweb/studies/${studyUid}/series/${seriesUid}/metadata`, 'application/dicom+json')).json()) as DicomJson[];
+  return found
+    .map((item) => {
+      const center = number(item, '00281050');
+      const width = number(item, '00281051');
+      const bulk = item['7FE00010']?.BulkDataURI;
+      return {
+        uid: text(item, '00080018') ?? '',
+        number: number(item, '00200013'),
+        rows: number(item, '00280010') ?? 0,
+        columns: number(item, '00280011') ?? 0,
+        bitsAllocated: number(item, '00280100') ?? 16,
+        signed: number(item, '00280103') === 1,
+        slope: number(item, '00281053') ?? 1,
+        intercept: number(item, '00281052') ?? 0,
+        window: center !== undefined && width ? ([center, width] as [number, number]) : undefined,
+        monochrome1: text(item, '00280004') === 'MONOCHROME1',
+        transferSyntax: text(item, '00020010') ?? '',
+        // The console is served by the same Tonet, whatever public base URL the metadata was written with.
+        pixelPath: bulk ? new URL(bulk, location.origin).pathname : undefined,
+      };
+    })
+    .sort((a, b) => (a.number ?? 0) - (b.number ?? 0));
+}
+
+/** The image's pixels from its BulkDataURI (multipart/related, one part), as grey levels. */
+export async function fetchImage(image: SeriesImage): Promise<DicomImage> {
+  if (!UNCOMPRESSED.has(image.transferSyntax)) throw new Error(`Transfer syntax ${image.transferSyntax} is compressed; the console shows uncompressed images only`);
+  if (!image.pixelPath || !image.rows || !image.columns) throw new Error('The instance has no pixel data');
+  const res = await dicomweb(image.pixelPath, 'multipart/related; type="application/octet-stream"');
   const boundary = /boundary="?([^";]+)"?/i.exec(res.headers.get('content-type') ?? '')?.[1];
   if (!boundary) throw new Error('WADO-RS answer has no multipart boundary');
-  return decode(firstPart(new Uint8Array(await res.arrayBuffer()), boundary));
+  return decode(image, firstPart(new Uint8Array(await res.arrayBuffer()), boundary));
 }
 
 /** The body of the first part of a multipart/related answer (headers end at the first blank line). */
@@ -42,39 +109,26 @@ function firstPart(body: Uint8Array, boundary: string): Uint8Array {
   return body.subarray(headersEnd + 4, end);
 }
 
-function decode(bytes: Uint8Array): DicomImage {
-  const data = parseDicom(bytes);
-  const syntax = data.string('x00020010');
-  if (!syntax || !UNCOMPRESSED.has(syntax)) throw new Error(`Transfer syntax ${syntax} is compressed; the console shows uncompressed images only`);
-  const rows = data.uint16('x00280010') ?? 0;
-  const columns = data.uint16('x00280011') ?? 0;
-  const bitsAllocated = data.uint16('x00280100') ?? 16;
-  const signed = data.uint16('x00280103') === 1;
-  const slope = data.floatString('x00281053') ?? 1;
-  const intercept = data.floatString('x00281052') ?? 0;
-  const pixels = data.elements.x7fe00010;
-  if (!pixels || !rows || !columns) throw new Error('The instance has no pixel data');
-  const bigEndian = syntax === '1.2.840.10008.1.2.2';
-  const view = new DataView(bytes.buffer, bytes.byteOffset + pixels.dataOffset, pixels.length);
+function decode(image: SeriesImage, pixels: Uint8Array): DicomImage {
+  const { rows, columns, bitsAllocated, signed, slope, intercept } = image;
+  const littleEndian = image.transferSyntax !== BIG_ENDIAN;
+  const view = new DataView(pixels.buffer, pixels.byteOffset, pixels.length);
   const count = rows * columns;
   const values = new Float32Array(count);
   for (let i = 0; i < count; i++) {
-    const raw = bitsAllocated === 8 ? view.getUint8(i) : signed ? view.getInt16(i * 2, !bigEndian) : view.getUint16(i * 2, !bigEndian);
+    const raw = bitsAllocated === 8 ? view.getUint8(i) : signed ? view.getInt16(i * 2, littleEndian) : view.getUint16(i * 2, littleEndian);
     values[i] = raw * slope + intercept;
   }
-  const [center, width] = windowOf(data, values);
+  const [center, width] = image.window ?? fullRange(values);
   const low = center - width / 2;
   const grey = new Uint8ClampedArray(count);
   for (let i = 0; i < count; i++) grey[i] = ((values[i] - low) / width) * 255;
-  if (data.string('x00280004') === 'MONOCHROME1') for (let i = 0; i < count; i++) grey[i] = 255 - grey[i];
+  if (image.monochrome1) for (let i = 0; i < count; i++) grey[i] = 255 - grey[i];
   return { columns, rows, grey };
 }
 
-/** The window the modality chose (0028,1050/1051), else the full range of the values. */
-function windowOf(data: DataSet, values: Float32Array): [number, number] {
-  const center = data.floatString('x00281050');
-  const width = data.floatString('x00281051');
-  if (center !== undefined && width) return [center, width];
+/** Without a window chosen by the modality (0028,1050/1051), the full range of the values. */
+function fullRange(values: Float32Array): [number, number] {
   let min = Infinity;
   let max = -Infinity;
   for (const v of values) {
