@@ -50,8 +50,11 @@ test('the NHO storage imports; the broken files are rejected with reasons; a re-
   const before = await Promise.all(resources.map((t) => count(t)));
   expect(before.every((n) => n > 0)).toBe(true);
   // Admission, transfer and discharge of 9999013 (no visit number; admission time in A01 only) are one stay.
-  const stays = (await fetch(`${server.fhirUrl}/Encounter`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((r) => r.json())) as { entry: { resource: { status: string; period?: { start?: string; end?: string } } }[] };
-  expect(stays.entry.map((e) => e.resource.status)).toEqual(['finished']);
+  // The other Encounters are the visits the orders and results name (PV1), created where no ADT message wrote one.
+  const encounters = (await fetch(`${server.fhirUrl}/Encounter?_count=100`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((r) => r.json())) as { entry: { resource: { status: string; identifier: { value: string }[] } }[] };
+  const stays = encounters.entry.filter((e) => e.resource.status !== 'unknown');
+  expect(stays.map((e) => [e.resource.status, e.resource.identifier[0].value])).toEqual([['finished', '9999013:stay:201112201200']]);
+  expect(encounters.entry.filter((e) => e.resource.status === 'unknown').map((e) => e.resource.identifier[0].value)).toContain('0001000052:day:20111219');
   const historyOf = () => fetch(`${server.fhirUrl}/_history?_count=1000`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((r) => r.json() as Promise<any>);
   const historyBefore = (await historyOf()).entry.length;
 

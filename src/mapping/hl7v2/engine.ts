@@ -56,7 +56,8 @@ export interface KeyRule {
   kind: KeyKind;
   /**
    * Alternatives, tried in order: the first whose parts all have values gives the key value (parts joined by ":").
-   * A part is a locator, a literal "=text", or a locator ending in "?" that may be empty.
+   * A part is a locator, a literal "=text", a locator ending in "?" that may be empty, or a date/time locator ending
+   * in "@day" that keys by its day (yyyyMMdd).
    */
   from: readonly (readonly string[])[];
   /** Repeated keys: "merge" the resources (NW and PA orders repeat one order), or "number" them (drugs in one Rp). */
@@ -91,6 +92,11 @@ export interface ResourceRule {
   links?: LinkRule[];
   /** Cancels, deletes: the resource is removed with a conditional DELETE instead of written. */
   deleteWhen?: (scope: Scope) => boolean;
+  /**
+   * Written only where no resource has its key yet (a conditional create, like the patient stub): for resources other
+   * messages own, such as the Encounter an order names in PV1, which the ADT messages keep.
+   */
+  createOnly?: boolean;
   /**
    * For keys that name a state rather than a thing ("the patient's open inpatient stay"): when `when` holds, the
    * resource found by its key is written under the identifier `from` gives instead (a discharge files the open stay
@@ -244,6 +250,9 @@ function keyValue(key: KeyRule, scope: Scope): string | undefined {
       if (part.startsWith('=')) {
         return part.slice(1);
       }
+      if (part.endsWith('@day')) {
+        return scope.value(part.slice(0, -'@day'.length)).slice(0, 8);
+      }
       const optional = part.endsWith('?');
       const value = scope.value(optional ? part.slice(0, -1) : part);
       return value === '' && optional ? null : value;
@@ -265,8 +274,8 @@ function addOnce(issues: MappingIssue[], issue: MappingIssue): void {
 }
 
 function missingKeyIssue(rule: ResourceRule, scope: Scope): MappingIssue {
-  const firstMissing = rule.key.from[0].find((part) => !part.startsWith('=') && !part.endsWith('?') && scope.value(part) === '') ?? rule.key.from[0][0];
-  const locator = parseLocator(firstMissing);
+  const firstMissing = rule.key.from[0].find((part) => !part.startsWith('=') && !part.endsWith('?') && scope.value(part.replace(/@day$/, '')) === '') ?? rule.key.from[0][0];
+  const locator = parseLocator(firstMissing.replace(/@day$/, ''));
   const segment = scope.segment(locator.segment);
   return {
     severity: 'error',
@@ -357,6 +366,10 @@ function applyLinks(instance: Instance, all: Instance[], byKey: Map<string, Inst
     if (!target) {
       throw new Error(`Link to unknown rule ${link.rule}`);
     }
+    // A target that this message would not write here (an inpatient stay for an outpatient order) is not named.
+    if (!link.children && target.when && !target.when(instance.scope)) {
+      continue;
+    }
     const references: Reference[] = link.children
       ? all
           .filter((child) => child.rule === target && !child.delete && child.scope.segment(instance.rule.anchor) === instance.scope.anchor)
@@ -388,7 +401,7 @@ function toEntry(instance: Instance, isStub: boolean): BundleEntry {
   if (instance.delete) {
     return { request: { method: 'DELETE', url: conditionalUrl(type, instance.identifier) } };
   }
-  if (isStub) {
+  if (isStub || instance.rule.createOnly) {
     return { fullUrl: instance.fullUrl, resource: instance.resource, request: { method: 'POST', url: type, ifNoneExist: identifierQuery(instance.identifier) } };
   }
   return { fullUrl: instance.fullUrl, resource: instance.resource, request: { method: 'PUT', url: conditionalUrl(type, instance.identifier) } };

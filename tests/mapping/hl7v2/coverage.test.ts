@@ -25,7 +25,7 @@ function profileOf(dataType: string): MessageProfile {
 
 function ruleRows(rule: ResourceRule): [string, string][] {
   const target = (to: string) => (to === '' ? `${rule.resourceType}.value[x]` : `${rule.resourceType}.${to.replace(/\[\d*\]/g, '')}`);
-  const keyParts = [...new Set(rule.key.from.flat().filter((part) => !part.startsWith('=')).map((part) => part.replace(/\?$/, '')))];
+  const keyParts = [...new Set(rule.key.from.flat().filter((part) => !part.startsWith('=')).map((part) => part.replace(/(\?|@day)$/, '')))];
   return [
     ...rule.fields.map((field): [string, string] => [field.from, target(field.to)]),
     ...keyParts.map((part): [string, string] => [part, `${rule.resourceType}.identifier (key)`]),

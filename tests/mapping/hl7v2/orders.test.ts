@@ -217,6 +217,8 @@ describe('OMD (OMD^O03 diet order)', () => {
       status: 'active',
       intent: 'order',
       patient: { reference: result.bundle.entry?.[0].fullUrl },
+      // PV1 (an inpatient, PV1-2 I): the patient's open stay
+      encounter: { reference: entryFor(result.bundle, resourcesOf(result.bundle, 'Encounter')[0]).fullUrl },
       // ORC-9 20111013232213
       dateTime: '2011-10-13T23:22:13+09:00',
       // ORC-12 110^医師^一郎
@@ -286,6 +288,7 @@ describe('injection category 06 予防接種 (JHSI 0002)', () => {
 
   test('OMP-12: the administered RXA becomes an Immunization, not a MedicationAdministration', () => {
     const result = mapHl7v2(vaccinationText(), FACILITY);
+    const [visit] = resourcesOf(result.bundle, 'Encounter');
     expect(result.dataType).toBe('OMP-12');
     expect(mappingIssues(result)).toEqual([]);
     expect(resourcesOf(result.bundle, 'MedicationAdministration')).toEqual([]);
@@ -300,6 +303,7 @@ describe('injection category 06 予防接種 (JHSI 0002)', () => {
       // RXA-20 CP
       status: 'completed',
       patient: { reference: result.bundle.entry?.[0].fullUrl },
+      encounter: { reference: entryFor(result.bundle, visit).fullUrl },
       vaccineCode: { coding: [{ system: 'urn:tonet:local:1312345670:99XYV', code: '9999', display: 'インフルエンザＨＡワクチン' }], text: 'インフルエンザＨＡワクチン' },
       occurrenceDateTime: '2011-07-01T08:05:21+09:00',
       recorded: '2011-07-01T13:06:13+09:00',

@@ -16,8 +16,10 @@ describe('fields Tonet does not map are reported, never dropped silently', () =>
     expect(result.issues.filter((issue) => issue.segment === 'OBX' && issue.field === 9)).toEqual([
       { severity: 'warning', code: '0', segment: 'OBX', segmentSequence: 1, field: 9, message: 'OBX-9 is not mapped by Tonet (3 segments); the message keeps it in the inbox' },
     ]);
-    // JAMI maps PV1 of a lab result to no element; Tonet says so instead of dropping it.
-    expect(unmapped(result.issues)).toEqual(expect.arrayContaining(['PV1-2', 'PV1-3']));
+    // ORC-13 (entering location) has no JP Core element; Tonet says so instead of dropping it.
+    expect(unmapped(result.issues)).toContain('ORC-13');
+    // PV1 of a lab result is its visit (JAMI: PV1 → Encounter), no longer reported.
+    expect(unmapped(result.issues)).not.toContain('PV1-3');
     // Mapped fields are never reported; set IDs carry no data.
     expect(unmapped(result.issues)).not.toContain('OBX-5');
     expect(unmapped(result.issues)).not.toContain('OBX-1');
@@ -42,7 +44,8 @@ describe('JAMI ssmix2-to-fhir ConceptMaps are covered', () => {
     'segment-adt-00-': ['ADT-00'],
     'segment-adt-61-': ['ADT-61'],
     'segment-adt-xx-pv1-': ['ADT-22', 'ADT-42', 'ADT-52'],
-    'segment-pv1-': ['ADT-22', 'ADT-42', 'ADT-52'],
+    // The common PV1 map: ADT messages, and the orders and results whose message maps name PV1 → Encounter.
+    'segment-pv1-': ['ADT-22', 'ADT-42', 'ADT-52', 'OML-11', 'OMP-01', 'OMP-12'],
     'segment-oml-11-': ['OML-11'],
     'segment-omp-01-': ['OMP-01'],
     'segment-omp-12-': ['OMP-12'],

@@ -46,7 +46,7 @@ const eventField = (name: 'status' | 'locationStatus') =>
   lookup(Object.fromEntries(Object.entries(ENCOUNTER_EVENTS).map(([event, row]) => [event, row[name]])));
 
 /** HL7 table 0004 → v3 ActCode (JAMI ConceptMap table-v2-0004; E emergency added). */
-const ENCOUNTER_CLASS: Record<string, Coding> = {
+export const ENCOUNTER_CLASS: Record<string, Coding> = {
   I: { system: FHIR_SYSTEM.actCode, code: 'IMP', display: 'inpatient encounter' },
   O: { system: FHIR_SYSTEM.actCode, code: 'AMB', display: 'ambulatory' },
   E: { system: FHIR_SYSTEM.actCode, code: 'EMER', display: 'emergency' },
@@ -62,7 +62,7 @@ function attendingSince(field: FieldView): string | undefined {
   return at('EVN-6') ?? at('EVN-2');
 }
 
-function participant(code: string): Converter {
+export function participant(code: string): Converter {
   return (field) => {
     const individual = practitioner(field);
     const start = code === 'ATND' ? attendingSince(field) : undefined;
@@ -79,6 +79,8 @@ const isDischarge = (scope: Scope) => scope.value('MSH-9.2') === 'A03';
 /** A13 names the discharge it cancels by its time (PV1-45); without it the stay it reopens cannot be told. */
 const reopensStay = (scope: Scope) => isInpatient(scope) && withoutVisitNumber(scope) && scope.value('MSH-9.2') === 'A13' && scope.value('PV1-45') !== '';
 const OPEN_STAY: KeyRule['from'] = [['PID-3', '=stay', '=open']];
+/** The key every message names an inpatient stay by: its visit number, else the patient's open stay. */
+export const INPATIENT_STAY_KEY: KeyRule['from'] = [['PID-3', '=visit', 'PV1-19'], ...OPEN_STAY];
 
 const ENCOUNTER_FIELDS: FieldRule[] = [
   { from: 'MSH-9.2', to: 'status', as: eventField('status') },
@@ -120,7 +122,7 @@ export const ADT_ENCOUNTER: MessageProfile = {
     encounterRule(
       'inpatientEncounter',
       (scope) => isInpatient(scope) && !reopensStay(scope),
-      { kind: 'encounter', from: [['PID-3', '=visit', 'PV1-19'], ...OPEN_STAY], onDuplicate: 'merge' },
+      { kind: 'encounter', from: INPATIENT_STAY_KEY, onDuplicate: 'merge' },
       { when: (scope) => isDischarge(scope) && withoutVisitNumber(scope), from: [['PID-3', '=stay', 'PV1-45'], ['PID-3', '=stay', 'EVN-2'], ['PID-3', '=stay', 'MSH-7']] }
     ),
     encounterRule('reopenedStay', reopensStay, { kind: 'encounter', from: [['PID-3', '=stay', 'PV1-45']], onDuplicate: 'merge' }, { when: () => true, from: OPEN_STAY }),

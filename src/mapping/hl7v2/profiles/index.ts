@@ -15,6 +15,7 @@ import { OMP_01 } from './omp01';
 import { OMP_02 } from './omp02';
 import { PPR_01 } from './ppr01';
 import { OMP_11, OMP_12 } from './ras';
+import { withVisit } from './visit';
 
 type Resolver = (message: ParsedMessage) => MessageProfile;
 
@@ -35,8 +36,33 @@ function orderSystem(message: ParsedMessage): string {
 
 const withEncounterEvent = (dataType: string): MessageProfile => ({ ...ADT_ENCOUNTER, dataType });
 
+/**
+ * Orders and results name their visit (PV1 → Encounter, visit.ts); the day of an outpatient visit is the data type's
+ * care date (診療日), the field SS-MIX2 files it under (NHO-TT SSMIX_CAREDATE).
+ */
+const CARE_DATE: Record<string, string> = {
+  OMD: 'ORC-9',
+  'OMP-01': 'ORC-9',
+  'OMP-02': 'ORC-9',
+  'OMP-11': 'RXA-3',
+  'OMP-12': 'RXA-3',
+  'OML-01': 'ORC-9',
+  'OML-11': 'SPM-17',
+  'OMG-01': 'ORC-9',
+  'OMG-02': 'ORC-9',
+  'OMG-03': 'ORC-9',
+  'OMG-11': 'OBR-7',
+  'OMG-12': 'OBR-7',
+  'OMG-13': 'OBR-7',
+};
+
+const visited = (resolve: Resolver): Resolver => (message) => {
+  const profile = resolve(message);
+  return profile.dataType in CARE_DATE ? withVisit(profile, CARE_DATE[profile.dataType]) : profile;
+};
+
 /** Message type → event → table. */
-export const MESSAGE_TABLES: Record<string, Record<string, Resolver>> = {
+const TABLES: Record<string, Record<string, Resolver>> = {
   ADT: {
     A08: () => ADT_00,
     A23: () => ADT_00,
@@ -53,3 +79,7 @@ export const MESSAGE_TABLES: Record<string, Record<string, Resolver>> = {
   OMI: { Z23: (message) => (orderSystem(message) === 'LENDO' ? OMG_12 : OMG_11) },
   ORU: { R01: () => OMG_13 },
 };
+
+export const MESSAGE_TABLES: Record<string, Record<string, Resolver>> = Object.fromEntries(
+  Object.entries(TABLES).map(([type, events]) => [type, Object.fromEntries(Object.entries(events).map(([event, resolve]) => [event, visited(resolve)]))])
+);
