@@ -52,10 +52,19 @@ export class FrameTooLarge extends Error {
   }
 }
 
+/** One frame's content; `cut` when a new start byte ended it before its end bytes came. */
+export interface Frame {
+  bytes: Buffer;
+  cut: boolean;
+}
+
 /**
  * Splits a byte stream into MLLP frames. Linear in the bytes received: each chunk is scanned once and the
  * parts of an unfinished frame are joined once, when its end arrives (never re-copied per chunk). Bytes
- * outside a frame are dropped; at most maxFrameBytes of an unfinished frame are held.
+ * outside a frame are dropped; at most maxFrameBytes of an unfinished frame are held. A start byte inside a
+ * frame means the sender gave that frame up and began another (HL7 text never holds VT): what came before it
+ * is handed out as cut, to be refused with a reason rather than mistaken for part of the next message — and a
+ * doubled start byte begins one frame.
  */
 export class FrameReader {
   private parts: Buffer[] = [];
@@ -69,8 +78,8 @@ export class FrameReader {
     return this.inFrame;
   }
 
-  push(chunk: Buffer): Buffer[] {
-    const frames: Buffer[] = [];
+  push(chunk: Buffer): Frame[] {
+    const frames: Frame[] = [];
     let position = 0;
     while (position < chunk.length) {
       if (!this.inFrame) {
@@ -81,15 +90,20 @@ export class FrameReader {
         continue;
       }
       const end = chunk.indexOf(FS, position);
-      const part = chunk.subarray(position, end < 0 ? chunk.length : end);
-      this.keep(part);
-      if (end < 0) break;
-      frames.push(this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size));
+      const restart = chunk.indexOf(VT, position);
+      const cut = restart >= 0 && (end < 0 || restart < end);
+      const stop = cut ? restart : end;
+      this.keep(chunk.subarray(position, stop < 0 ? chunk.length : stop));
+      if (stop < 0) break;
+      const bytes = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
+      // A frame given up before any text (a doubled start byte, a stray line break) is no message.
+      if (!cut || /\S/.test(bytes.toString('latin1'))) frames.push({ bytes, cut });
       this.parts = [];
       this.size = 0;
-      this.inFrame = false;
-      position = end + 1;
-      if (chunk[position] === CR) position++;
+      position = stop + 1;
+      // A cut frame's start byte opens the next frame at once.
+      this.inFrame = cut;
+      if (!cut && chunk[position] === CR) position++;
     }
     return frames;
   }
@@ -119,7 +133,7 @@ export function startMllpServer(ingest: Hl7Ingest, port: number, host: string, l
     }
     sockets.add(socket);
     const reader = new FrameReader(limits.maxFrameBytes);
-    const pending: Buffer[] = [];
+    const pending: Frame[] = [];
     let busy = false;
     let frameTimer: NodeJS.Timeout | undefined;
 
@@ -141,8 +155,22 @@ export function startMllpServer(ingest: Hl7Ingest, port: number, host: string, l
       busy = true;
       socket.pause();
       while (pending.length && !socket.destroyed) {
+        if (pending[0].cut) {
+          const cut = pending.shift() as Frame;
+          // Refused and kept, so the sender hears which message was given up and the office can see it.
+          const refused = await ingest
+            .refuse(cut.bytes, [{ severity: 'error', code: '102', message: 'The MLLP frame was ended by a new start byte (VT) before its end bytes (FS CR); the message was not processed' }], { transport: 'mllp' })
+            .catch((err) => {
+              logger.error({ err }, 'could not keep a cut MLLP frame');
+              return undefined;
+            });
+          if (!refused) return close('a cut frame could not be kept');
+          socket.write(frame(Buffer.from(refused.ack, 'utf8')));
+          continue;
+        }
         // What the sender has queued is stored in one commit (a sender waiting for each ACK sends one at a time).
-        const messages = pending.splice(0, BATCH_MESSAGES);
+        const whole = pending.findIndex((f) => f.cut);
+        const messages = pending.splice(0, Math.min(whole < 0 ? pending.length : whole, BATCH_MESSAGES)).map((f) => f.bytes);
         const results = await ingest.receiveAll(messages, { transport: 'mllp' }).catch((err) => {
           logger.error({ err }, 'MLLP messages failed');
           return undefined;

@@ -1,10 +1,11 @@
 /**
  * What one MLLP peer can hold is bounded, over real TCP: connections beyond the cap are closed, a silent
  * connection is closed after the idle timeout, a frame trickled in slower than the frame timeout is cut off,
- * and a frame over the size limit is refused with an AR and kept (its head) in the inbox. Buffering is linear.
+ * a frame over the size limit is refused with an AR and kept (its head) in the inbox, and a frame given up
+ * for a new start byte is refused with an AR and kept, the next one served. Buffering is linear.
  */
 import net from 'node:net';
-import { FrameReader, frame } from '../../../src/transports/mllp/listener';
+import { FrameReader, frame, type Frame } from '../../../src/transports/mllp/listener';
 import { labResultMessage } from '../../support/hl7-messages';
 import { startTestServer, TestServer } from '../../support/server';
 import { ackCode, createFacility, MllpClient } from '../../ingest/support';
@@ -90,10 +91,10 @@ test('the frame reader is linear: a 12 MB frame in 200,000 small chunks comes ou
   const reader = new FrameReader(16 * 1024 * 1024);
   const body = Buffer.alloc(200_000 * 64, 0x41);
   const framed = frame(body);
-  const out: Buffer[] = [];
+  const out: Frame[] = [];
   for (let i = 0; i < framed.length; i += 64) out.push(...reader.push(framed.subarray(i, i + 64)));
   expect(out).toHaveLength(1);
-  expect(out[0].equals(body)).toBe(true);
+  expect(out[0].bytes.equals(body)).toBe(true);
   expect(reader.partial).toBe(false);
 });
 
@@ -101,7 +102,39 @@ test('frames split anywhere, several to a chunk and with noise between them, are
   const stream = Buffer.concat([Buffer.from('noise'), frame('MSH|A'), frame('MSH|B'), Buffer.from('\r\n'), frame('MSH|C')]);
   for (let cut = 1; cut < stream.length; cut++) {
     const reader = new FrameReader(1024);
-    const frames = [...reader.push(stream.subarray(0, cut)), ...reader.push(stream.subarray(cut))].map((f) => f.toString());
+    const frames = [...reader.push(stream.subarray(0, cut)), ...reader.push(stream.subarray(cut))].map((f) => f.bytes.toString());
     expect(frames).toEqual(['MSH|A', 'MSH|B', 'MSH|C']);
   }
+});
+
+test('a start byte inside a frame cuts it: what came before is handed out as cut, a doubled start byte begins one frame', () => {
+  const stream = Buffer.concat([Buffer.from([0x0b]), frame('MSH|A'), Buffer.from([0x0b]), Buffer.from('MSH|half'), frame('MSH|B'), Buffer.from([0x0b, 0x0d]), frame('MSH|C')]);
+  for (let cut = 1; cut < stream.length; cut++) {
+    const reader = new FrameReader(1024);
+    const frames = [...reader.push(stream.subarray(0, cut)), ...reader.push(stream.subarray(cut))].map((f) => [f.bytes.toString(), f.cut]);
+    expect(frames).toEqual([['MSH|A', false], ['MSH|half', true], ['MSH|B', false], ['MSH|C', false]]);
+  }
+});
+
+test('a frame given up for a new start byte is refused with AR and kept; the message after it is served', async () => {
+  const peer = await connect();
+  const given = message('CUT1');
+  peer.socket.write(Buffer.concat([Buffer.from([0x0b]), Buffer.from(given.slice(0, given.indexOf('\r') + 30)), frame(message('CUT2'))]));
+  const acks: string[] = [];
+  await new Promise<void>((done) => {
+    let buffer = '';
+    peer.socket.on('data', (chunk) => {
+      buffer += chunk.toString('utf8');
+      const frames = buffer.split('\x1c\r').filter(Boolean);
+      if (frames.length === 2) {
+        acks.push(...frames.map((f) => f.replace(/^\x0b/, '')));
+        done();
+      }
+    });
+  });
+  peer.socket.destroy();
+  expect(acks.map((ack) => ack.split('\r')[1].split('|').slice(0, 3).join('|'))).toEqual(['MSA|AR|CUT1', 'MSA|AA|CUT2']);
+  expect(acks[0]).toMatch(/ended by a new start byte/);
+  const inbox = await fetch(`${server.url}/admin/inbox?status=rejected`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((r) => r.json() as Promise<any>);
+  expect(inbox.items[0]).toMatchObject({ transport: 'mllp', messageControlId: 'CUT1' });
 });
