@@ -42,7 +42,7 @@ import { Database } from './store/db/database';
 import { openDatabase } from './store/db/open';
 import { OidcPayloads } from './store/oidc-payloads';
 import { AuthClients } from './store/clients';
-import { CardLinkAttempts } from './store/card-link-attempts';
+import { GuessAttempts } from './store/guess-attempts';
 import { PersonAccounts, PersonPasskeys } from './store/people';
 import { ServerSettings } from './store/server-settings';
 import { pendingMigrations } from './store/schema-status';
@@ -124,7 +124,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   const repo: Repository = new Repository(db, access, [maintainConsentIndex, maintainTimeline, bookingLedger((tx) => repo.withDb(tx)), pathwayAlerts(() => repo), notifier.hook, statistics.hook], true, `${config.baseUrl}/fhir`);
   const timeline = new Timeline(db, access);
   if (await timeline.ensureReadModel()) logger.info('timeline read model filled from the stored resources');
-  const clients = new ClientStore(new AuthClients(db));
+  const clients = new ClientStore(new AuthClients(db), new GuessAttempts(db, 'client-secret'));
   const tokens = await TokenService.create(new ServerSettings(db), config.signingKey, `${config.baseUrl}/oidc`, config.tokenLifetimeSeconds);
   tokens.checkClientsWith((clientId, generation) => clients.stands(clientId, generation));
   const stopClientListener = await clients.listenForChanges((err) => logger.error({ err }, 'LISTEN for client changes failed; client checks go to the database'));
@@ -190,7 +190,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     return facilitiesFromRoles(roles.matches.map((m) => JSON.parse(m.content)));
   });
   registerAppRoutes(http, tokens, audit, oidc.apps, (input) => clients.validate(input));
-  registerSelfRegistration(http, repo, accounts, new CardLinkAttempts(db), audit);
+  registerSelfRegistration(http, repo, accounts, new GuessAttempts(db, 'card-link'), audit);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
   registerIngestRoutes(http, ingest, inbox, tokens, audit);
   registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, audit, logger), wado: new WadoService(new DicomInstances(db), access, audit, `${config.baseUrl}/dicomweb`), qido: new QidoService(repo, audit, `${config.baseUrl}/dicomweb`), tokens, baseUrl: config.baseUrl });

@@ -1,6 +1,6 @@
 /**
- * The entry for a refused request: 401 (no, bad or expired token; failed client authentication) and 403
- * (denied). Recorded for every route, whether or not it serves patient data.
+ * The entry for a refused request: 401 (no, bad or expired token; failed client authentication), 403
+ * (denied) and 429 (a secret guessed at too often). Recorded for every route, whether or not it serves patient data.
  */
 import type { RequestContext } from '../core/context';
 import type { AuditEntry } from './types';
@@ -13,11 +13,11 @@ export interface RefusedRequest {
   tonet?: RequestContext;
 }
 
-export function refusedEntry(request: RefusedRequest, status: 401 | 403, reason: string, clientId?: string): AuditEntry {
+export function refusedEntry(request: RefusedRequest, status: 401 | 403 | 429, reason: string, clientId?: string): AuditEntry {
   return {
     ctx: request.tonet,
     clientId,
-    action: status === 401 ? 'login-failure' : 'denied',
+    action: status === 403 ? 'denied' : 'login-failure',
     patientIds: [],
     entities: [],
     outcome: '4',

@@ -15,10 +15,19 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { AuthClients, ClientRecord } from '../store/clients';
+import type { GuessAttempts } from '../store/guess-attempts';
 import { badRequest, conflict, notFound } from '../core/errors';
 import { Role, ROLES } from '../core/context';
 
 export type { ClientRecord } from '../store/clients';
+
+/**
+ * Wrong secrets a client id may be tried with from one address in the window before that address is told
+ * to wait. Per address, so that someone guessing elsewhere cannot lock a hospital's gateway out; per client,
+ * so that a guesser cannot spread attempts over many clients from one address without each counting.
+ */
+export const MAX_FAILED_SECRETS = 10;
+export const SECRET_GUESS_WINDOW = '15 minutes';
 
 const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 
@@ -64,7 +73,10 @@ export class ClientStore {
   /** Moves on at every change heard of, so an answer read before a change is not remembered after it. */
   private changes = 0;
 
-  constructor(private readonly clients: AuthClients) {}
+  constructor(
+    private readonly clients: AuthClients,
+    private readonly secretGuesses: GuessAttempts
+  ) {}
 
   /** Remembers `stands` answers from now on, forgetting a client whenever any process changes it. */
   async listenForChanges(onError: (err: Error) => void): Promise<() => Promise<void>> {
@@ -168,10 +180,18 @@ export class ClientStore {
     this.standing.clear();
   }
 
-  /** The client, when the secret is right; undefined otherwise (the caller answers 401 without saying which part failed). */
-  async authenticate(clientId: string, secret: string): Promise<Client | undefined> {
+  /**
+   * The client, when the secret is right; 'wrong' otherwise (the caller answers 401 without saying which
+   * part failed); 'throttled' when this client id has been guessed at from this address too often lately,
+   * right secret or not — the secret is not even checked, so a guesser learns nothing by going on.
+   */
+  async authenticate(clientId: string, secret: string, fromAddress: string): Promise<Client | 'wrong' | 'throttled'> {
+    const guessKey = `${clientId} from ${fromAddress}`;
+    const attempt = await this.secretGuesses.claim(guessKey, MAX_FAILED_SECRETS, SECRET_GUESS_WINDOW);
+    if (attempt === undefined) return 'throttled';
     const stored = await this.clients.activeCredentials(clientId);
-    if (!stored || !(await verifySecret(secret, stored.secretHash))) return undefined;
+    if (!stored || !(await verifySecret(secret, stored.secretHash))) return 'wrong';
+    await this.secretGuesses.succeeded(guessKey, attempt);
     const { secretHash: _checked, ...client } = stored;
     return client;
   }

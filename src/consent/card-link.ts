@@ -12,7 +12,7 @@
 import type { Consent, Patient } from '@medplum/fhirtypes';
 import { RequestContext, systemContext } from '../core/context';
 import type { AuditSink } from '../audit/types';
-import { CardLinkAttempts } from '../store/card-link-attempts';
+import { GuessAttempts } from '../store/guess-attempts';
 import { badRequest, forbidden, FhirError, outcome, tooManyRequests } from '../core/errors';
 import { OperationParameters, parametersOf } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
@@ -47,7 +47,7 @@ export function linkCardOperation(facilities: FacilityDirectory, audit: AuditSin
       if (!birthDate) throw badRequest('Parameter "birthDate" is required', ['Parameters.parameter[birthDate]']);
       const facility = await facilities.resolve(ctx.organization);
       if (!facility) throw badRequest(`${ctx.organization} has no 10-digit medical institution code identifier`);
-      const attempt = await claimAttempt(new CardLinkAttempts(repo.db), ctx.clientId);
+      const attempt = await claimAttempt(new GuessAttempts(repo.db, 'card-link'), ctx.clientId);
 
       const regional = isValidCardNumber(cardNumber) ? await patientByCard(repo, cardNumber) : undefined;
       const consents = regional ? await consentsOf(repo, regional.id as string) : [];
@@ -61,7 +61,7 @@ export function linkCardOperation(facilities: FacilityDirectory, audit: AuditSin
       return repo.transaction(async (tx) => {
         const local = await linkLocalPatient(tx, ctx, regional, facilityPatientIdSystem(facility.code), localId);
         const consent = await facilityConsent(tx, ctx, regional);
-        await new CardLinkAttempts(tx.db).succeeded(ctx.clientId, attempt);
+        await new GuessAttempts(tx.db, 'card-link').succeeded(ctx.clientId, attempt);
         await audit.record(tx.db, {
           ctx,
           action: 'link-card',
@@ -81,7 +81,7 @@ export function linkCardOperation(facilities: FacilityDirectory, audit: AuditSin
  * Counts this attempt as a failure before anything is checked (a success marks it afterwards): of
  * concurrent guesses, no more than the limit ever get checked. Returns the attempt's time, which names it.
  */
-export async function claimAttempt(attempts: CardLinkAttempts, clientId: string): Promise<string> {
+export async function claimAttempt(attempts: GuessAttempts, clientId: string): Promise<string> {
   const attempt = await attempts.claim(clientId, MAX_FAILED_ATTEMPTS, WINDOW);
   if (attempt === undefined) throw tooManyRequests(`Too many failed card links from this client; try again after ${WINDOW}`);
   return attempt;

@@ -8,6 +8,7 @@ import { createClient, Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ClientStore } from '../../src/auth/clients';
 import { AuthClients } from '../../src/store/clients';
+import { GuessAttempts } from '../../src/store/guess-attempts';
 import { sql } from '../../src/core/sql';
 import { ackCode, createFacility, MllpClient } from '../ingest/support';
 import { labResultMessage } from '../support/hl7-messages';
@@ -184,7 +185,7 @@ async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<b
 
 test('each process remembers whether a client stands, and forgets when any process changes the client', async () => {
   // A second store on the same database is what another server process holds.
-  const other = new ClientStore(new AuthClients(server.tonet.db));
+  const other = new ClientStore(new AuthClients(server.tonet.db), new GuessAttempts(server.tonet.db, 'client-secret'));
   const stop = await other.listenForChanges((err) => {
     throw err;
   });

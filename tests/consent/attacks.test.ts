@@ -6,6 +6,8 @@
 import { MAX_EMERGENCY_DECLARATIONS_FOR_TESTS, MAX_FAILED_ATTEMPTS_FOR_TESTS } from './limits';
 import { startTestServer, TestServer } from '../support/server';
 import fs from 'node:fs';
+import http from 'node:http';
+import { MAX_FAILED_SECRETS } from '../../src/auth/clients';
 import { sql } from '../../src/core/sql';
 import { fixturePath } from '../fixtures';
 import { ackCode, MllpClient, withToken } from '../ingest/support';
@@ -788,6 +790,34 @@ const cases: AttackCase[] = [
       const before = (await auditOf(resident.id)).filter((e) => e.includes('$graphql')).length;
       expect((await fhirGraphql(as(server, token), `{ Patient(id: "${resident.id}") { name { family } } }`)).data.Patient.name[0].family).toBe(resident.family);
       expect((await auditOf(resident.id)).filter((e) => e.includes('$graphql'))).toHaveLength(before + 1);
+    },
+  },
+  {
+    actor: 'anyone who can reach the server',
+    steps: 'guesses a gateway\'s client secret at /oauth2/token, 25 attempts at once from one address, then tries the right one from there and from elsewhere',
+    mustNot: `get more than ${MAX_FAILED_SECRETS} secrets checked from that address, or lock the gateway out at its own address`,
+    async run() {
+      const created = await admin.post('/admin/clients', { name: 'guessed gateway', role: 'gateway', organization: hospital.reference });
+      expect(created.status).toBe(201);
+      const { client_id: clientId, client_secret: secret } = created.body as { client_id: string; client_secret: string };
+      const tokenRequest = (clientSecret: string, localAddress: string) =>
+        new Promise<{ status: number; retryAfter?: string }>((resolve, reject) => {
+          const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }).toString();
+          const req = http.request(`${server.url}/oauth2/token`, { method: 'POST', localAddress, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode as number, retryAfter: res.headers['retry-after'] as string | undefined }));
+          });
+          req.on('error', reject);
+          req.end(body);
+        });
+      const guesses = await Promise.all(Array.from({ length: 25 }, (_, i) => tokenRequest(`guess-${i}`, '127.0.0.2')));
+      expect(guesses.filter((g) => g.status === 401)).toHaveLength(MAX_FAILED_SECRETS);
+      const throttled = guesses.filter((g) => g.status === 429);
+      expect(throttled).toHaveLength(25 - MAX_FAILED_SECRETS);
+      expect(throttled.every((g) => g.retryAfter === '900')).toBe(true);
+      // From the guessing address even the right secret waits; the gateway's own address is not locked out.
+      expect((await tokenRequest(secret, '127.0.0.2')).status).toBe(429);
+      expect((await tokenRequest(secret, '127.0.0.1')).status).toBe(200);
     },
   },
 ];

@@ -12,14 +12,14 @@ import { claimAttempt } from '../../../consent/card-link';
 import { consentsOf, patientByCard } from '../../../consent/enrolment';
 import { isKind } from '../../../consent/grants';
 import { ENROLMENT, isValidCardNumber } from '../../../consent/model';
-import type { CardLinkAttempts } from '../../../store/card-link-attempts';
+import type { GuessAttempts } from '../../../store/guess-attempts';
 import { FhirError } from '../../../core/errors';
 import type { Repository } from '../../../fhir/repository';
 import type { AccountStore } from '../../../auth/accounts';
 import { systemContext } from '../../../core/context';
 import { both, button, form, page } from '../../../auth/oidc/pages';
 
-export function registerSelfRegistration(app: FastifyInstance, repo: Repository, accounts: AccountStore, attempts: CardLinkAttempts, audit: AuditTrail): void {
+export function registerSelfRegistration(app: FastifyInstance, repo: Repository, accounts: AccountStore, attempts: GuessAttempts, audit: AuditTrail): void {
   const html = (reply: FastifyReply, body: string, status = 200) => reply.status(status).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(body);
 
   app.get('/register', async (_request, reply) => html(reply, registrationPage()));

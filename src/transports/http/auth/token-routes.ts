@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { refusedEntry } from '../../../audit/refusals';
 import type { AuditTrail } from '../../../audit/types';
-import type { ClientStore } from '../../../auth/clients';
+import { SECRET_GUESS_WINDOW, type ClientStore } from '../../../auth/clients';
 import type { TokenService } from '../../../auth/tokens';
 
 export function registerAuthRoutes(app: FastifyInstance, clients: ClientStore, tokens: TokenService, audit: AuditTrail): void {
@@ -33,8 +33,14 @@ export function registerAuthRoutes(app: FastifyInstance, clients: ClientStore, t
       await audit.append(refusedEntry(request, 401, 'client credentials missing', clientId));
       return oauthError(401, 'invalid_client', 'Client credentials missing (HTTP Basic or client_id/client_secret in the form)');
     }
-    const client = await clients.authenticate(clientId, clientSecret);
-    if (!client) {
+    const client = await clients.authenticate(clientId, clientSecret, request.ip);
+    if (client === 'throttled') {
+      request.log.warn({ clientId, ip: request.ip }, 'client secret guessed at too often');
+      await audit.append(refusedEntry(request, 429, 'too many failed client authentications from this address', clientId));
+      reply.header('Retry-After', '900');
+      return oauthError(429, 'invalid_client', `Too many failed attempts for this client from this address; try again after ${SECRET_GUESS_WINDOW}`);
+    }
+    if (client === 'wrong') {
       request.log.warn({ clientId, ip: request.ip }, 'failed client authentication');
       await audit.append(refusedEntry(request, 401, 'unknown client or wrong secret', clientId));
       return oauthError(401, 'invalid_client', 'Unknown client or wrong secret');
