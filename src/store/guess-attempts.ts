@@ -24,6 +24,8 @@ export class GuessAttempts {
   claim(key: string, maxFailures: number, window: string): Promise<string | undefined> {
     return this.db.transaction(async (tx) => {
       await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${this.purpose} ${key}`}, 0))`);
+      // Attempts older than the window count for nothing; dropping them keeps the table the size of its window.
+      await tx.query(sql`DELETE FROM guess_attempt WHERE purpose = ${this.purpose} AND key = ${key} AND attempted_at <= now() - ${window}::interval`);
       const [row] = await tx.query<{ n: string }>(sql`SELECT count(*) AS n FROM guess_attempt
         WHERE purpose = ${this.purpose} AND key = ${key} AND NOT succeeded AND attempted_at > now() - ${window}::interval`);
       if (Number(row.n) >= maxFailures) return undefined;
