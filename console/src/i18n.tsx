@@ -163,6 +163,41 @@ const WORDS = {
   allOutcomes: { ja: 'すべて', en: 'All' },
   outcomeSuccess: { ja: '成功', en: 'Success' },
   outcomeFailure: { ja: '拒否・失敗', en: 'Refused or failed' },
+  facilitiesAndClients: { ja: '施設とクライアント', en: 'Facilities and clients' },
+  facilityName: { ja: '施設名', en: 'Facility' },
+  institutionNumber: { ja: '医療機関コード', en: 'Institution number' },
+  facilityType: { ja: '施設種別', en: 'Type' },
+  clients: { ja: 'クライアント（施設のシステム）', en: 'Clients (facility systems)' },
+  noClients: { ja: 'クライアントはありません', en: 'No clients' },
+  deactivate: { ja: '無効にする', en: 'Deactivate' },
+  clientActive: { ja: '有効', en: 'Active' },
+  clientInactive: { ja: '無効', en: 'Inactive' },
+  'core-hospital': { ja: '中核病院', en: 'Core hospital' },
+  clinic: { ja: '診療所', en: 'Clinic' },
+  lab: { ja: '検査センター', en: 'Laboratory' },
+  pharmacy: { ja: '薬局', en: 'Pharmacy' },
+  emergency: { ja: '救急', en: 'Emergency' },
+  'network-office': { ja: '事務局', en: 'Network office' },
+  users: { ja: '利用者', en: 'Users' },
+  status: { ja: '状態', en: 'Status' },
+  newUser: { ja: '利用者の登録', en: 'New user' },
+  username: { ja: 'ユーザー名', en: 'Username' },
+  personName: { ja: '氏名', en: 'Name' },
+  practitioner: { ja: '医療者', en: 'Practitioner' },
+  office: { ja: '事務局', en: 'Network office' },
+  resident: { ja: '住民', en: 'Resident' },
+  job: { ja: '職種', en: 'Job' },
+  doctor: { ja: '医師', en: 'Doctor' },
+  nurse: { ja: '看護師', en: 'Nurse' },
+  clerk: { ja: '受付', en: 'Desk clerk' },
+  emergencyCrew: { ja: '救急隊', en: 'Emergency crew' },
+  createUser: { ja: '登録する', en: 'Create' },
+  userCreated: { ja: '登録しました。初期パスワード（この一度だけ表示されます）', en: 'Created. First password (shown this once only)' },
+  suspend: { ja: '利用停止', en: 'Suspend' },
+  reactivate: { ja: '利用再開', en: 'Reactivate' },
+  active: { ja: '利用中', en: 'Active' },
+  suspended: { ja: '停止中', en: 'Suspended' },
+  offboarded: { ja: '退職', en: 'Offboarded' },
   series: { ja: 'シリーズ', en: 'Series' },
   imageNumber: { ja: '画像番号', en: 'Image number' },
   noImages: { ja: '表示できる画像はありません', en: 'No images to show' },
@@ -193,6 +228,11 @@ export const LanguageContext = createContext<Language>('ja');
 
 export function translator(language: Language): Translate {
   return (word) => WORDS[word][language];
+}
+
+/** Whether a value from an API (a status, a kind) has a word of its own here. */
+export function isWord(value: string): value is Word {
+  return Object.hasOwn(WORDS, value);
 }
 
 export function useT(): Translate {

@@ -1,7 +1,8 @@
 /**
  * The network office in a real browser: a lab result refused for a mistyped value is read in the HL7 inbox
  * with its reason (segment and field), corrected and replayed, and its result is stored; the audit trail is
- * searched by patient and its hash chain verified; the council's pathway figures count the enrolled patient.
+ * searched by patient and its hash chain verified; the council's pathway figures count the enrolled patient;
+ * the facilities are listed with their clients, one retired; a doctor's account is created and suspended.
  */
 import type { Browser } from 'playwright-core';
 import { labResultMessage } from '../support/hl7-messages';
@@ -12,11 +13,13 @@ import { accessibilityViolations, ensureConsoleBuilt, launchBrowser, screenshot,
 let server: TestServer;
 let browser: Browser;
 let patientId: string;
+let hospital: { reference: string };
+let clinic: { reference: string };
 
 beforeAll(async () => {
   ensureConsoleBuilt();
   [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
-  const hospital = await facility(server, '1310000911', 'core-hospital', '利根中央病院');
+  hospital = await facility(server, '1310000911', 'core-hospital', '利根中央病院');
   const gateway = as(server, await server.clientToken({ role: 'gateway', organization: hospital.reference }));
   // "8,4" for 8.4: the lab system's decimal comma.
   const mistyped = labResultMessage({ controlId: 'BAD-1', patientId: 'H-9', orderNumber: 'O-BAD-1', code: '3D046000001920402', name: 'HbA1c', value: '8,4', unit: '%', range: '4.6-6.2', flag: 'H', observedAt: '202411011000' });
@@ -24,7 +27,7 @@ beforeAll(async () => {
   const enrolled = await as(server, server.adminToken).post('/fhir/Patient/$enroll', parameters({ patient: { resourceType: 'Patient', name: [{ family: '監査', given: ['次郎'] }], birthDate: '1951-01-01', gender: 'male' } }));
   patientId = enrolled.body.id;
   // On the diabetes pathway between the hospital and a clinic, for the council's figures.
-  const clinic = await facility(server, '1310000922', 'clinic', '栗橋内科クリニック');
+  clinic = await facility(server, '1310000922', 'clinic', '栗橋内科クリニック');
   const hospitalDoctor = as(server, await server.clientToken({ role: 'clinician', organization: hospital.reference }));
   const { cardNumber, cardSecret } = printedCard(enrolled.body);
   for (const [doctor, localId] of [[hospitalDoctor, 'H-9'], [as(server, await server.clientToken({ role: 'clinician', organization: clinic.reference })), 'C-9']] as const) {
@@ -87,5 +90,48 @@ test("the office sees the diabetes pathway's outcome figures over the region", a
   expect(await page.getByRole('table', { name: '連携パスの成果' }).getByRole('row').filter({ hasText: 'HbA1c' }).count()).toBeGreaterThan(0);
   expect(await accessibilityViolations(page)).toEqual([]);
   await screenshot(page, 'office-outcomes');
+  await page.context().close();
+});
+
+test('the office sees each facility with its clients and retires one; the retired token is refused at once', async () => {
+  const imaging = await server.clientToken({ name: '画像連携ゲートウェイ', role: 'gateway', organization: hospital.reference });
+  expect((await as(server, imaging).get('/fhir/Organization?_count=1')).status).toBe(200);
+  const page = await signedInPage(browser, server.url, server.adminToken, 'HL7受信箱');
+  await page.getByRole('tab', { name: '施設とクライアント' }).click();
+  const row = page.getByTestId('facilities').locator(`tr[data-facility="${hospital.reference}"]`);
+  await row.waitFor();
+  expect(await row.innerText()).toMatch(/利根中央病院[\s\S]*1310000911[\s\S]*中核病院[\s\S]*画像連携ゲートウェイ \(gateway\)[\s\S]*有効/);
+  expect(await page.getByTestId('facilities').locator(`tr[data-facility="${clinic.reference}"]`).innerText()).toMatch(/栗橋内科クリニック[\s\S]*診療所/);
+  expect(await accessibilityViolations(page)).toEqual([]);
+  await screenshot(page, 'office-facilities');
+  await row.getByRole('button', { name: '無効にする 画像連携ゲートウェイ' }).click();
+  await row.locator('li').filter({ hasText: '画像連携ゲートウェイ' }).filter({ hasText: '無効' }).waitFor();
+  expect((await as(server, imaging).get('/fhir/Organization?_count=1')).status).toBe(401);
+  await page.context().close();
+});
+
+test('the office creates a doctor at the clinic, whose first password works, and suspends the account', async () => {
+  const page = await signedInPage(browser, server.url, server.adminToken, 'HL7受信箱');
+  await page.getByRole('tab', { name: '利用者' }).click();
+  const form = page.getByRole('form', { name: '利用者の登録' });
+  await form.getByLabel('氏名').fill('小林 直子');
+  await form.getByLabel('ユーザー名').fill('dr.kobayashi');
+  await form.getByLabel('施設').selectOption({ label: '栗橋内科クリニック' });
+  await form.getByLabel('職種').selectOption({ label: '医師' });
+  await form.getByRole('button', { name: '登録する' }).click();
+  const password = await page.getByTestId('user-created').locator('code').innerText();
+  expect((await server.tonet.accounts.checkPassword('dr.kobayashi', password)).ok).toBe(true);
+  const account = (await server.tonet.accounts.byUsername('dr.kobayashi'))!;
+  expect(account.facilities).toEqual([{ organization: clinic.reference, role: 'doctor' }]);
+  // The Practitioner the account is bound to is in the directory under the person's name.
+  expect((await as(server, server.adminToken).get(`/fhir/${account.practitioner}`)).body.name).toEqual([{ text: '小林 直子' }]);
+  const row = page.getByTestId('users').locator('tr[data-username="dr.kobayashi"]');
+  expect(await row.innerText()).toMatch(/小林 直子[\s\S]*医療者[\s\S]*栗橋内科クリニック（医師）[\s\S]*利用中/);
+  expect(await accessibilityViolations(page)).toEqual([]);
+  await screenshot(page, 'office-users');
+  await row.getByRole('button', { name: '利用停止 dr.kobayashi' }).click();
+  await row.getByText('停止中').waitFor();
+  expect((await server.tonet.accounts.byUsername('dr.kobayashi'))!.status).toBe('suspended');
+  expect((await server.tonet.accounts.checkPassword('dr.kobayashi', password)).ok).toBe(false);
   await page.context().close();
 });
