@@ -5,7 +5,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
 import type { AuditEntry } from './types';
-import { patientIdsOf } from './rest';
+import { patientsOf } from '../core/compartments';
 
 const MAX_ENTITIES = 1000;
 
@@ -16,7 +16,7 @@ const MAX_ENTITIES = 1000;
 export function graphqlEntry(ctx: RequestContext, operation: string, data: unknown, isMutation: boolean, read: Resource[] = []): AuditEntry | undefined {
   const resources: Resource[] = [...read];
   collect(data, resources);
-  const patientIds = [...new Set(resources.flatMap(patientIdsOf))];
+  const patientIds = [...new Set(resources.flatMap(patientsOf))];
   if (!patientIds.length && !isMutation) return undefined;
   return {
     ctx,

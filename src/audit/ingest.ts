@@ -5,7 +5,8 @@
  */
 import type { Bundle } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
-import { MAX_ENTITIES, patientIdsOf } from './rest';
+import { patientsOf } from '../core/compartments';
+import { MAX_ENTITIES } from './rest';
 import type { AuditEntry } from './types';
 
 export function ingestEntry(ctx: RequestContext, response: Bundle, description: string): AuditEntry {
@@ -13,7 +14,7 @@ export function ingestEntry(ctx: RequestContext, response: Bundle, description: 
   return {
     ctx,
     action: 'transaction',
-    patientIds: [...new Set(written.flatMap(patientIdsOf))],
+    patientIds: [...new Set(written.flatMap(patientsOf))],
     entities: [...new Set(written.filter((r) => r.id).map((r) => `${r.resourceType}/${r.id}`))].slice(0, MAX_ENTITIES),
     outcome: '0',
     description,

@@ -1,13 +1,14 @@
 /**
  * The audit entry for one FHIR REST request: which interaction it was, whose data the answer holds and which
- * resources it touched. Patient ids are read cheaply from the JSON (Patient.id, or a subject / patient /
- * beneficiary reference to Patient/…), never by another query, except for a delete whose answer holds nothing.
+ * resources it touched. Patient ids are read from the JSON by the Patient compartment's own definition
+ * (core/compartments.ts), never by another query, except for a delete whose answer holds nothing.
  */
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
 import type { Db } from '../store/db/database';
 import { sql } from '../core/sql';
 import { patientCompartmentParams } from '../core/definitions';
+import { patientsOf } from '../core/compartments';
 import type { FhirError } from '../core/errors';
 import type { FhirRequest, FhirResponse } from '../fhir/router';
 import type { AuditAction, AuditEntry } from './types';
@@ -16,7 +17,6 @@ import type { AuditAction, AuditEntry } from './types';
 export const MAX_ENTITIES = 100;
 
 const WRITES = new Set<AuditAction>(['create', 'update', 'patch', 'delete', 'transaction', 'batch']);
-const PATIENT_FIELDS = ['subject', 'patient', 'beneficiary'] as const;
 
 /** The entry for an answered request, or undefined for a read that returned no patient data about directory data. */
 export async function restEntry(db: Db, ctx: RequestContext, req: FhirRequest, response: FhirResponse): Promise<AuditEntry | undefined> {
@@ -30,8 +30,8 @@ export async function restEntry(db: Db, ctx: RequestContext, req: FhirRequest, r
   const written = WRITES.has(action) || (action === 'operation' && req.method.toUpperCase() === 'POST');
   // With Prefer: return=minimal only the Location names what was written; the body's references still say whose data it is.
   const located = locationOf(response);
-  const bodyRefs = written && req.body && typeof req.body === 'object' ? resourcesIn(req.body as Resource).flatMap(patientReferencesOf) : [];
-  const patientIds = [...new Set([...touched.flatMap(patientIdsOf), ...(located?.type === 'Patient' ? [located.id] : []), ...bodyRefs])];
+  const bodyRefs = written && req.body && typeof req.body === 'object' ? resourcesIn(req.body as Resource).flatMap(patientsNamedBy) : [];
+  const patientIds = [...new Set([...touched.flatMap(patientsOf), ...(located?.type === 'Patient' ? [located.id] : []), ...bodyRefs])];
   if (!written && patientIds.length === 0 && isDirectory(target.type)) return undefined;
   const named = [...touched.filter((r) => r.id).map((r) => `${r.resourceType}/${r.id}`), ...(located ? [`${located.type}/${located.id}`] : []), ...(target.id ? [`${target.type}/${target.id}`] : [])];
   const entities = [...new Set(named)];
@@ -80,30 +80,20 @@ export function interactionOf(req: FhirRequest): AuditAction {
   return ({ GET: 'read', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, AuditAction>)[method] ?? 'operation';
 }
 
-/** The patient ids a resource's data is about, as the bare ids the compartments and access grants use. */
-export function patientIdsOf(resource: Resource): string[] {
-  if (resource.resourceType === 'Patient') return resource.id ? [resource.id] : [];
-  return patientReferencesOf(resource);
+/** The patients a written body names; the id a client gave a new Patient is not the one it is stored under. */
+function patientsNamedBy(resource: Resource): string[] {
+  return patientsOf(resource.resourceType === 'Patient' ? { ...resource, id: undefined } : resource);
 }
 
-/** Patient ids named by subject / patient / beneficiary (ids a client chose for new resources are not the stored ones). */
-function patientReferencesOf(resource: Resource): string[] {
-  const ids: string[] = [];
-  for (const field of PATIENT_FIELDS) {
-    const value = (resource as unknown as Record<string, unknown>)[field];
-    for (const ref of Array.isArray(value) ? value : [value]) {
-      const reference = (ref as { reference?: unknown } | undefined)?.reference;
-      if (typeof reference === 'string' && reference.startsWith('Patient/')) ids.push(reference.slice('Patient/'.length).split('/')[0]);
-    }
-  }
-  return ids;
-}
+/** Bundles that only carry an answer or a request; any other Bundle (a document, a collection) is data itself. */
+const WRAPPERS = new Set<Bundle['type']>(['searchset', 'history', 'transaction', 'transaction-response', 'batch', 'batch-response']);
 
-/** The resources an answer (or a written body) holds: itself, or every entry of a Bundle. */
+/** The resources an answer (or a written body) holds: itself, and every entry of a Bundle. */
 function resourcesIn(resource: Resource | undefined): Resource[] {
   if (!resource || resource.resourceType === 'OperationOutcome') return [];
   if (resource.resourceType !== 'Bundle') return [resource];
-  return ((resource as Bundle).entry ?? []).flatMap((entry) => (entry.resource ? resourcesIn(entry.resource) : []));
+  const entries = ((resource as Bundle).entry ?? []).flatMap((entry) => (entry.resource ? resourcesIn(entry.resource) : []));
+  return WRAPPERS.has((resource as Bundle).type) ? entries : [resource, ...entries];
 }
 
 function locationOf(response: FhirResponse): { type: string; id: string } | undefined {

@@ -14,6 +14,7 @@
 import { generateId } from '@medplum/core';
 import type { Appointment, AppointmentParticipant, Device, HealthcareService, Resource, Schedule, ServiceRequest, Slot } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
+import { patientsOf } from '../core/compartments';
 import type { AuditSink } from '../audit/types';
 import type { AccessPolicy } from '../consent/access';
 import { sql } from '../core/sql';
@@ -137,7 +138,7 @@ export class BookingService {
     if (ENDING_STATUSES.has(appointment.status)) throw conflict(`Appointment/${appointmentId} is already ${appointment.status}`);
     return repo.transaction(async (tx) => {
       const { resource } = await tx.update(ctx, { ...appointment, status: 'cancelled', cancelationReason: { coding: [CANCELLED_BY_CLINIC], text: reason } });
-      await this.record(tx, ctx, `Appointment/${appointmentId}/$cancel${reason ? `: ${reason}` : ''}`, patientIdsOf(appointment), [`Appointment/${appointmentId}`, ...(row ? [`Slot/${row.slot_id}`] : [])]);
+      await this.record(tx, ctx, `Appointment/${appointmentId}/$cancel${reason ? `: ${reason}` : ''}`, patientsOf(appointment), [`Appointment/${appointmentId}`, ...(row ? [`Slot/${row.slot_id}`] : [])]);
       return resource as Appointment;
     });
   }
@@ -186,7 +187,7 @@ export class BookingService {
       if (row.state === 'cancelled') throw conflict(`Appointment/${appointmentId} was already cancelled`);
       await answer(tx, appointment, row);
       const [after] = await tx.db.query<LedgerRow>(sql`SELECT * FROM booking WHERE appointment_id = ${appointmentId}`);
-      await this.record(tx, ctx, `Appointment/${appointmentId}: hospital answered, booking ${after.state}`, patientIdsOf(appointment), [`Appointment/${appointmentId}`, `Slot/${row.slot_id}`]);
+      await this.record(tx, ctx, `Appointment/${appointmentId}: hospital answered, booking ${after.state}`, patientsOf(appointment), [`Appointment/${appointmentId}`, `Slot/${row.slot_id}`]);
       return summaryOf(after);
     });
   }
@@ -314,10 +315,6 @@ export function summaryOf(row: LedgerRow): BookingSummary {
 /** The hospital's participants (everything but the patient) take its answer. */
 function answered(appointment: Appointment, status: AppointmentParticipant['status']): AppointmentParticipant[] {
   return appointment.participant.map((p) => (p.actor?.reference?.startsWith('Patient/') ? p : { ...p, status }));
-}
-
-function patientIdsOf(appointment: Appointment): string[] {
-  return appointment.participant.map((p) => p.actor?.reference ?? '').filter((r) => r.startsWith('Patient/')).map((r) => r.slice('Patient/'.length));
 }
 
 function idOf(reference: string, type: string, parameter: string): string {

@@ -19,6 +19,7 @@
 import { deepEquals } from '@medplum/core';
 import type { Consent, Patient, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
+import { patientsOf } from '../core/compartments';
 import { forbidden, notFound } from '../core/errors';
 import { CARD_DIGEST_SYSTEM, CARD_SECRET_EXTENSION } from './card';
 import type { ReadScope } from '../store/read-scope';
@@ -164,9 +165,11 @@ function onlyRevokes(existing: Consent, next: Consent): boolean {
   return deepEquals(comparable(existing), comparable(next));
 }
 
-/** Does the resource's subject / patient name this resident's Patient? */
+/**
+ * Is the resource in this resident's compartment and no one else's? A performer or asserter naming another
+ * Patient would file it in their compartment too, where the resident has no say.
+ */
 function aboutPatient(resource: { resourceType: string }, patient: string | undefined): boolean {
-  if (!patient) return false;
-  const r = resource as { subject?: { reference?: string }; patient?: { reference?: string } };
-  return r.subject?.reference === patient || r.patient?.reference === patient;
+  const named = patientsOf(resource as Resource);
+  return !!patient && named.length > 0 && named.every((id) => `Patient/${id}` === patient);
 }

@@ -12,7 +12,7 @@
  */
 import type { Basic, Bundle, Communication, Consent, HumanName, Organization, Patient, Resource } from '@medplum/fhirtypes';
 import { RequestContext, systemContext } from '../core/context';
-import { patientIdsOf } from '../audit/rest';
+import { patientsOf } from '../core/compartments';
 import type { AuditSink } from '../audit/types';
 import { sql } from '../core/sql';
 import { badRequest, forbidden, FhirError, outcome, tooManyRequests } from '../core/errors';
@@ -152,7 +152,7 @@ async function summaryOf(tx: Repository, audit: AuditSink, ctx: RequestContext, 
   await audit.record(tx.db, {
     ctx,
     action: 'emergency-access',
-    patientIds: [...new Set([patient.id as string, ...entries.flatMap(patientIdsOf)])],
+    patientIds: [...new Set([patient.id as string, ...entries.flatMap(patientsOf)])],
     entities: entries.map((e) => `${e.resourceType}/${e.id}`),
     outcome: '0',
     description: `emergency summary: ${reason}`,

@@ -22,8 +22,7 @@ export const EMERGENCY_PURPOSE: Coding = { system: 'http://terminology.hl7.org/C
 /** Patient.identifier system of the regional card number (かかりつけ医カード番号). */
 export const CARD_SYSTEM = 'urn:tonet:card-number';
 
-/** Places a resource outside the Patient compartment definition (a document Bundle) into a patient's compartment. */
-export const COMPARTMENT_EXTENSION = 'urn:tonet:extension:patient-compartment';
+export { COMPARTMENT_EXTENSION } from '../core/compartments';
 
 /** Card numbers: 11 random digits and a Luhn check digit, so a mistyped digit is caught at the desk. */
 export function newCardNumber(): string {

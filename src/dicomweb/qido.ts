@@ -5,7 +5,7 @@
  * ModalitiesInStudy, mapped to the ImagingStudy search parameters; each search is audited like a FHIR search.
  */
 import type { ImagingStudy, ImagingStudySeries } from '@medplum/fhirtypes';
-import { patientIdsOf } from '../audit/rest';
+import { patientsOf } from '../core/compartments';
 import type { AuditTrail } from '../audit/types';
 import type { RequestContext } from '../core/context';
 import { badRequest } from '../core/errors';
@@ -92,7 +92,7 @@ export class QidoService {
     await this.audit.append({
       ctx,
       action: 'search',
-      patientIds: [...new Set(studies.flatMap((s) => patientIdsOf(s)))],
+      patientIds: [...new Set(studies.flatMap((s) => patientsOf(s)))],
       entities: studies.map((s) => `ImagingStudy/${s.id}`),
       outcome: '0',
       description,

@@ -8,7 +8,7 @@
  * in its own transaction, naming the patient, as a FHIR write would be.
  */
 import type { Bundle, BundleEntry, ImagingStudy } from '@medplum/fhirtypes';
-import { patientIdsOf } from '../audit/rest';
+import { patientsOf } from '../core/compartments';
 import type { AuditSink } from '../audit/types';
 import type { RequestContext } from '../core/context';
 import type { Db } from '../store/db/database';
@@ -143,7 +143,7 @@ export class StowService {
       await this.audit.record(tx, {
         ctx,
         action: 'create',
-        patientIds: stored ? patientIdsOf(stored) : [],
+        patientIds: stored ? patientsOf(stored) : [],
         entities: stored?.id ? [`ImagingStudy/${stored.id}`] : [],
         outcome: '0',
         description: `STOW-RS study ${studyUid}: ${parts.length} instance(s)`,

@@ -7,7 +7,7 @@
  * does not leak. Every retrieval, served or not, is audited like a FHIR read, naming the studies' patients.
  */
 import type { ImagingStudy } from '@medplum/fhirtypes';
-import { patientIdsOf } from '../audit/rest';
+import { patientsOf } from '../core/compartments';
 import type { AuditTrail } from '../audit/types';
 import type { RequestContext } from '../core/context';
 import type { AccessPolicy } from '../consent/access';
@@ -63,7 +63,7 @@ export class WadoService {
     await this.audit.append({
       ctx,
       action: 'read',
-      patientIds: [...new Set(studies.flatMap((study) => patientIdsOf(study)))],
+      patientIds: [...new Set(studies.flatMap((study) => patientsOf(study)))],
       entities: studies.map((study) => `ImagingStudy/${study.id}`),
       outcome: '0',
       description: `${description} → 200`,

@@ -7,7 +7,8 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Db } from '../store/db/database';
 import { join, raw, sql, Sql } from '../core/sql';
 import { hasClaims, patientClaimsOf } from './search/attribution';
-import { extractSearchRows, patientCompartmentOf, SearchRows } from './search/extract';
+import { patientsOf } from '../core/compartments';
+import { extractSearchRows, SearchRows } from './search/extract';
 
 export interface StoredVersion {
   /** The resource as stored, meta filled in. */
@@ -29,7 +30,7 @@ export async function writeVersions(db: Db, versions: StoredVersion[]): Promise<
     const rows = v.deleted ? emptyRows() : extractSearchRows(v.resource);
     // A deletion stays in the compartments of what it deleted: with none it would count as directory data and
     // show every role that a hidden resource existed (410 instead of 404, entries in history).
-    const compartments = patientCompartmentOf(v.resource, v.deleted ? extractSearchRows(v.resource) : rows);
+    const compartments = patientsOf(v.resource);
     return { ...v, rows, compartments, content: JSON.stringify(v.resource) };
   });
   await resolvePatientClaims(db, prepared);

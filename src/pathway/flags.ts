@@ -9,6 +9,7 @@
  */
 import type { Extension, Flag } from '@medplum/fhirtypes';
 import { systemContext } from '../core/context';
+import { patientsOf } from '../core/compartments';
 import type { AuditSink } from '../audit/types';
 import { sql, Sql } from '../core/sql';
 import { forbidden, unprocessable } from '../core/errors';
@@ -174,7 +175,7 @@ export function acknowledgeOperation(audit: AuditSink): OperationHandler {
         await audit.record(tx.db, {
           ctx,
           action: 'operation',
-          patientIds: [flag.subject.reference?.slice('Patient/'.length) ?? ''],
+          patientIds: patientsOf(flag),
           entities: [`Flag/${id}`],
           outcome: '0',
           description: `$acknowledge Flag/${id} by ${ctx.organization ?? ctx.clientName}`,

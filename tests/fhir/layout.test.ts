@@ -5,7 +5,8 @@
  */
 import type { Condition, Observation, Patient } from '@medplum/fhirtypes';
 import { loadDefinitions } from '../../src/core/definitions';
-import { extractSearchRows, patientCompartmentOf } from '../../src/fhir/search/extract';
+import { patientsOf } from '../../src/core/compartments';
+import { extractSearchRows } from '../../src/fhir/search/extract';
 import { layoutOf } from '../../src/fhir/search/layout';
 
 beforeAll(() => loadDefinitions());
@@ -38,7 +39,7 @@ test('layouts name the rows each parameter is read from', () => {
 test('a compartment parameter read from another parameter still places the resource in the compartment', () => {
   // Condition's compartment parameter is `patient`, which is read from `subject` rows.
   const condition: Condition = { resourceType: 'Condition', subject: { reference: 'Patient/p7' }, code: { text: 'x' } };
-  expect(patientCompartmentOf(condition, extractSearchRows(condition))).toEqual(['p7']);
+  expect(patientsOf(condition)).toEqual(['p7']);
   const patient: Patient = { resourceType: 'Patient', id: 'p8', name: [{ family: '山田', given: ['太郎'] }] };
   const rows = extractSearchRows(patient);
   expect(rows.string.filter((r) => r[0] === 'phonetic')).toEqual([]);

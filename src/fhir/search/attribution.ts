@@ -8,7 +8,8 @@
 import type { Patient, Resource } from '@medplum/fhirtypes';
 import { parseLocalReference } from '../../core/references';
 import { patientCompartmentParams } from '../../core/definitions';
-import { compiledParams, extractSearchRows, patientCompartmentOf } from './extract';
+import { patientsOf } from '../../core/compartments';
+import { compiledParams } from './extract';
 import { layoutOf } from './layout';
 
 export interface PatientIdentifier {
@@ -96,7 +97,7 @@ function addBundle(claims: PatientClaims, bundle: Resource & { entry?: { fullUrl
       claims.identifiers.push(...identifiersOf(inner));
       continue;
     }
-    claims.ids.push(...patientCompartmentOf(inner, extractSearchRows(inner)));
+    claims.ids.push(...patientsOf(inner));
     for (const ref of compartmentReferences(inner)) {
       const carried = ref.reference ? carriedPatients.get(ref.reference) : undefined;
       if (carried) claims.identifiers.push(...identifiersOf(carried as Patient));

@@ -5,11 +5,9 @@
  */
 import { evalFhirPathTyped, FhirPathAtom, parseFhirPath, toTypedValue, TypedValue } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
-import { COMPARTMENT_EXTENSION } from '../../consent/model';
 import { parseLocalReference } from '../../core/references';
-import { patientCompartmentParams } from '../../core/definitions';
 import { MAX_DATE, MIN_DATE, parseDateRange } from './dates';
-import { layoutOf, layoutsOf } from './layout';
+import { layoutsOf } from './layout';
 import { normalizeString } from './normalize';
 
 export type TokenRow = [code: string, system: string | null, value: string | null, display: string | null];
@@ -223,23 +221,6 @@ export function referenceTarget(typed: TypedValue): { type: string | null; id: s
   // written and names no resource, and no patient, here.
   const local = parseLocalReference(reference);
   return local ? { type: local.type, id: local.id } : { type: null, id: reference };
-}
-
-/** The ids of the Patients whose compartment contains this resource; consent is decided on these. */
-export function patientCompartmentOf(resource: Resource, rows: SearchRows): string[] {
-  const ids = new Set<string>();
-  if (resource.resourceType === 'Patient' && resource.id) ids.add(resource.id);
-  // A compartment parameter may be read from another's rows (Condition.patient is subject's Patient rows).
-  const codes = new Set(patientCompartmentParams(resource.resourceType).flatMap((p) => layoutOf(resource.resourceType, p)?.codes ?? []));
-  for (const [code, type, id] of rows.reference) {
-    if (type === 'Patient' && codes.has(code)) ids.add(id);
-  }
-  // Types outside the compartment definition (a stored document Bundle) name their patient in meta.
-  for (const ext of resource.meta?.extension ?? []) {
-    const reference = ext.url === COMPARTMENT_EXTENSION ? ext.valueReference?.reference : undefined;
-    if (reference?.startsWith('Patient/')) ids.add(reference.slice('Patient/'.length));
-  }
-  return [...ids];
 }
 
 function dedupe(rows: SearchRows): SearchRows {

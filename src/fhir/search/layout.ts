@@ -8,7 +8,7 @@
  */
 import { or, raw, sql, Sql } from '../../core/sql';
 import type { SearchParameter } from '@medplum/fhirtypes';
-import { searchParametersOf } from '../../core/definitions';
+import { branchesFor, searchParametersOf } from '../../core/definitions';
 
 export interface ParamLayout {
   type: SearchParameter['type'];
@@ -59,40 +59,6 @@ export function layoutsOf(resourceType: string): Map<string, ParamLayout> {
 
 export function layoutOf(resourceType: string, code: string): ParamLayout | undefined {
   return layoutsOf(resourceType).get(code);
-}
-
-/**
- * Shared parameters list every type in one union ("AllergyIntolerance.code | Condition.code | …").
- * Evaluating the whole union for each resource would walk every other type's paths, so only the
- * branches that start at this type (or at Resource) are kept.
- */
-export function branchesFor(resourceType: string, expression: string): string[] {
-  const branches = splitTopLevelUnion(expression);
-  const own = branches.filter((b) => {
-    const head = b.replace(/^\(+/, '');
-    return head.startsWith(resourceType + '.') || head.startsWith('Resource.') || head.startsWith('DomainResource.') || head === resourceType;
-  });
-  return own.length > 0 ? own : branches;
-}
-
-function splitTopLevelUnion(expression: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let quote = false;
-  let current = '';
-  for (const ch of expression) {
-    if (ch === "'") quote = !quote;
-    if (!quote && ch === '(') depth++;
-    if (!quote && ch === ')') depth--;
-    if (!quote && depth === 0 && ch === '|') {
-      parts.push(current.trim());
-      current = '';
-    } else {
-      current += ch;
-    }
-  }
-  parts.push(current.trim());
-  return parts.filter(Boolean);
 }
 
 /**

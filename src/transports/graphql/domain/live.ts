@@ -7,7 +7,7 @@ import 'reflect-metadata';
 import type { Resource } from '@medplum/fhirtypes';
 import { GraphQLJSON } from 'graphql-scalars';
 import { Arg, ID, Resolver, Root, Subscription } from 'type-graphql';
-import { patientIdsOf } from '../../../audit/rest';
+import { patientsOf } from '../../../core/compartments';
 import { mapAsync } from '../../../notify/changes';
 import type { ChangeEvent } from '../../../store/changes';
 import type { DomainContext } from './context';
@@ -35,7 +35,7 @@ function deliveries(context: DomainContext, source: AsyncIterableIterator<Resour
       await context.services.audit.record(context.services.repo.db, {
         ctx: context.ctx,
         action: 'read',
-        patientIds: patientIdsOf(resource),
+        patientIds: patientsOf(resource),
         entities: [`${resource.resourceType}/${resource.id}`],
         outcome: '0',
         description: 'GraphQL subscription delivery',
