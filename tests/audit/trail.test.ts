@@ -203,8 +203,12 @@ describe('the AuditEvent API', () => {
     // Of each event only their own record is named: a search over several patients does not reveal the others.
     for (const event of events) expect(event.entity?.map((e) => e.what?.reference)).toEqual([`Patient/${first.id}`]);
     expect(events.some((e) => e.agent[0].who?.reference === HOSPITAL_A)).toBe(true);
-    const [aboutThem] = await fhir.server.tonet.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_event WHERE ${first.id} = ANY(patient_ids)`);
+    // Each page read is itself recorded about them (AuditEvent is in the Patient compartment), after that page.
+    const newestSeen = Math.max(...events.map((e) => Number(e.id)));
+    const [aboutThem] = await fhir.server.tonet.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_event WHERE ${first.id} = ANY(patient_ids) AND seq <= ${newestSeen}`);
     expect(events).toHaveLength(aboutThem.n);
+    const [pageReads] = await fhir.server.tonet.db.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_event WHERE ${first.id} = ANY(patient_ids) AND seq > ${newestSeen} AND client_id = ${resident.id}`);
+    expect(pageReads.n).toBe(pages.length);
     const onlySecond = await fhir.server.tonet.db.query<{ seq: string }>(sql`SELECT seq::text AS seq FROM audit_event WHERE patient_ids = ARRAY[${second.id}]::text[] LIMIT 1`);
     await fhir.get(`AuditEvent/${onlySecond[0].seq}`, resident.token).expect(404);
   });
@@ -223,16 +227,17 @@ describe('the AuditEvent API', () => {
   });
 
   test('search by patient pages newest first; date ge/le and _total narrow and count', async () => {
+    const future = new Date(Date.now() + 3600_000).toISOString();
+    const past = await fhir.get(`AuditEvent?patient=${first.id}&date=le${future}&date=ge2020-01-01&_count=1000`).expect(200);
     const pages = await allPages(`AuditEvent?patient=Patient/${first.id}&_count=3&_total=accurate`);
     const seqs = pages.flatMap((b) => (b.entry ?? []).map((e) => Number(e.resource?.id)));
     expect(pages[0].total).toBe(seqs.length);
     expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
     expect(new Set(seqs).size).toBe(seqs.length);
+    // Reading someone's trail is an access to their data: the search before left one more event about them.
+    expect(seqs).toHaveLength(past.body.entry.length + 1);
 
-    const future = new Date(Date.now() + 3600_000).toISOString();
     await fhir.get(`AuditEvent?date=ge${future}`).expect(200).expect((res) => expect(res.body.entry).toEqual([]));
-    const past = await fhir.get(`AuditEvent?patient=${first.id}&date=le${future}&date=ge2020-01-01&_count=1000`).expect(200);
-    expect(past.body.entry).toHaveLength(seqs.length);
     await fhir.get('AuditEvent?agent=Organization/x').expect(400);
   });
 });
