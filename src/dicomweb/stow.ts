@@ -5,11 +5,11 @@
  *   (conditional update by its DICOM UID identifier) through the FHIR transaction processor, so meta.source,
  *   history and search indexes are written as for any other FHIR write.
  * A file that cannot be stored fails alone, with a reason; the others are stored. Each study's write is audited
- * in its own transaction, naming the patient, as a FHIR write would be.
+ * once it is committed and before the answer, naming the patient, as a FHIR write is.
  */
 import type { Bundle, BundleEntry, ImagingStudy } from '@medplum/fhirtypes';
 import { patientsOf } from '../core/compartments';
-import type { AuditSink } from '../audit/types';
+import type { AuditEntry, AuditTrail } from '../audit/types';
 import type { RequestContext } from '../core/context';
 import type { Db } from '../store/db/database';
 import { sql } from '../core/sql';
@@ -69,7 +69,7 @@ export class StowService {
     private readonly db: Db,
     private readonly router: FhirRouter,
     private readonly facilities: FacilityDirectory,
-    private readonly audit: AuditSink,
+    private readonly audit: AuditTrail,
     private readonly logger: Logger
   ) {}
 
@@ -90,24 +90,29 @@ export class StowService {
     for (const [studyUid, parts] of byStudy) {
       const { accepted, refused } = samePatient(parts);
       result.failed.push(...refused);
+      let entry: AuditEntry;
       try {
-        await this.storeStudy(ctx, facility, studyUid, accepted);
-        result.stored.push(...accepted.map(({ part, instance }) => ({ part, ...pickUids(instance) })));
+        entry = await this.storeStudy(ctx, facility, studyUid, accepted);
       } catch (err) {
         const known = err instanceof FhirError || err instanceof DicomError;
         if (!known) this.logger.error({ err, studyUid }, 'storing a DICOM study failed');
         const reason = err instanceof DicomError ? FAILURE.dataSetMismatch : FAILURE.processingFailure;
         const comment = known ? (err as Error).message : 'Internal error while storing the study';
         result.failed.push(...accepted.map(({ part, instance }) => ({ part, sopInstanceUid: instance.sopInstanceUid, sopClassUid: instance.sopClassUid, reason, comment })));
+        continue;
       }
+      // Stored is stored: an audit trail that cannot be appended to fails the request, not the study.
+      await this.audit.append(entry);
+      result.stored.push(...accepted.map(({ part, instance }) => ({ part, ...pickUids(instance) })));
     }
     result.stored.sort((a, b) => a.part - b.part);
     result.failed.sort((a, b) => a.part - b.part);
     return result;
   }
 
-  private async storeStudy(ctx: RequestContext, facility: SendingFacility, studyUid: string, parts: ReadPart[]): Promise<void> {
-    await this.db.transaction(async (tx) => {
+  /** Stores one study's instances in one transaction; the entry that records it is appended after the commit. */
+  private async storeStudy(ctx: RequestContext, facility: SendingFacility, studyUid: string, parts: ReadPart[]): Promise<AuditEntry> {
+    return this.db.transaction(async (tx) => {
       // Two requests for one study would each merge into the study they read and the later would drop the
       // other's instances; the lock makes the second read what the first wrote.
       await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`dicom-study:${studyUid}`}, 0))`);
@@ -140,7 +145,7 @@ export class StowService {
       const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries };
       const response = await processBundle(router, ctx, bundle);
       const stored = response.entry?.[response.entry.length - 1]?.resource as ImagingStudy | undefined;
-      await this.audit.record(tx, {
+      return {
         ctx,
         action: 'create',
         patientIds: stored ? patientsOf(stored) : [],
@@ -148,7 +153,7 @@ export class StowService {
         outcome: '0',
         description: `STOW-RS study ${studyUid}: ${parts.length} instance(s)`,
         remoteAddress: ctx.remoteAddress,
-      });
+      };
     });
   }
 }
