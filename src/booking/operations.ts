@@ -49,7 +49,7 @@ export function bookingOperations(booking: BookingService): OperationHandler[] {
         const serviceRequest = params.resource<ServiceRequest>('serviceRequest', 'ServiceRequest');
         if (!serviceRequest) throw badRequest('Parameter "serviceRequest" (the referral: procedure, reason, supporting information) is required', ['Parameters.parameter[serviceRequest]']);
         const appointment = await booking.book(ctx, repo, { slot: params.requiredString('slot'), patient: params.requiredString('patient'), serviceRequest });
-        return router.written(appointment, 201, request.prefer);
+        return { ...router.written(appointment, 201, request.prefer), audited: true };
       },
     },
     {
@@ -60,7 +60,7 @@ export function bookingOperations(booking: BookingService): OperationHandler[] {
       async handle({ ctx, repo, router, request, id }) {
         const params = OperationParameters.from(request.body ?? { resourceType: 'Parameters' }, 'cancel');
         const appointment = await booking.cancel(ctx, repo, id as string, params.string('reason'));
-        return router.written(appointment, 200, request.prefer);
+        return { ...router.written(appointment, 200, request.prefer), audited: true };
       },
     },
     {
@@ -69,7 +69,7 @@ export function bookingOperations(booking: BookingService): OperationHandler[] {
       resourceTypes: ['Appointment'],
       methods: ['POST'],
       async handle({ ctx, repo, id }) {
-        return { status: 200, resource: summaryParameters(await booking.confirm(ctx, repo, id as string)) };
+        return { status: 200, resource: summaryParameters(await booking.confirm(ctx, repo, id as string)), audited: true };
       },
     },
     {
@@ -79,7 +79,7 @@ export function bookingOperations(booking: BookingService): OperationHandler[] {
       methods: ['POST'],
       async handle({ ctx, repo, request, id }) {
         const reason = OperationParameters.from(request.body, 'reject').requiredString('reason');
-        return { status: 200, resource: summaryParameters(await booking.reject(ctx, repo, id as string, reason)) };
+        return { status: 200, resource: summaryParameters(await booking.reject(ctx, repo, id as string, reason)), audited: true };
       },
     },
   ];

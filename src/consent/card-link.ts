@@ -71,7 +71,7 @@ export function linkCardOperation(facilities: FacilityDirectory, audit: AuditSin
           description: `$link-card: ${ctx.organization} linked to Patient/${regional.id}`,
           remoteAddress: ctx.remoteAddress,
         });
-        return { status: 200, resource: parametersOf({ patient: local, consent, regional: `Patient/${regional.id}` }) };
+        return { status: 200, resource: parametersOf({ patient: local, consent, regional: `Patient/${regional.id}` }), audited: true };
       });
     },
   };

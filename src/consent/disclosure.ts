@@ -29,7 +29,7 @@ export function disclosureOperation(audit: AuditSink, records: DisclosureRecords
         remoteAddress: ctx.remoteAddress,
       });
       const bundle: Bundle = { resourceType: 'Bundle', type: 'collection', timestamp: new Date().toISOString(), entry: entries };
-      return { status: 200, resource: bundle };
+      return { status: 200, resource: bundle, audited: true };
     },
   };
 }

@@ -39,12 +39,12 @@ export function emergencySummaryOperation(audit: AuditSink): OperationHandler {
     async handle({ ctx, repo, request, id }) {
       const params = OperationParameters.from(request.body, 'emergency-summary');
       const reason = params.requiredString('reason');
-      if (id) return { status: 200, resource: await reopenedSummary(repo, audit, ctx, id, reason) };
+      if (id) return { status: 200, resource: await reopenedSummary(repo, audit, ctx, id, reason), audited: true };
       const cardNumber = params.string('cardNumber');
       const name = params.string('name');
       const birthDate = params.date('birthDate');
       const summary = await emergencySummary(repo, audit, ctx, { cardNumber, name, birthDate, reason });
-      return { status: 200, resource: summary };
+      return { status: 200, resource: summary, audited: true };
     },
   };
 }

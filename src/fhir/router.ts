@@ -34,6 +34,11 @@ export interface FhirResponse {
   headers?: Record<string, string>;
   /** The resources an answer that is not itself FHIR (a `$graphql` result) was made of, for its audit entry. */
   read?: Resource[];
+  /**
+   * The operation recorded this interaction's entry itself, in the transaction of what it did (an emergency
+   * declaration's entry is also what its rate limit counts), so the transport records no second one.
+   */
+  audited?: true;
 }
 
 /** An operation (`$name`) at system, type or instance level. */

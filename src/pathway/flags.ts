@@ -181,7 +181,7 @@ export function acknowledgeOperation(audit: AuditSink): OperationHandler {
           description: `$acknowledge Flag/${id} by ${ctx.organization ?? ctx.clientName}`,
           remoteAddress: ctx.remoteAddress,
         });
-        return { status: 200, resource: stored };
+        return { status: 200, resource: stored, audited: true };
       });
     },
   };
