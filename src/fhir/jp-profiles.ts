@@ -11,7 +11,7 @@ export const SUPPORTED_JP_PROFILES: Readonly<Record<string, readonly string[]>> 
   Condition: [`${CORE}JP_Condition_Diagnosis`],
   AllergyIntolerance: [`${CORE}JP_AllergyIntolerance`],
   Coverage: [`${CORE}JP_Coverage`],
-  Observation: [`${CORE}JP_Observation_Common`, `${CORE}JP_Observation_LabResult`, `${CORE}JP_Observation_BodyMeasurement`],
+  Observation: [`${CORE}JP_Observation_Common`, `${CORE}JP_Observation_LabResult`, `${CORE}JP_Observation_BodyMeasurement`, `${CORE}JP_Observation_VitalSigns`],
   DiagnosticReport: [`${CORE}JP_DiagnosticReport_Common`, `${CORE}JP_DiagnosticReport_LabResult`],
   MedicationRequest: [`${CORE}JP_MedicationRequest`, `${CORE}JP_MedicationRequest_Injection`],
   MedicationAdministration: [`${CORE}JP_MedicationAdministration`, `${CORE}JP_MedicationAdministration_Injection`],

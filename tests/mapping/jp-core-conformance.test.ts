@@ -65,7 +65,7 @@ test('one release: no JP Core 1.1 urn:oid system and no fallback system for a v2
   expect(problems).toEqual([]);
 });
 
-test('the checks catch what they claim to (a lab result with a range, an Rp number under the 1.1 OID)', () => {
+test('the checks catch what they claim to (a lab result with a range, an Rp number under the 1.1 OID, a vital sign without its second category)', () => {
   const lab = mapped.find(([, resource]) => resource.meta?.profile?.[0]?.endsWith('JP_Observation_LabResult'))![1] as Record<string, any>;
   const valueRule = CONSTRAINTS.find((constraint) => constraint.profile === 'JP_Observation_LabResult' && constraint.rule.startsWith('value[x]'))!;
   expect(valueRule.check({ ...lab, valueQuantity: undefined, valueRange: { low: { value: 1 } } })).toMatch(/valueRange/);
@@ -73,4 +73,7 @@ test('the checks catch what they claim to (a lab result with a range, an Rp numb
   const sliceRule = CONSTRAINTS.find((constraint) => constraint.profile === 'JP_MedicationRequest' && constraint.rule.startsWith('identifier'))!;
   const oldRelease = { ...request, identifier: request.identifier.map((identifier: any) => (identifier.system.endsWith('Medication-RPGroupNumber') ? { ...identifier, system: 'urn:oid:1.2.392.100495.20.3.81' } : identifier)) };
   expect(sliceRule.check(oldRelease)).toMatch(/rpNumber/);
+  const vital = mapped.find(([, resource]) => resource.meta?.profile?.[0]?.endsWith('JP_Observation_VitalSigns'))![1] as Record<string, any>;
+  const failed = CONSTRAINTS.filter((constraint) => constraint.profile === 'JP_Observation_VitalSigns').filter((constraint) => constraint.check({ ...vital, category: [vital.category[0]], effectiveDateTime: undefined, effectiveInstant: '2011-12-20T09:00:00+09:00' }));
+  expect(failed.map((constraint) => constraint.rule)).toEqual(['category[second] (required by the IG) from JP_ObservationVitalSignsCategory_CS', 'effective[x] only dateTime or Period']);
 });

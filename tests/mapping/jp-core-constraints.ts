@@ -10,6 +10,7 @@ const CORE = 'http://jpfhir.jp/fhir/core/';
 export const JP_SYSTEM = {
   simpleObservationCategory: `${CORE}CodeSystem/JP_SimpleObservationCategory_CS`,
   bodyMeasurementCategory: `${CORE}CodeSystem/JP_ObservationBodyMeasurementCategory_CS`,
+  vitalSignsCategory: `${CORE}CodeSystem/JP_ObservationVitalSignsCategory_CS`,
   rpNumber: `${CORE}mhlw/IdSystem/Medication-RPGroupNumber`,
   orderInRp: `${CORE}mhlw/IdSystem/MedicationAdministrationIndex`,
   resourceInstance: `${CORE}IdSystem/resourceInstance-identifier`,
@@ -88,7 +89,11 @@ const dosageExtensions: Constraint['check'] = (resource) => {
   return unknown.length ? `dosageInstruction.extension not defined by JP_MedicationDosage: ${unknown.join(', ')}` : undefined;
 };
 
-const OBSERVATION_PROFILES = ['JP_Observation_Common', 'JP_Observation_LabResult', 'JP_Observation_BodyMeasurement'];
+const OBSERVATION_PROFILES = ['JP_Observation_Common', 'JP_Observation_LabResult', 'JP_Observation_BodyMeasurement', 'JP_Observation_VitalSigns'];
+const effectiveDateTimeOrPeriod: Constraint['check'] = (resource) => {
+  const other = Object.keys(resource).filter((name) => name.startsWith('effective') && name !== 'effectiveDateTime' && name !== 'effectivePeriod');
+  return other.length ? `effective[x] only dateTime or Period; found ${other.join(', ')}` : undefined;
+};
 
 export const CONSTRAINTS: Constraint[] = [
   {
@@ -115,6 +120,13 @@ export const CONSTRAINTS: Constraint[] = [
     rule: 'category[bodyMeasurementCategory] from JP_ObservationBodyMeasurementCategory_CS',
     check: (resource) => (resource.category?.[1]?.coding?.[0]?.system === JP_SYSTEM.bodyMeasurementCategory ? undefined : 'second category slice missing'),
   },
+  { profile: 'JP_Observation_VitalSigns', rule: 'category[first] = #vital-signs', check: firstCategory('vital-signs') },
+  {
+    profile: 'JP_Observation_VitalSigns',
+    rule: 'category[second] (required by the IG) from JP_ObservationVitalSignsCategory_CS',
+    check: (resource) => (resource.category?.[1]?.coding?.[0]?.system === JP_SYSTEM.vitalSignsCategory ? undefined : 'second category slice missing'),
+  },
+  ...['JP_Observation_VitalSigns', 'JP_Observation_BodyMeasurement'].map((profile): Constraint => ({ profile, rule: 'effective[x] only dateTime or Period', check: effectiveDateTimeOrPeriod })),
   {
     profile: 'JP_DiagnosticReport_LabResult',
     rule: 'category = LOINC LP29693-6 (Laboratory)',

@@ -42,9 +42,10 @@ export const GOLDEN_DIR = path.join(__dirname, 'golden');
 
 /**
  * Golden inputs Tonet wrote for data types the NHO samples lack, on the NHO samples' patient and header: ADT-01
- * (A54 and its cancel A55, the events of JAMI's table-v2-0003 ConceptMaps).
+ * (A54 and its cancel A55, the events of JAMI's table-v2-0003 ConceptMaps) and extended storage's vital signs (an
+ * ORU^R01 of a ward's blood pressure, pulse, temperature, SpO2 and weight).
  */
-export const AUTHORED_GOLDEN = ['ADT-01', 'ADT-01-A55'];
+export const AUTHORED_GOLDEN = ['ADT-01', 'ADT-01-A55', 'VITAL-SIGNS'];
 
 /** A golden input as the mapper receives it: CR between segments. */
 export function goldenText(name: string): string {

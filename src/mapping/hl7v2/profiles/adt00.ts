@@ -2,29 +2,13 @@
  * ADT-00 (ADT^A08 patient update, ADT^A23 patient delete) → Patient, body-measurement and other OBX → Observation,
  * AL1 → AllergyIntolerance, IN1 → Coverage. Source: JAMI ConceptMaps message-adt-00 and segment-adt-00-*.
  */
-import { codeableConcept, concept, date, lookup, text, valueIn } from '../converters';
+import { codeableConcept, date, lookup, text, valueIn } from '../converters';
 import type { MessageProfile } from '../engine';
 import { JP_IDENTIFIER } from '../identity';
-import { SYSTEM } from '../codesystems';
 import { ALLERGY_CATEGORY, allergyKey, reaction } from './allergy';
 import { FHIR_SYSTEM, fixedCoding, HEADER_SEGMENTS, jpProfile, PATIENT } from './common';
 import { OBSERVATION_RESULT_FIELDS } from './observation';
-
-interface BodyMeasurement {
-  /** The LOINC code beside JLAC10, which FHIR's vital-signs readers look for. */
-  loinc: { system: string; code: string; display: string };
-  /** JP_Observation_BodyMeasurement's second category slice. */
-  category: string;
-}
-
-/** JLAC10 body measurements in ADT-00 (JAMI ConceptMap segment-adt-00-obx: OBX-3 decides the category). */
-const BODY_MEASUREMENTS: Record<string, BodyMeasurement> = {
-  '9N001000000000001': { loinc: { system: SYSTEM.loinc, code: '8302-2', display: 'Body height' }, category: 'height' },
-  '9N006000000000001': { loinc: { system: SYSTEM.loinc, code: '29463-7', display: 'Body weight' }, category: 'weight' },
-};
-const BODY_MEASUREMENT_LOINC = Object.fromEntries(Object.entries(BODY_MEASUREMENTS).map(([code, row]) => [code, row.loinc]));
-const BODY_MEASUREMENT_CATEGORY = Object.fromEntries(Object.entries(BODY_MEASUREMENTS).map(([code, row]) => [code, row.category]));
-const isBodyMeasurement = (scope: { value(locator: string): string }) => scope.value('OBX-3') in BODY_MEASUREMENTS;
+import { MEASUREMENT_FIELDS, measurementRule, measures } from './vitals';
 
 /** Patient-level OBX (height, weight, blood type) have no time: one current value per patient and item. */
 const patientObservationKey = { kind: 'observation', from: [['PID-3', '=adt', 'OBX-3']], onDuplicate: 'merge' } as const;
@@ -39,27 +23,14 @@ export const ADT_00: MessageProfile = {
   patient: 'write',
   resources: [
     PATIENT,
-    {
-      id: 'bodyMeasurement',
-      resourceType: 'Observation',
-      profile: jpProfile('JP_Observation_BodyMeasurement'),
-      anchor: 'OBX',
-      when: isBodyMeasurement,
-      key: patientObservationKey,
-      patient: 'subject',
-      fixed: { category: [fixedCoding(FHIR_SYSTEM.observationCategory, 'body-measurement')] },
-      fields: [
-        ...OBSERVATION_RESULT_FIELDS,
-        { from: 'OBX-3', to: 'code.coding[]', as: lookup(BODY_MEASUREMENT_LOINC) },
-        { from: 'OBX-3', to: 'category[1]', as: concept(FHIR_SYSTEM.bodyMeasurementCategory, BODY_MEASUREMENT_CATEGORY) },
-      ],
-    },
+    // Height and weight (JAMI ConceptMap segment-adt-00-obx: OBX-3 decides the category).
+    measurementRule('body-measurement', { key: patientObservationKey, patient: 'subject', fields: [...OBSERVATION_RESULT_FIELDS, ...MEASUREMENT_FIELDS] }),
     {
       id: 'patientObservation',
       resourceType: 'Observation',
       profile: jpProfile('JP_Observation_Common'),
       anchor: 'OBX',
-      when: (scope) => !isBodyMeasurement(scope),
+      when: (scope) => !measures('body-measurement')(scope),
       key: patientObservationKey,
       patient: 'subject',
       fixed: { category: [fixedCoding(FHIR_SYSTEM.observationCategory, 'laboratory')] },

@@ -16,6 +16,7 @@ import { OMP_02 } from './omp02';
 import { PPR_01 } from './ppr01';
 import { OMP_11, OMP_12 } from './ras';
 import { withVisit } from './visit';
+import { isVitalSigns, VITAL_SIGNS } from './vitals';
 
 type Resolver = (message: ParsedMessage) => MessageProfile;
 
@@ -54,6 +55,7 @@ const CARE_DATE: Record<string, string> = {
   'OMG-11': 'OBR-7',
   'OMG-12': 'OBR-7',
   'OMG-13': 'OBR-7',
+  'VITAL-SIGNS': 'OBR-7',
 };
 
 const visited = (resolve: Resolver): Resolver => (message) => {
@@ -77,7 +79,9 @@ const TABLES: Record<string, Record<string, Resolver>> = {
   OUL: { R22: () => OML_11 },
   OMG: { O19: (message) => ({ JJ1017: OMG_01, LENDO: OMG_02 })[orderSystem(message)] ?? OMG_03 },
   OMI: { Z23: (message) => (orderSystem(message) === 'LENDO' ? OMG_12 : OMG_11) },
-  ORU: { R01: () => OMG_13 },
+  // A result message whose every OBX is a vital sign or body measurement is extended storage's vital signs (ORU^R30:
+  // a bedside device's, unordered); other ORU^R01 are physiology results (OMG-13).
+  ORU: { R01: (message) => (isVitalSigns(message) ? VITAL_SIGNS : OMG_13), R30: () => VITAL_SIGNS },
 };
 
 export const MESSAGE_TABLES: Record<string, Record<string, Resolver>> = Object.fromEntries(
