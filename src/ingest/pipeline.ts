@@ -10,7 +10,7 @@ import { ingestEntry } from '../audit/ingest';
 import type { AuditTrail } from '../audit/types';
 import type { RequestContext } from '../core/context';
 import type { TokenService } from '../auth/tokens';
-import { databaseUnavailable } from '../store/db/faults';
+import { databaseRefusesWrites, databaseUnavailable } from '../store/db/faults';
 import type { AcceptedArrival, InboxMessages, Producer } from '../store/inbox';
 import type { AuditEntry } from '../audit/types';
 import { processBundle } from '../fhir/bundle';
@@ -127,6 +127,21 @@ export class Hl7Ingest {
       const reason = err instanceof FhirError ? err.message : 'Internal error while storing the message';
       return this.reject(message.raw, message.text, arrival.contentHash, 'AE', [...issues, { severity: 'error', code: '207', message: reason }], options, facility.organizationReference, ctx);
     }
+  }
+
+  /**
+   * The answers to messages that failed because the database refuses writes (read-only, out of disk), or
+   * undefined for any other failure. Each is answered AR saying why: kept nowhere and not accepted, so its
+   * sender holds it and sends it again. A sender waiting on a lost connection is left unanswered instead.
+   */
+  notKept(raws: Buffer[], transport: IngestOptions['transport'], err: unknown): IngestResult[] | undefined {
+    const reason = databaseRefusesWrites(err);
+    if (!reason) return undefined;
+    return raws.map((raw) => {
+      const issues: MappingIssue[] = [{ severity: 'error', code: '207', message: `The message was not kept: ${reason}; send it again later` }];
+      this.acknowledged(transport, 'AR');
+      return { code: 'AR', issues, ack: buildAck(readHeader(decodeHl7(raw).replace(NUL, '\ufffd')), 'AR', issues, randomUUID(), new Date()) };
+    });
   }
 
   /** Checks, authenticates and maps one message: a refusal (already kept) or what to store. */

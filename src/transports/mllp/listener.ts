@@ -172,8 +172,10 @@ export function startMllpServer(ingest: Hl7Ingest, port: number, host: string, l
         const whole = pending.findIndex((f) => f.cut);
         const messages = pending.splice(0, Math.min(whole < 0 ? pending.length : whole, BATCH_MESSAGES)).map((f) => f.bytes);
         const results = await ingest.receiveAll(messages, { transport: 'mllp' }).catch((err) => {
-          logger.error({ err }, 'MLLP messages failed');
-          return undefined;
+          // A database that refuses writes is answered AR, saying why; the sender holds the messages.
+          const answered = ingest.notKept(messages, 'mllp', err);
+          logger[answered ? 'warn' : 'error']({ err }, 'MLLP messages failed');
+          return answered;
         });
         // Not kept, so not acknowledged: closing makes the sender resend them, which loses nothing.
         if (!results) return close('the messages could not be kept');
