@@ -12,7 +12,7 @@ import { allOk, badRequest, methodNotAllowed, notFound } from '../core/errors';
 import { Repository } from './repository';
 import { parseDateRange } from './search/dates';
 import { DEFAULT_COUNT, MAX_COUNT, SearchPage } from './search/execute';
-import { parseSearchQuery } from './search/parse';
+import { nonNegativeInteger, parseSearchQuery } from './search/parse';
 import { subsetResource } from './summary';
 
 export type Query = Record<string, string | string[] | undefined>;
@@ -257,7 +257,8 @@ export class FhirRouter {
   }
 
   private async history(ctx: RequestContext, req: FhirRequest, type?: string, id?: string): Promise<FhirResponse> {
-    const count = Math.min(Number(first(req.query._count) ?? DEFAULT_COUNT) || DEFAULT_COUNT, MAX_COUNT);
+    const requested = first(req.query._count);
+    const count = Math.min((requested === undefined ? 0 : nonNegativeInteger(requested, '_count')) || DEFAULT_COUNT, MAX_COUNT);
     const since = instantParam(first(req.query._since), '_since');
     const before = decodeHistoryCursor(first(req.query._cursor));
     const { entries, more } = await this.repo.history(ctx, { resourceType: type, id, since, count, before });

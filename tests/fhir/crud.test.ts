@@ -248,6 +248,12 @@ describe('history', () => {
     expect((await fhir.get('Patient/nobody-here/_history')).status).toBe(404);
   });
 
+  test.each(['_history?_count=-1', 'Patient/_history?_count=1.5', 'Patient/_history?_count=ten'])('%s is 400 naming _count, not a 500', async (path) => {
+    const res = await fhir.get(path);
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0].diagnostics).toMatch(/_count must be a non-negative integer/);
+  });
+
   test('type and system history with _since and _count walk every change exactly once', async () => {
     const since = new Date(Date.now() - 1).toISOString();
     await new Promise((r) => setTimeout(r, 5));

@@ -131,7 +131,7 @@ function includeTarget(value: string, modifier: string | undefined, name: string
   return { resourceType, searchParam, ...(targetType ? { targetType } : {}), ...(modifier ? { modifier: 'iterate' as const } : {}) };
 }
 
-function nonNegativeInteger(value: string, name: string): number {
+export function nonNegativeInteger(value: string, name: string): number {
   if (!/^\d+$/.test(value)) throw badRequest(`${name} must be a non-negative integer, got "${value}"`, [name]);
   return Number(value);
 }
