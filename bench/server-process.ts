@@ -29,9 +29,11 @@ export async function startServer(databaseUrl: string, cpuProfileDir?: string): 
   const url = `http://127.0.0.1:${port}`;
   const tonet = path.resolve(__dirname, '../../bin/tonet');
   provideVersionFile();
-  const nodeOptions = [process.env.BENCH_SERVER_NODE_OPTIONS ?? '', ...(cpuProfileDir ? [`--cpu-prof`, `--cpu-prof-dir=${cpuProfileDir}`] : [])];
-  if (cpuProfileDir) mkdirSync(cpuProfileDir, { recursive: true });
-  const child = spawn(tonet, ['serve'], {
+  const nodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS ?? '';
+  // Node refuses --cpu-prof in NODE_OPTIONS, and bin/tonet passes no flags of its own: a profiled server is
+  // started as bin/tonet would start it (Node 24 of the `node` package, the same heap bounds), flags on the command line.
+  const [command, args] = cpuProfileDir ? profiledCommand(cpuProfileDir, nodeOptions) : [tonet, ['serve']];
+  const child = spawn(command, args, {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
@@ -43,7 +45,7 @@ export async function startServer(databaseUrl: string, cpuProfileDir?: string): 
       TONET_ADMIN_CLIENT_SECRET: ADMIN_SECRET,
       LOG_LEVEL: process.env.BENCH_SERVER_LOG_LEVEL ?? 'warn',
       // Lets a run try V8 settings on the server alone (e.g. --max-old-space-size=192, which replaces bin/tonet's), not on the load generator.
-      NODE_OPTIONS: nodeOptions.join(' ').trim(),
+      NODE_OPTIONS: nodeOptions.trim(),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -58,7 +60,7 @@ export async function startServer(databaseUrl: string, cpuProfileDir?: string): 
   );
   await waitForHealth(url, exited);
   const token = await fetchToken(url);
-  const pid = serverPid(child.pid as number);
+  const pid = cpuProfileDir ? (child.pid as number) : serverPid(child.pid as number);
   return {
     url,
     fhirUrl: `${url}/fhir`,
@@ -72,6 +74,14 @@ export async function startServer(databaseUrl: string, cpuProfileDir?: string): 
       await exited;
     },
   };
+}
+
+function profiledCommand(cpuProfileDir: string, nodeOptions: string): [string, string[]] {
+  mkdirSync(cpuProfileDir, { recursive: true });
+  const home = path.resolve(__dirname, '../..');
+  const node = path.join(path.dirname(require.resolve('node/package.json', { paths: [home] })), 'bin', 'node');
+  const heap = /max-old-space-size/.test(nodeOptions) ? [] : ['--max-old-space-size=256', '--max-semi-space-size=8'];
+  return [node, [...heap, '--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`, path.join(home, 'dist', 'src', 'cli', 'main.js'), 'serve']];
 }
 
 /**
