@@ -12,7 +12,7 @@ import type { Logger } from '../core/logger';
 import type { StoredVersion } from './store';
 
 const MIN_ROWS = 1000;
-const TABLES = ['resource', 'resource_history', 'sp_token', 'sp_string', 'sp_date', 'sp_number', 'sp_quantity', 'sp_reference', 'timeline_entry'];
+const TABLES = ['resource', 'resource_history', 'sp_token', 'sp_string', 'sp_date', 'sp_number', 'sp_quantity', 'sp_reference', 'sp_token_quantity', 'timeline_entry'];
 
 export class PlannerStatistics {
   private written = 0;

@@ -19,7 +19,7 @@ export interface StoredVersion {
   source?: string;
 }
 
-export const SEARCH_TABLES = ['sp_token', 'sp_string', 'sp_date', 'sp_number', 'sp_quantity', 'sp_reference'] as const;
+export const SEARCH_TABLES = ['sp_token', 'sp_string', 'sp_date', 'sp_number', 'sp_quantity', 'sp_reference', 'sp_token_quantity'] as const;
 
 /** Unit separator: cannot occur in a FHIR id, so it safely joins one row's compartment ids into one array cell. */
 const SEP = '\u001f';
@@ -139,6 +139,12 @@ function searchRowInserts(all: { rid: string; resource: Resource; rows: SearchRo
     inserts.push(sql`INSERT INTO sp_reference (rid, resource_type, code, target_type, target_id)
       SELECT * FROM unnest(${rids}::bigint[], ${types}::text[], ${col(references, 0)}::text[], ${col(references, 1)}::text[], ${col(references, 2)}::text[])`);
   }
+  const pairs = flat((r) => r.tokenQuantity);
+  if (pairs.length) {
+    const [rids, types] = base(pairs);
+    inserts.push(sql`INSERT INTO sp_token_quantity (rid, resource_type, code, system, value, quantity, quantity_system, quantity_unit)
+      SELECT * FROM unnest(${rids}::bigint[], ${types}::text[], ${col(pairs, 0)}::text[], ${col(pairs, 1)}::text[], ${col(pairs, 2)}::text[], ${col(pairs, 3)}::numeric[], ${col(pairs, 4)}::text[], ${col(pairs, 5)}::text[])`);
+  }
   return inserts;
 }
 
@@ -160,7 +166,7 @@ function columns(list: { resource: Resource; deleted: boolean; source?: string; 
 }
 
 function emptyRows(): SearchRows {
-  return { token: [], string: [], date: [], number: [], quantity: [], reference: [] };
+  return { token: [], string: [], date: [], number: [], quantity: [], reference: [], tokenQuantity: [] };
 }
 
 

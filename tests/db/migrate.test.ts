@@ -105,3 +105,18 @@ test('two processes migrating one database at once apply each migration once', a
   expect([...a, ...b].map((name) => name.split('-')[0]).sort()).toEqual(VERSIONS);
   expect(await recordedVersions(first)).toEqual(VERSIONS);
 });
+
+test('the (code, value) pairs of Observations stored before their table existed are filled in by its migration', async () => {
+  const db = await freshDatabase();
+  const pairs = FILES.findIndex((f) => f.includes('.do.token-quantity-pairs.'));
+  for (const file of FILES.slice(0, pairs)) await db.query(raw(fs.readFileSync(path.join(migrationsFolder(), file), 'utf8')));
+  await db.query(sql`INSERT INTO sp_token (rid, resource_type, code, system, value, display) VALUES
+    (1, 'Observation', 'code', 'http://loinc.org', '8867-4', NULL), (1, 'Observation', 'code', NULL, NULL, '心拍数'),
+    (1, 'Observation', 'status', NULL, 'final', NULL), (2, 'Observation', 'code', 'http://loinc.org', '8310-5', NULL)`);
+  await db.query(sql`INSERT INTO sp_quantity (rid, resource_type, code, value, system, unit) VALUES
+    (1, 'Observation', 'value-quantity', 72, 'http://unitsofmeasure.org', '/min'), (1, 'Observation', 'component-value-quantity', 120, NULL, 'mm[Hg]')`);
+  await db.query(raw(fs.readFileSync(path.join(migrationsFolder(), FILES[pairs]), 'utf8')));
+  expect(await db.query(sql`SELECT rid::int AS rid, code, system, value, quantity::float8 AS quantity, quantity_system, quantity_unit FROM sp_token_quantity`)).toEqual([
+    { rid: 1, code: 'code-value-quantity', system: 'http://loinc.org', value: '8867-4', quantity: 72, quantity_system: 'http://unitsofmeasure.org', quantity_unit: '/min' },
+  ]);
+});

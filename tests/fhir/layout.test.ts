@@ -29,6 +29,23 @@ test('an Observation is indexed once per value: no patient, combo-code or combo-
   expect(codes(rows.quantity).sort()).toEqual(['component-value-quantity', 'value-quantity']);
 });
 
+test('an Observation with a code and a value is indexed once per (code, value) pair, for code and value-quantity asked together', () => {
+  const twoCodings: Observation = {
+    ...observation,
+    code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }, { system: 'urn:local', code: 'HR' }], text: '心拍数' },
+    valueQuantity: { value: 72, unit: 'beats/minute', system: 'http://unitsofmeasure.org', code: '/min' },
+  };
+  // Two codings (the text-only row pairs with nothing) × the coded and the human unit; components are not paired.
+  expect(extractSearchRows(twoCodings).tokenQuantity).toEqual([
+    ['code-value-quantity', 'http://loinc.org', '8867-4', 72, 'http://unitsofmeasure.org', '/min'],
+    ['code-value-quantity', 'http://loinc.org', '8867-4', 72, null, 'beats/minute'],
+    ['code-value-quantity', 'urn:local', 'HR', 72, 'http://unitsofmeasure.org', '/min'],
+    ['code-value-quantity', 'urn:local', 'HR', 72, null, 'beats/minute'],
+  ]);
+  expect(extractSearchRows({ ...observation, valueQuantity: undefined, valueString: 'positive' } as Observation).tokenQuantity).toEqual([]);
+  expect(extractSearchRows({ resourceType: 'RiskAssessment', status: 'final', subject: { reference: 'Patient/p1' } }).tokenQuantity).toEqual([]);
+});
+
 test('layouts name the rows each parameter is read from', () => {
   expect(layoutOf('Observation', 'patient')).toMatchObject({ codes: ['subject'], targetType: 'Patient', storedBranches: [] });
   expect(layoutOf('Observation', 'combo-code')).toMatchObject({ codes: ['code', 'component-code'], storedBranches: [] });

@@ -167,6 +167,17 @@ describe('number, quantity, uri', () => {
     ['Observation?value-quantity=ap70', ['hr1']],
     ['Observation?value-quantity=lt100&value-quantity=gt50', ['hr1']],
     ['Observation?combo-value-quantity=gt100', ['hr2']],
+    // A code and a value together are answered from the (code, value) pairs of one resource.
+    ['Observation?code=8867-4&value-quantity=gt100', ['hr2']],
+    ['Observation?code=http://loinc.org|8867-4&value-quantity=gt50', ['hr1', 'hr2']],
+    ['Observation?code=8310-5&value-quantity=gt100', []],
+    ['Observation?code=8867-4,8310-5&value-quantity=lt80', ['hr1', 'temp1']],
+    ['Observation?code=8867-4&value-quantity=le72|http://unitsofmeasure.org|/min', ['hr1']],
+    ['Observation?code=8867-4&value-quantity=lt100&value-quantity=gt50', ['hr1']],
+    ['Observation?code:not=8867-4&value-quantity=gt30', ['temp1']],
+    ['Observation?code:text=体温&value-quantity=gt30', ['temp1']],
+    ['Observation?code=8867-4&value-quantity:missing=false', ['hr1', 'hr2']],
+    ['Observation?code=8867-4&value-quantity=gt100&subject=Patient/{p1}', []],
     ['ValueSet?url=http://example.org/vs/a/one', ['vsA']],
     ['ValueSet?url=http://example.org/vs/a', []],
     ['ValueSet?url:below=http://example.org/vs/a', ['vsA']],
@@ -248,6 +259,20 @@ describe('system search and POST _search', () => {
       .send({ _type: 'Patient', gender: 'male' });
     expect(res.status).toBe(200);
     expect(ids(res.body).map(nameOf).sort()).toEqual(['p1', 'p2']);
+  });
+});
+
+describe('a code and a value asked together follow updates and deletes', () => {
+  test('the pairs of an updated Observation are its new ones, and a deleted one has none', async () => {
+    const code = 'urn:tonet:test|pair-follow';
+    const created = await fhir.create({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'urn:tonet:test', code: 'pair-follow' }] }, valueQuantity: { value: 5 } } as Resource);
+    const found = async (query: string) => ids((await fhir.get(`Observation?code=${encodeURIComponent(code)}&${query}`)).body);
+    expect(await found('value-quantity=gt4')).toEqual([created.id]);
+    expect((await fhir.put(`Observation/${created.id}`, { ...created, valueQuantity: { value: 3 } })).status).toBe(200);
+    expect(await found('value-quantity=gt4')).toEqual([]);
+    expect(await found('value-quantity=lt4')).toEqual([created.id]);
+    expect((await fhir.delete(`Observation/${created.id}`)).status).toBeLessThan(300);
+    expect(await found('value-quantity=lt4')).toEqual([]);
   });
 });
 

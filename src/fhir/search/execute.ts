@@ -6,7 +6,7 @@ import { Filter, IncludeTarget, SearchRequest } from '@medplum/core';
 import type { Db } from '../../store/db/database';
 import { and, raw, sql, Sql } from '../../core/sql';
 import { badRequest } from '../../core/errors';
-import { compileFilter, FilterScope } from './filters';
+import { compileFilters, FilterScope } from './filters';
 import { rowsOf } from './layout';
 import { afterCursor, Cursor, decodeCursor, encodeCursor, orderBy, sortKeys } from './sort';
 
@@ -57,7 +57,7 @@ export function matchCondition(input: SearchInput, alias = 'r'): Sql {
     sql`NOT ${row}.deleted`,
     input.visible(alias),
   ];
-  for (const filter of (input.request.filters ?? []) as Filter[]) conditions.push(compileFilter(scope, filter));
+  conditions.push(...compileFilters(scope, (input.request.filters ?? []) as Filter[]));
   if (input.extra) conditions.push(input.extra);
   return and(conditions);
 }

@@ -7,7 +7,7 @@ import { evalFhirPathTyped, FhirPathAtom, parseFhirPath, toTypedValue, TypedValu
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { parseLocalReference } from '../../core/references';
 import { MAX_DATE, MIN_DATE, parseDateRange } from './dates';
-import { layoutsOf } from './layout';
+import { layoutOf, layoutsOf, tokenQuantityPairsOf } from './layout';
 import { normalizeString } from './normalize';
 
 export type TokenRow = [code: string, system: string | null, value: string | null, display: string | null];
@@ -16,6 +16,7 @@ export type DateRow = [code: string, lo: string, hi: string];
 export type NumberRow = [code: string, value: number];
 export type QuantityRow = [code: string, value: number, system: string | null, unit: string | null];
 export type ReferenceRow = [code: string, targetType: string | null, targetId: string];
+export type TokenQuantityRow = [code: string, system: string | null, value: string | null, quantity: number, quantitySystem: string | null, quantityUnit: string | null];
 
 export interface SearchRows {
   token: TokenRow[];
@@ -24,6 +25,7 @@ export interface SearchRows {
   number: NumberRow[];
   quantity: QuantityRow[];
   reference: ReferenceRow[];
+  tokenQuantity: TokenQuantityRow[];
 }
 
 interface CompiledBranch {
@@ -82,7 +84,7 @@ function holds(resource: Record<string, unknown>, keys: string[], element: strin
 }
 
 export function extractSearchRows(resource: Resource): SearchRows {
-  const rows: SearchRows = { token: [], string: [], date: [], number: [], quantity: [], reference: [] };
+  const rows: SearchRows = { token: [], string: [], date: [], number: [], quantity: [], reference: [], tokenQuantity: [] };
   const input = [toTypedValue(resource)];
   const fields = resource as unknown as Record<string, unknown>;
   const keys = Object.keys(resource);
@@ -95,7 +97,24 @@ export function extractSearchRows(resource: Resource): SearchRows {
       }
     }
   }
-  return dedupe(rows);
+  const unique = dedupe(rows);
+  unique.tokenQuantity = tokenQuantityRows(resource.resourceType, unique);
+  return unique;
+}
+
+/** The pairs of each declared (token, quantity) couple: every token row with a code of the one beside every quantity row of the other. */
+function tokenQuantityRows(resourceType: string, rows: SearchRows): TokenQuantityRow[] {
+  const out: TokenQuantityRow[] = [];
+  for (const pair of tokenQuantityPairsOf(resourceType)) {
+    const tokenCodes = layoutOf(resourceType, pair.token)?.codes ?? [pair.token];
+    const quantityCodes = layoutOf(resourceType, pair.quantity)?.codes ?? [pair.quantity];
+    const quantities = rows.quantity.filter(([code]) => quantityCodes.includes(code));
+    if (!quantities.length) continue;
+    // A text-only row (neither system nor value) is found by :text alone, which a pair never answers.
+    const tokens = rows.token.filter(([code, system, value]) => tokenCodes.includes(code) && (system !== null || value !== null));
+    for (const [, system, value] of tokens) for (const [, quantity, quantitySystem, unit] of quantities) out.push([pair.code, system, value, quantity, quantitySystem, unit]);
+  }
+  return out;
 }
 
 function addValue(rows: SearchRows, param: CompiledParam, typed: TypedValue): void {
@@ -240,5 +259,6 @@ function dedupe(rows: SearchRows): SearchRows {
     number: unique(rows.number),
     quantity: unique(rows.quantity),
     reference: unique(rows.reference),
+    tokenQuantity: unique(rows.tokenQuantity),
   };
 }

@@ -9,7 +9,7 @@ import { and, or, raw, sql, Sql } from '../../core/sql';
 import { searchParameterOf } from '../../core/definitions';
 import { badRequest } from '../../core/errors';
 import { parseDateRange } from './dates';
-import { rowsOf } from './layout';
+import { rowsOf, tokenQuantityPairsOf } from './layout';
 import { escapeLike, normalizeString } from './normalize';
 import { parseFilter, prefixed } from './parse';
 import { linkedPatientIds } from '../../store/read-scope';
@@ -197,12 +197,49 @@ function numberCondition(requested: Operator, written: string, column: Sql): Sql
   }
 }
 
-function quantityCondition(operator: Operator, value: string): Sql {
+interface QuantityColumns {
+  value: Sql;
+  system: Sql;
+  unit: Sql;
+}
+
+const QUANTITY_COLUMNS: QuantityColumns = { value: raw('x.value'), system: raw('x.system'), unit: raw('x.unit') };
+const PAIR_QUANTITY_COLUMNS: QuantityColumns = { value: raw('x.quantity'), system: raw('x.quantity_system'), unit: raw('x.quantity_unit') };
+
+function quantityCondition(operator: Operator, value: string, columns = QUANTITY_COLUMNS): Sql {
   const [number, system, unit] = value.split('|');
-  const conditions = [numberCondition(operator, number, raw('x.value'))];
-  if (system) conditions.push(sql`x.system = ${system}`);
-  if (unit) conditions.push(sql`x.unit = ${unit}`);
+  const conditions = [numberCondition(operator, number, columns.value)];
+  if (system) conditions.push(sql`${columns.system} = ${system}`);
+  if (unit) conditions.push(sql`${columns.unit} = ${unit}`);
   return and(conditions);
+}
+
+/**
+ * The filters of one search, each a condition on the row. A code and a value of a declared pair
+ * (layout.ts, TOKEN_QUANTITY_PAIRS), each asked once and plainly, become one condition on the pairs' rows,
+ * the search's most selective filter, placed first: one index range holds exactly their matches, where the
+ * two filters apart made PostgreSQL read every resource with the code to test its value.
+ */
+export function compileFilters(scope: FilterScope, filters: readonly Filter[]): Sql[] {
+  const paired = new Set<Filter>();
+  const conditions: Sql[] = [];
+  for (const pair of scope.types.length === 1 ? tokenQuantityPairsOf(scope.resourceType) : []) {
+    const tokens = filters.filter((f) => f.code === pair.token);
+    const quantities = filters.filter((f) => f.code === pair.quantity);
+    if (tokens.length !== 1 || quantities.length !== 1) continue;
+    const [token, quantity] = [tokens[0], quantities[0]];
+    if (token.operator !== Operator.EQUALS || quantity.operator !== Operator.EQUALS || paired.has(token) || paired.has(quantity)) continue;
+    const tokenMatch = or(splitSearchOnComma(token.value).map((v) => tokenCondition(Operator.EQUALS, v, pair.token)));
+    const quantityMatch = or(splitSearchOnComma(quantity.value).map((v) => quantityCondition(Operator.EQUALS, v, PAIR_QUANTITY_COLUMNS)));
+    // The matching rids are collected first, uncorrelated, from one range of the pairs' index; the resource rows are
+    // then read by primary key, in rid order, which is also the order of an unsorted page: the scan stops once the
+    // page is full. As EXISTS, with estimates that cannot tell a code's values apart, PostgreSQL walked every
+    // Observation in rid order and probed each one's pairs (57 ms for 21 of 45 matches among 25,000, against 0.6 ms).
+    conditions.push(sql`${raw(scope.alias)}.rid = ANY(ARRAY(SELECT x.rid FROM sp_token_quantity x WHERE x.resource_type = ${scope.typeExpr} AND x.code = ${pair.code} AND ${tokenMatch} AND ${quantityMatch}))`);
+    paired.add(token).add(quantity);
+  }
+  for (const filter of filters) if (!paired.has(filter)) conditions.push(compileFilter(scope, filter));
+  return conditions;
 }
 
 const TYPED_REFERENCE = /^(?:.*\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/;

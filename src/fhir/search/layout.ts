@@ -57,6 +57,26 @@ export function layoutsOf(resourceType: string): Map<string, ParamLayout> {
   return byCode;
 }
 
+/**
+ * A code and a value searched together (`Observation?code=…&value-quantity=gt…`) are answered from one row per
+ * (token, quantity) pair of the resource (sp_token_quantity, under the R4 composite's code), so one index range
+ * finds exactly the matches instead of testing the value of every resource with the code. The pairs are the
+ * cross product of the two parameters' rows, so the pair search means what the two filters mean.
+ */
+export interface TokenQuantityPair {
+  resourceType: string;
+  /** The composite parameter of R4 the pairs are stored under. */
+  code: string;
+  token: string;
+  quantity: string;
+}
+
+export const TOKEN_QUANTITY_PAIRS: readonly TokenQuantityPair[] = [{ resourceType: 'Observation', code: 'code-value-quantity', token: 'code', quantity: 'value-quantity' }];
+
+export function tokenQuantityPairsOf(resourceType: string): readonly TokenQuantityPair[] {
+  return TOKEN_QUANTITY_PAIRS.filter((p) => p.resourceType === resourceType);
+}
+
 export function layoutOf(resourceType: string, code: string): ParamLayout | undefined {
   return layoutsOf(resourceType).get(code);
 }
