@@ -1,5 +1,5 @@
 /**
- * Patient/{id}/$disclosure (network office): the copy a resident may request of everything held about them,
+ * Patient/{id}/$disclosure (the network office, or the resident themselves): the copy a resident may request of everything held about them,
  * from every facility, whatever the consents say: the regional Patient, every linked local record and every
  * resource in their compartments. The store reads it (store/read-models/disclosure.ts).
  */
@@ -16,7 +16,10 @@ export function disclosureOperation(audit: AuditSink, records: DisclosureRecords
     resourceTypes: ['Patient'],
     methods: ['GET', 'POST'],
     async handle({ ctx, repo, router, id }) {
-      if (ctx.role !== 'admin') throw forbidden('Only the network office (admin) produces a disclosure copy');
+      // A resident asks for their own copy from their screen (their regional Patient only); the office for anyone's.
+      if (ctx.role !== 'admin' && !(ctx.role === 'resident' && ctx.patient === `Patient/${id}`)) {
+        throw forbidden('Only the network office, or the resident for their own record, produces a disclosure copy');
+      }
       await repo.read(ctx, 'Patient', id as string);
       const entries: BundleEntry[] = (await records.heldAbout(id as string)).map((resource) => ({ fullUrl: `${router.baseUrl}/${resource.resourceType}/${resource.id}`, resource }));
       await audit.record(repo.db, {

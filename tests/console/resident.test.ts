@@ -1,7 +1,7 @@
 /**
  * The resident's own screens in a real browser: emergency information saved for the emergency team, the
  * access log naming the doctor who looked, and a facility's consent revoked, after which that facility
- * sees only its own record of the resident.
+ * sees only its own record of the resident; a copy of the whole record requested and saved.
  */
 import type { Browser } from 'playwright-core';
 import { startTestServer, TestServer } from '../support/server';
@@ -13,6 +13,7 @@ const BIRTH_DATE = '1948-08-08';
 let server: TestServer;
 let browser: Browser;
 let clinic: Facility;
+let hospital: Facility;
 let clinicDoctor: ReturnType<typeof as>;
 let residentToken: string;
 let patientId: string;
@@ -20,7 +21,7 @@ let patientId: string;
 beforeAll(async () => {
   ensureConsoleBuilt();
   [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
-  const hospital = await facility(server, '1310000811', 'core-hospital', '利根中央病院');
+  hospital = await facility(server, '1310000811', 'core-hospital', '利根中央病院');
   clinic = await facility(server, '1310000822', 'clinic', '栗橋内科クリニック');
   const hospitalDoctor = as(server, await server.clientToken({ name: '利根 太郎', role: 'clinician', organization: hospital.reference }));
   clinicDoctor = as(server, await server.clientToken({ name: '栗橋 医師', role: 'clinician', organization: clinic.reference }));
@@ -86,3 +87,34 @@ test('the resident saves emergency information, sees who looked, and revokes a f
   expect((search.body.entry ?? []).map((e: any) => e.resource.meta.source)).toEqual([clinic.reference]);
   await page.context().close();
 }, 150_000);
+
+test('the resident requests a copy of their record from every facility and saves it', async () => {
+  const page = await signedInPage(browser, server.url, residentToken, 'わたしの記録');
+  await page.getByRole('tab', { name: '記録の写し' }).click();
+  await page.getByRole('button', { name: '記録の写しを請求する' }).click();
+  const copy = page.getByTestId('record-copy');
+  await copy.waitFor();
+  // The regional Patient and both facilities' local records, the clinic's too although its consent was revoked above.
+  expect(await copy.locator('tr[data-type="Patient"]').innerText()).toMatch(/Patient\s+3/);
+  expect(await accessibilityViolations(page)).toEqual([]);
+  await screenshot(page, 'resident-record-copy');
+  const [download] = await Promise.all([page.waitForEvent('download'), copy.getByRole('link', { name: '写しを保存（FHIR JSON）' }).click()]);
+  expect(download.suggestedFilename()).toMatch(/^tonet-record-\d{4}-\d{2}-\d{2}\.json$/);
+  const saved = JSON.parse(await streamText(await download.createReadStream()));
+  expect(saved.resourceType).toBe('Bundle');
+  const sources = saved.entry.filter((e: any) => e.resource.resourceType === 'Patient').map((e: any) => e.resource.meta?.source).filter(Boolean).sort();
+  expect(sources).toEqual([hospital.reference, clinic.reference].sort());
+  // Asked by the resident themselves, and on their record's audit trail.
+  const audit = await as(server, server.adminToken).get(`/fhir/AuditEvent?patient=Patient/${patientId}&_count=100`);
+  expect(JSON.stringify(audit.body)).toContain(`$disclosure of Patient/${patientId}`);
+  // Only through their regional record: a facility's local record of them is not theirs to ask by.
+  const hospitalRecord = saved.entry.find((e: any) => e.resource.resourceType === 'Patient' && e.resource.meta?.source === hospital.reference).resource.id;
+  expect((await as(server, residentToken).get(`/fhir/Patient/${hospitalRecord}/$disclosure`)).status).toBe(403);
+  await page.context().close();
+});
+
+async function streamText(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,4 +1,4 @@
-/** The resident's own screens (本人): vitals, emergency information, consents, who looked, bookings. */
+/** The resident's own screens (本人): vitals, emergency information, consents, who looked, bookings, a copy of the record. */
 import { Alert, Stack, Tabs, Title } from '@mantine/core';
 import { useCallback, useEffect, useState } from 'react';
 import { displayName, PatientResource } from '../clinician/patients';
@@ -8,6 +8,7 @@ import { Consents } from './Consents';
 import { EmergencyInfo } from './EmergencyInfo';
 import { MyBookings } from './MyBookings';
 import { myRecord, MyRecord } from './record';
+import { RecordCopy } from './RecordCopy';
 import { Vitals } from './Vitals';
 
 export function ResidentHome() {
@@ -31,12 +32,14 @@ export function ResidentHome() {
             <Tabs.Tab value="consents">{t('consents')}</Tabs.Tab>
             <Tabs.Tab value="access">{t('accessLog')}</Tabs.Tab>
             <Tabs.Tab value="bookings">{t('myBookings')}</Tabs.Tab>
+            <Tabs.Tab value="copy">{t('recordCopy')}</Tabs.Tab>
           </Tabs.List>
           <Tabs.Panel value="vitals" pt="md"><Vitals observations={record.vitals} onRecorded={reload} /></Tabs.Panel>
           <Tabs.Panel value="emergency" pt="md"><EmergencyInfo info={record.emergencyInfo ?? undefined} onSaved={reload} /></Tabs.Panel>
           <Tabs.Panel value="consents" pt="md"><Consents consents={record.consents} onRevoked={reload} /></Tabs.Panel>
           <Tabs.Panel value="access" pt="md"><AccessLog events={record.accessLog} /></Tabs.Panel>
           <Tabs.Panel value="bookings" pt="md"><MyBookings patientId={record.patientId} /></Tabs.Panel>
+          <Tabs.Panel value="copy" pt="md"><RecordCopy patientId={record.patientId} /></Tabs.Panel>
         </Tabs>
       )}
     </Stack>
