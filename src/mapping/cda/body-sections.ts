@@ -9,13 +9,28 @@ import { LOINC_OID } from './code-systems';
 import { codingFromCD, type NarrativeIndex } from './datatypes';
 import { mapEntry } from './entries';
 import { narrativeFromText } from './narrative';
-import { CLINS_SECTION_SYSTEM, findSectionRule } from './sections';
+import { CLINS_SECTION_SYSTEM, findSectionRule, SECTION_RULES, type SectionRule } from './sections';
 import { attribute, children, child, textContent, type XmlElement } from './xml';
 
 export interface BodyContext {
   patient: Reference<Patient>;
   narrative: NarrativeIndex;
   collector: EntryCollector;
+}
+
+export interface BodySections<T extends SectionRule> {
+  /** The document's JP-CLINS sections (the referral's, or the discharge summary's). */
+  rules: readonly T[];
+  /**
+   * The referral keeps a section no rule knows, with its own code, and the CDA section code beside JP-CLINS's;
+   * the discharge summary allows one coding from its value set, so there the section stays in the original only.
+   */
+  keepCdaCodes: boolean;
+}
+
+export interface MappedSection<T extends SectionRule> {
+  rule?: T;
+  section: CompositionSection;
 }
 
 /** CDA sections nest (component/section/component/section); JP-CLINS sections under 300 do not, so flatten. */
@@ -26,12 +41,21 @@ function allSections(parent: XmlElement): XmlElement[] {
 }
 
 export function mapBodySections(structuredBody: XmlElement, context: BodyContext): { sections: CompositionSection[]; issues: MappingIssue[] } {
+  const { sections, issues } = mapDocumentSections(structuredBody, context, { rules: SECTION_RULES, keepCdaCodes: true });
+  return { sections: sections.map((mapped) => mapped.section), issues };
+}
+
+export function mapDocumentSections<T extends SectionRule>(
+  structuredBody: XmlElement,
+  context: BodyContext,
+  shape: BodySections<T>,
+): { sections: MappedSection<T>[]; issues: MappingIssue[] } {
   const issues: MappingIssue[] = [];
-  const sections = allSections(structuredBody).map((section) => {
+  const sections = allSections(structuredBody).flatMap((section): MappedSection<T>[] => {
     const sectionCode = child(section, 'code');
     const loincCode = attribute(sectionCode, 'codeSystem') === LOINC_OID ? attribute(sectionCode, 'code') : undefined;
     const cdaTitle = textContent(child(section, 'title'));
-    const rule = findSectionRule(loincCode, cdaTitle);
+    const rule = findSectionRule(loincCode, cdaTitle, shape.rules);
     const originalCoding = codingFromCD(sectionCode);
     const title = cdaTitle ?? rule?.title ?? originalCoding?.display ?? 'セクション';
     if (!rule) {
@@ -39,8 +63,11 @@ export function mapBodySections(structuredBody: XmlElement, context: BodyContext
         severity: 'warning',
         code: '103',
         segment: section.path,
-        message: `section "${title}"${originalCoding ? ` (code ${originalCoding.code})` : ''} has no JP-CLINS section code; kept with its own code and narrative`,
+        message: `section "${title}"${originalCoding ? ` (code ${originalCoding.code})` : ''} has no JP-CLINS section code; ${shape.keepCdaCodes ? 'kept with its own code and narrative' : 'kept only in the original document'}`,
       });
+      if (!shape.keepCdaCodes) {
+        return [];
+      }
     }
     const entryReferences: Reference[] = [];
     children(section, 'entry').forEach((entry) => {
@@ -59,13 +86,14 @@ export function mapBodySections(structuredBody: XmlElement, context: BodyContext
       });
     });
     const clinsCoding: Coding[] = rule ? [{ system: CLINS_SECTION_SYSTEM, code: rule.clinsCode, display: rule.display }] : [];
-    const codings = [...clinsCoding, ...(originalCoding ? [originalCoding] : [])];
-    return {
+    const codings = [...clinsCoding, ...(originalCoding && shape.keepCdaCodes ? [originalCoding] : [])];
+    const mapped: CompositionSection = {
       title,
       ...(codings.length > 0 ? { code: { coding: codings } } : {}),
       text: narrativeFromText(child(section, 'text'), title),
       ...(entryReferences.length > 0 ? { entry: entryReferences } : {}),
-    } satisfies CompositionSection;
+    };
+    return [{ ...(rule ? { rule } : {}), section: mapped }];
   });
   return { sections, issues };
 }

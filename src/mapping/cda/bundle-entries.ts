@@ -9,8 +9,11 @@ import { uuidV5 } from '../common/ids';
 /** RFC 9562 Appendix C "URL" namespace: the names hashed here are URIs (the document's `urn:oid:…` identity). */
 const URL_NAMESPACE = '6ba7b811-9dad-11d1-80b4-00c04fd430c8';
 
-/** Document bundle order (JP_Bundle_eReferral): Composition, Patient, Practitioner, Organization, then clinical entries. */
-const ENTRY_ORDER = ['Composition', 'Patient', 'Practitioner', 'Organization', 'Condition', 'AllergyIntolerance', 'MedicationRequest'];
+/**
+ * Document bundle order (JP_Bundle_eReferral, JP_Bundle_eDischargeSummary): Composition, Patient, Practitioner,
+ * Organization, the stay (Encounter), then clinical entries.
+ */
+const ENTRY_ORDER = ['Composition', 'Patient', 'Practitioner', 'Organization', 'Encounter', 'Condition', 'AllergyIntolerance', 'MedicationRequest'];
 
 export interface EntryCollector {
   /** Adds the resource unless one with the same key is there; returns a reference to the entry either way. */

@@ -10,6 +10,8 @@ export const REFERRAL_LOINC: Coding = { system: 'http://loinc.org', code: '57133
 
 export interface OriginalDocument {
   xml: string;
+  /** The document's LOINC type (the referral's 57133-1 unless said). */
+  type?: Coding;
   /** ClinicalDocument/id. */
   masterIdentifier?: Identifier;
   /** ClinicalDocument/code as sent, when it is not LOINC 57133-1 itself (e.g. JMIX MD0020730). */
@@ -30,7 +32,7 @@ export function documentReferenceFor(document: OriginalDocument, facility: Sendi
     ...(document.masterIdentifier ? { masterIdentifier: document.masterIdentifier } : {}),
     status: 'current',
     docStatus: 'final',
-    type: { coding: document.originalType ? [REFERRAL_LOINC, document.originalType] : [REFERRAL_LOINC] },
+    type: { coding: [document.type ?? REFERRAL_LOINC, ...(document.originalType ? [document.originalType] : [])] },
     ...(document.subject ? { subject: document.subject } : {}),
     ...(document.date ? { date: document.date } : {}),
     custodian: { reference: facility.organizationReference },

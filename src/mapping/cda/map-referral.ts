@@ -3,13 +3,11 @@
  * in the JP-CLINS eReferral shape, plus a DocumentReference holding the original XML.
  * Pure: the same XML and facility always give the same output (ids are name-based UUIDs, no clock is read).
  */
-import { createHash } from 'node:crypto';
 import type {
   Bundle,
   Coding,
   Composition,
   CompositionSection,
-  DocumentReference,
   Identifier,
   Organization,
   Patient,
@@ -19,7 +17,7 @@ import type {
 import type { MappingIssue, SendingFacility } from '../types';
 import { createEntryCollector, identityKey, type EntryCollector } from './bundle-entries';
 import { LOINC_OID } from './code-systems';
-import { codingFromCD, dateTimeFromTS, identifierFromII, instantFromTS } from './datatypes';
+import { dateTimeFromTS } from './datatypes';
 import { documentReferenceFor, REFERRAL_LOINC, type OriginalDocument } from './document-reference';
 import { generatedNarrative, indexNarrative } from './narrative';
 import { mapBodySections } from './body-sections';
@@ -30,19 +28,14 @@ import {
   practitionerFromAssigned,
 } from './participants';
 import { CLINS_SECTION_SYSTEM, RECIPIENT_SECTION, SENDER_SECTION, STRUCTURED_SECTION } from './sections';
-import { attribute, child, descend, HL7_V3_NAMESPACE, parseXml, textContent, type XmlElement } from './xml';
+import { openClinicalDocument, type CdaDocumentResult, type DocumentKind } from './open-document';
+import { attribute, child, descend, type XmlElement } from './xml';
 
-export interface CdaReferralResult {
-  /** type `document`; no entries when issues hold an error. */
-  bundle: Bundle;
-  documentReference: DocumentReference;
-  issues: MappingIssue[];
-}
+export type CdaReferralResult = CdaDocumentResult;
 
 const JMIX_OID = '1.2.392.200119.5.3.1';
 /** ClinicalDocument/code values that mean 診療情報提供書: JMIX MD0020730 (NHO extended storage) or LOINC 57133-1. */
 const REFERRAL_DOCUMENT_CODES: ReadonlySet<string> = new Set([`${JMIX_OID}|MD0020730`, `${LOINC_OID}|57133-1`]);
-const CDA_TYPE_ID_ROOT = '2.16.840.1.113883.1.3';
 
 const DOC_TYPE_CODING: Coding = { system: 'http://jpfhir.jp/fhir/Common/CodeSystem/doc-typecodes', code: '57133-1', display: '診療情報提供書' };
 const DOC_SUBTYPE_SYSTEM = 'http://jpfhir.jp/fhir/Common/CodeSystem/doc-subtypecodes';
@@ -55,77 +48,14 @@ const DOC_SUBTYPE_BY_ENCOUNTER: Readonly<Record<string, Coding>> = {
 const BUNDLE_IDENTIFIER_SYSTEM = 'http://jpfhir.jp/fhir/clins/bundle-identifier';
 const VERSION_NUMBER_URL = 'http://hl7.org/fhir/StructureDefinition/composition-clinicaldocument-versionNumber';
 
+const REFERRAL: DocumentKind = { name: '診療情報提供書', codes: REFERRAL_DOCUMENT_CODES, codesText: 'JMIX MD0020730 or LOINC 57133-1', loinc: REFERRAL_LOINC };
+
 export function mapCdaReferral(xml: string, facility: SendingFacility): CdaReferralResult {
-  const rejected = (issue: Omit<MappingIssue, 'severity'>, document: Partial<OriginalDocument> = {}): CdaReferralResult => ({
-    bundle: { resourceType: 'Bundle', type: 'document' },
-    documentReference: documentReferenceFor({ xml, ...document }, facility),
-    issues: [{ severity: 'error', ...issue }],
-  });
-
-  const parsed = parseXml(xml);
-  if ('error' in parsed) return rejected({ code: '102', segment: '/', message: `CDA document is unparseable: ${parsed.error}` });
-  const root = parsed.root;
-  if (root.name !== 'ClinicalDocument' || root.namespace !== HL7_V3_NAMESPACE) {
-    return rejected({
-      code: '200',
-      segment: root.path,
-      message: `root element is <${root.name}> in namespace ${root.namespace ?? '(none)'}, not <ClinicalDocument> in ${HL7_V3_NAMESPACE}`,
-    });
-  }
-
-  const documentCode = child(root, 'code');
-  const originalType = codingFromCD(documentCode);
-  const header: Partial<OriginalDocument> = {
-    masterIdentifier: identifierFromII(child(root, 'id')),
-    originalType: originalType?.system === REFERRAL_LOINC.system && originalType?.code === REFERRAL_LOINC.code ? undefined : originalType,
-    date: instantFromTS(attribute(child(root, 'effectiveTime'), 'value')),
-    title: textContent(child(root, 'title')),
-    language: attribute(child(root, 'languageCode'), 'code'),
-  };
-  const codeKey = `${attribute(documentCode, 'codeSystem')}|${attribute(documentCode, 'code')}`;
-  if (!REFERRAL_DOCUMENT_CODES.has(codeKey)) {
-    return rejected(
-      {
-        code: '200',
-        segment: `${root.path}/code`,
-        message: documentCode
-          ? `${root.path}/code ${attribute(documentCode, 'code')} (${attribute(documentCode, 'codeSystem')}) is not a 診療情報提供書 code (JMIX MD0020730 or LOINC 57133-1)`
-          : `${root.path}/code is missing`,
-      },
-      header,
-    );
-  }
-  const patientRole = descend(root, 'recordTarget', 'patientRole');
-  if (!patientRole) {
-    return rejected({ code: '101', segment: `${root.path}/recordTarget`, message: `${root.path}/recordTarget/patientRole is missing` }, header);
-  }
-  const effectiveTime = dateTimeFromTS(attribute(child(root, 'effectiveTime'), 'value'));
-  if (!effectiveTime) {
-    return rejected({ code: '101', segment: `${root.path}/effectiveTime`, message: `${root.path}/effectiveTime is missing or not a TS value` }, header);
-  }
-  return mapClinicalDocument(root, patientRole, effectiveTime, xml, facility, header);
-}
-
-function mapClinicalDocument(
-  root: XmlElement,
-  patientRole: XmlElement,
-  effectiveTime: string,
-  xml: string,
-  facility: SendingFacility,
-  header: Partial<OriginalDocument>,
-): CdaReferralResult {
-  const issues: MappingIssue[] = [];
-  const typeIdRoot = attribute(child(root, 'typeId'), 'root');
-  if (typeIdRoot !== CDA_TYPE_ID_ROOT || !attribute(child(root, 'typeId'), 'extension')?.toUpperCase().startsWith('POCD_HD000040')) {
-    issues.push({ severity: 'warning', code: '102', segment: `${root.path}/typeId`, message: `${root.path}/typeId is not ${CDA_TYPE_ID_ROOT} POCD_HD000040` });
-  }
+  const opened = openClinicalDocument(xml, facility, REFERRAL);
+  if ('rejected' in opened) return opened.rejected;
+  const { root, patientRole, effectiveTime, header, documentUri } = opened;
+  const issues: MappingIssue[] = [...opened.issues];
   const documentIdentifier = header.masterIdentifier;
-  if (!documentIdentifier) {
-    issues.push({ severity: 'warning', code: '101', segment: `${root.path}/id`, message: `${root.path}/id is missing; resource ids are derived from the document's SHA-1 instead` });
-  }
-  const documentUri = documentIdentifier
-    ? `${documentIdentifier.system}|${documentIdentifier.value}`
-    : `urn:sha1:${createHash('sha1').update(xml, 'utf8').digest('hex')}`;
   const collector = createEntryCollector(documentUri);
 
   const mappedPatient = patientFromPatientRole(patientRole, facility);
@@ -169,7 +99,7 @@ function mapClinicalDocument(
   return { bundle, documentReference, issues };
 }
 
-interface HeaderParticipants {
+export interface HeaderParticipants {
   authorPractitioner?: Reference<Practitioner>;
   authorOrganization?: Reference<Organization>;
   custodian?: Reference<Organization>;
@@ -181,7 +111,7 @@ interface HeaderParticipants {
   recipientLines: string[];
 }
 
-function headerParticipants(root: XmlElement, collector: EntryCollector, facility: SendingFacility, issues: MappingIssue[]): HeaderParticipants {
+export function headerParticipants(root: XmlElement, collector: EntryCollector, facility: SendingFacility, issues: MappingIssue[]): HeaderParticipants {
   const addPractitioner = (practitioner: Practitioner | undefined): Reference<Practitioner> | undefined =>
     practitioner && collector.add(practitioner, identityKey(practitioner.identifier, practitioner.name?.[0]?.text ?? ''));
   const addOrganization = (organization: Organization | undefined): Reference<Organization> | undefined =>

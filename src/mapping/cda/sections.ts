@@ -63,10 +63,45 @@ export const SECTION_RULES: readonly SectionRule[] = [
   { clinsCode: '410', display: '事前指示セクション', title: '事前指示', loincCodes: ['42348-3'], titles: ['事前指示'] },
 ];
 
-export function findSectionRule(loincCode: string | undefined, title: string | undefined): SectionRule | undefined {
+/**
+ * 退院時サマリー (JP_Composition_eDischargeSummary): the sub-sections of 構造情報 (300), with the usual CDA discharge
+ * summary section codes (LOINC) and Japanese titles. `required` sections are always written, with an empty reason
+ * when the document has none (the IG's 1..1 slices).
+ */
+export interface DischargeSectionRule extends SectionRule {
+  required?: boolean;
+}
+
+export const DISCHARGE_SECTION_RULES: readonly DischargeSectionRule[] = [
+  { clinsCode: '322', display: '入院時詳細セクション', title: '入院時詳細', loincCodes: ['8646-2'], titles: ['入院時詳細', '入院情報'], required: true },
+  { clinsCode: '342', display: '入院時診断セクション', title: '入院時診断', loincCodes: ['46241-6'], titles: ['入院時診断'], entryKind: 'condition', required: true },
+  { clinsCode: '510', display: 'アレルギー・不耐性反応セクション', title: 'アレルギー・不耐性反応', loincCodes: ['48765-2'], titles: ['アレルギー・不耐性反応', 'アレルギー'], entryKind: 'allergy' },
+  { clinsCode: '352', display: '主訴セクション', title: '主訴', loincCodes: ['10154-3'], titles: ['主訴'], entryKind: 'condition', required: true },
+  { clinsCode: '312', display: '入院理由セクション', title: '入院理由', loincCodes: ['29299-5', '46239-0'], titles: ['入院理由', '入院目的'], required: true },
+  { clinsCode: '360', display: '現病歴セクション', title: '現病歴', loincCodes: ['10164-2'], titles: ['現病歴'], entryKind: 'condition', required: true },
+  { clinsCode: '370', display: '既往歴セクション', title: '既往歴', loincCodes: ['11348-0'], titles: ['既往歴'], entryKind: 'condition' },
+  { clinsCode: '432', display: '入院時服薬セクション', title: '入院時服薬', loincCodes: ['42346-7'], titles: ['入院時服薬', '持参薬'] },
+  { clinsCode: '640', display: '社会歴・生活習慣セクション', title: '社会歴・生活習慣', loincCodes: ['29762-2'], titles: ['社会歴・生活習慣', '社会歴', '生活習慣'] },
+  { clinsCode: '612', display: '入院時身体所見セクション', title: '入院時身体所見', loincCodes: ['29545-1'], titles: ['入院時身体所見', '身体所見'] },
+  { clinsCode: '550', display: '家族歴セクション', title: '家族歴', loincCodes: ['10157-6'], titles: ['家族歴'] },
+  { clinsCode: '333', display: '入院中経過セクション', title: '入院中経過', loincCodes: ['8648-8'], titles: ['入院中経過', '入院経過', '臨床経過'], required: true },
+  { clinsCode: '324', display: '退院時詳細セクション', title: '退院時詳細', loincCodes: ['8650-4'], titles: ['退院時詳細', '退院情報'], required: true },
+  { clinsCode: '344', display: '退院時診断セクション', title: '退院時診断', loincCodes: ['11535-2'], titles: ['退院時診断'], entryKind: 'condition', required: true },
+  { clinsCode: '444', display: '退院時投薬指示セクション', title: '退院時投薬指示', loincCodes: ['10183-2', '75311-1'], titles: ['退院時投薬指示', '退院時処方'], entryKind: 'medication', required: true },
+  { clinsCode: '424', display: '退院時方針指示セクション', title: '退院時方針指示', loincCodes: ['8653-8', '18776-5'], titles: ['退院時方針指示', '退院時指示', '退院後の方針'], required: true },
+  { clinsCode: '614', display: '退院時身体所見セクション', title: '退院時身体所見', loincCodes: ['10184-0'], titles: ['退院時身体所見'] },
+  { clinsCode: '713', display: '入院中治療セクション', title: '入院中治療', loincCodes: ['47519-4', '29554-3'], titles: ['入院中治療', '手術・処置', '手術'] },
+  { clinsCode: '623', display: '入院中検査結果セクション', title: '入院中検査結果', loincCodes: ['30954-2', '11493-4'], titles: ['入院中検査結果', '検査結果'] },
+  { clinsCode: '810', display: '医療機器セクション', title: '医療機器', loincCodes: ['46264-8'], titles: ['医療機器'] },
+  { clinsCode: '530', display: '予防接種歴セクション', title: '予防接種歴', loincCodes: ['11369-6'], titles: ['予防接種歴', '予防接種'] },
+  { clinsCode: '410', display: '事前指示セクション', title: '事前指示', loincCodes: ['42348-3'], titles: ['事前指示'] },
+  { clinsCode: '830', display: '臨床研究参加セクション', title: '臨床研究参加', loincCodes: [], titles: ['臨床研究参加'] },
+];
+
+export function findSectionRule<T extends SectionRule>(loincCode: string | undefined, title: string | undefined, rules: readonly T[]): T | undefined {
   return (
-    (loincCode ? SECTION_RULES.find((rule) => rule.loincCodes.includes(loincCode)) : undefined) ??
-    (title ? SECTION_RULES.find((rule) => rule.titles.includes(title)) : undefined)
+    (loincCode ? rules.find((rule) => rule.loincCodes.includes(loincCode)) : undefined) ??
+    (title ? rules.find((rule) => rule.titles.includes(title)) : undefined)
   );
 }
 
