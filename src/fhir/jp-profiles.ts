@@ -21,6 +21,6 @@ export const SUPPORTED_JP_PROFILES: Readonly<Record<string, readonly string[]>> 
   ImagingStudy: [`${CORE}JP_ImagingStudy_Radiology`, `${CORE}JP_ImagingStudy_Endoscopy`],
   Procedure: [`${CORE}JP_Procedure`],
   DocumentReference: [`${CORE}JP_DocumentReference`],
-  Composition: ['http://jpfhir.jp/fhir/eReferral/StructureDefinition/JP_Composition_eReferral'],
-  Bundle: ['http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_eReferral'],
+  Composition: ['http://jpfhir.jp/fhir/eReferral/StructureDefinition/JP_Composition_eReferral', 'http://jpfhir.jp/fhir/eDischargeSummary/StructureDefinition/JP_Composition_eDischargeSummary'],
+  Bundle: ['http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_eReferral', 'http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_eDischargeSummary'],
 };

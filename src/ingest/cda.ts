@@ -1,6 +1,7 @@
 /**
- * POST /fhir/$import-cda: a facility's HL7 CDA R2 診療情報提供書 (referral letter) becomes a FHIR document
- * Bundle in the JP-CLINS eReferral shape, stored with a DocumentReference that keeps the original XML.
+ * POST /fhir/$import-cda: a facility's HL7 CDA R2 診療情報提供書 (referral letter) or 退院時サマリー (discharge
+ * summary) becomes a FHIR document Bundle in the JP-CLINS eReferral or eDischargeSummary shape, stored with a
+ * DocumentReference that keeps the original XML.
  * The patient is matched (or created) by the facility's patient number; re-sending the same document
  * replaces it instead of adding a second copy.
  */
@@ -9,7 +10,7 @@ import { COMPARTMENT_EXTENSION } from '../consent/model';
 import { processBundle } from '../fhir/bundle';
 import { badRequest, forbidden, FhirError } from '../core/errors';
 import type { OperationHandler } from '../fhir/router';
-import { mapCdaReferral } from '../mapping/cda';
+import { mapCdaDocument } from '../mapping/cda';
 import type { FacilityDirectory } from './facility';
 
 const SENDER_ROLES = new Set(['gateway', 'clinician']);
@@ -24,7 +25,7 @@ export function importCdaOperation(facilities: FacilityDirectory): OperationHand
       const facility = await facilities.resolve(ctx.organization);
       if (!facility) throw badRequest(`${ctx.organization} has no 10-digit medical institution code identifier`);
       const xml = decodeXml(request.body);
-      const result = mapCdaReferral(xml, facility);
+      const result = mapCdaDocument(xml, facility);
       const errors = result.issues.filter((i) => i.severity === 'error');
       if (errors.length) {
         throw new FhirError(422, {

@@ -17,8 +17,8 @@ beforeAll(async () => {
 });
 afterAll(async () => server?.close());
 
-async function importCda(body: Buffer | string, contentType = 'application/cda+xml') {
-  const res = await fetch(`${server.fhirUrl}/$import-cda`, { method: 'POST', headers: { authorization: `Bearer ${clinicianToken}`, 'content-type': contentType }, body });
+async function importCda(body: Buffer | string, contentType = 'application/cda+xml', token = clinicianToken) {
+  const res = await fetch(`${server.fhirUrl}/$import-cda`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, body });
   return { status: res.status, body: (await res.json()) as any };
 }
 
@@ -38,6 +38,19 @@ test('a CDA referral letter is stored as a document Bundle and a DocumentReferen
   expect(again.status).toBe(201);
   const refs = await fetch(`${server.fhirUrl}/DocumentReference?subject=${reference.subject.reference}`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((r) => r.json() as Promise<any>);
   expect(refs.total).toBe(1);
+});
+
+test('a CDA discharge summary (18842-5) is stored as a JP-CLINS eDischargeSummary document Bundle', async () => {
+  const summary = fs.readFileSync(path.join(__dirname, '..', 'mapping', 'cda', 'discharge-summary.xml'));
+  const hospital = await createFacility(server, cdaFacilityCode(summary.toString('utf8')), '登呂病院');
+  const { status, body } = await importCda(summary, 'application/cda+xml', await server.clientToken({ role: 'clinician', organization: hospital }));
+  expect(status).toBe(201);
+  const document = body.entry.find((e: any) => e.resource.resourceType === 'Bundle').resource;
+  expect(document.meta.profile).toContain('http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_eDischargeSummary');
+  expect(document.entry[0].resource).toMatchObject({ title: '退院時サマリー', type: { coding: [{ code: '18842-5' }] }, event: [{ period: { start: '2011-11-20', end: '2011-12-20' } }] });
+  const reference = body.entry.find((e: any) => e.resource.resourceType === 'DocumentReference').resource;
+  expect(reference.type.coding[0].code).toBe('18842-5');
+  expect(reference.context.related[0].reference).toBe(`Bundle/${document.id}`);
 });
 
 test('a document that is not XML is refused with a clear 4xx', async () => {

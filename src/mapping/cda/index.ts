@@ -1,1 +1,3 @@
 export { mapCdaReferral, type CdaReferralResult } from './map-referral';
+export { mapCdaDischargeSummary } from './map-discharge-summary';
+export { mapCdaDocument } from './map-document';

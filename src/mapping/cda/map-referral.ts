@@ -111,7 +111,8 @@ export interface HeaderParticipants {
   recipientLines: string[];
 }
 
-export function headerParticipants(root: XmlElement, collector: EntryCollector, facility: SendingFacility, issues: MappingIssue[]): HeaderParticipants {
+/** `namesRecipient`: the document is addressed to someone (a referral letter's 紹介先), whose absence is reported. */
+export function headerParticipants(root: XmlElement, collector: EntryCollector, facility: SendingFacility, issues: MappingIssue[], namesRecipient = true): HeaderParticipants {
   const addPractitioner = (practitioner: Practitioner | undefined): Reference<Practitioner> | undefined =>
     practitioner && collector.add(practitioner, identityKey(practitioner.identifier, practitioner.name?.[0]?.text ?? ''));
   const addOrganization = (organization: Organization | undefined): Reference<Organization> | undefined =>
@@ -136,7 +137,7 @@ export function headerParticipants(root: XmlElement, collector: EntryCollector, 
     descend(root, 'custodian', 'assignedCustodian', 'representedCustodianOrganization'),
   );
   const intendedRecipient = descend(root, 'informationRecipient', 'intendedRecipient');
-  if (!intendedRecipient) {
+  if (!intendedRecipient && namesRecipient) {
     issues.push({
       severity: 'warning',
       code: '101',
