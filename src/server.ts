@@ -193,7 +193,8 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   registerSelfRegistration(http, repo, accounts, new GuessAttempts(db, 'card-link'), audit);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
   registerIngestRoutes(http, ingest, inbox, tokens, audit);
-  registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, audit, logger), wado: new WadoService(new DicomInstances(db), access, audit, `${config.baseUrl}/dicomweb`), qido: new QidoService(repo, audit, `${config.baseUrl}/dicomweb`), tokens, baseUrl: config.baseUrl });
+  const dicomInstances = new DicomInstances(db);
+  registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, audit, logger), wado: new WadoService(dicomInstances, access, audit, `${config.baseUrl}/dicomweb`), qido: new QidoService(repo, dicomInstances, audit, `${config.baseUrl}/dicomweb`), tokens, baseUrl: config.baseUrl });
   await registerConsole(http, consoleBuildDir());
   registerHealthRoutes(http, () => pendingMigrations(db));
 

@@ -80,6 +80,18 @@ export class DicomInstances {
   constructor(private readonly db: Db) {}
 
   /**
+   * Which of these studies' instances each named facility sent (no bytes): what QIDO-RS may list of an
+   * ImagingStudy the caller may read, namely only what WADO-RS would serve through it.
+   */
+  async sentBy(studies: { facility: string; studyInstanceUid: string }[]): Promise<(StoredInstance & { facility: string })[]> {
+    if (!studies.length) return [];
+    const rows = await this.db.query<InstanceRow & { facility: string }>(sql`SELECT ${COLUMNS}, i.facility FROM dicom_instance i
+      WHERE (i.facility, i.study_instance_uid) IN (SELECT * FROM unnest(${studies.map((s) => s.facility)}::text[], ${studies.map((s) => s.studyInstanceUid)}::text[]))
+      ORDER BY i.series_instance_uid, i.received_at, i.sop_instance_uid`);
+    return rows.map((row) => ({ ...fromRow(row), facility: row.facility }));
+  }
+
+  /**
    * The instances of a study, of one of its series, or one instance, with their bytes, in series and arrival
    * order. When several facilities sent one SOP Instance UID, the first arrival the caller may see is served.
    */

@@ -1,6 +1,7 @@
 /**
  * QIDO-RS over a real socket: studies, series and instances as DICOM JSON for a facility whose consent lets
- * it read the ImagingStudy, nothing for one without, matching on StudyInstanceUID, StudyDate and modality.
+ * it read the ImagingStudy, nothing for one without, matching on StudyInstanceUID, StudyDate and modality;
+ * only what WADO-RS would serve is listed, so an ImagingStudy that merely quotes the Study UID lists nothing.
  */
 import { as, facility, parameters, printedCard } from '../consent/support';
 import { startTestServer, TestServer } from '../support/server';
@@ -74,4 +75,24 @@ test('a facility without consent finds nothing at any level', async () => {
   expect((await qido(strangerToken, `studies?StudyInstanceUID=${CT.study}`)).body).toEqual([]);
   expect((await qido(strangerToken, `studies/${CT.study}/series`)).body).toEqual([]);
   expect((await qido(strangerToken, `studies/${CT.study}/series/${CT.series}/instances`)).body).toEqual([]);
+});
+
+test('an ImagingStudy quoting the Study UID without its facility having sent the images lists nothing of its own', async () => {
+  // The clinic's own record of the patient, made when it linked the card as C-12.
+  const [clinicPatient] = (await as(server, clinicToken).get('/fhir/Patient?identifier=C-12')).body.entry.map((e: any) => e.resource.id);
+  const quoting = await as(server, clinicToken).post('/fhir/ImagingStudy', {
+    resourceType: 'ImagingStudy',
+    status: 'available',
+    identifier: [{ system: 'urn:dicom:uid', value: `urn:oid:${CT.study}` }],
+    subject: { reference: `Patient/${clinicPatient}` },
+    series: [{ uid: '1.2.392.999.1', modality: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: 'MR' }, instance: [{ uid: '1.2.392.999.1.1', sopClass: { system: 'urn:ietf:rfc:3986', code: 'urn:oid:1.2.840.10008.5.1.4.1.1.4' } }] }],
+  });
+  expect(quoting.status).toBe(201);
+  // The clinic reads both ImagingStudies over FHIR, but only the hospital's has images behind it.
+  expect((await as(server, clinicToken).get(`/fhir/ImagingStudy?identifier=urn:dicom:uid|urn:oid:${CT.study}`)).body.entry).toHaveLength(2);
+  const studies = await qido(clinicToken, `studies?StudyInstanceUID=${CT.study}`);
+  expect(studies.body.map((s: any) => [value(s, '00201206'), value(s, '00201208')])).toEqual([[1, 1]]);
+  expect((await qido(clinicToken, 'studies?ModalitiesInStudy=MR')).body).toEqual([]);
+  expect((await qido(clinicToken, `studies/${CT.study}/series`)).body.map((s: any) => value(s, '0020000E'))).toEqual([CT.series]);
+  expect((await qido(clinicToken, `studies/${CT.study}/series/1.2.392.999.1/instances`)).body).toEqual([]);
 });
