@@ -8,8 +8,13 @@
  *   they made (STOW-RS, `tonet import dicom`), keyed by the same Study Instance UID. The order knows nothing of
  *   the series and instances; they are kept, with their modalities, the identifiers the images brought and
  *   the images' description and start time where the order has none.
+ * - An ADT message after the admission (A02 transfer, A03 discharge, A54 attending-doctor change and their
+ *   cancels) rewrites the stay's Encounter from what it carries; JAHIS sends the admission time (PV1-44) in A01
+ *   only, and an A54 names only the attending doctor. The admission time is kept where the message has none, and
+ *   the participants of a kind (ATND, ADM) it does not name; a kind it names is replaced, so A55 writes back the
+ *   doctor before the change.
  */
-import type { Bundle, BundleEntry, Coding, Identifier, ImagingStudy, Patient, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Coding, Encounter, EncounterParticipant, Identifier, ImagingStudy, Patient, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
 import type { Repository } from '../fhir/repository';
 
@@ -18,6 +23,7 @@ type Merge<T extends Resource> = (incoming: T, existing: T) => T;
 const MERGES: { [type: string]: Merge<any> } = {
   Patient: keepLinks satisfies Merge<Patient>,
   ImagingStudy: keepImages satisfies Merge<ImagingStudy>,
+  Encounter: keepStay satisfies Merge<Encounter>,
 };
 
 export async function keepTonetAdditions(repo: Repository, ctx: RequestContext, bundle: Bundle): Promise<Bundle> {
@@ -69,4 +75,16 @@ function distinctCodings(codings: Coding[]): Coding[] {
     if (!byKey.has(key)) byKey.set(key, coding);
   }
   return [...byKey.values()];
+}
+
+function keepStay(incoming: Encounter, existing: Encounter): Encounter {
+  const kind = (participant: EncounterParticipant) => participant.type?.[0]?.coding?.[0]?.code ?? '';
+  const sent = new Set((incoming.participant ?? []).map(kind));
+  const participant = [...(incoming.participant ?? []), ...(existing.participant ?? []).filter((p) => !sent.has(kind(p)))];
+  const start = incoming.period?.start ?? existing.period?.start;
+  return {
+    ...incoming,
+    ...(start ? { period: { ...incoming.period, start } } : {}),
+    ...(participant.length ? { participant } : {}),
+  };
 }

@@ -2,7 +2,8 @@
  * Updates from the source over what is stored. What Tonet added survives: after $link-card linked the facility's
  * Patient to the regional one, the facility's next ADT update of that Patient (ADT-00, an A08) keeps the link, and
  * so the card link and the facility's access survive it. An ADT-01 attending-doctor change (A54) and its cancel
- * (A55) update the stay's one Encounter: the new doctor from the change, then the doctor before it again. An
+ * (A55) update the stay's one Encounter: the new doctor from the change, then the doctor before it again, the
+ * admission time and the admitting doctor kept. An
  * OMI^Z23 order arriving after the study's images joins the ImagingStudy they made and keeps their series and instances.
  */
 import fs from 'node:fs';
@@ -96,7 +97,13 @@ test('A01, A54, A55: AA each, one Encounter whose attending doctor changes and c
     const found = await clinician.get(`/fhir/Encounter?identifier=${encodeURIComponent(`urn:tonet:encounter:${FACILITY_CODE}`)}|${encodeURIComponent('9999013:stay:open')}`);
     expect(found.body.entry).toHaveLength(1);
     const encounter = found.body.entry[0].resource;
-    return { id: encounter.id, status: encounter.status, attending: encounter.participant.filter((p: any) => p.type[0].coding[0].code === 'ATND').map((p: any) => [p.individual.display, p.period?.start]) };
+    return {
+      id: encounter.id,
+      status: encounter.status,
+      admitted: encounter.period?.start,
+      attending: encounter.participant.filter((p: any) => p.type[0].coding[0].code === 'ATND').map((p: any) => [p.individual.display, p.period?.start]),
+      admitting: encounter.participant.filter((p: any) => p.type[0].coding[0].code === 'ADM').map((p: any) => p.individual.display),
+    };
   };
   const admission = fs.readFileSync(samplePath('ADT-22'));
   expect((await gateway.post('/hl7/v2', admission.toString('latin1'), 'x-application/hl7-v2+er7')).body).toMatch(/MSA\|AA/);
@@ -104,8 +111,9 @@ test('A01, A54, A55: AA each, one Encounter whose attending doctor changes and c
 
   expect((await gateway.post('/hl7/v2', utf8(goldenText('ADT-01')), 'x-application/hl7-v2+er7')).body).toMatch(/MSA\|AA/);
   const changed = await stay();
-  expect(changed).toMatchObject({ status: 'in-progress', attending: [['医師二郎', '2011-12-21T09:00:00+09:00']] });
+  // The change names only the attending doctor: the admission time (sent in A01 only) and the admitting doctor stay.
+  expect(changed).toMatchObject({ status: 'in-progress', admitted: '2011-11-20T16:00:00+09:00', attending: [['医師二郎', '2011-12-21T09:00:00+09:00']], admitting: ['医師一郎'] });
 
   expect((await gateway.post('/hl7/v2', utf8(goldenText('ADT-01-A55')), 'x-application/hl7-v2+er7')).body).toMatch(/MSA\|AA/);
-  expect(await stay()).toEqual({ id: changed.id, status: 'in-progress', attending: [['医師一郎', undefined]] });
+  expect(await stay()).toEqual({ id: changed.id, status: 'in-progress', admitted: '2011-11-20T16:00:00+09:00', attending: [['医師一郎', undefined]], admitting: ['医師一郎'] });
 });
