@@ -29,6 +29,7 @@ import { auditVerifyOperation } from './fhir/audit-verify-operation';
 import { verifyAuditChain } from './audit/verify';
 import { AuditChain } from './store/audit-log';
 import { bookingLedger } from './booking/ledger';
+import { BookingLedger } from './store/booking-ledger';
 import { bookingOperations } from './booking/operations';
 import { BookingService } from './booking/service';
 import { AccessPolicy } from './consent/access';
@@ -118,10 +119,11 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   if (applied.length) logger.info({ applied }, 'migrations applied');
 
   const access = new AccessPolicy();
-  // The booking ledger writes Slots through the repository of the transaction it runs in.
+  // The booking ledger writes Slots through the repository of the transaction it runs in, and its rows on that repository's connection.
+  const ledgerIn = (on: Repository) => new BookingLedger(on.db);
   const notifier = new ChangeNotifier(db, logger);
   const statistics = new PlannerStatistics(db, logger);
-  const repo: Repository = new Repository(db, access, [maintainConsentIndex, maintainTimeline, bookingLedger((tx) => repo.withDb(tx)), pathwayAlerts(() => repo), notifier.hook, statistics.hook], true, `${config.baseUrl}/fhir`);
+  const repo: Repository = new Repository(db, access, [maintainConsentIndex, maintainTimeline, bookingLedger((tx) => repo.withDb(tx), ledgerIn), pathwayAlerts(() => repo), notifier.hook, statistics.hook], true, `${config.baseUrl}/fhir`);
   const timeline = new Timeline(db, access);
   if (await timeline.ensureReadModel()) logger.info('timeline read model filled from the stored resources');
   const clients = new ClientStore(new AuthClients(db), new GuessAttempts(db, 'client-secret'));
@@ -147,7 +149,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   }
   for (const operation of [applyOperation, checkOverdueOperation, acknowledgeOperation(audit)]) router.registerOperation(operation);
   await loadPathways(repo);
-  const booking = new BookingService(access, audit);
+  const booking = new BookingService(access, audit, ledgerIn);
   for (const operation of bookingOperations(booking)) router.registerOperation(operation);
   const operationNames = new Set(router.operationList().map((operation) => operation.name));
   const inbox = new InboxMessages(db);

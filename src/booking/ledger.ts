@@ -7,56 +7,37 @@
  * - an Appointment that ends (cancelled, noshow, entered-in-error, deleted) frees its slot;
  * - only the hospital turns a proposed booking into a booked one ($confirm writes the ledger first);
  * - a cancelled booking is never reopened, and a booked Slot cannot be freed or deleted behind the ledger.
- * Lock order everywhere: Appointment row, then ledger row, then Slot row.
+ * Lock order everywhere: Appointment row, then ledger row, then Slot row. The rows are store/booking-ledger.ts's.
  */
 import type { Appointment, ServiceRequest, Slot } from '@medplum/fhirtypes';
-import type { Db } from '../store/db/database';
-import { sql } from '../core/sql';
 import { conflict, forbidden, notFound, unprocessable } from '../core/errors';
 import type { Repository, WriteHook } from '../fhir/repository';
 import type { StoredVersion } from '../fhir/store';
-import { BookingState, bookingSystemContext, ENDING_STATUSES, STATUSES_OF } from './model';
+import type { BookingLedger } from '../store/booking-ledger';
+import { bookingSystemContext, ENDING_STATUSES, STATUSES_OF } from './model';
 
-export interface LedgerRow {
-  appointment_id: string;
-  slot_id: string;
-  hospital: string | null;
-  clinic: string | null;
-  state: BookingState;
-  slot_start: Date | string;
-  slot_end: Date | string;
-  procedure_code: string | null;
-  procedure_display: string | null;
-  service_request_id: string | null;
-}
+/** The ledger on a repository's connection: within its transaction when the repository is a transaction's. */
+export type LedgerIn = (repo: Repository) => BookingLedger;
 
-/** The hook, given a way to reach the repository inside the writing transaction (it writes Slots). */
-export function bookingLedger(repositoryIn: (tx: Db) => Repository): WriteHook {
+/** The hook, given a way to reach the repository inside the writing transaction (it writes Slots) and the ledger there. */
+export function bookingLedger(repositoryIn: (tx: Parameters<WriteHook>[0]) => Repository, ledgerIn: LedgerIn): WriteHook {
   return async (tx, versions) => {
+    if (!versions.some((v) => v.resource.resourceType === 'Appointment' || v.resource.resourceType === 'Slot')) return;
+    const repo = repositoryIn(tx);
+    const ledger = ledgerIn(repo);
     for (const version of versions) {
-      if (version.resource.resourceType === 'Appointment') await appointmentWritten(tx, repositoryIn(tx), version, versions);
-      else if (version.resource.resourceType === 'Slot') await guardSlot(tx, version);
+      if (version.resource.resourceType === 'Appointment') await appointmentWritten(ledger, repo, version, versions);
+      else if (version.resource.resourceType === 'Slot') await guardSlot(ledger, version);
     }
   };
 }
 
-/** The stored row of a resource, locked until the transaction ends; undefined when absent or deleted. */
-export async function lockStored<T>(tx: Db, resourceType: string, id: string): Promise<T | undefined> {
-  const [row] = await tx.query<{ content: string; deleted: boolean }>(sql`SELECT content, deleted FROM resource WHERE resource_type = ${resourceType} AND id = ${id} FOR UPDATE`);
-  return row && !row.deleted ? (JSON.parse(row.content) as T) : undefined;
-}
-
-export async function lockLedgerRow(tx: Db, appointmentId: string): Promise<LedgerRow | undefined> {
-  const [row] = await tx.query<LedgerRow>(sql`SELECT * FROM booking WHERE appointment_id = ${appointmentId} FOR UPDATE`);
-  return row;
-}
-
-async function appointmentWritten(tx: Db, repo: Repository, version: StoredVersion, batch: StoredVersion[]): Promise<void> {
+async function appointmentWritten(ledger: BookingLedger, repo: Repository, version: StoredVersion, batch: StoredVersion[]): Promise<void> {
   const appointment = version.resource as Appointment;
   const id = appointment.id as string;
   const slotIds = (appointment.slot ?? []).map((s) => s.reference ?? '').filter((r) => r.startsWith('Slot/')).map((r) => r.slice('Slot/'.length));
   const ended = version.deleted || ENDING_STATUSES.has(appointment.status);
-  const row = await lockLedgerRow(tx, id);
+  const row = await ledger.lock(id);
 
   if (!row) {
     // Appointments outside published slots (a visit planned in a facility's own system) are not booked here.
@@ -65,18 +46,18 @@ async function appointmentWritten(tx: Db, repo: Repository, version: StoredVersi
     if (!STATUSES_OF.proposed.has(appointment.status)) {
       throw forbidden(`A new booking is "proposed" until the hospital confirms it (Appointment/{id}/$confirm); "${appointment.status}" cannot be set by the booking facility`);
     }
-    await claimSlot(tx, repo, slotIds[0], appointment, version.source, batch);
+    await claimSlot(ledger, repo, slotIds[0], appointment, version.source, batch);
     return;
   }
 
-  if (!version.deleted && slotIds[0] !== row.slot_id) throw conflict(`Appointment/${id} holds Slot/${row.slot_id}; to move it, cancel it and book the other slot`);
+  if (!version.deleted && slotIds[0] !== row.slotId) throw conflict(`Appointment/${id} holds Slot/${row.slotId}; to move it, cancel it and book the other slot`);
   if (row.state === 'cancelled') {
     if (!ended) throw conflict(`Appointment/${id} was cancelled; a cancelled booking is not reopened — book a free slot with Appointment/$book`);
     return;
   }
   if (ended) {
-    await tx.query(sql`UPDATE booking SET state = 'cancelled', changed_at = now() WHERE appointment_id = ${id}`);
-    await releaseSlot(tx, repo, row.slot_id);
+    await ledger.setState(id, 'cancelled');
+    await releaseSlot(ledger, repo, row.slotId);
     return;
   }
   if (!STATUSES_OF[row.state].has(appointment.status)) {
@@ -85,32 +66,38 @@ async function appointmentWritten(tx: Db, repo: Repository, version: StoredVersi
   }
 }
 
-async function claimSlot(tx: Db, repo: Repository, slotId: string, appointment: Appointment, clinic: string | undefined, batch: StoredVersion[]): Promise<void> {
-  const slot = await lockStored<Slot>(tx, 'Slot', slotId);
+async function claimSlot(ledger: BookingLedger, repo: Repository, slotId: string, appointment: Appointment, clinic: string | undefined, batch: StoredVersion[]): Promise<void> {
+  const slot = await ledger.lockStored<Slot>('Slot', slotId);
   if (!slot) throw notFound(`Slot/${slotId} not found`);
   if (slot.status !== 'free') throw slotTaken(slot);
   const request = serviceRequestOf(appointment, batch);
   const procedure = request?.code?.coding?.[0];
-  const inserted = await tx.query(sql`INSERT INTO booking (appointment_id, slot_id, hospital, clinic, state, slot_start, slot_end, procedure_code, procedure_display, service_request_id)
-    VALUES (${appointment.id}, ${slotId}, ${slot.meta?.source ?? null}, ${clinic ?? null}, 'proposed', ${slot.start}::timestamptz, ${slot.end}::timestamptz,
-            ${procedure?.code ?? null}, ${procedure?.display ?? request?.code?.text ?? null}, ${request?.id ?? null})
-    ON CONFLICT DO NOTHING RETURNING appointment_id`);
-  // The Slot lock already serialises claims; the unique index on active rows is the last word.
-  if (!inserted.length) throw slotTaken(slot);
+  const claimed = await ledger.claim({
+    appointmentId: appointment.id as string,
+    slotId,
+    hospital: slot.meta?.source,
+    clinic,
+    start: slot.start,
+    end: slot.end,
+    procedureCode: procedure?.code,
+    procedureDisplay: procedure?.display ?? request?.code?.text,
+    serviceRequestId: request?.id,
+  });
+  if (!claimed) throw slotTaken(slot);
   await repo.update(bookingSystemContext('claim'), { ...slot, status: 'busy' });
 }
 
-async function releaseSlot(tx: Db, repo: Repository, slotId: string): Promise<void> {
-  const slot = await lockStored<Slot>(tx, 'Slot', slotId);
+async function releaseSlot(ledger: BookingLedger, repo: Repository, slotId: string): Promise<void> {
+  const slot = await ledger.lockStored<Slot>('Slot', slotId);
   if (slot?.status === 'busy') await repo.update(bookingSystemContext('release'), { ...slot, status: 'free' });
 }
 
 /** A booked Slot stays busy and in place until its booking ends. */
-async function guardSlot(tx: Db, version: StoredVersion): Promise<void> {
+async function guardSlot(ledger: BookingLedger, version: StoredVersion): Promise<void> {
   const slot = version.resource as Slot;
   if (!version.deleted && slot.status === 'busy') return;
-  const [active] = await tx.query<{ appointment_id: string }>(sql`SELECT appointment_id FROM booking WHERE slot_id = ${slot.id} AND state <> 'cancelled'`);
-  if (active) throw conflict(`Slot/${slot.id} is booked by Appointment/${active.appointment_id}; cancel or reject that booking before changing the slot`);
+  const active = await ledger.activeBookingOf(slot.id as string);
+  if (active) throw conflict(`Slot/${slot.id} is booked by Appointment/${active}; cancel or reject that booking before changing the slot`);
 }
 
 function serviceRequestOf(appointment: Appointment, batch: StoredVersion[]): ServiceRequest | undefined {

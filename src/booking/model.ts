@@ -4,17 +4,13 @@
  */
 import type { Coding } from '@medplum/fhirtypes';
 import { systemContext, RequestContext } from '../core/context';
+import type { BookingState } from '../store/booking-ledger';
 
 /** JJ1017 (JIRA/JAHIS radiology procedure codes, 放射線部門の検査・手技コード): the procedure a ServiceRequest asks for. */
 export const JJ1017_SYSTEM = 'urn:tonet:code-system:JJ1017';
 /** DICOM modality codes (CT, MR, …) on Device.type tell a scanner's kind. */
 export const MODALITY_SYSTEM = 'http://dicom.nema.org/resources/ontology/DCM';
 
-/**
- * Booking states in the ledger. A clinic's booking holds the slot at once but stays `proposed` until the
- * hospital confirms it (`booked`); a cancellation by either side or a rejection ends it (`cancelled`).
- */
-export type BookingState = 'proposed' | 'booked' | 'cancelled';
 
 /** Appointment.status values each ledger state allows; anything in none of them ends the booking. */
 export const STATUSES_OF: Record<Exclude<BookingState, 'cancelled'>, ReadonlySet<string>> = {

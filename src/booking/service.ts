@@ -17,15 +17,14 @@ import type { RequestContext } from '../core/context';
 import { patientsOf } from '../core/compartments';
 import type { AuditSink } from '../audit/types';
 import type { AccessPolicy } from '../consent/access';
-import { sql } from '../core/sql';
 import { badRequest, conflict, FhirError, forbidden, notFound, unprocessable } from '../core/errors';
 import type { Repository } from '../fhir/repository';
 import { parseQuery, Query } from '../fhir/router';
 import { MAX_COUNT } from '../fhir/search/execute';
-import { LedgerRow, lockLedgerRow, lockStored } from './ledger';
+import type { LedgerIn } from './ledger';
 import { bookingSystemContext, CANCELLED_BY_CLINIC, ENDING_STATUSES, REJECTED_BY_HOSPITAL } from './model';
 import { slotTimes } from './opening-hours';
-import { readScopeSql } from '../store/read-scope';
+import type { BookingRecord, BookingState } from '../store/booking-ledger';
 
 /** One generation call covers at most this many slots (a quarter of 10-minute slots around the clock is ~13,000). */
 export const MAX_GENERATED_SLOTS = 10_000;
@@ -46,7 +45,7 @@ export interface BookingSummary {
   serviceRequest?: string;
   hospital?: string;
   clinic?: string;
-  state: LedgerRow['state'];
+  state: BookingState;
   start: Date;
   end: Date;
   procedureCode?: string;
@@ -70,7 +69,8 @@ export interface FreeSlot {
 export class BookingService {
   constructor(
     private readonly access: AccessPolicy,
-    private readonly audit: AuditSink
+    private readonly audit: AuditSink,
+    private readonly ledgerIn: LedgerIn
   ) {}
 
   /** Appointment/$book: holds the slot for the patient and stores the referral beside it, in one transaction. */
@@ -130,15 +130,15 @@ export class BookingService {
 
   /** The booking clinic withdraws its booking; the slot is freed in the same transaction (by the ledger). */
   async cancel(ctx: RequestContext, repo: Repository, appointmentId: string, reason?: string): Promise<Appointment> {
-    const [row] = await repo.db.query<LedgerRow>(sql`SELECT * FROM booking WHERE appointment_id = ${appointmentId}`);
-    if (row && ctx.role !== 'admin' && ctx.organization === row.hospital && ctx.organization !== row.clinic) {
+    const row = await this.ledgerIn(repo).find(appointmentId);
+    if (row && ctx.role !== 'admin' && !!ctx.organization && ctx.organization === row.hospital && ctx.organization !== row.clinic) {
       throw forbidden(`The hospital turns a booking down with Appointment/${appointmentId}/$reject`);
     }
     const appointment = (await repo.read(ctx, 'Appointment', appointmentId)) as Appointment;
     if (ENDING_STATUSES.has(appointment.status)) throw conflict(`Appointment/${appointmentId} is already ${appointment.status}`);
     return repo.transaction(async (tx) => {
       const { resource } = await tx.update(ctx, { ...appointment, status: 'cancelled', cancelationReason: { coding: [CANCELLED_BY_CLINIC], text: reason } });
-      await this.record(tx, ctx, `Appointment/${appointmentId}/$cancel${reason ? `: ${reason}` : ''}`, patientsOf(appointment), [`Appointment/${appointmentId}`, ...(row ? [`Slot/${row.slot_id}`] : [])]);
+      await this.record(tx, ctx, `Appointment/${appointmentId}/$cancel${reason ? `: ${reason}` : ''}`, patientsOf(appointment), [`Appointment/${appointmentId}`, ...(row ? [`Slot/${row.slotId}`] : [])]);
       return resource as Appointment;
     });
   }
@@ -147,7 +147,7 @@ export class BookingService {
   async confirm(ctx: RequestContext, repo: Repository, appointmentId: string): Promise<BookingSummary> {
     return this.hospitalAnswer(ctx, repo, appointmentId, async (tx, appointment, row) => {
       if (row.state === 'booked') return;
-      await tx.db.query(sql`UPDATE booking SET state = 'booked', changed_at = now() WHERE appointment_id = ${appointmentId}`);
+      await this.ledgerIn(tx).setState(appointmentId, 'booked');
       await tx.update(bookingSystemContext(ctx.requestId), { ...appointment, status: 'booked', participant: answered(appointment, 'accepted') });
     });
   }
@@ -173,28 +173,29 @@ export class BookingService {
     ctx: RequestContext,
     repo: Repository,
     appointmentId: string,
-    answer: (tx: Repository, appointment: Appointment, row: LedgerRow) => Promise<void>
+    answer: (tx: Repository, appointment: Appointment, row: BookingRecord) => Promise<void>
   ): Promise<BookingSummary> {
     return repo.transaction(async (tx) => {
-      const appointment = await lockStored<Appointment>(tx.db, 'Appointment', appointmentId);
-      const row = await lockLedgerRow(tx.db, appointmentId);
+      const ledger = this.ledgerIn(tx);
+      const appointment = await ledger.lockStored<Appointment>('Appointment', appointmentId);
+      const row = await ledger.lock(appointmentId);
       const mayAnswer = ctx.role === 'admin' || ((ctx.role === 'clinician' || ctx.role === 'gateway') && !!ctx.organization && ctx.organization === row?.hospital);
       if (!row || !appointment || !mayAnswer) {
         // A facility that does not hold the slot learns nothing about the booking, not even that it exists.
-        if (row && appointment && ctx.organization === row.clinic) throw forbidden(`Only the hospital that holds Slot/${row.slot_id} confirms or rejects this booking`);
+        if (row && appointment && !!ctx.organization && ctx.organization === row.clinic) throw forbidden(`Only the hospital that holds Slot/${row.slotId} confirms or rejects this booking`);
         throw notFound(`No booking Appointment/${appointmentId} in your facility's slots`);
       }
       if (row.state === 'cancelled') throw conflict(`Appointment/${appointmentId} was already cancelled`);
       await answer(tx, appointment, row);
-      const [after] = await tx.db.query<LedgerRow>(sql`SELECT * FROM booking WHERE appointment_id = ${appointmentId}`);
-      await this.record(tx, ctx, `Appointment/${appointmentId}: hospital answered, booking ${after.state}`, patientsOf(appointment), [`Appointment/${appointmentId}`, `Slot/${row.slot_id}`]);
+      const after = (await ledger.find(appointmentId)) as BookingRecord;
+      await this.record(tx, ctx, `Appointment/${appointmentId}: hospital answered, booking ${after.state}`, patientsOf(appointment), [`Appointment/${appointmentId}`, `Slot/${row.slotId}`]);
       return summaryOf(after);
     });
   }
 
   /** One booking as the ledger holds it, for either side of it. */
   async summary(ctx: RequestContext, repo: Repository, appointmentId: string): Promise<BookingSummary> {
-    const [row] = await repo.db.query<LedgerRow>(sql`SELECT * FROM booking WHERE appointment_id = ${appointmentId}`);
+    const row = await this.ledgerIn(repo).find(appointmentId);
     if (!row || (ctx.role !== 'admin' && (!ctx.organization || (ctx.organization !== row.clinic && ctx.organization !== row.hospital)))) {
       throw notFound(`No booking Appointment/${appointmentId} of your facility`);
     }
@@ -205,17 +206,13 @@ export class BookingService {
   async hospitalSeesReferral(repo: Repository, summary: BookingSummary): Promise<boolean> {
     if (!summary.hospital || !summary.serviceRequest) return false;
     const hospitalClinician: RequestContext = { ...bookingSystemContext('referral-check'), role: 'clinician', organization: summary.hospital };
-    const [row] = await repo.db.query<{ visible: boolean }>(sql`SELECT ${readScopeSql(this.access.readScope(hospitalClinician), 'r')} AS visible FROM resource r
-      WHERE r.resource_type = 'ServiceRequest' AND r.id = ${summary.serviceRequest.slice('ServiceRequest/'.length)} AND NOT r.deleted`);
-    return row?.visible === true;
+    return this.ledgerIn(repo).serviceRequestVisible(this.access.readScope(hospitalClinician), summary.serviceRequest.slice('ServiceRequest/'.length));
   }
 
   /** Bookings a facility made (a clinic) or holds in its slots (a hospital), soonest first. */
   async bookings(ctx: RequestContext, repo: Repository, facility: string, from?: Date): Promise<BookingSummary[]> {
     if (ctx.role !== 'admin' && ctx.organization !== facility) throw forbidden(`Only ${facility}'s own clients see its bookings`);
-    const rows = await repo.db.query<LedgerRow>(sql`SELECT * FROM booking WHERE (clinic = ${facility} OR hospital = ${facility})
-      AND slot_end >= ${(from ?? new Date(0)).toISOString()}::timestamptz ORDER BY slot_start, appointment_id LIMIT ${MAX_COUNT}`);
-    return rows.map(summaryOf);
+    return (await this.ledgerIn(repo).ofFacility(facility, from ?? new Date(0), MAX_COUNT)).map(summaryOf);
   }
 
   /** Free slots of a hospital's scanners of one modality, by plain FHIR searches (Device → Schedule → Slot). */
@@ -256,13 +253,9 @@ export class BookingService {
 
     return repo.transaction(async (tx) => {
       // One generation per Schedule at a time, so two concurrent calls cannot both add the same slots.
-      await tx.db.query(sql`SELECT 1 FROM resource WHERE resource_type = 'Schedule' AND id = ${scheduleId} FOR UPDATE`);
-      // Slots are directory data: every clinical role sees them, so no access predicate is needed to dedupe.
-      const existing = await tx.db.query<{ lo: Date | string }>(sql`SELECT d.lo FROM sp_date d
-        JOIN sp_reference x ON x.rid = d.rid AND x.code = 'schedule' AND x.target_type = 'Schedule' AND x.target_id = ${scheduleId}
-        JOIN resource r ON r.rid = d.rid AND NOT r.deleted
-        WHERE d.resource_type = 'Slot' AND d.code = 'start'`);
-      const taken = new Set(existing.map((e) => new Date(e.lo).getTime()));
+      const ledger = this.ledgerIn(tx);
+      await ledger.lockStored('Schedule', scheduleId);
+      const taken = await ledger.slotStartsOf(scheduleId);
       const fresh = times.filter((t) => !taken.has(Date.parse(t.start)));
       const slots: Slot[] = fresh.map((t) => ({
         resourceType: 'Slot',
@@ -297,18 +290,18 @@ export class BookingService {
   }
 }
 
-export function summaryOf(row: LedgerRow): BookingSummary {
+function summaryOf(row: BookingRecord): BookingSummary {
   return {
-    appointment: `Appointment/${row.appointment_id}`,
-    slot: `Slot/${row.slot_id}`,
-    serviceRequest: row.service_request_id ? `ServiceRequest/${row.service_request_id}` : undefined,
-    hospital: row.hospital ?? undefined,
-    clinic: row.clinic ?? undefined,
+    appointment: `Appointment/${row.appointmentId}`,
+    slot: `Slot/${row.slotId}`,
+    serviceRequest: row.serviceRequestId ? `ServiceRequest/${row.serviceRequestId}` : undefined,
+    hospital: row.hospital,
+    clinic: row.clinic,
     state: row.state,
-    start: new Date(row.slot_start),
-    end: new Date(row.slot_end),
-    procedureCode: row.procedure_code ?? undefined,
-    procedureDisplay: row.procedure_display ?? undefined,
+    start: row.start,
+    end: row.end,
+    procedureCode: row.procedureCode,
+    procedureDisplay: row.procedureDisplay,
   };
 }
 
