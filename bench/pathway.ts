@@ -17,6 +17,7 @@ import { sql } from '../src/core/sql';
 import { INSTITUTION_NUMBER_SYSTEM } from '../src/ingest/facility';
 import { createLogger } from '../src/core/logger';
 import { checkOverdue } from '../src/pathway/overdue';
+import { PathwayLedger } from '../src/store/pathway-ledger';
 import { buildServer } from '../src/server';
 import { log } from './progress';
 
@@ -47,11 +48,12 @@ async function main(): Promise<void> {
     await tonet.db.query(sql`ANALYZE pathway_activity`);
 
     const today = new Date().toISOString().slice(0, 10);
+    const ledgerIn = (on: typeof tonet.repo) => new PathwayLedger(on.db);
     let started = performance.now();
-    const first = await checkOverdue(tonet.repo, today);
+    const first = await checkOverdue(tonet.repo, ledgerIn, today);
     const firstSeconds = (performance.now() - started) / 1000;
     started = performance.now();
-    const second = await checkOverdue(tonet.repo, today);
+    const second = await checkOverdue(tonet.repo, ledgerIn, today);
     const secondSeconds = (performance.now() - started) / 1000;
     log(`sweep: ${first.raised} Flags in ${firstSeconds.toFixed(1)} s; again: ${second.raised} in ${secondSeconds.toFixed(1)} s`);
 

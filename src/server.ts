@@ -30,6 +30,7 @@ import { verifyAuditChain } from './audit/verify';
 import { AuditChain } from './store/audit-log';
 import { bookingLedger } from './booking/ledger';
 import { BookingLedger } from './store/booking-ledger';
+import { PathwayLedger } from './store/pathway-ledger';
 import { bookingOperations } from './booking/operations';
 import { BookingService } from './booking/service';
 import { AccessPolicy } from './consent/access';
@@ -121,9 +122,10 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   const access = new AccessPolicy();
   // The booking ledger writes Slots through the repository of the transaction it runs in, and its rows on that repository's connection.
   const ledgerIn = (on: Repository) => new BookingLedger(on.db);
+  const pathwayLedgerIn = (on: Repository) => new PathwayLedger(on.db);
   const notifier = new ChangeNotifier(db, logger);
   const statistics = new PlannerStatistics(db, logger);
-  const repo: Repository = new Repository(db, access, [maintainConsentIndex, maintainTimeline, bookingLedger((tx) => repo.withDb(tx), ledgerIn), pathwayAlerts(() => repo), notifier.hook, statistics.hook], true, `${config.baseUrl}/fhir`);
+  const repo: Repository = new Repository(db, access, [maintainConsentIndex, maintainTimeline, bookingLedger((tx) => repo.withDb(tx), ledgerIn), pathwayAlerts(() => repo, pathwayLedgerIn), notifier.hook, statistics.hook], true, `${config.baseUrl}/fhir`);
   const timeline = new Timeline(db, access);
   if (await timeline.ensureReadModel()) logger.info('timeline read model filled from the stored resources');
   const clients = new ClientStore(new AuthClients(db), new GuessAttempts(db, 'client-secret'));
@@ -147,7 +149,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   for (const operation of [enrollOperation, withdrawOperation, newCardSecretOperation, linkCardOperation(facilities, audit), emergencySummaryOperation(audit), disclosureOperation(audit, new DisclosureRecords(db))]) {
     router.registerOperation(operation);
   }
-  for (const operation of [applyOperation, checkOverdueOperation, acknowledgeOperation(audit)]) router.registerOperation(operation);
+  for (const operation of [applyOperation(pathwayLedgerIn), checkOverdueOperation(pathwayLedgerIn), acknowledgeOperation(audit)]) router.registerOperation(operation);
   await loadPathways(repo);
   const booking = new BookingService(access, audit, ledgerIn);
   for (const operation of bookingOperations(booking)) router.registerOperation(operation);
@@ -224,7 +226,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     extraContext: (ctx) => ({ ...createFhirGraphQLContext(ctx, repo, fhirBase) }),
   });
 
-  const stopSweep = scheduleDailySweep(repo, logger);
+  const stopSweep = scheduleDailySweep(repo, pathwayLedgerIn, logger);
   let mllp: MllpServer | undefined;
 
   return {

@@ -6,16 +6,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CarePlan, Flag, Observation } from '@medplum/fhirtypes';
-import type { Db } from '../store/db/database';
-import { sql } from '../core/sql';
 import type { Repository, WriteHook } from '../fhir/repository';
 import type { StoredVersion } from '../fhir/store';
-import { AlertInput, endMissedTestFlags, isPathwayFlag, missedTestsClosed, raiseAlerts, syncAlertState } from './flags';
+import type { ActivityMatch, PathwayLedger } from '../store/pathway-ledger';
+import { AlertInput, endMissedTestFlags, isPathwayFlag, PathwayLedgerIn, raiseAlerts, syncAlertState } from './flags';
 import { AlertRule, describeValues, evaluate, primaryValue, resultValues, token } from './rules';
 
 /** `repository` is asked for at write time: the repository is built with this hook among its hooks. */
-export function pathwayAlerts(repository: () => Repository): WriteHook {
-  return async (tx: Db, versions: StoredVersion[]) => {
+export function pathwayAlerts(repository: () => Repository, ledgerIn: PathwayLedgerIn): WriteHook {
+  return async (tx, versions: StoredVersion[]) => {
     const observations: Observation[] = [];
     const endedPlans: string[] = [];
     const flags: { flag: Flag; deleted: boolean }[] = [];
@@ -27,9 +26,10 @@ export function pathwayAlerts(repository: () => Repository): WriteHook {
     }
     if (!observations.length && !endedPlans.length && !flags.length) return;
     const repo = repository().withDb(tx);
-    if (endedPlans.length) await tx.query(sql`DELETE FROM pathway_activity WHERE care_plan_id = ANY(${endedPlans}::text[])`);
-    await syncAlertState(repo, flags);
-    if (observations.length) await runRules(repo, observations);
+    const ledger = ledgerIn(repo);
+    if (endedPlans.length) await ledger.endPlans(endedPlans);
+    await syncAlertState(ledger, flags);
+    if (observations.length) await runRules(repo, ledger, observations);
   };
 }
 
@@ -37,38 +37,23 @@ function countsAsResult(observation: Observation): boolean {
   return !['entered-in-error', 'cancelled', 'registered'].includes(observation.status) && !!observation.subject?.reference?.startsWith('Patient/');
 }
 
-interface Match {
-  i: number;
-  care_plan_id: string;
-  activity_key: string;
-  regional_id: string;
-  definition: string;
-  title: string;
-  rules: AlertRule[];
-  baseline: number | null;
-  follow_up: string;
-}
+type Match = ActivityMatch<AlertRule>;
 
-async function runRules(repo: Repository, observations: Observation[]): Promise<void> {
-  const keys = observations.flatMap((o, i) => (o.code.coding ?? []).filter((c) => c.system && c.code).map((c) => ({ i, subject: o.subject?.reference?.slice('Patient/'.length) as string, code: token(c) })));
+async function runRules(repo: Repository, ledger: PathwayLedger, observations: Observation[]): Promise<void> {
+  const keys = observations.flatMap((o, index) => (o.code.coding ?? []).filter((c) => c.system && c.code).map((c) => ({ index, subject: o.subject?.reference?.slice('Patient/'.length) as string, code: token(c) })));
   if (!keys.length) return;
   // The subject may be a facility's local record: the pathway is kept for the regional Patient it is linked to.
-  const matches = await repo.db.query<Match>(sql`
-    SELECT DISTINCT ON (x.i, a.care_plan_id, a.activity_key) x.i, a.care_plan_id, a.activity_key, a.regional_id, a.definition, a.title, a.rules,
-      a.baseline::float8 AS baseline, a.follow_up
-    FROM unnest(${keys.map((k) => k.i)}::int[], ${keys.map((k) => k.subject)}::text[], ${keys.map((k) => k.code)}::text[]) AS x(i, subject, code)
-    LEFT JOIN patient_link l ON l.local_id = x.subject
-    JOIN pathway_activity a ON a.regional_id = COALESCE(l.regional_id, x.subject) AND x.code = ANY(a.codes)`);
+  const matches = await ledger.activitiesAnswered<AlertRule>(keys);
   if (!matches.length) return;
 
   const alerts: AlertInput[] = [];
   const latest = new Map<string, { match: Match; at: string; observation: Observation; text: string; abnormal: boolean; baseline: number | null }>();
   // Earliest first, so a batch holding several results of one activity judges each against the baseline in order.
-  const ordered = [...matches].sort((a, b) => effectiveOf(observations[a.i]).localeCompare(effectiveOf(observations[b.i])));
+  const ordered = [...matches].sort((a, b) => effectiveOf(observations[a.index]).localeCompare(effectiveOf(observations[b.index])));
   const baselines = new Map<string, number | null>();
   for (const match of ordered) {
-    const observation = observations[match.i];
-    const activity = `${match.care_plan_id} ${match.activity_key}`;
+    const observation = observations[match.index];
+    const activity = `${match.carePlanId} ${match.activityKey}`;
     const values = resultValues(observation);
     const unit = observation.valueQuantity?.unit ?? observation.component?.[0]?.valueQuantity?.unit;
     const known = baselines.has(activity) ? baselines.get(activity) : match.baseline;
@@ -79,14 +64,14 @@ async function runRules(repo: Repository, observations: Observation[]): Promise<
       alerts.push({
         flagId: randomUUID(),
         kind: 'abnormal',
-        regionalId: match.regional_id,
-        carePlanId: match.care_plan_id,
+        regionalId: match.regionalId,
+        carePlanId: match.carePlanId,
         definition: match.definition,
         activityTitle: match.title,
         ruleId: rule.id,
         message: rule.message,
         severity: rule.severity,
-        followUp: match.follow_up,
+        followUp: match.followUp,
         valueText,
         observationId: observation.id,
       });
@@ -99,25 +84,19 @@ async function runRules(repo: Repository, observations: Observation[]): Promise<
   }
 
   // One round trip records the results and ends the missed-test alerts they answer.
-  const updates = [...latest.values()];
-  const results = sql`unnest(${updates.map((u) => u.match.care_plan_id)}::text[], ${updates.map((u) => u.match.activity_key)}::text[], ${updates.map((u) => u.at)}::timestamptz[],
-      ${updates.map((u) => JSON.stringify({ text: u.text, values: resultValues(u.observation) }))}::jsonb[], ${updates.map((u) => u.observation.id as string)}::text[],
-      ${updates.map((u) => u.abnormal)}::boolean[], ${updates.map((u) => u.baseline)}::numeric[])`;
-  const closed = await repo.db.query<{ content: string }>(sql`
-    WITH recorded AS (
-      UPDATE pathway_activity a SET
-        baseline = COALESCE(a.baseline, x.baseline),
-        due_date = GREATEST(a.due_date, (x.at::date + make_interval(months => a.interval_months))::date),
-        last_value = CASE WHEN a.last_at IS NULL OR x.at >= a.last_at THEN x.value ELSE a.last_value END,
-        last_observation = CASE WHEN a.last_at IS NULL OR x.at >= a.last_at THEN x.observation ELSE a.last_observation END,
-        last_abnormal = CASE WHEN a.last_at IS NULL OR x.at >= a.last_at THEN x.abnormal ELSE a.last_abnormal END,
-        last_at = GREATEST(a.last_at, x.at)
-      FROM ${results} AS x(care_plan_id, activity_key, at, value, observation, abnormal, baseline)
-      WHERE a.care_plan_id = x.care_plan_id AND a.activity_key = x.activity_key),
-    closed AS (${missedTestsClosed(sql`${results} AS x(care_plan_id, activity_key, at, value, observation, abnormal, baseline)`)})
-    SELECT r.content FROM resource r JOIN closed c ON r.resource_type = 'Flag' AND r.id = c.flag_id AND NOT r.deleted`);
-  await endMissedTestFlags(repo, closed.map((c) => c.content));
-  await raiseAlerts(repo, alerts);
+  const closed = await ledger.recordResults(
+    [...latest.values()].map((u) => ({
+      carePlanId: u.match.carePlanId,
+      activityKey: u.match.activityKey,
+      at: u.at,
+      value: { text: u.text, values: resultValues(u.observation) },
+      observationId: u.observation.id as string,
+      abnormal: u.abnormal,
+      baseline: u.baseline,
+    }))
+  );
+  await endMissedTestFlags(repo, closed);
+  await raiseAlerts(repo, ledger, alerts);
 }
 
 /** When the result was obtained: the clinically relevant time, else when it was stored. */

@@ -2,68 +2,82 @@
  * PlanDefinition/{id}/$apply: the specialist at a core hospital puts a patient on a pathway. Unlike the bare
  * FHIR operation, which only returns a proposal, this stores an active CarePlan — activities with their
  * first due dates, the hospital as author, a CareTeam of the hospital and the follow-up clinic — and enters
- * its activities into pathway_activity, in one transaction. Both facilities must be linked to the patient
+ * its activities into the pathway ledger (store/pathway-ledger.ts), in one transaction. Both facilities must be linked to the patient
  * (an active facility Consent, i.e. an access grant), as both will see its results and alerts.
  */
 import type { ActivityDefinition, CarePlan, CarePlanActivity, Organization, PlanDefinition } from '@medplum/fhirtypes';
 import { RequestContext, systemContext } from '../core/context';
 import { FACILITY_TYPE_SYSTEM } from '../consent/model';
-import { sql } from '../core/sql';
 import { SYSTEM } from '../mapping/hl7v2/codesystems';
 import { badRequest, conflict, FhirError, forbidden, outcome } from '../core/errors';
 import { OperationParameters } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
+import type { PathwayLedger } from '../store/pathway-ledger';
 import { OperationHandler, parseQuery } from '../fhir/router';
-import { activityKey } from './flags';
+import { activityKey, PathwayLedgerIn } from './flags';
 import { ActivityRules, activityRules, PATHWAY_ROLE_SYSTEM, primaryValue, resultValues } from './rules';
-import { linkedPatientIds } from '../store/read-scope';
 
 const refused = (text: string) => new FhirError(422, outcome('error', 'business-rule', text));
 
-export const applyOperation: OperationHandler = {
-  name: 'apply',
-  levels: ['instance'],
-  resourceTypes: ['PlanDefinition'],
-  methods: ['POST'],
-  async handle({ ctx, repo, request, id }) {
-    const hospital = await coreHospitalOf(repo, ctx);
-    const params = OperationParameters.from(request.body, 'apply');
-    const subject = params.requiredString('subject');
-    const clinic = params.requiredString('organization');
-    if (!/^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(subject)) throw badRequest('Parameter "subject" must be "Patient/<regional id>"', ['Parameters.parameter[subject]']);
-    if (!/^Organization\/[A-Za-z0-9\-.]{1,64}$/.test(clinic)) throw badRequest('Parameter "organization" must be "Organization/<id>" of the follow-up clinic', ['Parameters.parameter[organization]']);
-    const regionalId = subject.slice('Patient/'.length);
-    const plan = (await repo.read(ctx, 'PlanDefinition', id as string)) as PlanDefinition;
-    if (plan.status !== 'active') throw refused(`PlanDefinition/${id} is ${plan.status}, not active`);
+export function applyOperation(ledgerIn: PathwayLedgerIn): OperationHandler {
+  return {
+    name: 'apply',
+    levels: ['instance'],
+    resourceTypes: ['PlanDefinition'],
+    methods: ['POST'],
+    async handle({ ctx, repo, request, id }) {
+      const hospital = await coreHospitalOf(repo, ctx);
+      const params = OperationParameters.from(request.body, 'apply');
+      const subject = params.requiredString('subject');
+      const clinic = params.requiredString('organization');
+      if (!/^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(subject)) throw badRequest('Parameter "subject" must be "Patient/<regional id>"', ['Parameters.parameter[subject]']);
+      if (!/^Organization\/[A-Za-z0-9\-.]{1,64}$/.test(clinic)) throw badRequest('Parameter "organization" must be "Organization/<id>" of the follow-up clinic', ['Parameters.parameter[organization]']);
+      const regionalId = subject.slice('Patient/'.length);
+      const plan = (await repo.read(ctx, 'PlanDefinition', id as string)) as PlanDefinition;
+      if (plan.status !== 'active') throw refused(`PlanDefinition/${id} is ${plan.status}, not active`);
 
-    // The caller must see the patient itself (a hidden id answers as one that never existed); whether the
-    // follow-up clinic may see them is its own Consent's business, decided on every read it makes, and is not
-    // told to the hospital by the answer.
-    await repo.read(ctx, 'Patient', regionalId);
-    await repo.read(systemContext(ctx.requestId), 'Organization', clinic.slice('Organization/'.length));
-    const [local] = await repo.db.query(sql`SELECT 1 FROM patient_link WHERE local_id = ${regionalId}`);
-    if (local) throw refused(`${subject} is a facility's own record; apply the pathway to the regional Patient it is linked to`);
-    const activities = await activityDefinitions(repo, plan);
-    const [already] = await repo.db.query<{ care_plan_id: string }>(sql`SELECT care_plan_id FROM pathway_activity WHERE regional_id = ${regionalId} AND pathway_url = ${plan.url as string} LIMIT 1`);
-    if (already) throw conflict(`${subject} is already on ${plan.url} (CarePlan/${already.care_plan_id})`);
+      // The caller must see the patient itself (a hidden id answers as one that never existed); whether the
+      // follow-up clinic may see them is its own Consent's business, decided on every read it makes, and is not
+      // told to the hospital by the answer.
+      await repo.read(ctx, 'Patient', regionalId);
+      await repo.read(systemContext(ctx.requestId), 'Organization', clinic.slice('Organization/'.length));
+      const ledger = ledgerIn(repo);
+      if (await ledger.isLinkedLocalRecord(regionalId)) throw refused(`${subject} is a facility's own record; apply the pathway to the regional Patient it is linked to`);
+      const activities = await activityDefinitions(repo, plan);
+      const already = await ledger.enrolmentOf(regionalId, plan.url as string);
+      if (already) throw conflict(`${subject} is already on ${plan.url} (CarePlan/${already})`);
 
-    const start = new Date();
-    const carePlan = buildCarePlan(plan, activities, { subject, hospital, clinic, start });
-    const created = await repo.transaction(async (tx) => {
-      const stored = (await tx.create(ctx, carePlan)) as CarePlan;
-      const baselines = await valuesBefore(tx, regionalId, activities);
-      await tx.db.query(sql`INSERT INTO pathway_activity (care_plan_id, activity_key, regional_id, pathway_url, pathway_name, definition, title, codes, interval_months,
-          rules, organizations, follow_up, started, due_date, baseline)
-        SELECT ${stored.id as string}, k, ${regionalId}, ${plan.url as string}, ${plan.name ?? (plan.url as string)}, d, t, string_to_array(c, ' '), m, r, ${[hospital, clinic]}::text[], f, ${isoDate(start)}::date, due, b
-        FROM unnest(${activities.map((a) => activityKey(a.canonical))}::text[], ${activities.map((a) => a.canonical)}::text[], ${activities.map((a) => a.title)}::text[],
-          ${activities.map((a) => a.rules.codes.join(' '))}::text[], ${activities.map((a) => a.rules.intervalMonths)}::int[], ${activities.map((a) => JSON.stringify(a.rules.rules))}::jsonb[],
-          ${activities.map((a) => (a.rules.followUp === 'core-hospital' ? hospital : clinic))}::text[], ${activities.map((a) => isoDate(addMonths(start, a.rules.intervalMonths)))}::date[],
-          ${activities.map((a) => baselines.get(a.canonical) ?? null)}::numeric[]) AS x(k, d, t, c, m, r, f, due, b)`);
-      return stored;
-    });
-    return { status: 201, resource: created, headers: { location: `CarePlan/${created.id}/_history/${created.meta?.versionId}` } };
-  },
-};
+      const start = new Date();
+      const carePlan = buildCarePlan(plan, activities, { subject, hospital, clinic, start });
+      const created = await repo.transaction(async (tx) => {
+        const stored = (await tx.create(ctx, carePlan)) as CarePlan;
+        const txLedger = ledgerIn(tx);
+        const baselines = await valuesBefore(txLedger, regionalId, activities);
+        await txLedger.enrol({
+          carePlanId: stored.id as string,
+          regionalId,
+          pathwayUrl: plan.url as string,
+          pathwayName: plan.name ?? (plan.url as string),
+          organizations: [hospital, clinic],
+          started: isoDate(start),
+          activities: activities.map((a) => ({
+            key: activityKey(a.canonical),
+            definition: a.canonical,
+            title: a.title,
+            codes: a.rules.codes,
+            intervalMonths: a.rules.intervalMonths,
+            rules: a.rules.rules,
+            followUp: a.rules.followUp === 'core-hospital' ? hospital : clinic,
+            dueDate: isoDate(addMonths(start, a.rules.intervalMonths)),
+            baseline: baselines.get(a.canonical) ?? null,
+          })),
+        });
+        return stored;
+      });
+      return { status: 201, resource: created, headers: { location: `CarePlan/${created.id}/_history/${created.meta?.versionId}` } };
+    },
+  };
+}
 
 /** The caller's facility, which must be a core hospital (医療機関種別 in Organization.type). */
 async function coreHospitalOf(repo: Repository, ctx: RequestContext): Promise<string> {
@@ -148,20 +162,15 @@ function buildCarePlan(plan: PlanDefinition, activities: AppliedActivity[], who:
  * The patient's latest value of each activity before enrolment, from any facility: the baseline that
  * "fell by 25%" is measured against. Activities without one take their first result on the pathway.
  */
-async function valuesBefore(repo: Repository, regionalId: string, activities: AppliedActivity[]): Promise<Map<string, number>> {
+async function valuesBefore(ledger: PathwayLedger, regionalId: string, activities: AppliedActivity[]): Promise<Map<string, number>> {
   const wanted = activities.flatMap((a) => a.rules.codes.map((code) => ({ canonical: a.canonical, system: code.split('|')[0], value: code.split('|').slice(1).join('|') })));
-  const rows = await repo.db.query<{ canonical: string; content: string }>(sql`
-    SELECT DISTINCT ON (x.canonical) x.canonical, r.content
-    FROM unnest(${wanted.map((w) => w.canonical)}::text[], ${wanted.map((w) => w.system)}::text[], ${wanted.map((w) => w.value)}::text[]) AS x(canonical, system, value)
-    -- A JLAC10 token leaves the method digits open as "___" (rules.ts token), which LIKE matches.
-    JOIN sp_token t ON t.resource_type = 'Observation' AND t.code = 'code' AND t.system = x.system AND (t.value = x.value OR (x.system = ${SYSTEM.jlac10} AND t.value LIKE x.value))
-    JOIN resource r ON r.rid = t.rid AND NOT r.deleted AND r.compartments && ${linkedPatientIds(regionalId)}
-    ORDER BY x.canonical, r.last_updated DESC`);
+  // A JLAC10 token leaves the method digits open as "___" (rules.ts token), which the ledger matches as a pattern.
+  const latest = await ledger.latestResults(regionalId, wanted, SYSTEM.jlac10);
   const baselines = new Map<string, number>();
-  for (const row of rows) {
-    const activity = activities.find((a) => a.canonical === row.canonical);
-    const value = activity && primaryValue(activity.rules, resultValues(JSON.parse(row.content)));
-    if (value !== undefined) baselines.set(row.canonical, value);
+  for (const { canonical, observation } of latest) {
+    const activity = activities.find((a) => a.canonical === canonical);
+    const value = activity && primaryValue(activity.rules, resultValues(observation));
+    if (value !== undefined) baselines.set(canonical, value);
   }
   return baselines;
 }

@@ -11,11 +11,14 @@ import type { Extension, Flag } from '@medplum/fhirtypes';
 import { systemContext } from '../core/context';
 import { patientsOf } from '../core/compartments';
 import type { AuditSink } from '../audit/types';
-import { sql, Sql } from '../core/sql';
 import { forbidden, unprocessable } from '../core/errors';
 import type { Repository } from '../fhir/repository';
 import type { OperationHandler } from '../fhir/router';
+import type { PathwayLedger } from '../store/pathway-ledger';
 import type { Severity } from './rules';
+
+/** The pathway ledger on a repository's connection: within its transaction when the repository is a transaction's. */
+export type PathwayLedgerIn = (repo: Repository) => PathwayLedger;
 
 /** Flags raised by care-pathway rules carry this category. */
 export const ALERT_FLAG_CATEGORY = 'urn:tonet:flag-category';
@@ -39,7 +42,7 @@ export const EXT = {
 export const MISSED_TEST_RULE = 'missed-test';
 
 export interface AlertInput {
-  /** Assigned before the Flag is written, so the pathway_alert row that claims the alert can name it. */
+  /** Assigned before the Flag is written, so the ledger's claim of the alert can name it. */
   flagId: string;
   kind: AlertKind;
   regionalId: string;
@@ -85,18 +88,24 @@ export function isPathwayFlag(flag: Flag): boolean {
 }
 
 /**
- * Claims the alerts in pathway_alert (a claim already made — the same period missed, the same result
+ * Claims the alerts in the ledger (a claim already made — the same period missed, the same result
  * judged — is skipped) and writes a Flag for each new claim. Returns the Flags written.
  */
-export async function raiseAlerts(repo: Repository, alerts: AlertInput[]): Promise<Flag[]> {
+export async function raiseAlerts(repo: Repository, ledger: PathwayLedger, alerts: AlertInput[]): Promise<Flag[]> {
   if (!alerts.length) return [];
-  const claimed = await repo.db.query<{ flag_id: string }>(sql`
-    INSERT INTO pathway_alert (flag_id, kind, care_plan_id, activity_key, regional_id, rule_id, severity, period_due, observation_id)
-    SELECT * FROM unnest(${alerts.map((a) => a.flagId)}::text[], ${alerts.map((a) => a.kind)}::text[], ${alerts.map((a) => a.carePlanId)}::text[],
-      ${alerts.map((a) => activityKey(a.definition))}::text[], ${alerts.map((a) => a.regionalId)}::text[], ${alerts.map((a) => a.ruleId)}::text[],
-      ${alerts.map((a) => a.severity)}::text[], ${alerts.map((a) => a.periodDue ?? null)}::date[], ${alerts.map((a) => a.observationId ?? null)}::text[])
-    ON CONFLICT DO NOTHING RETURNING flag_id`);
-  const fresh = new Set(claimed.map((c) => c.flag_id));
+  const fresh = await ledger.claimAlerts(
+    alerts.map((a) => ({
+      flagId: a.flagId,
+      kind: a.kind,
+      carePlanId: a.carePlanId,
+      activityKey: activityKey(a.definition),
+      regionalId: a.regionalId,
+      ruleId: a.ruleId,
+      severity: a.severity,
+      periodDue: a.periodDue,
+      observationId: a.observationId,
+    }))
+  );
   return writeFlags(repo, alerts.filter((a) => fresh.has(a.flagId)));
 }
 
@@ -116,33 +125,17 @@ export function activityKey(canonical: string): string {
   return canonical.split('|')[0];
 }
 
-/**
- * The statement part that ends the open missed-test alerts of the activities in `activities` (a FROM item aliased x
- * with care_plan_id and activity_key columns: their results have arrived),
- * to run inside the statement that records the result; `endMissedTestFlags` then writes the Flags' new versions.
- */
-export function missedTestsClosed(activities: Sql): Sql {
-  return sql`UPDATE pathway_alert p SET status = 'inactive' FROM ${activities}
-    WHERE p.kind = 'missed' AND p.status = 'active' AND p.care_plan_id = x.care_plan_id AND p.activity_key = x.activity_key
-    RETURNING p.flag_id`;
-}
-
-export async function endMissedTestFlags(repo: Repository, contents: string[]): Promise<void> {
+/** The new versions of the missed-test Flags whose alerts a result ended (PathwayLedger.recordResults). */
+export async function endMissedTestFlags(repo: Repository, flags: Flag[]): Promise<void> {
   const system = systemContext('pathway');
   const end = new Date().toISOString();
-  for (const content of contents) {
-    const flag = JSON.parse(content) as Flag;
-    await repo.update(system, { ...flag, status: 'inactive', period: { ...flag.period, end } });
-  }
+  for (const flag of flags) await repo.update(system, { ...flag, status: 'inactive', period: { ...flag.period, end } });
 }
 
-/** Keeps pathway_alert in step with later versions of pathway Flags (closed, acknowledged, edited by an administrator). */
-export async function syncAlertState(repo: Repository, flags: { flag: Flag; deleted: boolean }[]): Promise<void> {
+/** Keeps the ledger's alerts in step with later versions of pathway Flags (closed, acknowledged, edited by an administrator). */
+export async function syncAlertState(ledger: PathwayLedger, flags: { flag: Flag; deleted: boolean }[]): Promise<void> {
   if (!flags.length) return;
-  await repo.db.query(sql`UPDATE pathway_alert p SET status = x.status, acknowledged_at = x.acknowledged_at
-    FROM unnest(${flags.map((f) => f.flag.id as string)}::text[], ${flags.map((f) => (f.deleted ? 'entered-in-error' : f.flag.status))}::text[],
-      ${flags.map((f) => acknowledgement(f.flag)?.at ?? null)}::timestamptz[]) AS x(flag_id, status, acknowledged_at)
-    WHERE p.flag_id = x.flag_id`);
+  await ledger.syncAlerts(flags.map((f) => ({ flagId: f.flag.id as string, status: f.deleted ? 'entered-in-error' : f.flag.status, acknowledgedAt: acknowledgement(f.flag)?.at })));
 }
 
 export function acknowledgement(flag: Flag): { by?: string; at?: string } | undefined {
