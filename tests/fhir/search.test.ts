@@ -201,6 +201,17 @@ describe('reference, chains and _has', () => {
     ['Observation?patient.identifier=urn:mrn|002', ['hr2']],
     ['Patient?_has:Observation:patient:code=8310-5', ['p1']],
     ['Patient?_has:Observation:subject:value-quantity=gt100', ['p2']],
+    // A search naming a patient starts from that patient's rows; the other filters hold as they do alone.
+    ['Observation?subject=Patient/{p1}&code=8867-4', ['hr1']],
+    ['Observation?patient={p1}&value-quantity=gt50', ['hr1']],
+    ['Observation?subject=Patient/{p1}&code=8867-4&value-quantity=gt100', []],
+    ['Observation?subject=Patient/{p2}&code=8867-4&value-quantity=gt100', ['hr2']],
+    ['Observation?subject=Patient/{p1},Patient/{p2}&code=8867-4', ['hr1', 'hr2']],
+    ['Observation?subject=Patient/{p1}&code:not=8867-4', ['temp1']],
+    ['Observation?subject=Patient/{p1}&_id={hr1},{hr2}', ['hr1']],
+    ['Observation?subject=Patient/{p1}&subject.gender=male', ['hr1', 'temp1']],
+    ['Observation?subject=Patient/{p2}&value-quantity:missing=true', []],
+    ['Observation?subject:Patient={p2}&code=8310-5', []],
     ['Patient?organization=Organization/{org1}', ['p1']],
   ]))('%s', async (query, expected) => expect(await names(query)).toEqual(expected));
 });

@@ -9,7 +9,7 @@ import { and, or, raw, sql, Sql } from '../../core/sql';
 import { searchParameterOf } from '../../core/definitions';
 import { badRequest } from '../../core/errors';
 import { parseDateRange } from './dates';
-import { rowsOf, tokenQuantityPairsOf } from './layout';
+import { layoutOf, ROW_COLUMNS, rowsOf, tokenQuantityPairsOf } from './layout';
 import { escapeLike, normalizeString } from './normalize';
 import { parseFilter, prefixed } from './parse';
 import { linkedPatientIds } from '../../store/read-scope';
@@ -215,12 +215,51 @@ function quantityCondition(operator: Operator, value: string, columns = QUANTITY
 }
 
 /**
- * The filters of one search, each a condition on the row. A code and a value of a declared pair
- * (layout.ts, TOKEN_QUANTITY_PAIRS), each asked once and plainly, become one condition on the pairs' rows,
- * the search's most selective filter, placed first: one index range holds exactly their matches, where the
- * two filters apart made PostgreSQL read every resource with the code to test its value.
+ * The filters of one search, each a condition on the row, in the order PostgreSQL should meet them.
+ *
+ * A code and a value of a declared pair (layout.ts, TOKEN_QUANTITY_PAIRS), each asked once and plainly, become
+ * one condition on the pairs' rows: one index range holds exactly their matches, where the two filters apart
+ * made PostgreSQL read every resource with the code to test its value.
+ *
+ * A reference to a patient (`subject=Patient/…`, `patient=…`) names one person's records, a few thousand rows
+ * at most, while a code or a date is region-wide: the search then starts from that patient's rows, and the
+ * other filters that read only search tables are tested on those rows' ids, index to index, so that only the
+ * matches' resource rows are read. Left to estimates, PostgreSQL started from the code (every Observation of
+ * a common test in the region, each resource row read to test its patient).
  */
 export function compileFilters(scope: FilterScope, filters: readonly Filter[]): Sql[] {
+  const single = scope.types.length === 1;
+  const patient = single ? filters.find((f) => namesPatients(scope.resourceType, f)) : undefined;
+  if (!patient) return restrictions(scope, filters);
+  const driver = 'd';
+  const inner = filters.filter((f) => f !== patient && readsSearchTablesOnly(f));
+  const rest = filters.filter((f) => f !== patient && !inner.includes(f));
+  const candidates = sql`SELECT x.rid FROM sp_reference x WHERE x.resource_type = ${scope.typeExpr} AND ${rowsOf('x', scope.types, patient.code)}
+    AND ${or(splitSearchOnComma(patient.value).map((v) => referenceCondition(patient.operator, v)))}`;
+  const within = restrictions({ ...scope, alias: driver }, inner);
+  // The ids are collected first, uncorrelated; the resource rows are then read by primary key (see the pair below).
+  const matching = sql`${raw(scope.alias)}.rid = ANY(ARRAY(SELECT ${raw(driver)}.rid FROM (${candidates}) ${raw(driver)} WHERE ${and(within)}))`;
+  return [matching, ...restrictions(scope, rest)];
+}
+
+/** A plain reference filter whose every value names a Patient: `subject=Patient/1,Patient/2`, `patient=1`, `subject:Patient=1`. */
+function namesPatients(resourceType: string, filter: Filter): boolean {
+  if (filter.operator !== Operator.EQUALS || filter.code.startsWith('_') || filter.code.includes('.')) return false;
+  const param = searchParameterOf(resourceType, filter.code);
+  if (param?.type !== 'reference') return false;
+  const onlyPatients = layoutOf(resourceType, filter.code)?.targetType === 'Patient' || (param.target?.length === 1 && param.target[0] === 'Patient');
+  return splitSearchOnComma(filter.value).every((v) => {
+    const typed = TYPED_REFERENCE.exec(v);
+    return !v.includes('://') && (typed ? typed[1] === 'Patient' : onlyPatients && /^[A-Za-z0-9\-.]{1,64}$/.test(v));
+  });
+}
+
+/** Filters compiled to conditions on search tables by `rid` alone (no resource column, no chain, no _has), which hold for any alias of the row's id. */
+function readsSearchTablesOnly(filter: Filter): boolean {
+  return !filter.code.startsWith('_has:') && !filter.code.includes('.') && !ROW_COLUMNS.has(filter.code);
+}
+
+function restrictions(scope: FilterScope, filters: readonly Filter[]): Sql[] {
   const paired = new Set<Filter>();
   const conditions: Sql[] = [];
   for (const pair of scope.types.length === 1 ? tokenQuantityPairsOf(scope.resourceType) : []) {
