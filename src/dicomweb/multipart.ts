@@ -3,6 +3,7 @@
  * responses. Parts are binary DICOM files, so the body is searched as bytes, never decoded as text.
  */
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 
 export interface MediaType {
   /** Lower-cased `type/subtype`. */
@@ -61,16 +62,37 @@ export function parseMultipart(body: Buffer, boundary: string): BodyPart[] {
 export class MultipartError extends Error {}
 
 /** One `multipart/related` body and the Content-Type that announces it. */
-export function buildMultipart(parts: { contentType: string; body: Buffer; headers?: Record<string, string> }[], type: string): { contentType: string; body: Buffer } {
-  const boundary = `tonet-${randomBytes(12).toString('hex')}`;
-  const chunks: Buffer[] = [];
-  for (const part of parts) {
-    const headers = { 'Content-Type': part.contentType, ...part.headers };
-    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
-    chunks.push(Buffer.from(`--${boundary}\r\n${head}\r\n`, 'latin1'), part.body, Buffer.from('\r\n', 'latin1'));
+export function buildMultipart(parts: MultipartPart[], type: string): { contentType: string; body: Buffer } {
+  const boundary = newBoundary();
+  const chunks = parts.flatMap((part) => framed(boundary, part));
+  chunks.push(closing(boundary));
+  return { contentType: relatedType(type, boundary), body: Buffer.concat(chunks) };
+}
+
+/** The same framing for parts read one at a time (a whole study), so only one part is held in memory at once. */
+export function streamMultipart(parts: AsyncIterable<MultipartPart>, type: string): { contentType: string; body: Readable } {
+  const boundary = newBoundary();
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for await (const part of parts) yield* framed(boundary, part);
+    yield closing(boundary);
   }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`, 'latin1'));
-  return { contentType: `multipart/related; type="${type}"; boundary=${boundary}`, body: Buffer.concat(chunks) };
+  return { contentType: relatedType(type, boundary), body: Readable.from(chunks()) };
+}
+
+export interface MultipartPart {
+  contentType: string;
+  body: Buffer;
+  headers?: Record<string, string>;
+}
+
+const newBoundary = () => `tonet-${randomBytes(12).toString('hex')}`;
+const relatedType = (type: string, boundary: string) => `multipart/related; type="${type}"; boundary=${boundary}`;
+const closing = (boundary: string) => Buffer.from(`--${boundary}--\r\n`, 'latin1');
+
+function framed(boundary: string, part: MultipartPart): Buffer[] {
+  const headers = { 'Content-Type': part.contentType, ...part.headers };
+  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  return [Buffer.from(`--${boundary}\r\n${head}\r\n`, 'latin1'), part.body, Buffer.from('\r\n', 'latin1')];
 }
 
 /** A delimiter counts only at the start of the body or of a line, and only when the boundary ends there. */

@@ -13,7 +13,12 @@ import type { RequestContext } from '../core/context';
 import type { AccessPolicy } from '../consent/access';
 import { notFound } from '../core/errors';
 import { dicomBulkData, dicomJsonMetadata, type DicomJson } from '../mapping/dicom';
-import type { DicomInstances, InstanceUids, RetrievedInstance } from '../store/dicom-instances';
+import type { DicomInstances, InstanceUids, StoredInstance, VisibleInstance } from '../store/dicom-instances';
+
+export interface InstanceFile {
+  instance: StoredInstance;
+  bytes: Buffer;
+}
 
 export class WadoService {
   constructor(
@@ -24,34 +29,38 @@ export class WadoService {
     private readonly dicomwebBase: string
   ) {}
 
-  /** The instances of a study, of one of its series, or the one named; at least one, or 404. */
-  async retrieve(ctx: RequestContext, uids: InstanceUids): Promise<RetrievedInstance[]> {
-    return this.found(ctx, uids, '');
-  }
-
-  async retrieveInstance(ctx: RequestContext, studyUid: string, seriesUid: string, sopUid: string): Promise<RetrievedInstance> {
-    const [found] = await this.found(ctx, { studyInstanceUid: studyUid, seriesInstanceUid: seriesUid, sopInstanceUid: sopUid }, '');
-    return found;
+  /**
+   * The instances of a study, of one of its series, or the one named (at least one, or 404), and their files
+   * read one after another as they are sent on.
+   */
+  async retrieve(ctx: RequestContext, uids: InstanceUids): Promise<{ instances: StoredInstance[]; files: AsyncIterable<InstanceFile> }> {
+    const found = await this.found(ctx, uids, '');
+    return { instances: found.map((f) => f.instance), files: this.files(found) };
   }
 
   /** Each instance's data set as DICOM JSON, its bulk data named by URIs of `bulkData` below. */
   async metadata(ctx: RequestContext, uids: InstanceUids): Promise<DicomJson[]> {
-    const found = await this.found(ctx, uids, '/metadata');
-    return found.map(({ instance, bytes }) => {
+    const metadata: DicomJson[] = [];
+    for await (const { instance, bytes } of this.files(await this.found(ctx, uids, '/metadata'))) {
       const instanceUrl = `${this.dicomwebBase}/studies/${instance.studyInstanceUid}/series/${instance.seriesInstanceUid}/instances/${instance.sopInstanceUid}`;
-      return dicomJsonMetadata(bytes, (tag) => `${instanceUrl}/bulkdata/${tag}`);
-    });
+      metadata.push(dicomJsonMetadata(bytes, (tag) => `${instanceUrl}/bulkdata/${tag}`));
+    }
+    return metadata;
   }
 
   /** The value of one top-level attribute of an instance (the pixel data, for the most part), as stored. */
-  async bulkData(ctx: RequestContext, uids: Required<InstanceUids>, tag: string): Promise<{ instance: RetrievedInstance['instance']; value: Buffer }> {
+  async bulkData(ctx: RequestContext, uids: Required<InstanceUids>, tag: string): Promise<{ instance: StoredInstance; value: Buffer }> {
     const [found] = await this.found(ctx, uids, `/bulkdata/${tag}`);
-    const value = dicomBulkData(found.bytes, tag);
+    const value = dicomBulkData(await this.instances.bytes(found.instance), tag);
     if (!value) throw notFound(`Instance ${uids.sopInstanceUid} holds no value of attribute ${tag}`);
     return { instance: found.instance, value };
   }
 
-  private async found(ctx: RequestContext, uids: InstanceUids, suffix: string): Promise<RetrievedInstance[]> {
+  private async *files(found: VisibleInstance[]): AsyncGenerator<InstanceFile> {
+    for (const { instance } of found) yield { instance, bytes: await this.instances.bytes(instance) };
+  }
+
+  private async found(ctx: RequestContext, uids: InstanceUids, suffix: string): Promise<VisibleInstance[]> {
     const found = await this.instances.visible(this.access.readScope(ctx), uids);
     const path = [`studies/${uids.studyInstanceUid}`, uids.seriesInstanceUid && `series/${uids.seriesInstanceUid}`, uids.sopInstanceUid && `instances/${uids.sopInstanceUid}`].filter(Boolean).join('/');
     const description = `WADO-RS GET ${path}${suffix}`;

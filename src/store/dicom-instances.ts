@@ -56,9 +56,8 @@ async function findInstance(db: Db, facility: string, sopInstanceUid: string): P
   return row && fromRow(row);
 }
 
-export interface RetrievedInstance {
+export interface VisibleInstance {
   instance: StoredInstance;
-  bytes: Buffer;
   /** The ImagingStudy its facility stored with it (JSON text), through which the caller may see it. */
   study: string;
 }
@@ -92,13 +91,15 @@ export class DicomInstances {
   }
 
   /**
-   * The instances of a study, of one of its series, or one instance, with their bytes, in series and arrival
-   * order. When several facilities sent one SOP Instance UID, the first arrival the caller may see is served.
+   * The instances of a study, of one of its series, or one instance, in series and arrival order, each with the
+   * ImagingStudy it is seen through; their bytes are read one at a time (`bytes`), so a large study is never
+   * held in memory whole. When several facilities sent one SOP Instance UID, the first arrival the caller may
+   * see is served.
    */
-  async visible(scope: ReadScope, uids: InstanceUids): Promise<RetrievedInstance[]> {
-    const rows = await this.db.query<InstanceRow & { bytes: Uint8Array; study: string }>(sql`SELECT * FROM (
-      SELECT DISTINCT ON (i.sop_instance_uid) ${COLUMNS}, b.bytes, s.content AS study, i.received_at, i.facility
-      FROM dicom_instance i JOIN dicom_blob b ON b.sha256 = i.sha256
+  async visible(scope: ReadScope, uids: InstanceUids): Promise<VisibleInstance[]> {
+    const rows = await this.db.query<InstanceRow & { study: string }>(sql`SELECT * FROM (
+      SELECT DISTINCT ON (i.sop_instance_uid) ${COLUMNS}, s.content AS study, i.received_at, i.facility
+      FROM dicom_instance i
       JOIN LATERAL (
         SELECT r.content FROM resource r JOIN sp_token t ON t.rid = r.rid
         WHERE r.resource_type = 'ImagingStudy' AND NOT r.deleted AND r.source = i.facility
@@ -111,7 +112,14 @@ export class DicomInstances {
         AND (${uids.sopInstanceUid ?? null}::text IS NULL OR i.sop_instance_uid = ${uids.sopInstanceUid ?? null})
       ORDER BY i.sop_instance_uid, i.received_at, i.facility
     ) first_arrivals ORDER BY series_instance_uid, received_at, sop_instance_uid`);
-    return rows.map((row) => ({ instance: fromRow(row), bytes: Buffer.from(row.bytes), study: row.study }));
+    return rows.map((row) => ({ instance: fromRow(row), study: row.study }));
+  }
+
+  /** The stored file of an instance that `visible` answered. */
+  async bytes(instance: StoredInstance): Promise<Buffer> {
+    const [row] = await this.db.query<{ bytes: Uint8Array }>(sql`SELECT bytes FROM dicom_blob WHERE sha256 = ${instance.sha256}`.prepared());
+    if (!row) throw new Error(`The bytes of instance ${instance.sopInstanceUid} (${instance.sha256}) are missing`);
+    return Buffer.from(row.bytes);
   }
 }
 

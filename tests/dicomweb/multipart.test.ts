@@ -1,4 +1,4 @@
-import { buildMultipart, MultipartError, parseMediaType, parseMultipart } from '../../src/dicomweb/multipart';
+import { buildMultipart, MultipartError, parseMediaType, parseMultipart, streamMultipart } from '../../src/dicomweb/multipart';
 
 const bytes = (text: string) => Buffer.from(text, 'latin1');
 
@@ -43,5 +43,25 @@ describe('parseMultipart', () => {
     const { parameters } = parseMediaType(contentType);
     expect(parameters.type).toBe('application/dicom');
     expect(parseMultipart(body, parameters.boundary).map((part) => part.body)).toEqual(files);
+  });
+
+  it('streams parts as they are read, framed as buildMultipart frames them, asking for the next only when the last is sent', async () => {
+    const files = [Buffer.from([1, 2, 3]), Buffer.alloc(0), bytes('\r\n--tonet-\r\n')];
+    const asked: number[] = [];
+    async function* parts() {
+      for (const [index, file] of files.entries()) {
+        asked.push(index);
+        yield { contentType: 'application/dicom', body: file };
+      }
+    }
+    const { contentType, body } = streamMultipart(parts(), 'application/dicom');
+    expect(asked).toEqual([]);
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk as Buffer);
+    expect(asked).toEqual([0, 1, 2]);
+    const { parameters } = parseMediaType(contentType);
+    expect(parameters.type).toBe('application/dicom');
+    expect(parseMultipart(Buffer.concat(chunks), parameters.boundary).map((part) => part.headers['content-type'])).toEqual(files.map(() => 'application/dicom'));
+    expect(parseMultipart(Buffer.concat(chunks), parameters.boundary).map((part) => part.body)).toEqual(files);
   });
 });

@@ -12,11 +12,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenService } from '../../auth/tokens';
 import { badRequest, FhirError, outcome, unsupportedMediaType } from '../../core/errors';
 import { authenticate } from './app';
-import { buildMultipart, MultipartError, parseMediaType, parseMultipart } from '../../dicomweb/multipart';
+import { buildMultipart, MultipartError, parseMediaType, parseMultipart, streamMultipart } from '../../dicomweb/multipart';
 import type { StowService } from '../../dicomweb/stow';
 import { stowResponse, stowStatus } from '../../dicomweb/stow-response';
 import type { QidoService } from '../../dicomweb/qido';
-import type { WadoService } from '../../dicomweb/wado';
+import type { InstanceFile, WadoService } from '../../dicomweb/wado';
 import type { InstanceUids } from '../../store/dicom-instances';
 
 const DICOM = 'application/dicom';
@@ -72,9 +72,9 @@ export function registerDicomwebRoutes(app: FastifyInstance, routes: DicomwebRou
 
   const retrieve = async (request: FastifyRequest, reply: FastifyReply) => {
     const ctx = await authenticate(routes.tokens, request);
-    const found = await routes.wado.retrieve(ctx, instanceUids(request.params));
-    for (const { instance } of found) assertAcceptable(String(request.headers.accept ?? ''), instance.transferSyntaxUid);
-    const { contentType, body } = buildMultipart(found.map(({ instance, bytes }) => ({ contentType: `${DICOM}; transfer-syntax=${instance.transferSyntaxUid}`, body: bytes })), DICOM);
+    const { instances, files } = await routes.wado.retrieve(ctx, instanceUids(request.params));
+    for (const instance of instances) assertAcceptable(String(request.headers.accept ?? ''), instance.transferSyntaxUid);
+    const { contentType, body } = streamMultipart(parts(files), DICOM);
     return reply.status(200).header('content-type', contentType).send(body);
   };
   const metadata = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -93,6 +93,10 @@ export function registerDicomwebRoutes(app: FastifyInstance, routes: DicomwebRou
     const { contentType, body } = buildMultipart([{ contentType: `${OCTET_STREAM}; transfer-syntax=${found.instance.transferSyntaxUid}`, body: found.value }], OCTET_STREAM);
     return reply.status(200).header('content-type', contentType).send(body);
   });
+}
+
+async function* parts(files: AsyncIterable<InstanceFile>) {
+  for await (const { instance, bytes } of files) yield { contentType: `${DICOM}; transfer-syntax=${instance.transferSyntaxUid}`, body: bytes };
 }
 
 function instanceUids(params: unknown): InstanceUids {
