@@ -114,13 +114,15 @@ export async function mllpBench(options: BenchOptions, server: ServerProcess, po
   return { facilityCode: FACILITY_CODE, patients: options.mllpPatients, warmup, raw, tonet, paced: { ...paced, targetRate }, flood, inboxProcessed: processed, acceptedTotal: acks.accepted, firstRejection: acks.firstRejection };
 }
 
-interface Gateway {
+export interface Gateway {
+  /** The sending facility, `Organization/<id>`. */
+  organization: string;
   /** A fresh access token for MSH-8 (one per phase: a long flood can outlive a token). */
   token(): Promise<string>;
 }
 
 /** An Organization with the facility code, and a gateway client for it, through the admin API. */
-async function createGateway(server: ServerProcess): Promise<Gateway> {
+export async function createGateway(server: ServerProcess): Promise<Gateway> {
   const admin = async (urlPath: string, body: unknown): Promise<Record<string, unknown>> => {
     const res = await fetch(`${server.url}${urlPath}`, {
       method: 'POST',
@@ -133,6 +135,7 @@ async function createGateway(server: ServerProcess): Promise<Gateway> {
   const organization = await admin('/fhir/Organization', { resourceType: 'Organization', name: 'ベンチ検査センター', identifier: [{ system: FACILITY_SYSTEM, value: FACILITY_CODE }] });
   const client = await admin('/admin/clients', { name: 'bench lab gateway', role: 'gateway', organization: `Organization/${organization.id as string}` });
   return {
+    organization: `Organization/${organization.id as string}`,
     async token() {
       const res = await fetch(`${server.url}/oauth2/token`, {
         method: 'POST',
@@ -342,7 +345,7 @@ const FS = 0x1c;
 const CR = 0x0d;
 
 /** One MLLP connection; ACKs arrive in the order of the messages, so they are matched by position. */
-class MllpConnection {
+export class MllpConnection {
   private buffer: Buffer = Buffer.alloc(0);
   private readonly waiting: { resolve(ack: string): void; reject(err: Error): void }[] = [];
 
