@@ -232,6 +232,14 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
   });
 }
 
+// bin/tonet runs this process as its child over an IPC channel. Should the launcher die without passing a
+// signal on (kill -9 by a supervisor), the channel closes and this process goes too, at once, as the kill
+// meant, instead of staying behind orphaned on its ports, where the supervisor's restart could not bind.
+if (process.channel) {
+  process.channel.unref();
+  process.once('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {

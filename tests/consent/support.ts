@@ -34,7 +34,7 @@ export interface Answer {
   body: any;
 }
 
-export function as(server: TestServer, token: string, headers: Record<string, string> = {}) {
+export function as(server: Pick<TestServer, 'url'>, token: string, headers: Record<string, string> = {}) {
   const call = async (method: string, path: string, body?: unknown, contentType = 'application/fhir+json'): Promise<Answer> => {
     const res = await fetch(`${server.url}${path}`, {
       method,

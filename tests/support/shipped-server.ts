@@ -24,6 +24,8 @@ export interface ShippedServer {
   adminToken(): Promise<string>;
   /** Stops the server (SIGTERM) and removes its data unless asked to keep it. */
   stop(options?: { keepData?: boolean }): Promise<void>;
+  /** kill -9, then the same server started again on the same data and ports, as a supervisor restarts it. */
+  killAndRestart(): Promise<ShippedServer>;
 }
 
 export const SHIPPED_ADMIN = { id: 'shipped-admin', secret: 'shipped-admin-secret' };
@@ -38,9 +40,11 @@ export async function startShippedServer(env: Record<string, string> = {}, optio
   buildDist();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tonet-shipped-'));
   const database = process.env.DATABASE_URL && !options.embedded ? await createTestDatabase(process.env.DATABASE_URL, 'tonet_shipped') : undefined;
+  return launch(env, dataDir, database, await freePort(), await freePort());
+}
+
+async function launch(env: Record<string, string>, dataDir: string, database: Awaited<ReturnType<typeof createTestDatabase>> | undefined, port: number, mllpPort: number): Promise<ShippedServer> {
   const databaseUrl = database?.url ?? '';
-  const port = await freePort();
-  const mllpPort = await freePort();
   let stderr = '';
   const child = spawn(path.join(ROOT, 'bin', 'tonet'), ['serve'], {
     env: {
@@ -72,7 +76,8 @@ export async function startShippedServer(env: Record<string, string> = {}, optio
     fs.rmSync(dataDir, { recursive: true, force: true });
     await database?.drop();
   };
-  for (let i = 0; i < 600; i++) {
+  // A first start on the embedded database runs initdb and every migration: a minute or more on a busy machine.
+  for (let i = 0; i < 1800; i++) {
     if (child.exitCode !== null) break;
     const up = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
     if (up) {
@@ -81,7 +86,13 @@ export async function startShippedServer(env: Record<string, string> = {}, optio
         if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
         return ((await res.json()) as { access_token: string }).access_token;
       };
-      return { url, mllpPort, dataDir, process: child, stderr: () => stderr, token, adminToken: () => token(SHIPPED_ADMIN.id, SHIPPED_ADMIN.secret), stop };
+      const killAndRestart = async () => {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+        return launch(env, dataDir, database, port, mllpPort);
+      };
+      return { url, mllpPort, dataDir, process: child, stderr: () => stderr, token, adminToken: () => token(SHIPPED_ADMIN.id, SHIPPED_ADMIN.secret), stop, killAndRestart };
     }
     await new Promise((r) => setTimeout(r, 100));
   }
