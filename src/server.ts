@@ -89,7 +89,8 @@ import { LabObservations } from './store/read-models/lab-observations';
 import { PathwayActivities } from './store/read-models/pathway-reports';
 import { ChangedResources } from './store/read-models/changed-resources';
 import { ResidentRecords } from './records/resident';
-import { maintainTimeline, Timeline } from './records/timeline';
+import { Timeline, TIMELINE_RULES } from './records/timeline';
+import { TimelineEntries } from './store/read-models/timeline';
 import { CohortStatisticsService } from './research/cohort';
 
 export const VERSION: string = packageJson.version;
@@ -123,11 +124,12 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   // The booking ledger writes Slots through the repository of the transaction it runs in, and its rows on that repository's connection.
   const ledgerIn = (on: Repository) => new BookingLedger(on.db);
   const pathwayLedgerIn = (on: Repository) => new PathwayLedger(on.db);
+  const timelineEntries = new TimelineEntries(db, TIMELINE_RULES);
   const notifier = new ChangeNotifier(db, logger);
   const statistics = new PlannerStatistics(db, logger);
-  const repo: Repository = new Repository(db, access, [maintainConsentIndex, maintainTimeline, bookingLedger((tx) => repo.withDb(tx), ledgerIn), pathwayAlerts(() => repo, pathwayLedgerIn), notifier.hook, statistics.hook], true, `${config.baseUrl}/fhir`);
-  const timeline = new Timeline(db, access);
-  if (await timeline.ensureReadModel()) logger.info('timeline read model filled from the stored resources');
+  const repo: Repository = new Repository(db, access, [maintainConsentIndex, timelineEntries.hook, bookingLedger((tx) => repo.withDb(tx), ledgerIn), pathwayAlerts(() => repo, pathwayLedgerIn), notifier.hook, statistics.hook], true, `${config.baseUrl}/fhir`);
+  const timeline = new Timeline(timelineEntries, access);
+  if (await timelineEntries.ensureFilled()) logger.info('timeline read model filled from the stored resources');
   const clients = new ClientStore(new AuthClients(db), new GuessAttempts(db, 'client-secret'));
   const tokens = await TokenService.create(new ServerSettings(db), config.signingKey, `${config.baseUrl}/oidc`, config.tokenLifetimeSeconds);
   tokens.checkClientsWith((clientId, generation) => clients.stands(clientId, generation));

@@ -2,9 +2,9 @@
  * The domain schema over data that arrived through the real ingest path: the cross-facility timeline, a lab
  * trend, the emergency view, the resident app, research statistics with suppression, and the transport rules.
  */
-import { AccessPolicy } from '../../../src/consent/access';
 import { sql } from '../../../src/core/sql';
-import { Timeline } from '../../../src/records/timeline';
+import { TIMELINE_RULES } from '../../../src/records/timeline';
+import { TimelineEntries } from '../../../src/store/read-models/timeline';
 import { labResultMessage } from '../../support/hl7-messages';
 import { startTestServer, TestServer } from '../../support/server';
 import { as, facility, Facility, parameters, printedCard } from '../../consent/support';
@@ -160,9 +160,9 @@ test('the timeline follows writes (a corrected date moves an entry, a deletion r
   await db.query(sql`DELETE FROM timeline_entry`);
   await db.query(sql`DELETE FROM server_setting WHERE key = 'timeline_read_model'`);
   expect(await labs()).toEqual([]);
-  const timeline = new Timeline(db, new AccessPolicy());
-  expect(await timeline.ensureReadModel()).toBe(true);
-  expect(await timeline.ensureReadModel()).toBe(false);
+  const entries = new TimelineEntries(db, TIMELINE_RULES);
+  expect(await entries.ensureFilled()).toBe(true);
+  expect(await entries.ensureFilled()).toBe(false);
   expect((await labs()).map((e: any) => e.resource.valueQuantity.value)).toEqual([7.1, 9.1, 8.4]);
 
   const deleted = await fetch(`${server.url}/fhir/Observation/${oldest.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${gatewayToken}` } });
