@@ -92,6 +92,7 @@ import { ResidentRecords } from './records/resident';
 import { Timeline, TIMELINE_RULES } from './records/timeline';
 import { TimelineEntries } from './store/read-models/timeline';
 import { CohortStatisticsService } from './research/cohort';
+import { CohortCells, ResearchReleases } from './store/read-models/cohort';
 
 export const VERSION: string = packageJson.version;
 
@@ -219,7 +220,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
       timeline,
       labTrends: new LabTrends(new LabObservations(db), access),
       changedResources: new ChangedResources(db),
-      cohort: new CohortStatisticsService(db, audit),
+      cohort: new CohortStatisticsService(new CohortCells(db), new ResearchReleases(db), audit),
       residents: new ResidentRecords(router),
       pathways: new PathwayReports(new PathwayActivities(db), access),
       booking,
