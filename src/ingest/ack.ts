@@ -63,7 +63,7 @@ export function buildAck(header: MessageHeader | undefined, code: AckCode, issue
     [
       'ERR',
       '',
-      [issue.segment ?? '', issue.segmentSequence ?? '', issue.field ?? '', '', issue.component ?? ''].join(componentSep).replace(new RegExp(`\\${componentSep}+$`), ''),
+      withoutTrailing([issue.segment ?? '', issue.segmentSequence ?? '', issue.field ?? '', '', issue.component ?? ''].join(componentSep), componentSep),
       [issue.code, clean(TABLE_0357[issue.code] ?? ''), 'HL70357'].join(componentSep),
       issue.severity === 'error' ? 'E' : 'W',
       '', '', '',
@@ -71,6 +71,14 @@ export function buildAck(header: MessageHeader | undefined, code: AckCode, issue
     ].join(f)
   );
   return [msh, msa, ...errors].join('\r') + '\r';
+}
+
+/** Drops trailing separators: the sender chose the character, so it is no regular expression of ours. */
+function withoutTrailing(value: string, separator: string): string {
+  if (!separator) return value;
+  let end = value.length;
+  while (end > 0 && value.slice(end - separator.length, end) === separator) end -= separator.length;
+  return value.slice(0, end);
 }
 
 const TABLE_0357: Record<string, string> = {
