@@ -67,3 +67,15 @@ test('a letter nested deeper than any letter is, though well-formed, is refused 
   expect(status).toBe(422);
   expect(body.issue[0].diagnostics).toMatch(/nested deeper than 100 levels/);
 });
+
+test.each([
+  ['a raw NUL in an attribute', (xml: string) => xml.replace('<typeId ', '<typeId x="\u0000" '), /U\+0000 is not allowed/],
+  ['a raw control character in text', (xml: string) => xml.replace('<title>', '<title>\u0007'), /U\+0007 is not allowed/],
+  ['a NUL character reference', (xml: string) => xml.replace('<title>', '<title>&#0;'), /&#0; is not allowed/],
+])('a letter with %s is refused with a 422 naming the character, not a 500', async (_what, edit, reason) => {
+  const broken = edit(LETTER.toString('utf8'));
+  expect(broken).not.toBe(LETTER.toString('utf8'));
+  const { status, body } = await importCda(broken);
+  expect(status).toBe(422);
+  expect(body.issue[0].diagnostics).toMatch(reason);
+});

@@ -53,6 +53,14 @@ export function parseXml(xml: string): XmlParseResult {
   if (/<!DOCTYPE/i.test(xml)) {
     return { error: 'the document has a DOCTYPE declaration, which CDA documents never carry' };
   }
+  // XML 1.0 allows no C0 control character but tab and line breaks, neither raw nor as a reference; the
+  // validator lets them through, and no database text column takes U+0000.
+  const control = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|&#0*;|&#x0*;/i.exec(xml);
+  if (control) {
+    const before = xml.slice(0, control.index).split('\n');
+    const character = control[0].length === 1 ? `U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : control[0];
+    return { error: `not well-formed XML at line ${before.length}, column ${before[before.length - 1].length + 1}: the character ${character} is not allowed in XML` };
+  }
   const validation = XMLValidator.validate(xml);
   if (validation !== true) {
     const { msg, line, col } = validation.err;
