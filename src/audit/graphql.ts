@@ -11,11 +11,15 @@ const MAX_ENTITIES = 1000;
 
 /**
  * The audit entry for a GraphQL answer, or undefined when it holds no patient data and changed nothing. `read`
- * are the resources the resolvers read (FHIR GraphQL objects in the answer carry no resourceType).
+ * are the resources the resolvers read (FHIR GraphQL objects in the answer carry no resourceType);
+ * `selfAudited` the answer's top-level keys whose resolvers recorded their own entry, left out here.
  */
-export function graphqlEntry(ctx: RequestContext, operation: string, data: unknown, isMutation: boolean, read: Resource[] = []): AuditEntry | undefined {
+export function graphqlEntry(ctx: RequestContext, operation: string, data: unknown, isMutation: boolean, read: Resource[] = [], selfAudited: ReadonlySet<string> = new Set()): AuditEntry | undefined {
   const resources: Resource[] = [...read];
-  collect(data, resources);
+  const fields = data && typeof data === 'object' ? Object.entries(data as Record<string, unknown>) : [];
+  const others = fields.filter(([key]) => !selfAudited.has(key));
+  if (fields.length && !others.length && !read.length) return undefined;
+  collect(fields.length ? others.map(([, value]) => value) : data, resources);
   const patientIds = [...new Set(resources.flatMap(patientsOf))];
   if (!patientIds.length && !isMutation) return undefined;
   return {

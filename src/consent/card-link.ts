@@ -13,7 +13,7 @@ import type { Consent, Patient } from '@medplum/fhirtypes';
 import { RequestContext, systemContext } from '../core/context';
 import type { AuditSink } from '../audit/types';
 import { GuessAttempts } from '../store/guess-attempts';
-import { badRequest, forbidden, FhirError, outcome, tooManyRequests } from '../core/errors';
+import { badRequest, forbidden, FhirError, outcome, recordedRefusal, tooManyRequests } from '../core/errors';
 import { OperationParameters, parametersOf } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
 import { OperationHandler, parseQuery } from '../fhir/router';
@@ -55,7 +55,7 @@ export function linkCardOperation(facilities: FacilityDirectory, audit: AuditSin
       const secretOk = regional ? await cardSecretMatches(regional, cardSecret) : false;
       if (!regional || !enrolled || !secretOk || regional.birthDate !== birthDate || revokedSinceSecret(consents, ctx.organization, regional)) {
         await audit.record(repo.db, { ctx, action: 'link-card', patientIds: [], entities: [], outcome: '4', description: `$link-card refused at ${ctx.organization}`, remoteAddress: ctx.remoteAddress });
-        throw new FhirError(422, outcome('error', 'not-found', isValidCardNumber(cardNumber) ? NO_MATCH : 'The card number is not valid (12 digits with a check digit)'));
+        throw recordedRefusal(new FhirError(422, outcome('error', 'not-found', isValidCardNumber(cardNumber) ? NO_MATCH : 'The card number is not valid (12 digits with a check digit)')));
       }
 
       return repo.transaction(async (tx) => {

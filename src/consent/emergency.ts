@@ -15,7 +15,7 @@ import { RequestContext, systemContext } from '../core/context';
 import { patientsOf } from '../core/compartments';
 import type { AuditSink } from '../audit/types';
 import { sql } from '../core/sql';
-import { badRequest, forbidden, FhirError, outcome, tooManyRequests } from '../core/errors';
+import { badRequest, forbidden, FhirError, outcome, recordedRefusal, tooManyRequests } from '../core/errors';
 import { OperationParameters } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
 import { OperationHandler, parseQuery } from '../fhir/router';
@@ -69,7 +69,7 @@ const NO_MATCH = 'No enrolled resident who allowed emergency use matches';
 export async function emergencySummary(repo: Repository, audit: AuditSink, ctx: RequestContext, request: EmergencyRequest): Promise<Bundle> {
   if (!(await mayDeclareEmergency(repo, ctx))) {
     await audit.record(repo.db, { ctx, action: 'emergency-access', patientIds: [], entities: [], outcome: '4', description: 'emergency summary refused: not an emergency role', remoteAddress: ctx.remoteAddress });
-    throw forbidden('The emergency summary is for emergency teams, or clinicians of an emergency-capable facility declaring purpose of use ETREAT');
+    throw recordedRefusal(forbidden('The emergency summary is for emergency teams, or clinicians of an emergency-capable facility declaring purpose of use ETREAT'));
   }
   if (!request.reason.trim()) throw badRequest('A reason is required for emergency access', ['reason']);
   const refusal = (tx: Repository, description: string, patientIds: string[] = []) =>
@@ -81,14 +81,14 @@ export async function emergencySummary(repo: Repository, audit: AuditSink, ctx: 
     await tx.db.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`emergency ${ctx.clientId}`}, 0))`);
     if ((await audit.countRecent(tx.db, ctx.clientId, 'emergency-access', DECLARATION_WINDOW)) >= MAX_EMERGENCY_DECLARATIONS) {
       await refusal(tx, `emergency summary refused (rate limit): ${request.reason}`);
-      return tooManyRequests(`At most ${MAX_EMERGENCY_DECLARATIONS} emergency declarations per client in ${DECLARATION_WINDOW}`);
+      return recordedRefusal(tooManyRequests(`At most ${MAX_EMERGENCY_DECLARATIONS} emergency declarations per client in ${DECLARATION_WINDOW}`));
     }
     const patient = await findResident(tx, request);
     const consents = patient ? await consentsOf(tx, patient.id as string) : [];
     const enrolment = consents.find((c) => isKind(c, ENROLMENT.code as string) && c.status === 'active');
     if (!patient || !enrolment || !allowsEmergencyUse(enrolment)) {
       await refusal(tx, `emergency summary refused (${patient ? 'emergency use not allowed' : 'no such resident'}): ${request.reason}`, patient ? [patient.id as string] : []);
-      return new FhirError(404, outcome('error', 'not-found', NO_MATCH));
+      return recordedRefusal(new FhirError(404, outcome('error', 'not-found', NO_MATCH)));
     }
     const [declared] = await tx.db.query<{ closes_at: Date | string }>(sql`INSERT INTO emergency_declaration (client_id, organization, patient_id, reason, closes_at)
       VALUES (${ctx.clientId}, ${ctx.organization ?? null}, ${patient.id as string}, ${request.reason}, now() + ${EMERGENCY_WINDOW}::interval) RETURNING closes_at`);
@@ -106,7 +106,7 @@ export async function emergencySummary(repo: Repository, audit: AuditSink, ctx: 
 async function reopenedSummary(repo: Repository, audit: AuditSink, ctx: RequestContext, patientId: string, reason: string): Promise<Bundle> {
   if (!(await mayDeclareEmergency(repo, ctx))) {
     await audit.record(repo.db, { ctx, action: 'emergency-access', patientIds: [], entities: [], outcome: '4', description: 'emergency summary refused: not an emergency role', remoteAddress: ctx.remoteAddress });
-    throw forbidden('The emergency summary is for emergency teams, or clinicians of an emergency-capable facility declaring purpose of use ETREAT');
+    throw recordedRefusal(forbidden('The emergency summary is for emergency teams, or clinicians of an emergency-capable facility declaring purpose of use ETREAT'));
   }
   const answer = await repo.transaction(async (tx): Promise<Bundle | FhirError> => {
     const [open] = await tx.db.query<{ closes_at: Date | string }>(sql`SELECT closes_at FROM emergency_declaration
@@ -116,7 +116,7 @@ async function reopenedSummary(repo: Repository, audit: AuditSink, ctx: RequestC
     const enrolment = patient ? (await consentsOf(tx, patientId)).find((c) => isKind(c, ENROLMENT.code as string) && c.status === 'active') : undefined;
     if (!open || !patient || !enrolment || !allowsEmergencyUse(enrolment)) {
       await audit.record(tx.db, { ctx, action: 'emergency-access', patientIds: [], entities: [], outcome: '4', description: `emergency summary refused (no open declaration): ${reason}`, remoteAddress: ctx.remoteAddress });
-      return new FhirError(404, outcome('error', 'not-found', NO_MATCH));
+      return recordedRefusal(new FhirError(404, outcome('error', 'not-found', NO_MATCH)));
     }
     return summaryOf(tx, audit, ctx, patient, `${reason} (declaration open until ${new Date(open.closes_at).toISOString()})`, new Date(open.closes_at), false);
   });

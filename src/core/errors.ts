@@ -7,12 +7,24 @@ import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes
 type IssueType = OperationOutcomeIssue['code'];
 
 export class FhirError extends Error {
+  /** The code that refused recorded the refusal's audit entry itself (see `recordedRefusal`). */
+  recorded = false;
+
   constructor(
     readonly status: number,
     readonly outcome: OperationOutcome
   ) {
     super(outcome.issue?.map((i) => i.diagnostics ?? i.details?.text).join('; ') || `HTTP ${status}`);
   }
+}
+
+/**
+ * A refusal whose audit entry was recorded where it was decided (an emergency declaration refused, a card
+ * link that failed: entries a rate limit counts): the transport adds no second one.
+ */
+export function recordedRefusal<E extends FhirError>(err: E): E {
+  err.recorded = true;
+  return err;
 }
 
 export function outcome(severity: OperationOutcomeIssue['severity'], code: IssueType, text: string, expression?: string[]): OperationOutcome {

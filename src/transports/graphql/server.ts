@@ -108,14 +108,14 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
       const answer = await (shared ?? execute());
       for (const [key, value] of answer.headers) reply.header(key, value);
       reply.status(answer.status);
-      if (!shared) await auditAnswer(ctx, request.body ?? query, answer.body, readBy(context));
+      if (!shared) await auditAnswer(ctx, request.body ?? query, answer.body, readBy(context), context.selfAudited);
       return reply.send(answer.body);
     },
   });
   registerGraphiql(app);
 
   /** Records what the answer showed (the same rule as REST: patient data seen, or anything changed). */
-  const auditAnswer = async (ctx: RequestContext, asked: unknown, answer: string, read: Resource[]) => {
+  const auditAnswer = async (ctx: RequestContext, asked: unknown, answer: string, read: Resource[], selfAudited: ReadonlySet<string>) => {
     const queryText = String((asked as { query?: unknown } | undefined)?.query ?? '');
     let data: unknown;
     try {
@@ -124,7 +124,7 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
       return;
     }
     const operationName = (asked as { operationName?: unknown } | undefined)?.operationName;
-    const entry = graphqlEntry(ctx, queryText.replace(/\s+/g, ' ').trim(), data, operationKind(queryText, typeof operationName === 'string' ? operationName : undefined) === 'mutation', read);
+    const entry = graphqlEntry(ctx, queryText.replace(/\s+/g, ' ').trim(), data, operationKind(queryText, typeof operationName === 'string' ? operationName : undefined) === 'mutation', read, selfAudited);
     if (entry) await services.audit.append(entry);
   };
 
@@ -154,7 +154,7 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
         const kind = getOperationAST(args.document, args.operationName)?.operation;
         if (kind === 'subscription') return;
         const context = args.contextValue as DomainContext;
-        const entry = graphqlEntry(context.ctx, print(args.document).replace(/\s+/g, ' ').trim(), result.data, kind === 'mutation', readBy(context));
+        const entry = graphqlEntry(context.ctx, print(args.document).replace(/\s+/g, ' ').trim(), result.data, kind === 'mutation', readBy(context), context.selfAudited);
         if (entry) await services.audit.append(entry);
       },
       // Checked again at each subscribe: a connection outlives tokens, and a deactivated client opens nothing new.

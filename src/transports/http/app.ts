@@ -74,7 +74,7 @@ export function createHttpApp(options: HttpOptions): FastifyInstance {
     const fhirError = toFhirError(err);
     if (fhirError.status === 503) request.log.warn({ err: err.message }, 'database unavailable');
     else if (fhirError.status >= 500) request.log.error({ err }, 'request failed');
-    if (fhirError.status === 401 || fhirError.status === 403) {
+    if ((fhirError.status === 401 || fhirError.status === 403) && !fhirError.recorded) {
       try {
         await options.audit.append(refusedEntry(request, fhirError.status, fhirError.message));
       } catch (auditErr) {

@@ -45,8 +45,9 @@ export function registerFhirRoutes(app: FastifyInstance, router: FhirRouter, tok
       response = await router.handle(ctx, fhirRequest);
     } catch (err) {
       const status = err instanceof FhirError ? err.status : 500;
-      // 401 and 403 are recorded by the HTTP error handler, for every route.
-      if (status !== 401 && status !== 403) await audit.append(failedRestEntry(ctx, fhirRequest, status, err as Error));
+      // 401 and 403 are recorded by the HTTP error handler, for every route; a recorded refusal was recorded where it was decided.
+      const recorded = err instanceof FhirError && err.recorded;
+      if (status !== 401 && status !== 403 && !recorded) await audit.append(failedRestEntry(ctx, fhirRequest, status, err as Error));
       throw err;
     }
     const entry = response.audited ? undefined : await restEntry(router.repo.db, ctx, fhirRequest, response);

@@ -6,11 +6,12 @@
 import 'reflect-metadata';
 import type { ServiceRequest } from '@medplum/fhirtypes';
 import { GraphQLDateTime, GraphQLJSON } from 'graphql-scalars';
-import { Arg, Ctx, Field, ID, InputType, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, Field, ID, Info, InputType, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
 import { JJ1017_SYSTEM } from '../../../booking/model';
 import type { BookingSummary } from '../../../booking/service';
 import { FhirError } from '../../../core/errors';
-import type { DomainContext } from './context';
+import { auditedByItself, type DomainContext } from './context';
 
 @ObjectType({ description: 'A free slot of one scanner' })
 export class FreeSlot {
@@ -80,9 +81,11 @@ export class BookingResolver {
     @Ctx() context: DomainContext,
     @Arg('slotId', () => ID) slotId: string,
     @Arg('patientId', () => ID) patientId: string,
-    @Arg('referral', () => ExamReferralInput) referral: ExamReferralInput
+    @Arg('referral', () => ExamReferralInput) referral: ExamReferralInput,
+    @Info() info: GraphQLResolveInfo
   ): Promise<ExamBooking> {
     const { ctx, services } = context;
+    auditedByItself(context, info);
     const references = (list?: string[]) => list?.map((r) => ({ reference: r }));
     const serviceRequest: ServiceRequest = {
       resourceType: 'ServiceRequest',
@@ -100,19 +103,27 @@ export class BookingResolver {
   }
 
   @Mutation(() => ExamBooking, { description: 'Same as Appointment/{id}/$cancel: the booking clinic withdraws; the slot is free again' })
-  async cancelBooking(@Ctx() context: DomainContext, @Arg('appointmentId', () => ID) appointmentId: string, @Arg('reason', () => String, { nullable: true }) reason?: string): Promise<ExamBooking> {
+  async cancelBooking(
+    @Ctx() context: DomainContext,
+    @Info() info: GraphQLResolveInfo,
+    @Arg('appointmentId', () => ID) appointmentId: string,
+    @Arg('reason', () => String, { nullable: true }) reason?: string
+  ): Promise<ExamBooking> {
     const { ctx, services } = context;
+    auditedByItself(context, info);
     await services.booking.cancel(ctx, services.repo, appointmentId, reason);
     return (await withResources(context, [await services.booking.summary(ctx, services.repo, appointmentId)]))[0];
   }
 
   @Mutation(() => ExamBooking, { description: 'Same as Appointment/{id}/$confirm (the hospital)' })
-  async confirmBooking(@Ctx() context: DomainContext, @Arg('appointmentId', () => ID) appointmentId: string): Promise<ExamBooking> {
+  async confirmBooking(@Ctx() context: DomainContext, @Info() info: GraphQLResolveInfo, @Arg('appointmentId', () => ID) appointmentId: string): Promise<ExamBooking> {
+    auditedByItself(context, info);
     return (await withResources(context, [await context.services.booking.confirm(context.ctx, context.services.repo, appointmentId)]))[0];
   }
 
   @Mutation(() => ExamBooking, { description: 'Same as Appointment/{id}/$reject (the hospital), with its reason' })
-  async rejectBooking(@Ctx() context: DomainContext, @Arg('appointmentId', () => ID) appointmentId: string, @Arg('reason', () => String) reason: string): Promise<ExamBooking> {
+  async rejectBooking(@Ctx() context: DomainContext, @Info() info: GraphQLResolveInfo, @Arg('appointmentId', () => ID) appointmentId: string, @Arg('reason', () => String) reason: string): Promise<ExamBooking> {
+    auditedByItself(context, info);
     return (await withResources(context, [await context.services.booking.reject(context.ctx, context.services.repo, appointmentId, reason)]))[0];
   }
 }

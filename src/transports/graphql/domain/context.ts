@@ -3,6 +3,7 @@
  * go through the same repository and the same access decision.
  */
 import DataLoader from 'dataloader';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { RequestContext } from '../../../core/context';
 import type { AuditTrail } from '../../../audit/types';
 import type { BookingService } from '../../../booking/service';
@@ -40,12 +41,23 @@ export interface DomainContext {
   facilityNames: DataLoader<string, string | undefined>;
   /** Over WebSocket: whether the connection's token still stands (not expired, revoked, nor its client deactivated). */
   standing?: () => Promise<boolean>;
+  /**
+   * Response keys of the fields whose resolvers recorded their own audit entry — the one their REST operation
+   * records, which a rate limit may count: the answer's entry leaves them out, so none is recorded twice.
+   */
+  selfAudited: Set<string>;
+}
+
+/** Called by a resolver whose domain call records the interaction's audit entry itself. */
+export function auditedByItself(context: DomainContext, info: GraphQLResolveInfo): void {
+  context.selfAudited.add(String(info.path.key));
 }
 
 export function domainContext(ctx: RequestContext, services: DomainServices): DomainContext {
   return {
     ctx,
     services,
+    selfAudited: new Set(),
     facilityNames: new DataLoader(async (references: readonly string[]) => {
       const ids = references.filter((r) => r.startsWith('Organization/')).map((r) => r.slice('Organization/'.length));
       const names = new Map<string, string | undefined>();

@@ -5,12 +5,13 @@
 import 'reflect-metadata';
 import type { Consent, Parameters, Resource } from '@medplum/fhirtypes';
 import { GraphQLDateTime, GraphQLJSON } from 'graphql-scalars';
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, ID, Info, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { emergencySummary } from '../../../consent/emergency';
 import { forbidden, notFound } from '../../../core/errors';
 import { abnormalOf, titleOf } from '../../../records/describe';
 import { residentPatient } from '../../../records/resident';
-import type { DomainContext } from './context';
+import { auditedByItself, type DomainContext } from './context';
 import {
   CohortCriteria,
   CohortDimension,
@@ -60,7 +61,10 @@ export class RecordResolver {
   }
 
   @Query(() => EmergencySummary, { description: 'The emergency subset (same rules and audit as Patient/$emergency-summary)' })
-  async emergencySummary(@Ctx() { ctx, services }: DomainContext, @Arg('cardNumber', () => String) cardNumber: string, @Arg('reason', () => String) reason: string): Promise<EmergencySummary> {
+  async emergencySummary(@Ctx() context: DomainContext, @Info() info: GraphQLResolveInfo, @Arg('cardNumber', () => String) cardNumber: string, @Arg('reason', () => String) reason: string): Promise<EmergencySummary> {
+    const { ctx, services } = context;
+    // Its entries are also what the declaration's rate limit counts.
+    auditedByItself(context, info);
     const bundle = await emergencySummary(services.repo, services.audit, ctx, { cardNumber, reason });
     const [patient, ...entries] = (bundle.entry ?? []).map((e) => e.resource as Resource);
     return { patient, entries };
@@ -108,12 +112,15 @@ export class ResidentResolver {
 export class ConsentResolver {
   @Mutation(() => LinkCardResult, { description: 'Same as Patient/$link-card: links the facility record and records the facility Consent' })
   async linkCard(
-    @Ctx() { ctx, services }: DomainContext,
+    @Ctx() context: DomainContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg('cardNumber', () => String) cardNumber: string,
     @Arg('cardSecret', () => String) cardSecret: string,
     @Arg('localId', () => String) localId: string,
     @Arg('birthDate', () => String) birthDate: string
   ): Promise<LinkCardResult> {
+    const { ctx, services } = context;
+    auditedByItself(context, info);
     const answer = await services.router.handle(ctx, {
       method: 'POST',
       path: 'Patient/$link-card',
