@@ -117,7 +117,8 @@ function forward(child: ChildProcess): void {
 async function waitForHealth(url: string, exited: Promise<number | null>): Promise<void> {
   let stopped: number | null | undefined;
   void exited.then((code) => (stopped = code));
-  for (let attempt = 0; attempt < 300; attempt++) {
+  // A first start on the embedded database runs initdb and every migration: over a minute on a busy machine.
+  for (let attempt = 0; attempt < 1800; attempt++) {
     if (stopped !== undefined) throw new Error(`the server exited with code ${stopped} before it was ready`);
     try {
       const res = await fetch(`${url}/healthz`);
@@ -127,7 +128,7 @@ async function waitForHealth(url: string, exited: Promise<number | null>): Promi
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error('the server did not become ready within 30 s');
+  throw new Error('the server did not become ready within 3 minutes');
 }
 
 async function fetchToken(url: string): Promise<string> {
