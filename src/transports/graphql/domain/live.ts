@@ -32,7 +32,7 @@ function deliveries(context: DomainContext, source: AsyncIterableIterator<Resour
         return { value: undefined, done: true };
       }
       const resource = item.value;
-      await context.services.audit.record(context.services.repo.db, {
+      await context.services.audit.append({
         ctx: context.ctx,
         action: 'read',
         patientIds: patientsOf(resource),
