@@ -21,7 +21,7 @@ import { ENROLMENT } from '../consent/model';
 import { badRequest, forbidden } from '../core/errors';
 import { escapeLike } from '../fhir/search/normalize';
 import { isolatesSomeone } from './audit-expert';
-import { CohortCells, CohortDimension, CohortSelection, ReleasedCells, ResearchReleases } from '../store/read-models/cohort';
+import { CohortCell, CohortCells, CohortDimension, CohortSelection, PersonCriteria, ReleasedCells, ResearchReleases } from '../store/read-models/cohort';
 
 export { COHORT_DIMENSIONS, type CohortDimension } from '../store/read-models/cohort';
 
@@ -29,18 +29,12 @@ export const MIN_CELL = 10;
 /** Values averaged into one quartile: fewer than MIN_CELL, so a small cell still has three distinct quartiles. */
 export const QUARTILE_SPREAD = 5;
 
-export interface CohortCriteria {
+export interface CohortCriteria extends PersonCriteria {
   icd10Prefix?: string;
   labCode?: string;
   labMin?: number;
   labMax?: number;
   hotPrefix?: string;
-  ageMin?: number;
-  ageMax?: number;
-  sex?: string;
-  municipality?: string;
-  from?: Date;
-  to?: Date;
 }
 
 export interface CohortGroup {
@@ -128,27 +122,18 @@ async function isolatesWithReleased(released: ReleasedCells, members: string[], 
 }
 
 /** The criteria as the store selects by them: the code systems each prefix is of, the prefixes as patterns. */
-function selectionOf(c: CohortCriteria): CohortSelection {
+function selectionOf(criteria: CohortCriteria): CohortSelection {
+  const { icd10Prefix, hotPrefix, labCode, labMin, labMax, ...person } = criteria;
   return {
+    ...person,
     enrolment: { system: ENROLMENT.system as string, code: ENROLMENT.code as string },
-    condition: c.icd10Prefix ? { systems: ICD10_SYSTEMS, pattern: escapeLike(c.icd10Prefix) + '%' } : undefined,
-    medication: c.hotPrefix ? { systems: HOT_SYSTEMS, pattern: escapeLike(c.hotPrefix) + '%' } : undefined,
-    lab: c.labCode ? { code: c.labCode, min: c.labMin, max: c.labMax } : undefined,
-    ageMin: c.ageMin,
-    ageMax: c.ageMax,
-    sex: c.sex,
-    municipality: c.municipality,
-    from: c.from,
-    to: c.to,
+    condition: icd10Prefix ? { systems: ICD10_SYSTEMS, pattern: escapeLike(icd10Prefix) + '%' } : undefined,
+    medication: hotPrefix ? { systems: HOT_SYSTEMS, pattern: escapeLike(hotPrefix) + '%' } : undefined,
+    lab: labCode ? { code: labCode, min: labMin, max: labMax } : undefined,
   };
 }
 
-interface Cell {
-  key: string[];
-  count: number;
-  mean: number | null;
-  quartiles: number[] | null;
-}
+type Cell = Omit<CohortCell, 'members'>;
 
 /**
  * Which cells are hidden: primary suppression (< MIN_CELL, or named in `alsoHidden`), then complementary

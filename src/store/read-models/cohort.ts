@@ -17,22 +17,26 @@ export interface CodePattern {
   pattern: string;
 }
 
-/**
- * Who is counted: a regional Patient (with its linked local records) under an active Consent of the
- * `enrolment` category, with the records and properties asked for. Dates bound the records' own dates.
- */
-export interface CohortSelection {
-  enrolment: { system: string; code: string };
-  condition?: CodePattern;
-  medication?: CodePattern;
-  /** The latest value in the period of this lab code, optionally within bounds. */
-  lab?: { code: string; min?: number; max?: number };
+/** A person's properties asked for, and the period that bounds the records' own dates (and the age's reference date). */
+export interface PersonCriteria {
   ageMin?: number;
   ageMax?: number;
   sex?: string;
   municipality?: string;
   from?: Date;
   to?: Date;
+}
+
+/**
+ * Who is counted: a regional Patient (with its linked local records) under an active Consent of the
+ * `enrolment` category, with the records and properties asked for.
+ */
+export interface CohortSelection extends PersonCriteria {
+  enrolment: { system: string; code: string };
+  condition?: CodePattern;
+  medication?: CodePattern;
+  /** The latest value in the period of this lab code, optionally within bounds. */
+  lab?: { code: string; min?: number; max?: number };
 }
 
 export interface CohortCell {
