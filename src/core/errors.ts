@@ -54,11 +54,19 @@ export const tooManyRequests = (text: string): FhirError => fail(429, 'throttled
 
 export const allOk = (text: string): OperationOutcome => outcome('information', 'informational', text);
 
-/** decodeURIComponent for a value a client sent: a 400 naming the field instead of an uncaught URIError. */
+/**
+ * decodeURIComponent for a value a client sent: a 400 naming the field instead of an uncaught URIError, and
+ * for a control character other than tab, CR and LF, which no FHIR string may hold (and PostgreSQL's text
+ * refuses: NUL reached SQL and answered 500).
+ */
 export function decodeClientComponent(value: string, field: string): string {
+  let decoded: string;
   try {
-    return decodeURIComponent(value);
+    decoded = decodeURIComponent(value);
   } catch {
     throw badRequest(`${field} is not valid percent-encoded UTF-8`, [field]);
   }
+  const control = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.exec(decoded);
+  if (control) throw badRequest(`${field} holds the control character U+${control[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}, which no FHIR value may contain`, [field]);
+  return decoded;
 }

@@ -70,6 +70,16 @@ test.each([
   expect(JSON.parse(answer.body).resourceType).toBe('OperationOutcome');
 });
 
+test('a NUL or other control character in a search value is a 400 naming the parameter', async () => {
+  for (const query of ['name=a%00b', 'family=%1Bx']) {
+    const answer = await get(`/fhir/Patient?${query}`);
+    expect(answer.status).toBe(400);
+    const outcome = JSON.parse(answer.body);
+    expect(outcome.resourceType).toBe('OperationOutcome');
+    expect(outcome.issue[0].expression[0]).toBe(`search parameter ${query.split('=')[0]}`);
+  }
+});
+
 test('a bad percent escape in a search value is a 400 OperationOutcome', async () => {
   const answer = await get('/fhir/Patient?name=%E3%81');
   expect(answer.status).toBeGreaterThanOrEqual(400);
