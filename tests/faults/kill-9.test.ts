@@ -3,9 +3,17 @@
  * after a restart on the same data, every answered booking and revocation is there exactly once, and what
  * was unanswered either happened whole or not at all — a slot is busy exactly when one Appointment holds it,
  * and a facility reads a resident exactly when its Consent is active (the grants rebuilt in the same
- * transaction as the Consent). The client then resends what went unanswered, as a real one does.
- * (tests/ingest/crash.test.ts does the same for HL7 v2 messages.)
+ * transaction as the Consent). The client then resends what went unanswered, as a real one does. And a
+ * gateway's SS-MIX2 import killed the same way, resumed from its state file, ends with exactly what an
+ * uninterrupted import stores. (tests/ingest/crash.test.ts does the same for HL7 v2 messages over MLLP.)
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { importSsmix2 } from '../../src/cli/import-ssmix2';
+import { fixturePath } from '../fixtures';
+import { FACILITY_CODE } from '../ingest/support';
+import { startTestServer } from '../support/server';
 import { startShippedServer, ShippedServer } from '../support/shipped-server';
 import { book, freeSlots, publishScanner, WEEK } from '../booking/support';
 import { as, Facility, parameters, printedCard } from '../consent/support';
@@ -16,7 +24,8 @@ const BOOKINGS = 40;
 const RESIDENTS = 16;
 
 let server: ShippedServer;
-afterAll(async () => server?.stop());
+// Each test starts its own server, stopped (and its data removed) when the test ends.
+afterEach(async () => server?.stop());
 
 type Caller = ReturnType<typeof as>;
 
@@ -146,4 +155,59 @@ test('bookings and consent revocations answered before a kill -9 are kept once; 
   }
   for (let i = 0; i < BOOKINGS; i++) expect(await consistentBooking(i)).toBe(true);
   for (let i = 0; i < RESIDENTS; i++) expect(await consistentConsent(i)).toBe(true);
+}, 300_000);
+
+const NHO_STORAGE = fixturePath('ssmix2-nho', 'sampleData');
+const COUNTED_TYPES = ['Patient', 'Encounter', 'Condition', 'AllergyIntolerance', 'MedicationRequest', 'MedicationAdministration', 'ServiceRequest', 'Observation', 'DiagnosticReport', 'Specimen', 'ImagingStudy', 'Provenance'];
+
+/** How many of each type a server holds, as the network office counts them. */
+async function holdings(url: string, adminToken: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const type of COUNTED_TYPES) {
+    const res = await fetch(`${url}/fhir/${type}?_summary=count`, { headers: { authorization: `Bearer ${adminToken}` } });
+    counts[type] = ((await res.json()) as { total: number }).total;
+  }
+  return counts;
+}
+
+/** The sending hospital (the NHO samples' facility code) and a gateway client of it. */
+async function hospitalGateway(url: string, adminToken: string): Promise<{ client_id: string; client_secret: string }> {
+  const admin = as({ url }, adminToken);
+  const hospital = await facility(admin, FACILITY_CODE, 'core-hospital', '登呂病院');
+  const created = await admin.post('/admin/clients', { name: 'hospital gateway', role: 'gateway', organization: hospital.reference }, 'application/json');
+  expect(created.status).toBe(201);
+  return created.body;
+}
+
+test('an SS-MIX2 import cut by a kill -9 and resumed from its state file stores exactly what an uninterrupted one does', async () => {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tonet-import-kill-'));
+  const reference = await startTestServer();
+  let expected: Record<string, number>;
+  try {
+    const gateway = await hospitalGateway(reference.url, reference.adminToken);
+    await importSsmix2({ root: NHO_STORAGE, server: reference.url, clientId: gateway.client_id, clientSecret: gateway.client_secret, statePath: path.join(stateDir, 'reference.json') });
+    expected = await holdings(reference.url, reference.adminToken);
+  } finally {
+    await reference.close();
+  }
+  expect(expected.Observation).toBeGreaterThan(0);
+
+  server = await startShippedServer();
+  const gateway = await hospitalGateway(server.url, await server.adminToken());
+  const statePath = path.join(stateDir, 'state.json');
+  const run = () => importSsmix2({ root: NHO_STORAGE, server: server.url, clientId: gateway.client_id, clientSecret: gateway.client_secret, statePath });
+  const interrupted = run().then(
+    () => 'finished',
+    () => 'cut'
+  );
+  const acknowledged = () => (fs.existsSync(statePath) ? Object.keys(JSON.parse(fs.readFileSync(statePath, 'utf8'))).length : 0);
+  for (let waited = 0; acknowledged() < 5 && waited < 120_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  server = await server.killAndRestart();
+  expect(await interrupted).toBe('cut');
+  const before = acknowledged();
+  const resumed = await run();
+  // What the state file held was not sent again; everything else was, the unacknowledged file among it.
+  expect(resumed.skipped).toBe(before);
+  expect(await holdings(server.url, await server.adminToken())).toEqual(expected);
+  fs.rmSync(stateDir, { recursive: true, force: true });
 }, 300_000);
