@@ -10,7 +10,7 @@
  * SS-MIX2 files the message under: NHO-TT SSMIX_CAREDATE) or, without one, the message's own time.
  */
 import type { ResourceType } from '@medplum/fhirtypes';
-import { dateTime, location, lookup } from '../converters';
+import { date, dateTime, isEmpty, location, lookup } from '../converters';
 import type { MessageProfile, ResourceRule, Scope } from '../engine';
 import { SYSTEM } from '../codesystems';
 import { ENCOUNTER_CLASS, INPATIENT_STAY_KEY, participant } from './adtEncounter';
@@ -63,6 +63,9 @@ function visitRule(id: string, careDate: string, inpatient: boolean): ResourceRu
       { from: 'PV1-17', to: 'participant[]', as: participant('ADM') },
       { from: 'PV1-10', to: 'serviceType', as: (field) => (field.text() ? { coding: [{ system: SYSTEM.department, code: field.text() }] } : undefined) },
       { from: 'PV1-44', to: 'period.start', as: dateTime },
+      // An outpatient visit without its start is that care date's visit: the day is what is known of it, and
+      // without it the visit had no date at all (the timeline then placed it at the time it was stored).
+      ...(inpatient ? [] : [{ from: careDate, to: 'period.start', as: date, when: isEmpty('PV1-44') }]),
       { from: 'PV1-45', to: 'period.end', as: dateTime },
     ],
   };
