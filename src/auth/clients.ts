@@ -62,8 +62,15 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
   return timingSafeEqual(actual, expected);
 }
 
+/**
+ * 32 base64url characters, never starting with "-": a secret that did (one in 64) was read as an option by
+ * every command line that takes `--client-secret <secret>`, the README's own among them.
+ */
 export function newSecret(): string {
-  return randomBytes(24).toString('base64url');
+  for (;;) {
+    const secret = randomBytes(24).toString('base64url');
+    if (!secret.startsWith('-')) return secret;
+  }
 }
 
 export class ClientStore {
