@@ -1,5 +1,5 @@
 /**
- * `tonet audit verify` as a child process of the compiled CLI, against the database a real server wrote:
+ * `tonet audit verify` as a child process of the compiled CLI (built by global-setup.ts), against the database a real server wrote:
  * OK with the count on an intact chain, the tampered seq and a non-zero exit status after an UPDATE by SQL.
  * The embedded database belongs to one process at a time, so on PGlite the server's handle is closed first.
  */
@@ -18,8 +18,6 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'tonet-audit-cli-'));
 let server: TestServer;
 
 beforeAll(async () => {
-  // tsc emits even when files outside this suite have type errors; what matters here is the compiled CLI.
-  spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
   expect(existsSync(CLI)).toBe(true);
   server = await startTestServer({ TONET_DATA_DIR: dataDir });
 }, 180_000);

@@ -1,11 +1,10 @@
 /**
- * `tonet client …` as a child process of the compiled CLI against a running server: list prints one row per
+ * `tonet client …` as a child process of the compiled CLI (built by global-setup.ts) against a running server: list prints one row per
  * client, create and rotate print a secret once that then works, deactivate ends the client's tokens, and a
  * refusal or a usage error exits non-zero with the reason.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { buildDist } from '../support/shipped-server';
 import { ADMIN_ID, ADMIN_SECRET, startTestServer, TestServer } from '../support/server';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -13,7 +12,6 @@ const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 let server: TestServer;
 
 beforeAll(async () => {
-  buildDist();
   server = await startTestServer();
 }, 180_000);
 afterAll(async () => {

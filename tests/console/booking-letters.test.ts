@@ -9,7 +9,7 @@ import type { Browser } from 'playwright-core';
 import { startTestServer, TestServer } from '../support/server';
 import { as, facility, parameters, printedCard } from '../consent/support';
 import { publishScanner } from '../booking/support';
-import { accessibilityViolations, ensureConsoleBuilt, launchBrowser, screenshot, signedInPage } from './browser';
+import { accessibilityViolations, launchBrowser, screenshot, signedInPage } from './browser';
 
 // The letter is from 港診療所 (1318814790) about its patient 000999739, born 1930-06-28.
 const LETTER = fs.readFileSync(path.join(__dirname, '..', 'mapping', 'cda', 'referral-jmix.xml'));
@@ -28,7 +28,6 @@ function nextMonday(): string {
 }
 
 beforeAll(async () => {
-  ensureConsoleBuilt();
   [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
   const hospital = await facility(server, '1310000711', 'core-hospital', '利根中央病院');
   const clinic = await facility(server, '1318814790', 'clinic', '港診療所');

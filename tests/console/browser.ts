@@ -1,33 +1,13 @@
 /**
- * Headless Debian Chromium driven by playwright-core for the console's end-to-end tests, the console built
- * once when its sources are newer than its build, axe-core checks, and screenshots for docs/screens/ when
+ * Headless Debian Chromium driven by playwright-core for the console's end-to-end tests (the console is built
+ * by global-setup.ts), axe-core checks, and screenshots for docs/screens/ when
  * CONSOLE_SCREENSHOTS=1 (so an ordinary test run changes no tracked file).
  */
 import AxeBuilder from '@axe-core/playwright';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const CONSOLE_DIR = path.join(ROOT, 'console');
-const BUILT_INDEX = path.join(CONSOLE_DIR, 'dist', 'index.html');
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'dist' || entry.name === 'node_modules') continue;
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(full) : fs.statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds console/ into console/dist unless the build is newer than every source file. */
-export function ensureConsoleBuilt(): void {
-  if (fs.existsSync(BUILT_INDEX) && fs.statSync(BUILT_INDEX).mtimeMs > newestSource(CONSOLE_DIR)) return;
-  execFileSync('npm', ['run', '--silent', 'build:console'], { cwd: ROOT, stdio: 'inherit', timeout: 180_000 });
-}
 
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({

@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { labResultMessage } from '../support/hl7-messages';
 import { startTestServer, TestServer } from '../support/server';
 import { as, facility, parameters, printedCard } from '../consent/support';
-import { accessibilityViolations, ensureConsoleBuilt, launchBrowser, screenshot, signedInPage } from './browser';
+import { accessibilityViolations, launchBrowser, screenshot, signedInPage } from './browser';
 
 const HBA1C = '3D046000001920402';
 let server: TestServer;
@@ -18,7 +18,6 @@ let cardNumber: string;
 let cardSecret: string;
 
 beforeAll(async () => {
-  ensureConsoleBuilt();
   [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
   const hospital = await facility(server, '1310000111', 'core-hospital', '利根中央病院');
   const clinic = await facility(server, '1310000222', 'clinic', '加須クリニック');

@@ -5,7 +5,7 @@
 import type { Browser } from 'playwright-core';
 import { startTestServer, TestServer } from '../support/server';
 import { as, facility, parameters, printedCard } from '../consent/support';
-import { accessibilityViolations, ensureConsoleBuilt, launchBrowser, screenshot, signedInPage } from './browser';
+import { accessibilityViolations, launchBrowser, screenshot, signedInPage } from './browser';
 
 const BIRTH_DATE = '1955-05-05';
 let server: TestServer;
@@ -15,7 +15,6 @@ let cardNumber: string;
 let cardSecret: string;
 
 beforeAll(async () => {
-  ensureConsoleBuilt();
   [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
   const clinic = await facility(server, '1310001122', 'clinic', '栗橋内科クリニック');
   clerk = await server.clientToken({ name: '受付 花子', role: 'clerk', organization: clinic.reference });

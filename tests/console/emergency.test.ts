@@ -2,7 +2,7 @@
 import type { Browser } from 'playwright-core';
 import { startTestServer, TestServer } from '../support/server';
 import { as, facility, parameters, printedCard } from '../consent/support';
-import { accessibilityViolations, ensureConsoleBuilt, launchBrowser, screenshot, signedInPage } from './browser';
+import { accessibilityViolations, launchBrowser, screenshot, signedInPage } from './browser';
 
 let server: TestServer;
 let browser: Browser;
@@ -11,7 +11,6 @@ let cardNumber: string;
 let regionalId: string;
 
 beforeAll(async () => {
-  ensureConsoleBuilt();
   [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
   team = await server.clientToken({ name: '利根消防本部', role: 'emergency', organization: (await facility(server, '1310000444', 'emergency', '利根消防本部')).reference });
   const enrolled = await as(server, server.adminToken).post('/fhir/Patient/$enroll', parameters({ patient: { resourceType: 'Patient', name: [{ family: '救急', given: ['一郎'] }], birthDate: '1950-03-03', gender: 'male' }, emergencyUse: true }));

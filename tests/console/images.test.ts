@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import { startTestServer, TestServer } from '../support/server';
 import { as, facility, parameters, printedCard } from '../consent/support';
 import { CT, CT_FILES, read, stow } from '../dicomweb/support';
-import { accessibilityViolations, ensureConsoleBuilt, launchBrowser, screenshot, signedInPage } from './browser';
+import { accessibilityViolations, launchBrowser, screenshot, signedInPage } from './browser';
 
 const BIRTH_DATE = '1960-01-01';
 
@@ -22,7 +22,6 @@ let browser: Browser;
 let clinicDoctor: string;
 
 beforeAll(async () => {
-  ensureConsoleBuilt();
   [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
   const hospital = await facility(server, '1310001011', 'core-hospital', '利根中央病院');
   const clinic = await facility(server, '1310001022', 'clinic', '栗橋内科クリニック');

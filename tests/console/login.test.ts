@@ -7,14 +7,13 @@ import type { Browser } from 'playwright-core';
 import { enrolledAccount, logInWithPasswordAndTotp } from '../auth/support';
 import { startTestServer, TestServer } from '../support/server';
 import { facility } from '../consent/support';
-import { accessibilityViolations, ensureConsoleBuilt, launchBrowser } from './browser';
+import { accessibilityViolations, launchBrowser } from './browser';
 
 let server: TestServer;
 let browser: Browser;
 let doctor: { username: string; password: string };
 
 beforeAll(async () => {
-  ensureConsoleBuilt();
   [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
   const clinic = await facility(server, '1310001322', 'clinic', '栗橋内科クリニック');
   doctor = await enrolledAccount(server, { kind: 'practitioner', username: 'dr.console', name: '井上 真一', practitioner: 'Practitioner/dr-console', facilities: [{ organization: clinic.reference, role: 'doctor' }] });

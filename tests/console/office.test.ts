@@ -8,7 +8,7 @@ import type { Browser } from 'playwright-core';
 import { labResultMessage } from '../support/hl7-messages';
 import { startTestServer, TestServer } from '../support/server';
 import { as, facility, parameters, printedCard } from '../consent/support';
-import { accessibilityViolations, ensureConsoleBuilt, launchBrowser, screenshot, signedInPage } from './browser';
+import { accessibilityViolations, launchBrowser, screenshot, signedInPage } from './browser';
 
 let server: TestServer;
 let browser: Browser;
@@ -17,7 +17,6 @@ let hospital: { reference: string };
 let clinic: { reference: string };
 
 beforeAll(async () => {
-  ensureConsoleBuilt();
   [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
   hospital = await facility(server, '1310000911', 'core-hospital', '利根中央病院');
   const gateway = as(server, await server.clientToken({ role: 'gateway', organization: hospital.reference }));

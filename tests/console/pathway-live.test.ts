@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { labResultMessage } from '../support/hl7-messages';
 import { startTestServer, TestServer } from '../support/server';
 import { as, facility, parameters, printedCard } from '../consent/support';
-import { accessibilityViolations, ensureConsoleBuilt, launchBrowser, screenshot, signedInPage } from './browser';
+import { accessibilityViolations, launchBrowser, screenshot, signedInPage } from './browser';
 
 const BIRTH_DATE = '1956-01-01';
 let server: TestServer;
@@ -19,7 +19,6 @@ let residentToken: string;
 let gateway: ReturnType<typeof as>;
 
 beforeAll(async () => {
-  ensureConsoleBuilt();
   [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
   const hospital = await facility(server, '1310000511', 'core-hospital', '利根中央病院');
   const clinic = await facility(server, '1310000522', 'clinic', '栗橋内科クリニック');

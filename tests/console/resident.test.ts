@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import { startTestServer, TestServer } from '../support/server';
 import { as, facility, Facility, parameters, printedCard } from '../consent/support';
 import { graphql } from '../transports/graphql/support';
-import { accessibilityViolations, ensureConsoleBuilt, launchBrowser, screenshot, signedInPage } from './browser';
+import { accessibilityViolations, launchBrowser, screenshot, signedInPage } from './browser';
 
 const BIRTH_DATE = '1948-08-08';
 let server: TestServer;
@@ -19,7 +19,6 @@ let residentToken: string;
 let patientId: string;
 
 beforeAll(async () => {
-  ensureConsoleBuilt();
   [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
   hospital = await facility(server, '1310000811', 'core-hospital', '利根中央病院');
   clinic = await facility(server, '1310000822', 'clinic', '栗橋内科クリニック');

@@ -11,6 +11,7 @@ import { openDatabase } from '../../src/store/db/open';
 import { migrationsFolder } from '../../src/store/db/migrate';
 import { raw, sql } from '../../src/core/sql';
 import { createTestDatabase, TestDatabase } from '../support/postgres';
+import { embeddedTemplate } from '../support/server';
 
 const FILES = fs.readdirSync(migrationsFolder()).filter((f) => f.endsWith('.sql')).sort();
 const VERSIONS = FILES.map((f) => f.split('.')[0]);
@@ -19,7 +20,8 @@ let opened: { db: Database; database?: TestDatabase }[] = [];
 
 async function freshDatabase(): Promise<Database> {
   const database = process.env.DATABASE_URL ? await createTestDatabase(process.env.DATABASE_URL, 'tonet_migrate') : undefined;
-  const db = await openDatabase({ databaseUrl: database?.url });
+  // On PGlite the database initdb made, from global-setup.ts's dump (initdb itself takes seconds).
+  const db = await openDatabase({ databaseUrl: database?.url, embeddedTemplate: database ? undefined : embeddedTemplate('empty') });
   opened.push({ db, database });
   return db;
 }

@@ -1,8 +1,9 @@
 /**
  * Kill -9 in the middle of a stream of messages, restart, resend what was not acknowledged (as a real
- * sender does): every acknowledged message is in the store, and exactly once.
+ * sender does): every acknowledged message is in the store, and exactly once. (The compiled CLI is built by
+ * global-setup.ts.)
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +22,6 @@ let child: ChildProcess | undefined;
 let ports: { http: number; mllp: number };
 
 beforeAll(async () => {
-  execFileSync(NODE, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tonet-crash-'));
   if (process.env.DATABASE_URL) {
     const name = `tonet_crash_${process.pid}`;

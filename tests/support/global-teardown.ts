@@ -1,7 +1,9 @@
 import fs from 'node:fs';
-import { TEMPLATE_ENV } from './global-setup';
+import { EMPTY_TEMPLATE_ENV, TEMPLATE_ENV } from './global-setup';
 
 export default async function globalTeardown(): Promise<void> {
-  const file = process.env[TEMPLATE_ENV];
-  if (file) fs.rmSync(file, { force: true });
+  for (const env of [TEMPLATE_ENV, EMPTY_TEMPLATE_ENV]) {
+    const file = process.env[env];
+    if (file) fs.rmSync(file, { force: true });
+  }
 }

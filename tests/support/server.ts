@@ -3,11 +3,12 @@
  * DATABASE_URL is set, on a fresh PostgreSQL database created for this file and dropped afterwards.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { AddressInfo, createServer } from 'node:net';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/core/logger';
 import { buildServer, Tonet } from '../../src/server';
-import { TEMPLATE_ENV } from './global-setup';
+import { EMPTY_TEMPLATE_ENV, TEMPLATE_ENV } from './global-setup';
 import { createTestDatabase } from './postgres';
 
 export interface TestServer {
@@ -39,7 +40,8 @@ export async function startTestServer(env: Record<string, string> = {}, { hostna
     databaseUrl,
     dataDir: env.TONET_DATA_DIR,
     host: '127.0.0.1',
-    embeddedTemplate: !databaseUrl && !env.TONET_DATA_DIR ? embeddedTemplate() : undefined,
+    // A data folder that holds a database already is opened as it is.
+    embeddedTemplate: !databaseUrl && !(env.TONET_DATA_DIR && fs.existsSync(path.join(env.TONET_DATA_DIR, 'PG_VERSION'))) ? embeddedTemplate() : undefined,
   };
   const tonet = await buildServer(config, createLogger(config.logLevel));
   await tonet.listen();
@@ -91,8 +93,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** The migrated embedded database dumped by global-setup.ts, when there is one. */
-function embeddedTemplate(): Blob | undefined {
-  const file = process.env[TEMPLATE_ENV];
+/** The migrated embedded database dumped by global-setup.ts (or, `empty`, the one initdb made), when there is one. */
+export function embeddedTemplate(which: 'migrated' | 'empty' = 'migrated'): Blob | undefined {
+  const file = process.env[which === 'empty' ? EMPTY_TEMPLATE_ENV : TEMPLATE_ENV];
   return file && fs.existsSync(file) ? new Blob([fs.readFileSync(file)]) : undefined;
 }

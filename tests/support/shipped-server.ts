@@ -1,10 +1,11 @@
 /**
  * Tonet started the way users start it: `bin/tonet serve` (the launcher `npm start` runs, with its shipped
  * heap bounds) as a child process on a real port. In-process test servers run without those bounds and
- * never see a request that would exhaust them.
+ * never see a request that would exhaust them. The launcher's dist/ is built once by global-setup.ts.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase } from './postgres';
@@ -30,17 +31,25 @@ export interface ShippedServer {
 
 export const SHIPPED_ADMIN = { id: 'shipped-admin', secret: 'shipped-admin-secret' };
 
-/** Compiles the build the launcher runs (incremental: quick when nothing changed). */
-export function buildDist(): void {
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
-}
-
 /** `embedded` keeps the server on PGlite even when the suite runs against PostgreSQL (DATABASE_URL). */
 export async function startShippedServer(env: Record<string, string> = {}, options: { embedded?: boolean } = {}): Promise<ShippedServer> {
-  buildDist();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tonet-shipped-'));
   const database = process.env.DATABASE_URL && !options.embedded ? await createTestDatabase(process.env.DATABASE_URL, 'tonet_shipped') : undefined;
   return launch(env, dataDir, database, await freePort(), await freePort());
+}
+
+/** Resolves once nothing accepts connections on the port any more. */
+async function portClosed(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (!open) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`port ${port} still open 10 s after kill -9`);
 }
 
 async function launch(env: Record<string, string>, dataDir: string, database: Awaited<ReturnType<typeof createTestDatabase>> | undefined, port: number, mllpPort: number): Promise<ShippedServer> {
@@ -63,6 +72,8 @@ async function launch(env: Record<string, string>, dataDir: string, database: Aw
       ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
+    // Its own process group, so that kill -9 reaches the server process and not only the launcher above it.
+    detached: true,
   });
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
@@ -88,8 +99,11 @@ async function launch(env: Record<string, string>, dataDir: string, database: Aw
       };
       const killAndRestart = async () => {
         const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
+        process.kill(-child.pid!, 'SIGKILL');
         await exited;
+        // The launcher's exit is seen first; until the server below it is gone too, its socket would answer
+        // the new one's health check.
+        await portClosed(port);
         return launch(env, dataDir, database, port, mllpPort);
       };
       return { url, mllpPort, dataDir, process: child, stderr: () => stderr, token, adminToken: () => token(SHIPPED_ADMIN.id, SHIPPED_ADMIN.secret), stop, killAndRestart };
