@@ -63,15 +63,18 @@ export class TimelineEntries {
     private readonly rules: TimelineRules
   ) {}
 
-  /** The write hook: the entries of every written resource of a timeline type are replaced in the writing transaction. */
-  readonly hook = async (tx: Db, versions: readonly { resource: Resource }[]): Promise<void> => {
+  /**
+   * The write hook: the entries of every written resource of a timeline type are replaced in the writing
+   * transaction. A replaced row keeps its rid; a new one has no entries to remove.
+   */
+  readonly hook = async (tx: Db, versions: readonly { resource: Resource; rid?: string }[]): Promise<void> => {
     const written = versions.filter((v) => v.resource.resourceType in this.rules.types);
     if (!written.length) return;
+    const replaced = written.flatMap((v) => (v.rid ? [v.rid] : []));
+    if (replaced.length) await tx.query(sql`DELETE FROM timeline_entry WHERE rid = ANY(${replaced}::bigint[])`);
     const types = written.map((v) => v.resource.resourceType);
     const ids = written.map((v) => v.resource.id as string);
-    const these = sql`(r.resource_type, r.id) IN (SELECT * FROM unnest(${types}::text[], ${ids}::text[]))`;
-    await tx.query(sql`DELETE FROM timeline_entry t USING resource r WHERE t.rid = r.rid AND ${these}`);
-    await tx.query(this.entriesOf(these));
+    await tx.query(this.entriesOf(sql`(r.resource_type, r.id) IN (SELECT * FROM unnest(${types}::text[], ${ids}::text[]))`));
   };
 
   /**
