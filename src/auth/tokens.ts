@@ -31,7 +31,17 @@ export interface TokenClaims {
   backendService?: boolean;
 }
 
+/** Tokens kept verified at once; past this the oldest is dropped and checked again when it returns. */
+const VERIFIED_TOKENS_KEPT = 2_000;
+
 export class TokenService {
+  /**
+   * Tokens whose signature and claims were checked, with what they claim and when they expire. A client
+   * sends the same token with every request, and checking an ES256 signature cost 0.2 ms of CPU each time
+   * (a quarter of a read's). Keyed by the whole token, so only those exact bytes hit; the expiry is checked
+   * at every use, and standing (revocation, logout) is asked at every request as before.
+   */
+  private readonly verified = new Map<string, { claims: TokenClaims; exp: number }>();
   /** Whether an OpenID Connect grant still stands; set by the provider once it exists. */
   private grantStands: (grantId: string) => Promise<boolean> = async () => false;
   /** Whether a client is active and still at this token generation; set by the composition root. */
@@ -104,13 +114,23 @@ export class TokenService {
   }
 
   verify(token: string): TokenClaims {
+    const kept = this.verified.get(token);
+    if (kept && kept.exp > Math.floor(Date.now() / 1000)) return { ...kept.claims };
+    if (kept) this.verified.delete(token);
+    const { claims, exp } = this.verifySignature(token);
+    if (this.verified.size >= VERIFIED_TOKENS_KEPT) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(token, { claims, exp });
+    return { ...claims };
+  }
+
+  private verifySignature(token: string): { claims: TokenClaims; exp: number } {
     try {
       const payload = this.key.verify(token);
       if (payload.iss !== this.issuer) throw unauthorized('Token was not issued by Tonet');
       const role = payload.role as Role;
       const clientId = typeof payload.client_id === 'string' ? payload.client_id : payload.sub;
       if (!clientId || !payload.sub || !ROLES.includes(role)) throw unauthorized('Token has no valid subject or role');
-      return {
+      const claims: TokenClaims = {
         clientId,
         name: String(payload.name ?? payload.sub),
         role,
@@ -124,6 +144,8 @@ export class TokenService {
         generation: typeof payload.gen === 'number' ? payload.gen : undefined,
         backendService: payload.svc === true,
       };
+      if (claims.scopes) Object.freeze(claims.scopes);
+      return { claims, exp: payload.exp as number };
     } catch (err) {
       if (err instanceof JwtError && err.expired) throw unauthorized('Access token expired');
       if (err instanceof FhirError) throw err;
