@@ -1,6 +1,7 @@
 /**
- * structuredBody sections → the sub-sections of the JP-CLINS 構造情報 (300) section, each with its narrative,
- * its JP-CLINS code, the CDA section code as a further coding, and references to the resources its entries became.
+ * structuredBody sections → JP-CLINS document sections: each CDA section is matched to its JP-CLINS rule, its
+ * narrative rendered and its coded entries turned into resources; then the matched sections are written in the IG's
+ * order, one coding each, the required ones always present.
  */
 import type { Coding, CompositionSection, Patient, Reference } from '@medplum/fhirtypes';
 import type { MappingIssue } from '../types';
@@ -9,28 +10,25 @@ import { LOINC_OID } from './code-systems';
 import { codingFromCD, type NarrativeIndex } from './datatypes';
 import { mapEntry } from './entries';
 import { narrativeFromText } from './narrative';
-import { CLINS_SECTION_SYSTEM, findSectionRule, SECTION_RULES, type SectionRule } from './sections';
+import { CLINS_SECTION_SYSTEM, findSectionRule, type SectionRule } from './sections';
 import { attribute, children, child, textContent, type XmlElement } from './xml';
+
+const XHTML = 'http://www.w3.org/1999/xhtml';
+const EMPTY_REASON: Coding = { system: 'http://terminology.hl7.org/CodeSystem/list-empty-reason', code: 'unavailable', display: 'Unavailable' };
 
 export interface BodyContext {
   patient: Reference<Patient>;
   narrative: NarrativeIndex;
   collector: EntryCollector;
+  /** The sending facility's 10-digit 医療機関コード, which JP-CLINS puts on every clinical resource. */
+  institutionNumber: string;
 }
 
-export interface BodySections<T extends SectionRule> {
-  /** The document's JP-CLINS sections (the referral's, or the discharge summary's). */
-  rules: readonly T[];
-  /**
-   * The referral keeps a section no rule knows, with its own code, and the CDA section code beside JP-CLINS's;
-   * the discharge summary allows one coding from its value set, so there the section stays in the original only.
-   */
-  keepCdaCodes: boolean;
-}
-
-export interface MappedSection<T extends SectionRule> {
-  rule?: T;
+export interface MappedSection {
+  rule: SectionRule;
   section: CompositionSection;
+  /** The section's narrative as plain text, for resources the IG builds from it (the referral purpose). */
+  plainText?: string;
 }
 
 /** CDA sections nest (component/section/component/section); JP-CLINS sections under 300 do not, so flatten. */
@@ -40,44 +38,41 @@ function allSections(parent: XmlElement): XmlElement[] {
     .flatMap((section) => [section, ...allSections(section)]);
 }
 
-export function mapBodySections(structuredBody: XmlElement, context: BodyContext): { sections: CompositionSection[]; issues: MappingIssue[] } {
-  const { sections, issues } = mapDocumentSections(structuredBody, context, { rules: SECTION_RULES, keepCdaCodes: true });
-  return { sections: sections.map((mapped) => mapped.section), issues };
-}
-
-export function mapDocumentSections<T extends SectionRule>(
+/**
+ * A section no rule knows is reported and kept only in the original document: the IG allows one coding per section,
+ * from its own value set.
+ */
+export function mapDocumentSections(
   structuredBody: XmlElement,
   context: BodyContext,
-  shape: BodySections<T>,
-): { sections: MappedSection<T>[]; issues: MappingIssue[] } {
+  rules: readonly SectionRule[],
+): { sections: MappedSection[]; issues: MappingIssue[] } {
   const issues: MappingIssue[] = [];
-  const sections = allSections(structuredBody).flatMap((section): MappedSection<T>[] => {
+  const sections = allSections(structuredBody).flatMap((section): MappedSection[] => {
     const sectionCode = child(section, 'code');
     const loincCode = attribute(sectionCode, 'codeSystem') === LOINC_OID ? attribute(sectionCode, 'code') : undefined;
     const cdaTitle = textContent(child(section, 'title'));
-    const rule = findSectionRule(loincCode, cdaTitle, shape.rules);
-    const originalCoding = codingFromCD(sectionCode);
-    const title = cdaTitle ?? rule?.title ?? originalCoding?.display ?? 'セクション';
+    const rule = findSectionRule(loincCode, cdaTitle, rules);
     if (!rule) {
+      const originalCoding = codingFromCD(sectionCode);
       issues.push({
         severity: 'warning',
         code: '103',
         segment: section.path,
-        message: `section "${title}"${originalCoding ? ` (code ${originalCoding.code})` : ''} has no JP-CLINS section code; ${shape.keepCdaCodes ? 'kept with its own code and narrative' : 'kept only in the original document'}`,
+        message: `section "${cdaTitle ?? originalCoding?.display ?? 'セクション'}"${originalCoding ? ` (code ${originalCoding.code})` : ''} has no JP-CLINS section code; kept only in the original document`,
       });
-      if (!shape.keepCdaCodes) {
-        return [];
-      }
+      return [];
     }
+    const title = cdaTitle ?? rule.title;
     const entryReferences: Reference[] = [];
     children(section, 'entry').forEach((entry) => {
-      const resources = rule?.entryKind ? mapEntry(entry, rule.entryKind, context) : [];
+      const resources = rule.entryKind ? mapEntry(entry, rule.entryKind, context) : [];
       if (resources.length === 0) {
         issues.push({
           severity: 'warning',
           code: '103',
           segment: entry.path,
-          message: `entry not mapped to a resource${rule?.entryKind ? ' (no coded value)' : ` (section "${title}" has no coded-entry mapping)`}; its content stays in the section narrative and the original document`,
+          message: `entry not mapped to a resource${rule.entryKind ? ' (no coded value)' : ` (section "${title}" has no coded-entry mapping)`}; its content stays in the section narrative and the original document`,
         });
       }
       resources.forEach((resource, resourceIndex) => {
@@ -85,15 +80,59 @@ export function mapDocumentSections<T extends SectionRule>(
         entryReferences.push(context.collector.add(resource, key));
       });
     });
-    const clinsCoding: Coding[] = rule ? [{ system: CLINS_SECTION_SYSTEM, code: rule.clinsCode, display: rule.display }] : [];
-    const codings = [...clinsCoding, ...(originalCoding && shape.keepCdaCodes ? [originalCoding] : [])];
+    const text = child(section, 'text');
+    const plainText = textContent(text)?.replace(/\s+/g, ' ').trim();
     const mapped: CompositionSection = {
       title,
-      ...(codings.length > 0 ? { code: { coding: codings } } : {}),
-      text: narrativeFromText(child(section, 'text'), title),
+      code: { coding: [sectionCoding(rule)] },
+      text: narrativeFromText(text, title),
       ...(entryReferences.length > 0 ? { entry: entryReferences } : {}),
     };
-    return [{ ...(rule ? { rule } : {}), section: mapped }];
+    return [{ rule, section: mapped, ...(plainText ? { plainText } : {}) }];
   });
   return { sections, issues };
+}
+
+export function sectionCoding(section: { clinsCode: string; display: string }): Coding {
+  return { system: CLINS_SECTION_SYSTEM, code: section.clinsCode, display: section.display };
+}
+
+/**
+ * The IG's sections in its order (the rules' order): what the document holds, and every required one, empty where it
+ * has none. `extraEntries` are resources the document's header gives a section (the stay, the referral purpose).
+ * The IG fixes every section's narrative status to additional; several CDA sections of one kind become one section.
+ */
+export function documentSections(
+  rules: readonly SectionRule[],
+  mapped: MappedSection[],
+  extraEntries: ReadonlyMap<string, Reference[]> = new Map(),
+): CompositionSection[] {
+  return rules.flatMap((rule): CompositionSection[] => {
+    const found = mapped.filter((candidate) => candidate.rule === rule).map((candidate) => candidate.section);
+    const entry = [...found.flatMap((section) => section.entry ?? []), ...(extraEntries.get(rule.clinsCode) ?? [])];
+    const written = found.filter((section) => section.text?.status === 'additional').map((section) => section.text!.div);
+    if (found.length === 0 && !rule.required) {
+      return [];
+    }
+    return [
+      {
+        title: rule.title,
+        code: { coding: [sectionCoding(rule)] },
+        ...(written.length > 0 ? { text: { status: 'additional', div: joinDivs(written) } } : {}),
+        // A required section the document lacks says so in words too, as R4 wants some text, entry or sub-section
+        // in every section (cmp-1).
+        ...(written.length === 0 && entry.length === 0
+          ? { text: { status: 'additional', div: `<div xmlns="${XHTML}">記載なし</div>` }, emptyReason: { coding: [EMPTY_REASON] } }
+          : {}),
+        ...(entry.length > 0 ? { entry } : {}),
+      },
+    ];
+  });
+}
+
+/** Several CDA sections for one JP-CLINS section (nested ones, or two titles of one kind): one div. */
+function joinDivs(divs: string[]): string {
+  if (divs.length === 1) return divs[0];
+  const inner = divs.map((div) => div.replace(/^<div[^>]*>/, '').replace(/<\/div>$/, ''));
+  return `<div xmlns="${XHTML}">${inner.map((part) => `<div>${part}</div>`).join('')}</div>`;
 }

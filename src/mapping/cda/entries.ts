@@ -1,7 +1,7 @@
 /**
  * Coded CDA entries → clinical resources. Which resource an entry becomes is decided by its section
  * (sections.ts `entryKind`): problem observations → Condition, allergy observations → AllergyIntolerance,
- * substanceAdministration → MedicationRequest. Entries are also kept verbatim in the section narrative
+ * substanceAdministration → MedicationRequest, result observations → Observation. Entries are also kept verbatim in the section narrative
  * and in the original document, so an entry we cannot code loses nothing.
  */
 import type {
@@ -11,10 +11,12 @@ import type {
   Dosage,
   Identifier,
   MedicationRequest,
+  Observation,
   Patient,
   Reference,
 } from '@medplum/fhirtypes';
 import { DRUG_CODE_SYSTEM_URLS } from './code-systems';
+import { ECS_PROFILE, institutionNumberExtension } from './profiles';
 import {
   codeableConceptFromCD,
   dateTimeFromTS,
@@ -23,15 +25,14 @@ import {
   type NarrativeIndex,
 } from './datatypes';
 import type { EntryKind } from './sections';
-import { attribute, children, child, descend, type XmlElement } from './xml';
+import { attribute, children, child, descend, textContent, type XmlElement } from './xml';
 
-const JP_CORE = 'http://jpfhir.jp/fhir/core/StructureDefinition';
-
-export type ClinicalResource = Condition | AllergyIntolerance | MedicationRequest;
+export type ClinicalResource = Condition | AllergyIntolerance | MedicationRequest | Observation;
 
 export interface EntryContext {
   patient: Reference<Patient>;
   narrative: NarrativeIndex;
+  institutionNumber: string;
 }
 
 /** The clinical statement of an entry: directly under entry, or wrapped in a concern act (entryRelationship). */
@@ -50,6 +51,8 @@ export function mapEntry(entry: XmlElement, kind: EntryKind, context: EntryConte
       return clinicalStatements(entry, 'observation').flatMap((observation) => allergyFrom(observation, context) ?? []);
     case 'medication':
       return clinicalStatements(entry, 'substanceAdministration').flatMap((administration) => medicationRequestFrom(administration, context) ?? []);
+    case 'result':
+      return clinicalStatements(entry, 'observation').flatMap((observation) => resultFrom(observation, context) ?? []);
   }
 }
 
@@ -77,7 +80,8 @@ function conditionFrom(observation: XmlElement, context: EntryContext): Conditio
   const refuted = attribute(observation, 'negationInd') === 'true';
   return {
     resourceType: 'Condition',
-    meta: { profile: [`${JP_CORE}/JP_Condition`] },
+    meta: { profile: [ECS_PROFILE.Condition] },
+    extension: [institutionNumberExtension(context.institutionNumber)],
     ...identifiersOf(observation),
     // An end date means the problem is over; without one the letter presents it as current.
     clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: end ? 'resolved' : 'active' }] },
@@ -151,7 +155,8 @@ function allergyFrom(observation: XmlElement, context: EntryContext): AllergyInt
     .filter((manifestation): manifestation is CodeableConcept => manifestation !== undefined);
   return {
     resourceType: 'AllergyIntolerance',
-    meta: { profile: [`${JP_CORE}/JP_AllergyIntolerance`] },
+    meta: { profile: [ECS_PROFILE.AllergyIntolerance] },
+    extension: [institutionNumberExtension(context.institutionNumber)],
     ...identifiersOf(observation),
     clinicalStatus: {
       coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: end ? 'resolved' : 'active' }],
@@ -185,7 +190,8 @@ function medicationRequestFrom(administration: XmlElement, context: EntryContext
   const dosage = dosageFrom(administration, context.narrative);
   return {
     resourceType: 'MedicationRequest',
-    meta: { profile: [`${JP_CORE}/JP_MedicationRequest`] },
+    meta: { profile: [ECS_PROFILE.MedicationRequest] },
+    extension: [institutionNumberExtension(context.institutionNumber)],
     ...identifiersOf(administration),
     status: (statusCode && MEDICATION_STATUS[statusCode]) || 'unknown',
     intent: 'order',
@@ -214,4 +220,38 @@ function dosageFrom(administration: XmlElement, narrative: NarrativeIndex): Dosa
       : {}),
   };
   return Object.keys(dosage).length > 0 ? dosage : undefined;
+}
+
+/** JP_SimpleObservationCategory_CS: JP Core's first category slice. */
+const LABORATORY_CATEGORY = { system: 'http://jpfhir.jp/fhir/core/CodeSystem/JP_SimpleObservationCategory_CS', code: 'laboratory', display: 'Laboratory' };
+
+/** A result observation (検査結果) with its code and value: PQ → valueQuantity, CD → valueCodeableConcept, ST → valueString. */
+function resultFrom(observation: XmlElement, context: EntryContext): Observation | undefined {
+  const code = codeableConceptFromCD(child(observation, 'code'), context.narrative);
+  if (!code) return undefined;
+  const value = child(observation, 'value');
+  const valueType = attribute(value, 'xsi:type')?.replace(/^.*:/, '');
+  const quantity = Number(attribute(value, 'value'));
+  const unit = attribute(value, 'unit');
+  const coded = valueType === 'CD' || valueType === 'CE' || valueType === 'CWE' ? codeableConceptFromCD(value, context.narrative) : undefined;
+  const text = valueType === 'ST' ? textContent(value) : undefined;
+  const { start } = intervalFrom(child(observation, 'effectiveTime'));
+  const statusCode = attribute(child(observation, 'statusCode'), 'code');
+  return {
+    resourceType: 'Observation',
+    meta: { profile: [ECS_PROFILE.Observation] },
+    extension: [institutionNumberExtension(context.institutionNumber)],
+    ...identifiersOf(observation),
+    // A CDA result without statusCode is a reported one: the letter states it as its finding.
+    status: statusCode === 'active' ? 'preliminary' : 'final',
+    category: [{ coding: [LABORATORY_CATEGORY] }],
+    code,
+    subject: context.patient,
+    ...(start ? { effectiveDateTime: start } : {}),
+    ...(valueType === 'PQ' && attribute(value, 'value') !== undefined && Number.isFinite(quantity)
+      ? { valueQuantity: { value: quantity, ...(unit ? { unit, system: 'http://unitsofmeasure.org', code: unit } : {}) } }
+      : {}),
+    ...(coded ? { valueCodeableConcept: coded } : {}),
+    ...(text ? { valueString: text } : {}),
+  };
 }

@@ -9,7 +9,7 @@
  */
 import type { Bundle, Coding, Composition, CompositionSection, Encounter, Organization, Patient, Practitioner, Reference } from '@medplum/fhirtypes';
 import type { MappingIssue, SendingFacility } from '../types';
-import { mapDocumentSections, type MappedSection } from './body-sections';
+import { documentSections, mapDocumentSections, sectionCoding } from './body-sections';
 import { createEntryCollector, type EntryCollector } from './bundle-entries';
 import { LOINC_OID } from './code-systems';
 import { dateFromTS } from './datatypes';
@@ -18,7 +18,7 @@ import { headerParticipants } from './map-referral';
 import { indexNarrative } from './narrative';
 import { openClinicalDocument, type CdaDocumentResult, type DocumentKind } from './open-document';
 import { patientFromPatientRole } from './participants';
-import { CLINS_SECTION_SYSTEM, DISCHARGE_SECTION_RULES, STRUCTURED_SECTION, type DischargeSectionRule } from './sections';
+import { DISCHARGE_SECTION_RULES, STRUCTURED_SECTION } from './sections';
 import { attribute, child, descend, type XmlElement } from './xml';
 
 const DISCHARGE_LOINC: Coding = { system: 'http://loinc.org', code: '18842-5', display: 'Discharge summary' };
@@ -30,8 +30,6 @@ const DISCHARGE_CATEGORY: Coding = { system: 'http://jpfhir.jp/fhir/Common/CodeS
 const BUNDLE_IDENTIFIER_SYSTEM = 'http://jpfhir.jp/fhir/clins/bundle-identifier';
 const RESOURCE_INSTANCE_SYSTEM = 'http://jpfhir.jp/fhir/core/IdSystem/resourceInstance-identifier';
 const VERSION_NUMBER_URL = 'http://hl7.org/fhir/StructureDefinition/composition-clinicaldocument-versionNumber';
-const XHTML = 'http://www.w3.org/1999/xhtml';
-const EMPTY_REASON: Coding = { system: 'http://terminology.hl7.org/CodeSystem/list-empty-reason', code: 'unavailable', display: 'Unavailable' };
 /** The sections the IG has reference the stay's Encounter (入院時詳細, 入院理由, 退院時詳細). */
 const STAY_SECTIONS = new Set(['322', '312', '324']);
 
@@ -56,7 +54,7 @@ export function mapCdaDischargeSummary(xml: string, facility: SendingFacility): 
 
   const structuredBody = descend(root, 'component', 'structuredBody');
   const body = structuredBody
-    ? mapDocumentSections(structuredBody, { patient, narrative: indexNarrative(root), collector }, { rules: DISCHARGE_SECTION_RULES, keepCdaCodes: false })
+    ? mapDocumentSections(structuredBody, { patient, narrative: indexNarrative(root), collector, institutionNumber: facility.code }, DISCHARGE_SECTION_RULES)
     : { sections: [], issues: [] };
   issues.push(...body.issues);
   if (!structuredBody) {
@@ -97,8 +95,8 @@ export function mapCdaDischargeSummary(xml: string, facility: SendingFacility): 
     section: [
       {
         title: STRUCTURED_SECTION.title,
-        code: { coding: [{ system: CLINS_SECTION_SYSTEM, code: STRUCTURED_SECTION.clinsCode, display: STRUCTURED_SECTION.display }] },
-        section: subSections(body.sections, stay?.reference),
+        code: { coding: [sectionCoding(STRUCTURED_SECTION)] },
+        section: documentSections(DISCHARGE_SECTION_RULES, body.sections, new Map(stay ? [...STAY_SECTIONS].map((code) => [code, [stay.reference]]) : [])),
       },
     ],
   };
@@ -146,34 +144,4 @@ function stayOf(root: XmlElement, collector: EntryCollector, patient: Reference<
     period,
   };
   return { reference: collector.add(stay, 'encompassingEncounter'), period };
-}
-
-/** The IG's sub-sections in its order: what the summary holds, and every required one, empty where it has none. */
-function subSections(mapped: MappedSection<DischargeSectionRule>[], stay: Reference<Encounter> | undefined): CompositionSection[] {
-  return DISCHARGE_SECTION_RULES.flatMap((rule): CompositionSection[] => {
-    const found = mapped.filter((candidate) => candidate.rule === rule).map((candidate) => candidate.section);
-    const entry = [...found.flatMap((section) => section.entry ?? []), ...(stay && STAY_SECTIONS.has(rule.clinsCode) ? [stay] : [])];
-    const written = found.filter((section) => section.text?.status === 'additional').map((section) => section.text!.div);
-    if (found.length === 0 && !rule.required) {
-      return [];
-    }
-    return [
-      {
-        title: rule.title,
-        code: { coding: [{ system: CLINS_SECTION_SYSTEM, code: rule.clinsCode, display: rule.display }] },
-        // The IG fixes the narrative status to additional: the text is the section's whole content. A required section
-        // the summary lacks says so in words too, as R4 wants some text, entry or sub-section in every section (cmp-1).
-        ...(written.length > 0 ? { text: { status: 'additional', div: joinDivs(written) } } : {}),
-        ...(written.length === 0 && entry.length === 0 ? { text: { status: 'additional', div: `<div xmlns="${XHTML}">記載なし</div>` }, emptyReason: { coding: [EMPTY_REASON] } } : {}),
-        ...(entry.length > 0 ? { entry } : {}),
-      },
-    ];
-  });
-}
-
-/** Several CDA sections for one JP-CLINS section (nested ones, or two titles of one kind): one div. */
-function joinDivs(divs: string[]): string {
-  if (divs.length === 1) return divs[0];
-  const inner = divs.map((div) => div.replace(/^<div[^>]*>/, '').replace(/<\/div>$/, ''));
-  return `<div xmlns="${XHTML}">${inner.map((part) => `<div>${part}</div>`).join('')}</div>`;
 }

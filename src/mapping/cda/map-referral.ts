@@ -8,7 +8,7 @@ import type {
   Coding,
   Composition,
   CompositionSection,
-  Identifier,
+  Encounter,
   Organization,
   Patient,
   Practitioner,
@@ -17,17 +17,18 @@ import type {
 import type { MappingIssue, SendingFacility } from '../types';
 import { createEntryCollector, identityKey, type EntryCollector } from './bundle-entries';
 import { LOINC_OID } from './code-systems';
-import { dateTimeFromTS } from './datatypes';
+import { dateFromTS, dateTimeFromTS } from './datatypes';
 import { documentReferenceFor, REFERRAL_LOINC, type OriginalDocument } from './document-reference';
-import { generatedNarrative, indexNarrative } from './narrative';
-import { mapBodySections } from './body-sections';
+import { headerNarrative, indexNarrative } from './narrative';
+import { documentSections, mapDocumentSections, sectionCoding, type MappedSection } from './body-sections';
+import { ECS_PROFILE } from './profiles';
 import {
   institutionNumberOf,
   organizationFromElement,
   patientFromPatientRole,
   practitionerFromAssigned,
 } from './participants';
-import { CLINS_SECTION_SYSTEM, RECIPIENT_SECTION, SENDER_SECTION, STRUCTURED_SECTION } from './sections';
+import { RECIPIENT_SECTION, REMARKS_SECTION_RULE, SECTION_RULES, SENDER_SECTION, STRUCTURED_SECTION } from './sections';
 import { openClinicalDocument, type CdaDocumentResult, type DocumentKind } from './open-document';
 import { attribute, child, descend, type XmlElement } from './xml';
 
@@ -46,6 +47,15 @@ const DOC_SUBTYPE_BY_ENCOUNTER: Readonly<Record<string, Coding>> = {
 };
 
 const BUNDLE_IDENTIFIER_SYSTEM = 'http://jpfhir.jp/fhir/clins/bundle-identifier';
+const RESOURCE_INSTANCE_SYSTEM = 'http://jpfhir.jp/fhir/core/IdSystem/resourceInstance-identifier';
+/** JP_Composition_eReferral fixes the title and the issue event's text. */
+const TITLE = '診療情報提供書';
+const ISSUE_EVENT_TEXT = '診療情報提供書発行';
+const ACT_CODE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+const ENCOUNTER_CLASS: Readonly<Record<string, Coding>> = {
+  AMB: { system: ACT_CODE_SYSTEM, code: 'AMB', display: '外来' },
+  IMP: { system: ACT_CODE_SYSTEM, code: 'IMP', display: '入院' },
+};
 const VERSION_NUMBER_URL = 'http://hl7.org/fhir/StructureDefinition/composition-clinicaldocument-versionNumber';
 
 const REFERRAL: DocumentKind = { name: '診療情報提供書', codes: REFERRAL_DOCUMENT_CODES, codesText: 'JMIX MD0020730 or LOINC 57133-1', loinc: REFERRAL_LOINC };
@@ -63,9 +73,12 @@ export function mapCdaReferral(xml: string, facility: SendingFacility): CdaRefer
   const patientReference = collector.add(mappedPatient.patient, 'recordTarget');
 
   const participants = headerParticipants(root, collector, facility, issues);
+  const visit = visitOf(root, collector, patientReference);
   const narrative = indexNarrative(root);
   const structuredBody = descend(root, 'component', 'structuredBody');
-  const body = structuredBody ? mapBodySections(structuredBody, { patient: patientReference, narrative, collector }) : { sections: [], issues: [] };
+  const body = structuredBody
+    ? mapDocumentSections(structuredBody, { patient: patientReference, narrative, collector, institutionNumber: facility.code }, [...SECTION_RULES, REMARKS_SECTION_RULE])
+    : { sections: [], issues: [] };
   issues.push(...body.issues);
   if (!structuredBody) {
     issues.push({
@@ -76,14 +89,16 @@ export function mapCdaReferral(xml: string, facility: SendingFacility): CdaRefer
     });
   }
 
-  const composition = compositionFor(root, effectiveTime, patientReference, participants, body.sections, header, facility, issues);
-  collector.add(composition, 'composition');
+  const purpose = purposeEncounter(body.sections, collector, patientReference);
   const year = effectiveTime.slice(0, 4);
+  // JP-CLINS document id: 医療機関コード^発行年^文書番号, as the bundle's.
+  const documentNumber = `${facility.code}^${year}^${documentIdentifier?.value ?? documentUri}`;
+  const composition = compositionFor(root, effectiveTime, documentNumber, patientReference, visit, participants, body.sections, purpose, header, facility, issues);
+  collector.add(composition, 'composition');
   const bundle: Bundle = {
     resourceType: 'Bundle',
     meta: { profile: ['http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_eReferral'] },
-    // JP-CLINS bundle identifier: 医療機関コード^年^文書ID.
-    identifier: { system: BUNDLE_IDENTIFIER_SYSTEM, value: `${facility.code}^${year}^${documentIdentifier?.value ?? documentUri}` },
+    identifier: { system: BUNDLE_IDENTIFIER_SYSTEM, value: documentNumber },
     type: 'document',
     timestamp: header.date ?? effectiveTime,
     entry: collector.entries(),
@@ -164,12 +179,54 @@ export function headerParticipants(root: XmlElement, collector: EntryCollector, 
   };
 }
 
+/** componentOf/encompassingEncounter: the visit the letter was written at (Composition.encounter). */
+function visitOf(root: XmlElement, collector: EntryCollector, patient: Reference<Patient>): Reference<Encounter> | undefined {
+  const encounter = descend(root, 'componentOf', 'encompassingEncounter');
+  const encounterClass = ENCOUNTER_CLASS[attribute(child(encounter, 'code'), 'code') ?? ''];
+  if (!encounterClass) return undefined;
+  const time = child(encounter, 'effectiveTime');
+  const start = dateTimeFromTS(attribute(child(time, 'low'), 'value') ?? attribute(time, 'value'));
+  const end = dateTimeFromTS(attribute(child(time, 'high'), 'value'));
+  const visit: Encounter = {
+    resourceType: 'Encounter',
+    meta: { profile: [ECS_PROFILE.Encounter] },
+    // An outpatient visit is over once its letter is written; a stay without a discharge date is not.
+    status: encounterClass.code === 'AMB' || end ? 'finished' : 'in-progress',
+    class: encounterClass,
+    subject: patient,
+    ...(start || end ? { period: { ...(start ? { start } : {}), ...(end ? { end } : {}) } } : {}),
+  };
+  return collector.add(visit, 'encompassingEncounter');
+}
+
+/**
+ * 紹介目的 (950): the IG references an Encounter for the visit asked of the receiving facility, its reason in
+ * reasonCode.text. A CDA letter states the purpose in words only, so the text is the section's narrative; the visit
+ * asked for is an outpatient one (a 紹介状 is presented at the receiving facility's outpatient desk).
+ */
+function purposeEncounter(sections: MappedSection[], collector: EntryCollector, patient: Reference<Patient>): Reference<Encounter> | undefined {
+  const reason = sections.filter((mapped) => mapped.rule.clinsCode === '950' && mapped.plainText).map((mapped) => mapped.plainText).join(' ');
+  if (!reason) return undefined;
+  const requested: Encounter = {
+    resourceType: 'Encounter',
+    meta: { profile: [ECS_PROFILE.Encounter] },
+    status: 'planned',
+    class: ENCOUNTER_CLASS.AMB,
+    subject: patient,
+    reasonCode: [{ text: reason }],
+  };
+  return collector.add(requested, 'referralPurpose');
+}
+
 function compositionFor(
   root: XmlElement,
   effectiveTime: string,
+  documentNumber: string,
   patient: Reference<Patient>,
+  visit: Reference<Encounter> | undefined,
   participants: HeaderParticipants,
-  bodySections: CompositionSection[],
+  bodySections: MappedSection[],
+  purpose: Reference<Encounter> | undefined,
   header: Partial<OriginalDocument>,
   facility: SendingFacility,
   issues: MappingIssue[],
@@ -189,39 +246,40 @@ function compositionFor(
   const authors: Reference<Practitioner | Organization>[] = [];
   if (participants.authorPractitioner) authors.push(participants.authorPractitioner);
   if (participants.authorOrganization) authors.push(participants.authorOrganization);
+  const structured = documentSections(SECTION_RULES, bodySections, new Map(purpose ? [['950', [purpose]]] : []));
+  const remarks = documentSections([REMARKS_SECTION_RULE], bodySections);
   const sections: CompositionSection[] = [
     headerSection(SENDER_SECTION, participants.senderLines, [participants.authorOrganization, participants.authorPractitioner]),
     ...(participants.recipientLines.length > 0
       ? [headerSection(RECIPIENT_SECTION, participants.recipientLines, [participants.recipientOrganization, participants.recipientPractitioner])]
       : []),
-    ...(bodySections.length > 0 ? [{ ...clinsSection(STRUCTURED_SECTION), section: bodySections }] : []),
+    { title: STRUCTURED_SECTION.title, code: { coding: [sectionCoding(STRUCTURED_SECTION)] }, section: structured },
+    ...remarks,
   ];
-  const identifier: Identifier | undefined = header.masterIdentifier;
+  const issueDate = dateFromTS(attribute(child(root, 'effectiveTime'), 'value'));
   return {
     resourceType: 'Composition',
     meta: { profile: ['http://jpfhir.jp/fhir/eReferral/StructureDefinition/JP_Composition_eReferral'] },
     ...(versionNumber ? { extension: [{ url: VERSION_NUMBER_URL, valueString: versionNumber }] } : {}),
     ...(header.language ? { language: header.language } : {}),
-    ...(identifier ? { identifier } : {}),
+    identifier: { system: RESOURCE_INSTANCE_SYSTEM, value: documentNumber },
     status: 'final',
     type: { coding: [DOC_TYPE_CODING] },
     ...(subtype ? { category: [{ coding: [subtype] }] } : {}),
     subject: patient,
+    ...(visit ? { encounter: visit } : {}),
     date: effectiveTime,
     // Without a CDA author, the facility that sent the letter is the only author we know.
     author: authors.length > 0 ? authors : [{ reference: facility.organizationReference }],
-    title: header.title ?? '診療情報提供書',
+    title: TITLE,
     ...(confidentiality ? { confidentiality: confidentiality as Composition['confidentiality'] } : {}),
     ...(participants.legalAuthenticator
       ? { attester: [{ mode: 'legal', party: participants.legalAuthenticator, ...(participants.legalAuthenticationTime ? { time: participants.legalAuthenticationTime } : {}) }] }
       : {}),
     ...(participants.custodian ? { custodian: participants.custodian } : {}),
+    ...(issueDate ? { event: [{ code: [{ text: ISSUE_EVENT_TEXT }], period: { start: issueDate } }] } : {}),
     section: sections,
   };
-}
-
-function clinsSection(section: { clinsCode: string; display: string; title: string }): CompositionSection {
-  return { title: section.title, code: { coding: [{ system: CLINS_SECTION_SYSTEM, code: section.clinsCode, display: section.display }] } };
 }
 
 function headerSection(
@@ -231,8 +289,9 @@ function headerSection(
 ): CompositionSection {
   const entry = references.filter((reference): reference is Reference => !!reference);
   return {
-    ...clinsSection(section),
-    text: generatedNarrative(lines.length > 0 ? lines : [section.title]),
+    title: section.title,
+    code: { coding: [sectionCoding(section)] },
+    text: headerNarrative(lines.length > 0 ? lines : [section.title]),
     ...(entry.length > 0 ? { entry } : {}),
   };
 }

@@ -36,10 +36,13 @@ export function narrativeFromText(text: XmlElement | undefined, fallback: string
   return { status: 'additional', div: `<div xmlns="${XHTML_NAMESPACE}">${body}</div>` };
 }
 
-/** A narrative for header facts (sender, recipient) that the CDA states only as structured data. */
-export function generatedNarrative(lines: string[]): Narrative {
+/**
+ * A narrative for header facts (sender, recipient) that the CDA states only as structured data. JP_Composition_eReferral
+ * fixes every section's status to additional, though the text here is generated from the entries.
+ */
+export function headerNarrative(lines: string[]): Narrative {
   const body = lines.map((line) => `<p>${escapeText(line)}</p>`).join('');
-  return { status: 'generated', div: `<div xmlns="${XHTML_NAMESPACE}">${body}</div>` };
+  return { status: 'additional', div: `<div xmlns="${XHTML_NAMESPACE}">${body}</div>` };
 }
 
 function renderChildren(nodes: readonly XmlNode[]): string {

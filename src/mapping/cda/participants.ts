@@ -2,7 +2,7 @@
  * CDA header participants → Patient, Practitioner and Organization: recordTarget/patientRole,
  * author/assignedAuthor, custodian, informationRecipient/intendedRecipient, legalAuthenticator/assignedEntity.
  */
-import type { Identifier, Organization, Patient, Practitioner } from '@medplum/fhirtypes';
+import type { Extension, Identifier, Organization, Patient, Practitioner } from '@medplum/fhirtypes';
 import { facilityPatientIdSystem } from '../common/ids';
 import type { MappingIssue, SendingFacility } from '../types';
 import {
@@ -12,9 +12,8 @@ import {
   humanNamesFromPNs,
   identifiersFromIIs,
 } from './datatypes';
+import { ECS_PROFILE, INSTITUTION_NUMBER_SYSTEM } from './profiles';
 import { attribute, children, child, textContent, type XmlElement } from './xml';
-
-const JP_CORE = 'http://jpfhir.jp/fhir/core/StructureDefinition';
 
 const GENDER: Readonly<Record<string, Patient['gender']>> = { M: 'male', F: 'female', UN: 'unknown' };
 
@@ -49,11 +48,21 @@ export function patientFromPatientRole(
   const names = humanNamesFromPNs(children(person, 'name'));
   const addresses = addressesFromADs(children(patientRole, 'addr'));
   const telecoms = contactPointsFromTELs(children(patientRole, 'telecom'));
+  // JP_Patient_eCS holds one patient number, the issuing facility's (beside the insured-person id the CDA header
+  // does not carry); the numbers other facilities gave the patient stay in the original document.
+  const otherIds = facilityPatientId ? identifiers.filter((id) => id !== facilityPatientId) : [];
+  if (otherIds.length > 0) {
+    issues.push({
+      severity: 'warning',
+      code: '103',
+      segment: `${patientRole.path}/id`,
+      message: `patient ids of other facilities (${otherIds.map((id) => id.system).join(', ')}) kept only in the original document: JP_Patient_eCS holds the sending facility's`,
+    });
+  }
   const patient: Patient = {
     resourceType: 'Patient',
-    meta: { profile: [`${JP_CORE}/JP_Patient`] },
-    // The facility's own id first: it is the one the rest of Tonet looks patients up by.
-    identifier: facilityPatientId ? [facilityPatientId, ...identifiers.filter((id) => id !== facilityPatientId)] : identifiers,
+    meta: { profile: [ECS_PROFILE.Patient] },
+    identifier: facilityPatientId ? [facilityPatientId] : identifiers,
     ...(names.length > 0 ? { name: names } : {}),
     ...(telecoms.length > 0 ? { telecom: telecoms } : {}),
     ...(gender ? { gender } : {}),
@@ -75,18 +84,34 @@ export function practitionerFromAssigned(assigned: XmlElement | undefined, perso
   const telecoms = contactPointsFromTELs(children(assigned, 'telecom'));
   return {
     resourceType: 'Practitioner',
-    meta: { profile: [`${JP_CORE}/JP_Practitioner`] },
+    meta: { profile: [ECS_PROFILE.Practitioner] },
     ...(identifiers.length > 0 ? { identifier: identifiers } : {}),
     ...(names.length > 0 ? { name: names } : {}),
     ...(telecoms.length > 0 ? { telecom: telecoms } : {}),
   };
 }
 
-const INSTITUTION_NUMBER_SYSTEM = 'http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no';
 /** The three parts of the 10-digit 医療機関コード as the JAHIS / ePrescription documents send them. */
 const PREFECTURE_OID = 'urn:oid:1.2.392.100495.20.3.21';
 const FEE_SCORE_TYPE_OID = 'urn:oid:1.2.392.100495.20.3.22';
 const INSTITUTION_OID = 'urn:oid:1.2.392.100495.20.3.23';
+const JP_CORE_EXTENSION = 'http://jpfhir.jp/fhir/core/Extension/StructureDefinition';
+
+/** Each part → the JP Core Organization extension that carries it (as the CLINS example organizations do). */
+const INSTITUTION_PART_EXTENSIONS: readonly { oid: string; extension: (value: string) => Extension }[] = [
+  {
+    oid: PREFECTURE_OID,
+    extension: (code) => ({ url: `${JP_CORE_EXTENSION}/JP_Organization_PrefectureNo`, valueCoding: { system: 'http://jpfhir.jp/fhir/core/mhlw/CodeSystem/PrefectureNo-2digits', code } }),
+  },
+  {
+    oid: FEE_SCORE_TYPE_OID,
+    extension: (code) => ({ url: `${JP_CORE_EXTENSION}/JP_Organization_InsuranceOrganizationCategory`, valueCoding: { system: 'http://jpfhir.jp/fhir/core/mhlw/CodeSystem/MedicationFeeScoreType', code } }),
+  },
+  {
+    oid: INSTITUTION_OID,
+    extension: (value) => ({ url: `${JP_CORE_EXTENSION}/JP_Organization_InsuranceOrganizationNo`, valueIdentifier: { system: 'http://jpfhir.jp/fhir/core/mhlw/IdSystem/MedicalOrganizationID', value } }),
+  },
+];
 
 /** representedOrganization, representedCustodianOrganization, receivedOrganization. */
 export function organizationFromElement(organization: XmlElement | undefined): Organization | undefined {
@@ -97,10 +122,17 @@ export function organizationFromElement(organization: XmlElement | undefined): O
   const institutionNumber = composeInstitutionNumber(identifiers);
   const telecoms = contactPointsFromTELs(children(organization, 'telecom'));
   const addresses = addressesFromADs(children(organization, 'addr'));
+  const partExtensions = INSTITUTION_PART_EXTENSIONS.flatMap(({ oid, extension }) => {
+    const value = identifiers.find((identifier) => identifier.system === oid)?.value;
+    return value ? [extension(value)] : [];
+  });
+  const partOids = new Set(INSTITUTION_PART_EXTENSIONS.map(({ oid }) => oid));
+  const otherIdentifiers = identifiers.filter((identifier) => !partOids.has(identifier.system ?? ''));
   return {
     resourceType: 'Organization',
-    meta: { profile: [`${JP_CORE}/JP_Organization`] },
-    identifier: institutionNumber ? [{ system: INSTITUTION_NUMBER_SYSTEM, value: institutionNumber }, ...identifiers] : identifiers,
+    meta: { profile: [ECS_PROFILE.Organization] },
+    ...(partExtensions.length > 0 ? { extension: partExtensions } : {}),
+    identifier: institutionNumber ? [{ system: INSTITUTION_NUMBER_SYSTEM, value: institutionNumber }, ...otherIdentifiers] : otherIdentifiers,
     type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/organization-type', code: 'prov' }] }],
     ...(name ? { name } : {}),
     ...(telecoms.length > 0 ? { telecom: telecoms } : {}),

@@ -8,7 +8,7 @@
 export const CLINS_SECTION_SYSTEM = 'http://jpfhir.jp/fhir/clins/CodeSystem/document-section';
 
 /** Which FHIR resource a section's coded entries become. */
-export type EntryKind = 'condition' | 'allergy' | 'medication';
+export type EntryKind = 'condition' | 'allergy' | 'medication' | 'result';
 
 export interface SectionRule {
   clinsCode: string;
@@ -18,10 +18,12 @@ export interface SectionRule {
   loincCodes: readonly string[];
   titles: readonly string[];
   entryKind?: EntryKind;
+  /** The IG's 1..1 sub-sections: always written, with an empty reason when the document has none. */
+  required?: boolean;
 }
 
 export const SECTION_RULES: readonly SectionRule[] = [
-  { clinsCode: '950', display: '紹介目的セクション', title: '紹介目的', loincCodes: ['42349-1'], titles: ['紹介目的', '紹介理由'] },
+  { clinsCode: '950', display: '紹介目的セクション', title: '紹介目的', loincCodes: ['42349-1'], titles: ['紹介目的', '紹介理由'], required: true },
   {
     clinsCode: '340',
     display: '傷病名・主訴セクション',
@@ -29,8 +31,9 @@ export const SECTION_RULES: readonly SectionRule[] = [
     loincCodes: ['11450-4', '10154-3', '46239-0', '29299-5'],
     titles: ['傷病名・主訴', '傷病名', '病名', '主訴'],
     entryKind: 'condition',
+    required: true,
   },
-  { clinsCode: '360', display: '現病歴セクション', title: '現病歴', loincCodes: ['10164-2'], titles: ['現病歴'], entryKind: 'condition' },
+  { clinsCode: '360', display: '現病歴セクション', title: '現病歴', loincCodes: ['10164-2'], titles: ['現病歴'], entryKind: 'condition', required: true },
   { clinsCode: '370', display: '既往歴セクション', title: '既往歴', loincCodes: ['11348-0'], titles: ['既往歴'], entryKind: 'condition' },
   {
     clinsCode: '510',
@@ -56,23 +59,19 @@ export const SECTION_RULES: readonly SectionRule[] = [
     titles: ['投薬指示', '処方', '投薬', '服薬'],
     entryKind: 'medication',
   },
-  { clinsCode: '620', display: '検査結果セクション', title: '検査結果', loincCodes: ['30954-2'], titles: ['検査結果', '検査'] },
+  { clinsCode: '620', display: '検査結果セクション', title: '検査結果', loincCodes: ['30954-2'], titles: ['検査結果', '検査'], entryKind: 'result' },
   { clinsCode: '330', display: '臨床経過セクション', title: '臨床経過', loincCodes: ['8648-8'], titles: ['臨床経過', '経過'] },
   { clinsCode: '420', display: '診療方針指示セクション', title: '診療方針指示', loincCodes: ['18776-5'], titles: ['診療方針指示', '治療方針'] },
   { clinsCode: '810', display: '医療機器セクション', title: '医療機器', loincCodes: ['46264-8'], titles: ['医療機器'] },
   { clinsCode: '410', display: '事前指示セクション', title: '事前指示', loincCodes: ['42348-3'], titles: ['事前指示'] },
+  { clinsCode: '830', display: '臨床研究参加セクション', title: '臨床研究参加', loincCodes: [], titles: ['臨床研究参加'] },
 ];
 
 /**
  * 退院時サマリー (JP_Composition_eDischargeSummary): the sub-sections of 構造情報 (300), with the usual CDA discharge
- * summary section codes (LOINC) and Japanese titles. `required` sections are always written, with an empty reason
- * when the document has none (the IG's 1..1 slices).
+ * summary section codes (LOINC) and Japanese titles.
  */
-export interface DischargeSectionRule extends SectionRule {
-  required?: boolean;
-}
-
-export const DISCHARGE_SECTION_RULES: readonly DischargeSectionRule[] = [
+export const DISCHARGE_SECTION_RULES: readonly SectionRule[] = [
   { clinsCode: '322', display: '入院時詳細セクション', title: '入院時詳細', loincCodes: ['8646-2'], titles: ['入院時詳細', '入院情報'], required: true },
   { clinsCode: '342', display: '入院時診断セクション', title: '入院時診断', loincCodes: ['46241-6'], titles: ['入院時診断'], entryKind: 'condition', required: true },
   { clinsCode: '510', display: 'アレルギー・不耐性反応セクション', title: 'アレルギー・不耐性反応', loincCodes: ['48765-2'], titles: ['アレルギー・不耐性反応', 'アレルギー'], entryKind: 'allergy' },
@@ -109,3 +108,14 @@ export function findSectionRule<T extends SectionRule>(loincCode: string | undef
 export const RECIPIENT_SECTION = { clinsCode: '910', display: '紹介先情報セクション', title: '紹介先情報' } as const;
 export const SENDER_SECTION = { clinsCode: '920', display: '紹介元情報セクション', title: '紹介元情報' } as const;
 export const STRUCTURED_SECTION = { clinsCode: '300', display: '構造情報セクション', title: '構造情報' } as const;
+/**
+ * 備考・連絡情報 (220): a referral's top-level section beside 構造情報, not one of its sub-sections (the IG's
+ * remarksCommunicationSection; the NoEntry example carries one).
+ */
+export const REMARKS_SECTION_RULE: SectionRule = {
+  clinsCode: '220',
+  display: '備考・連絡情報セクション',
+  title: '備考・連絡情報',
+  loincCodes: [],
+  titles: ['備考・連絡情報', '備考', '連絡事項'],
+};

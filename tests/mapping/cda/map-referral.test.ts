@@ -7,7 +7,9 @@ import type {
   Composition,
   CompositionSection,
   Condition,
+  Encounter,
   MedicationRequest,
+  Observation,
   Organization,
   Patient,
   Practitioner,
@@ -53,10 +55,13 @@ describe('mapCdaReferral on a full 診療情報提供書', () => {
       'Practitioner',
       'Organization',
       'Organization',
+      'Encounter',
+      'Encounter',
       'Condition',
       'Condition',
       'AllergyIntolerance',
       'AllergyIntolerance',
+      'Observation',
       'MedicationRequest',
     ]);
     for (const entry of bundle.entry ?? []) {
@@ -65,22 +70,17 @@ describe('mapCdaReferral on a full 診療情報提供書', () => {
     }
   });
 
-  it('reports only the entries and section it could not map, each with its element path', () => {
+  it('reports only the patient ids, entries and section it could not map, each with its element path', () => {
     expect(issues).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        segment: '/ClinicalDocument/recordTarget/patientRole/id',
+        message: expect.stringContaining('urn:oid:1.2.392.100495.20.3.51.11311234567'),
+      }),
       expect.objectContaining({
         severity: 'warning',
         segment: '/ClinicalDocument/component/structuredBody/component[2]/section/entry[2]',
         message: expect.stringContaining('no coded value'),
-      }),
-      expect.objectContaining({
-        severity: 'warning',
-        segment: '/ClinicalDocument/component/structuredBody/component[7]/section/entry',
-        message: expect.stringContaining('検査結果'),
-      }),
-      expect.objectContaining({
-        severity: 'warning',
-        segment: '/ClinicalDocument/component/structuredBody/component[9]/section',
-        message: expect.stringContaining('備考'),
       }),
     ]);
   });
@@ -90,7 +90,10 @@ describe('mapCdaReferral on a full 診療情報提供書', () => {
       { system: 'http://jpfhir.jp/fhir/Common/CodeSystem/doc-typecodes', code: '57133-1', display: '診療情報提供書' },
     ]);
     expect(composition.category?.[0]?.coding?.[0]).toMatchObject({ system: 'http://jpfhir.jp/fhir/Common/CodeSystem/doc-subtypecodes', code: 'OUTPATIENT' });
-    expect(composition.identifier).toEqual({ system: 'urn:oid:2.999.1318814790.1', value: 'REF-2024-000123' });
+    // JP-CLINS document id: 医療機関コード^発行年^文書番号; the CDA id stays the DocumentReference's masterIdentifier.
+    expect(composition.identifier).toEqual({ system: 'http://jpfhir.jp/fhir/core/IdSystem/resourceInstance-identifier', value: '1318814790^2024^REF-2024-000123' });
+    expect(composition.event).toEqual([{ code: [{ text: '診療情報提供書発行' }], period: { start: '2024-04-15' } }]);
+    expect(resolve<Encounter>(bundle, composition.encounter?.reference)).toMatchObject({ status: 'finished', class: { code: 'AMB' }, period: { start: '2024-04-15' } });
     expect(composition.extension).toEqual([
       { url: 'http://hl7.org/fhir/StructureDefinition/composition-clinicaldocument-versionNumber', valueString: '1' },
     ]);
@@ -104,12 +107,9 @@ describe('mapCdaReferral on a full 診療情報提供書', () => {
     expect(composition.attester).toEqual([{ mode: 'legal', party: composition.author[0], time: '2024-04-15T10:30:00+09:00' }]);
   });
 
-  it('maps the patient with kanji and kana names, the facility patient id first, and the other ids kept', () => {
+  it('maps the patient with kanji and kana names and the one patient id JP_Patient_eCS holds, the facility\'s', () => {
     const patient = resolve<Patient>(bundle, composition.subject?.reference);
-    expect(patient.identifier).toEqual([
-      { system: 'urn:oid:1.2.392.100495.20.3.51.11318814790', value: '000999739', assigner: { display: '紹介元' } },
-      { system: 'urn:oid:1.2.392.100495.20.3.51.11311234567', value: '55501', assigner: { display: '紹介先' } },
-    ]);
+    expect(patient.identifier).toEqual([{ system: 'urn:oid:1.2.392.100495.20.3.51.11318814790', value: '000999739', assigner: { display: '紹介元' } }]);
     expect(patient.name).toEqual([
       { extension: [{ url: REPRESENTATION_URL, valueCode: 'IDE' }], use: 'usual', text: '牧野 爛漫', family: '牧野', given: ['爛漫'] },
       { extension: [{ url: REPRESENTATION_URL, valueCode: 'SYL' }], use: 'usual', text: 'マキノ ランマン', family: 'マキノ', given: ['ランマン'] },
@@ -122,31 +122,35 @@ describe('mapCdaReferral on a full 診療情報提供書', () => {
     expect(patient.telecom).toEqual([{ system: 'phone', value: '088-123-1234', use: 'home' }]);
   });
 
-  it('composes the 10-digit institution number of sender and receiver and keeps their OID ids', () => {
+  it('composes the 10-digit institution number of sender and receiver and keeps its parts as the JP Core extensions', () => {
     const organizations = bundle.entry?.map((entry) => entry.resource).filter((resource): resource is Organization => resource?.resourceType === 'Organization');
     expect(organizations?.map((organization) => [organization.name, organization.identifier?.[0]])).toEqual([
       ['港診療所', { system: 'http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no', value: '1318814790' }],
       ['東京第一テスト病院', { system: 'http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no', value: '1311234567' }],
     ]);
-    expect(organizations?.[1]?.identifier?.slice(1).map((identifier) => identifier.system)).toEqual([
-      'urn:oid:1.2.392.100495.20.3.21',
-      'urn:oid:1.2.392.100495.20.3.22',
-      'urn:oid:1.2.392.100495.20.3.23',
+    expect(organizations?.[1]?.identifier).toHaveLength(1);
+    expect(organizations?.[1]?.extension).toEqual([
+      { url: 'http://jpfhir.jp/fhir/core/Extension/StructureDefinition/JP_Organization_PrefectureNo', valueCoding: { system: 'http://jpfhir.jp/fhir/core/mhlw/CodeSystem/PrefectureNo-2digits', code: '13' } },
+      { url: 'http://jpfhir.jp/fhir/core/Extension/StructureDefinition/JP_Organization_InsuranceOrganizationCategory', valueCoding: { system: 'http://jpfhir.jp/fhir/core/mhlw/CodeSystem/MedicationFeeScoreType', code: '1' } },
+      { url: 'http://jpfhir.jp/fhir/core/Extension/StructureDefinition/JP_Organization_InsuranceOrganizationNo', valueIdentifier: { system: 'http://jpfhir.jp/fhir/core/mhlw/IdSystem/MedicalOrganizationID', value: '1234567' } },
     ]);
   });
 
-  it('puts sender (920) and receiver (910) sections first, then the structured sections under 300', () => {
-    expect(composition.section?.map(clinsCode)).toEqual(['920', '910', '300']);
+  it('puts sender (920) and receiver (910) sections first, then the structured sections under 300, then 備考 (220)', () => {
+    expect(composition.section?.map(clinsCode)).toEqual(['920', '910', '300', '220']);
     const [sender, receiver] = composition.section ?? [];
     expect(sender.entry?.map((entry) => entry.type)).toEqual(['Organization', 'Practitioner']);
     expect(receiver.text?.div).toBe('<div xmlns="http://www.w3.org/1999/xhtml"><p>東京第一テスト病院</p><p>野口 英世丸</p></div>');
     const receivingDoctor = resolve<Practitioner>(bundle, receiver.entry?.[1]?.reference);
     expect(receivingDoctor.name?.[0]?.text).toBe('野口 英世丸');
     const structured = composition.section?.[2]?.section ?? [];
-    expect(structured.map(clinsCode)).toEqual(['950', '340', '360', '370', '510', '430', '620', '330', '550', undefined]);
-    // The CDA section code is kept beside the JP-CLINS code; an unknown section keeps only its own.
-    expect(structured[1].code?.coding?.[1]).toEqual({ system: 'http://loinc.org', code: '11450-4', display: 'Problem list' });
-    expect(structured[9]).toMatchObject({ title: '備考', code: { coding: [{ system: 'urn:oid:2.999.1318814790.98', code: 'X-NOTE', display: '院内メモ' }] } });
+    // In the IG's order, one JP-CLINS coding each, narrative status additional as the IG fixes it.
+    expect(structured.map(clinsCode)).toEqual(['950', '340', '360', '370', '510', '550', '430', '620', '330']);
+    expect(structured.every((section) => section.code?.coding?.length === 1 && section.text?.status === 'additional')).toBe(true);
+    expect(composition.section?.[3]).toMatchObject({ title: '備考・連絡情報', text: { div: '<div xmlns="http://www.w3.org/1999/xhtml">紹介状の返書をお願いします。</div>' } });
+    // 紹介目的: the Encounter asked of the receiving facility, its reason the section's words.
+    const purpose = resolve<Encounter>(bundle, structured[0].entry?.[0]?.reference);
+    expect(purpose).toMatchObject({ status: 'planned', class: { code: 'AMB' }, reasonCode: [{ text: '腹痛精査をお願いします。' }] });
   });
 
   it('renders the CDA narrative as safe XHTML', () => {
@@ -200,6 +204,16 @@ describe('mapCdaReferral on a full 診療情報提供書', () => {
     expect(food.code?.coding).toBeUndefined();
   });
 
+  it('maps the lab result to an Observation with its JLAC10 code and UCUM quantity', () => {
+    const result = resolve<Observation>(bundle, structuredSection(composition, '620').entry?.[0]?.reference);
+    expect(result).toMatchObject({
+      status: 'final',
+      category: [{ coding: [{ system: 'http://jpfhir.jp/fhir/core/CodeSystem/JP_SimpleObservationCategory_CS', code: 'laboratory' }] }],
+      code: { coding: [{ system: 'http://medis.or.jp/CodeSystem/master-JLAC10-17digits', code: '3B035000002327201', display: 'AST' }] },
+      valueQuantity: { value: 35, unit: 'U/L', system: 'http://unitsofmeasure.org', code: 'U/L' },
+    });
+  });
+
   it('maps the prescription to a MedicationRequest with the HOT9 code and its dosage', () => {
     const request = resolve<MedicationRequest>(bundle, structuredSection(composition, '430').entry?.[0]?.reference);
     expect(request).toMatchObject({
@@ -228,7 +242,7 @@ describe('mapCdaReferral on a full 診療情報提供書', () => {
       { system: 'http://loinc.org', code: '57133-1', display: 'Referral note' },
       { system: 'urn:oid:1.2.392.200119.5.3.1', code: 'MD0020730', display: '診療情報提供書' },
     ]);
-    expect(documentReference.masterIdentifier).toEqual(composition.identifier);
+    expect(documentReference.masterIdentifier).toEqual({ system: 'urn:oid:2.999.1318814790.1', value: 'REF-2024-000123' });
     expect(documentReference.subject?.identifier?.value).toBe('000999739');
     expect(documentReference.custodian).toEqual({ reference: 'Organization/minato-clinic' });
     expect(documentReference.date).toBe('2024-04-15T10:30:00+09:00');
@@ -252,7 +266,7 @@ describe('mapCdaReferral on variants of the letter', () => {
     );
     const { bundle, documentReference, issues } = mapCdaReferral(loinc, FACILITY);
     expect(issues.filter((issue) => issue.severity === 'error')).toEqual([]);
-    expect(bundle.entry?.length).toBe(11);
+    expect(bundle.entry?.length).toBe(14);
     expect(documentReference.type?.coding).toEqual([{ system: 'http://loinc.org', code: '57133-1', display: 'Referral note' }]);
   });
 
@@ -273,7 +287,7 @@ describe('mapCdaReferral on variants of the letter', () => {
     const composition = bundle.entry?.[0]?.resource as Composition;
     expect(composition.date).toBe('2024-04-15T11:30:00+09:00');
     expect(composition.category).toBeUndefined();
-    expect(composition.section?.map(clinsCode)).toEqual(['920', '300']);
+    expect(composition.section?.map(clinsCode)).toEqual(['920', '300', '220']);
     expect(issues.map((issue) => issue.segment)).toEqual(
       expect.arrayContaining(['/ClinicalDocument/informationRecipient', '/ClinicalDocument/componentOf/encompassingEncounter/code']),
     );
