@@ -12,6 +12,8 @@ import type { FhirResponse, FhirRouter, Query } from './router';
 
 const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
 export const MAX_BUNDLE_ENTRIES = 10_000;
+/** A reference by search (`Organization?identifier=…`), resolved to one resource when the transaction runs. */
+const CONDITIONAL_REFERENCE = /^[A-Z][A-Za-z]+\?/;
 
 /** `prefer` is the request's Prefer header: return=minimal answers every entry with its status, location and etag only. */
 export async function processBundle(router: FhirRouter, ctx: RequestContext, bundle: Bundle, prefer?: string): Promise<Bundle> {
@@ -33,6 +35,7 @@ export async function processBundle(router: FhirRouter, ctx: RequestContext, bun
 async function transaction(router: FhirRouter, ctx: RequestContext, entries: BundleEntry[], prefer: string | undefined): Promise<Bundle> {
   return router.repo.transaction(async (repo) => {
     const txRouter = router.withRepository(repo);
+    await repo.lockConditions(conditionsOf(entries));
     const ids = await assignIds(txRouter, ctx, entries);
     const responses: BundleEntry[] = new Array(entries.length);
     const order = entries.map((_, i) => i).sort((a, b) => ORDER[method(entries[a])] - ORDER[method(entries[b])] || a - b);
@@ -132,6 +135,30 @@ async function assignIds(router: FhirRouter, ctx: RequestContext, entries: Bundl
   return ids;
 }
 
+/** Every condition the entries test: conditional creates and updates, and conditional references. */
+function conditionsOf(entries: BundleEntry[]): { resourceType: string; query: string }[] {
+  const conditions: { resourceType: string; query: string }[] = [];
+  const referencesIn = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(referencesIn);
+    else if (value && typeof value === 'object') {
+      for (const [key, v] of Object.entries(value)) {
+        if (key === 'reference' && typeof v === 'string' && CONDITIONAL_REFERENCE.test(v)) {
+          const [resourceType, query] = splitUrl(v);
+          conditions.push({ resourceType, query: query as string });
+        } else referencesIn(v);
+      }
+    }
+  };
+  for (const entry of entries) {
+    const [path, query] = splitUrl((entry.request as { url: string }).url);
+    const resourceType = path.split('/')[0];
+    if (method(entry) === 'POST' && !path.includes('/') && entry.resource && entry.request?.ifNoneExist) conditions.push({ resourceType, query: entry.request.ifNoneExist });
+    else if (method(entry) === 'PUT' && query && entry.resource) conditions.push({ resourceType, query });
+    referencesIn(entry.resource);
+  }
+  return conditions;
+}
+
 /** Entries are known by their fullUrl; one without is known by its position (it cannot be referenced anyway). */
 function entryKey(entry: BundleEntry, index: number): string {
   return entry.fullUrl ?? `#entry${index}`;
@@ -161,7 +188,7 @@ async function resolveReferences<T>(router: FhirRouter, ctx: RequestContext, val
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
-      if (key === 'reference' && typeof v === 'string' && /^[A-Z][A-Za-z]+\?/.test(v)) {
+      if (key === 'reference' && typeof v === 'string' && CONDITIONAL_REFERENCE.test(v)) {
         const [type, query] = splitUrl(v);
         const matches = await router.repo.conditionalMatches(ctx, type, query as string);
         if (matches.length !== 1) {
