@@ -52,16 +52,22 @@ export class FrameTooLarge extends Error {
   }
 }
 
-/** One frame's content; `cut` when a new start byte ended it before its end bytes came. */
+/**
+ * One frame's content; `cut` when a new start byte ended it before its end bytes came; `outside` for text
+ * that came outside any frame (a sender that forgot the start byte), up to the first 64 KB of it.
+ */
 export interface Frame {
   bytes: Buffer;
   cut: boolean;
+  outside?: boolean;
 }
 
 /**
  * Splits a byte stream into MLLP frames. Linear in the bytes received: each chunk is scanned once and the
- * parts of an unfinished frame are joined once, when its end arrives (never re-copied per chunk). Bytes
- * outside a frame are dropped; at most maxFrameBytes of an unfinished frame are held. A start byte inside a
+ * parts of an unfinished frame are joined once, when its end arrives (never re-copied per chunk). Text
+ * outside a frame is handed out as `outside` when the next frame starts (or by `rest()` when the stream
+ * ends), so it is kept for review instead of vanishing; line breaks between frames are no text. At most
+ * maxFrameBytes of an unfinished frame are held, and the first 64 KB of text outside one. A start byte inside a
  * frame means the sender gave that frame up and began another (HL7 text never holds VT): what came before it
  * is handed out as cut, to be refused with a reason rather than mistaken for part of the next message — and a
  * doubled start byte begins one frame.
@@ -70,6 +76,10 @@ export class FrameReader {
   private parts: Buffer[] = [];
   private size = 0;
   private inFrame = false;
+  private outsideParts: Buffer[] = [];
+  private outsideSize = 0;
+  /** A frame just ended with FS at the end of a chunk: its CR may open the next chunk. */
+  private trailerDue = false;
 
   constructor(private readonly maxFrameBytes: number) {}
 
@@ -81,10 +91,15 @@ export class FrameReader {
   push(chunk: Buffer): Frame[] {
     const frames: Frame[] = [];
     let position = 0;
+    if (this.trailerDue && chunk[0] === CR) position = 1;
+    this.trailerDue = false;
     while (position < chunk.length) {
       if (!this.inFrame) {
         const start = chunk.indexOf(VT, position);
+        this.keepOutside(chunk.subarray(position, start < 0 ? chunk.length : start));
         if (start < 0) break;
+        const outside = this.rest();
+        if (outside) frames.push(outside);
         this.inFrame = true;
         position = start + 1;
         continue;
@@ -104,8 +119,27 @@ export class FrameReader {
       // A cut frame's start byte opens the next frame at once.
       this.inFrame = cut;
       if (!cut && chunk[position] === CR) position++;
+      else if (!cut && position === chunk.length) this.trailerDue = true;
     }
     return frames;
+  }
+
+  /** The text received outside a frame since the last frame, if any (also when the stream ends). */
+  rest(): Frame | undefined {
+    if (!this.outsideSize) return undefined;
+    const bytes = Buffer.concat(this.outsideParts, this.outsideSize);
+    this.outsideParts = [];
+    this.outsideSize = 0;
+    // A stray end byte (a sender that writes FS twice) or a line break between frames is framing, not text.
+    return /[^\s\x1c]/.test(bytes.toString('latin1')) ? { bytes, cut: false, outside: true } : undefined;
+  }
+
+  private keepOutside(part: Buffer): void {
+    const room = KEPT_HEAD_BYTES - this.outsideSize;
+    if (room <= 0 || !part.length) return;
+    const kept = part.length > room ? part.subarray(0, room) : part;
+    this.outsideParts.push(kept);
+    this.outsideSize += kept.length;
   }
 
   private keep(part: Buffer): void {
@@ -155,21 +189,18 @@ export function startMllpServer(ingest: Hl7Ingest, port: number, host: string, l
       busy = true;
       socket.pause();
       while (pending.length && !socket.destroyed) {
-        if (pending[0].cut) {
-          const cut = pending.shift() as Frame;
+        if (pending[0].cut || pending[0].outside) {
           // Refused and kept, so the sender hears which message was given up and the office can see it.
-          const refused = await ingest
-            .refuse(cut.bytes, [{ severity: 'error', code: '102', message: 'The MLLP frame was ended by a new start byte (VT) before its end bytes (FS CR); the message was not processed' }], { transport: 'mllp' })
-            .catch((err) => {
-              logger.error({ err }, 'could not keep a cut MLLP frame');
-              return undefined;
-            });
-          if (!refused) return close('a cut frame could not be kept');
+          const refused = await keepRefused(pending.shift() as Frame).catch((err) => {
+            logger.error({ err }, 'could not keep a refused MLLP frame');
+            return undefined;
+          });
+          if (!refused) return close('a refused frame could not be kept');
           socket.write(frame(Buffer.from(refused.ack, 'utf8')));
           continue;
         }
         // What the sender has queued is stored in one commit (a sender waiting for each ACK sends one at a time).
-        const whole = pending.findIndex((f) => f.cut);
+        const whole = pending.findIndex((f) => f.cut || f.outside);
         const messages = pending.splice(0, Math.min(whole < 0 ? pending.length : whole, BATCH_MESSAGES)).map((f) => f.bytes);
         const results = await ingest.receiveAll(messages, { transport: 'mllp' }).catch((err) => {
           // A database that refuses writes is answered AR, saying why; the sender holds the messages.
@@ -183,6 +214,12 @@ export function startMllpServer(ingest: Hl7Ingest, port: number, host: string, l
       }
       busy = false;
       if (!socket.destroyed) socket.resume();
+    };
+
+    const keepRefused = (refused: Frame) => {
+      const reason = refused.cut ? 'The MLLP frame was ended by a new start byte (VT) before its end bytes (FS CR); the message was not processed' : `${refused.bytes.length} bytes came outside an MLLP frame (no start byte VT before them); they were kept and not processed`;
+      if (refused.outside) logger.warn({ remote: socket.remoteAddress, bytes: refused.bytes.length }, 'MLLP bytes outside a frame kept in the inbox');
+      return ingest.refuse(refused.bytes, [{ severity: 'error', code: '102', message: reason }], { transport: 'mllp' });
     };
 
     const refuseTooLarge = async (err: FrameTooLarge) => {
@@ -211,6 +248,11 @@ export function startMllpServer(ingest: Hl7Ingest, port: number, host: string, l
         watchFrame();
       }
       void drain();
+    });
+    // Text after the last frame is kept too; the sender has stopped sending, so no ACK tells it why.
+    socket.on('end', () => {
+      const outside = reader.rest();
+      if (outside) void keepRefused(outside).catch((err) => logger.error({ err }, 'could not keep bytes received outside an MLLP frame'));
     });
     socket.on('error', (err) => logger.debug({ err: err.message }, 'MLLP socket error'));
     socket.on('close', () => {

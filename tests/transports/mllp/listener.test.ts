@@ -1,8 +1,9 @@
 /**
  * What one MLLP peer can hold is bounded, over real TCP: connections beyond the cap are closed, a silent
  * connection is closed after the idle timeout, a frame trickled in slower than the frame timeout is cut off,
- * a frame over the size limit is refused with an AR and kept (its head) in the inbox, and a frame given up
- * for a new start byte is refused with an AR and kept, the next one served. Buffering is linear.
+ * a frame over the size limit is refused with an AR and kept (its head) in the inbox, a frame given up
+ * for a new start byte is refused with an AR and kept, the next one served, and text outside any frame is
+ * kept and, while the sender listens, answered with an AR saying why. Buffering is linear.
  */
 import net from 'node:net';
 import { FrameReader, frame, type Frame } from '../../../src/transports/mllp/listener';
@@ -98,13 +99,54 @@ test('the frame reader is linear: a 12 MB frame in 200,000 small chunks comes ou
   expect(reader.partial).toBe(false);
 });
 
-test('frames split anywhere, several to a chunk and with noise between them, are read alike', () => {
-  const stream = Buffer.concat([Buffer.from('noise'), frame('MSH|A'), frame('MSH|B'), Buffer.from('\r\n'), frame('MSH|C')]);
+test('frames split anywhere, several to a chunk and with text between them, are read alike; the text is handed out as outside, line breaks and stray end bytes are not', () => {
+  const stream = Buffer.concat([Buffer.from('noise'), frame('MSH|A'), frame('MSH|B'), Buffer.from('\r\n\x1c\r'), frame('MSH|C'), Buffer.from('MSH|tail')]);
   for (let cut = 1; cut < stream.length; cut++) {
     const reader = new FrameReader(1024);
-    const frames = [...reader.push(stream.subarray(0, cut)), ...reader.push(stream.subarray(cut))].map((f) => f.bytes.toString());
-    expect(frames).toEqual(['MSH|A', 'MSH|B', 'MSH|C']);
+    const frames = [...reader.push(stream.subarray(0, cut)), ...reader.push(stream.subarray(cut))].map((f) => [f.bytes.toString(), !!f.outside]);
+    expect(frames).toEqual([['noise', true], ['MSH|A', false], ['MSH|B', false], ['MSH|C', false]]);
+    expect(reader.rest()?.bytes.toString()).toBe('MSH|tail');
+    expect(reader.rest()).toBeUndefined();
   }
+});
+
+test('text outside frames is kept up to its first 64 KB', () => {
+  const reader = new FrameReader(1024);
+  for (let i = 0; i < 100; i++) reader.push(Buffer.alloc(1024, 0x41));
+  expect(reader.rest()?.bytes.length).toBe(64 * 1024);
+});
+
+async function rejectedInbox(): Promise<any[]> {
+  const inbox = await fetch(`${server.url}/admin/inbox?status=rejected`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((r) => r.json() as Promise<any>);
+  return inbox.items;
+}
+
+test('a message sent without its start byte is refused with AR naming why and kept; the framed one after it is served', async () => {
+  const peer = await connect();
+  const acks = new Promise<string[]>((done) => {
+    let buffer = '';
+    peer.socket.on('data', (chunk) => {
+      buffer += chunk.toString('utf8');
+      const frames = buffer.split('\x1c\r').filter(Boolean);
+      if (frames.length === 2) done(frames.map((f) => f.replace(/^\x0b/, '')));
+    });
+  });
+  // The first message has its end bytes but no start byte: a sender configured without MLLP's VT.
+  peer.socket.write(Buffer.concat([Buffer.from(message('BARE1')), Buffer.from([0x1c, 0x0d]), frame(message('FRAMED1'))]));
+  const [refused, served] = await acks;
+  peer.socket.destroy();
+  expect(refused).toMatch(/MSA\|AR\|BARE1\|/);
+  expect(refused).toMatch(/outside an MLLP frame \(no start byte VT before them\)/);
+  expect(served).toMatch(/MSA\|AA\|FRAMED1\|/);
+  expect((await rejectedInbox()).find((item) => item.messageControlId === 'BARE1')).toMatchObject({ transport: 'mllp' });
+});
+
+test('text after the last frame, when the sender closes, is kept in the inbox', async () => {
+  const peer = await connect();
+  peer.socket.end(Buffer.from(message('TRAILING1')));
+  await peer.closed;
+  for (let i = 0; i < 100 && !(await rejectedInbox()).some((item) => item.messageControlId === 'TRAILING1'); i++) await new Promise((r) => setTimeout(r, 50));
+  expect((await rejectedInbox()).find((item) => item.messageControlId === 'TRAILING1')).toMatchObject({ transport: 'mllp' });
 });
 
 test('a start byte inside a frame cuts it: what came before is handed out as cut, a doubled start byte begins one frame', () => {
