@@ -350,7 +350,7 @@ const cases: AttackCase[] = [
   {
     actor: 'facility naming its patient otherwise than by a relative reference',
     steps: "files data naming the patient by this server's absolute URL, by its own patient number only, by a contained Patient, inside a Bundle, as the Binary of the patient's DocumentReference and as a CDA letter; and one naming another server's URL",
-    mustNot: "leave any of the first six outside the patient's record (a linked clinic must see them, an unlinked one none), or take another server's URL for a local patient",
+    mustNot: "leave any of the first six outside the patient's record (a linked clinic must see them, an unlinked one none, and each read of them is in the resident's audit trail), or take another server's URL for a local patient",
     async run() {
       const resident = await enrol();
       const linkedClinic = await clinicianAt(clinic);
@@ -382,6 +382,10 @@ const cases: AttackCase[] = [
         expect([ref, (await linkedClinic.get(`/fhir/${ref}`)).status]).toEqual([ref, 200]);
         expect([ref, (await unlinkedClinic.get(`/fhir/${ref}`)).status]).toEqual([ref, 404]);
       }
+      // Each read is recorded under the resident, though only its content names them (resolved when it was written).
+      const trail = await as(server, server.adminToken).get(`/fhir/AuditEvent?patient=Patient/${local}&_count=1000`);
+      const readOf = (ref: string) => (trail.body.entry ?? []).some((e: any) => e.resource.subtype?.some((s: any) => s.code === 'read') && e.resource.entity?.some((en: any) => en.what?.reference === ref));
+      expect(filed.map((ref) => [ref, readOf(ref)])).toEqual(filed.map((ref) => [ref, true]));
       const foreign = await post(observation({ subject: { reference: `https://elsewhere.example/fhir/Patient/${local}` } }));
       expect((await linkedClinic.get(`/fhir/${foreign}`)).status).toBe(404);
       expect((await hospitalDoctor.get(`/fhir/${foreign}`)).status).toBe(200);

@@ -79,3 +79,4 @@ test.each([
   expect(status).toBe(422);
   expect(body.issue[0].diagnostics).toMatch(reason);
 });
+
