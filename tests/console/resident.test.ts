@@ -94,7 +94,11 @@ test('the resident requests a copy of their record from every facility and saves
   const copy = page.getByTestId('record-copy');
   await copy.waitFor();
   // The regional Patient and both facilities' local records, the clinic's too although its consent was revoked above.
-  expect(await copy.locator('tr[data-type="Patient"]').innerText()).toMatch(/Patient\s+3/);
+  expect(await copy.locator('tr[data-type="Patient"]').innerText()).toMatch(/^患者基本情報 Patient\s+3$/);
+  // Every kind it holds is named in Japanese, the FHIR type beside it.
+  const rows = await copy.locator('tbody tr').allInnerTexts();
+  expect(rows.length).toBeGreaterThan(1);
+  expect(rows.filter((row) => !/^[^\x00-\x7f].* [A-Z][A-Za-z]+\s+\d+$/.test(row))).toEqual([]);
   expect(await accessibilityViolations(page)).toEqual([]);
   await screenshot(page, 'resident-record-copy');
   const [download] = await Promise.all([page.waitForEvent('download'), copy.getByRole('link', { name: '写しを保存（FHIR JSON）' }).click()]);

@@ -5,7 +5,7 @@
 import { Alert, Button, Stack, Table, Text, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { fhir } from '../api/client';
-import { useT } from '../i18n';
+import { isWord, useT } from '../i18n';
 import { TONE } from '../tones';
 
 interface DisclosureBundle {
@@ -55,7 +55,11 @@ export function RecordCopy({ patientId }: { patientId: string }) {
               </Table.Thead>
               <Table.Tbody>
                 {[...counts].sort(([a], [b]) => a.localeCompare(b)).map(([type, count]) => (
-                  <Table.Tr key={type} data-type={type}><Table.Td>{type}</Table.Td><Table.Td>{count}</Table.Td></Table.Tr>
+                  <Table.Tr key={type} data-type={type}>
+                    {/* The FHIR type beside its name: the saved JSON says resourceType. */}
+                    <Table.Td>{isWord(type) ? t(type) : type} <Text span size="xs" c="dimmed">{type}</Text></Table.Td>
+                    <Table.Td>{count}</Table.Td>
+                  </Table.Tr>
                 ))}
               </Table.Tbody>
             </Table>
