@@ -1,11 +1,11 @@
 /**
  * GraphQL answers are audited like REST ones: every FHIR resource anywhere in the answer (timeline entries,
- * trends' sources, FHIR GraphQL objects with their ids) names the patients whose data was seen.
+ * trends' sources, FHIR GraphQL objects with their ids) names the patients whose data was seen, as the
+ * trail's patientsSeen finds them (patients.ts).
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
 import type { AuditEntry } from './types';
-import { patientsOf } from '../core/compartments';
 
 const MAX_ENTITIES = 1000;
 
@@ -14,13 +14,13 @@ const MAX_ENTITIES = 1000;
  * are the resources the resolvers read (FHIR GraphQL objects in the answer carry no resourceType);
  * `selfAudited` the answer's top-level keys whose resolvers recorded their own entry, left out here.
  */
-export function graphqlEntry(ctx: RequestContext, operation: string, data: unknown, isMutation: boolean, read: Resource[] = [], selfAudited: ReadonlySet<string> = new Set()): AuditEntry | undefined {
+export async function graphqlEntry(patientsSeen: (resources: readonly Resource[]) => Promise<string[]>, ctx: RequestContext, operation: string, data: unknown, isMutation: boolean, read: Resource[] = [], selfAudited: ReadonlySet<string> = new Set()): Promise<AuditEntry | undefined> {
   const resources: Resource[] = [...read];
   const fields = data && typeof data === 'object' ? Object.entries(data as Record<string, unknown>) : [];
   const others = fields.filter(([key]) => !selfAudited.has(key));
   if (fields.length && !others.length && !read.length) return undefined;
   collect(fields.length ? others.map(([, value]) => value) : data, resources);
-  const patientIds = [...new Set(resources.flatMap(patientsOf))];
+  const patientIds = await patientsSeen(resources);
   if (!patientIds.length && !isMutation) return undefined;
   return {
     ctx,

@@ -7,11 +7,14 @@
  * head row lock instead of queueing for one each. An entry recorded inside an enclosing transaction is
  * appended by the same statement in that transaction, so it commits or rolls back with what it describes.
  */
+import type { Resource } from '@medplum/fhirtypes';
 import type { Database, Db } from '../store/db/database';
 import { sql } from '../core/sql';
 import { canonicalContent, ChainedRow } from './chain';
 import { auditEventOf } from './event';
 import type { AuditAction, AuditEntry, AuditTrail } from './types';
+import { patientsSeen } from './patients';
+import { storedCompartments } from '../store/compartments';
 
 /** Entries per statement; a longer queue is written by the next batch. */
 const MAX_BATCH = 500;
@@ -30,6 +33,10 @@ export class AuditLog implements AuditTrail {
   private writing = false;
 
   constructor(private readonly db: Database) {}
+
+  patientsSeen(resources: readonly Resource[]): Promise<string[]> {
+    return patientsSeen((refs) => storedCompartments(this.db, refs), resources);
+  }
 
   append(entry: AuditEntry): Promise<void> {
     return this.record(this.db, entry);

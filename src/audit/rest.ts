@@ -1,10 +1,7 @@
 /**
  * The audit entry for one FHIR REST request: which interaction it was, whose data the answer holds and which
- * resources it touched. Patient ids are read from the JSON by the Patient compartment's own definition
- * (core/compartments.ts), never by another query, except for a delete whose answer holds nothing and for a
- * resource that names its patient otherwise than by reference (by identifier, a contained Patient, inside a
- * Bundle, a Binary's security context, a CDA letter's record target): the store placed it in that patient's
- * compartment when it was written, and its read is recorded under that patient from there.
+ * resources it touched, the patients as patients.ts finds them; the one other query is for a delete, whose
+ * answer holds nothing.
  */
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
@@ -12,6 +9,8 @@ import type { Db } from '../store/db/database';
 import { sql } from '../core/sql';
 import { patientCompartmentParams } from '../core/definitions';
 import { patientsOf } from '../core/compartments';
+import { patientsSeen } from './patients';
+import { storedCompartments } from '../store/compartments';
 import type { FhirError } from '../core/errors';
 import type { FhirRequest, FhirResponse } from '../fhir/router';
 import type { AuditAction, AuditEntry } from './types';
@@ -34,7 +33,7 @@ export async function restEntry(db: Db, ctx: RequestContext, req: FhirRequest, r
   // With Prefer: return=minimal only the Location names what was written; the body's references still say whose data it is.
   const located = locationOf(response);
   const bodyRefs = written && req.body && typeof req.body === 'object' ? resourcesIn(req.body as Resource).flatMap(patientsNamedBy) : [];
-  const patientIds = [...new Set([...touched.flatMap(patientsOf), ...(await storedPatientsOf(db, touched)), ...(located?.type === 'Patient' ? [located.id] : []), ...bodyRefs])];
+  const patientIds = [...new Set([...(await patientsSeen((refs) => storedCompartments(db, refs), touched)), ...(located?.type === 'Patient' ? [located.id] : []), ...bodyRefs])];
   if (!written && patientIds.length === 0 && isDirectory(target.type)) return undefined;
   const named = [...touched.filter((r) => r.id).map((r) => `${r.resourceType}/${r.id}`), ...(located ? [`${located.type}/${located.id}`] : []), ...(target.id ? [`${target.type}/${target.id}`] : [])];
   const entities = [...new Set(named)];
@@ -111,20 +110,6 @@ function targetOf(req: FhirRequest): { type?: string; id?: string } {
 }
 
 /** Directory data (Organization, Practitioner, Location…) has no Patient compartment; its reads are not audited. */
-/** The stored compartments of the resources whose JSON names no patient by reference but may name one otherwise. */
-async function storedPatientsOf(db: Db, touched: Resource[]): Promise<string[]> {
-  const unnamed = touched.filter((r) => r.id && mayNameOtherwise(r.resourceType) && patientsOf(r).length === 0);
-  if (!unnamed.length) return [];
-  const rows = await db.query<{ compartments: string[] }>(sql`SELECT compartments FROM resource
-    WHERE (resource_type, id) IN (SELECT * FROM unnest(${unnamed.map((r) => r.resourceType)}::text[], ${unnamed.map((r) => r.id as string)}::text[]))`);
-  return rows.flatMap((row) => row.compartments);
-}
-
-/** The types whose resources may name their patient otherwise than by reference: the Patient compartment's, and those that carry other content. */
-function mayNameOtherwise(type: string): boolean {
-  return type === 'Binary' || type === 'Bundle' || (type !== 'Patient' && patientCompartmentParams(type).length > 0);
-}
-
 function isDirectory(type: string | undefined): boolean {
   return type !== undefined && type !== 'Patient' && patientCompartmentParams(type).length === 0;
 }

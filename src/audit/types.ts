@@ -2,6 +2,7 @@
  * What is recorded about every look at or change of patient data, every card link, every emergency access,
  * every failed authentication and every denied request. One entry becomes one FHIR AuditEvent.
  */
+import type { Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
 import type { Db } from '../store/db/database';
 
@@ -50,4 +51,6 @@ export interface AuditSink {
 /** The sink bound to the server's database: `append` records an entry in a statement of its own. */
 export interface AuditTrail extends AuditSink {
   append(entry: AuditEntry): Promise<void>;
+  /** Whose data the resources are (patients.ts), for an entry about them. */
+  patientsSeen(resources: readonly Resource[]): Promise<string[]>;
 }

@@ -382,10 +382,16 @@ const cases: AttackCase[] = [
         expect([ref, (await linkedClinic.get(`/fhir/${ref}`)).status]).toEqual([ref, 200]);
         expect([ref, (await unlinkedClinic.get(`/fhir/${ref}`)).status]).toEqual([ref, 404]);
       }
-      // Each read is recorded under the resident, though only its content names them (resolved when it was written).
+      // Each read is recorded under the resident, though only its content names them (resolved when it was
+      // written): over REST, and over FHIR GraphQL for the one naming its patient by number only.
+      const byNumber = filed[1].split('/')[1];
+      expect((await fhirGraphql(linkedClinic, `{ Observation(id: "${byNumber}") { id } }`)).data.Observation.id).toBe(byNumber);
       const trail = await as(server, server.adminToken).get(`/fhir/AuditEvent?patient=Patient/${local}&_count=1000`);
-      const readOf = (ref: string) => (trail.body.entry ?? []).some((e: any) => e.resource.subtype?.some((s: any) => s.code === 'read') && e.resource.entity?.some((en: any) => en.what?.reference === ref));
+      const events = (trail.body.entry ?? []).map((e: any) => e.resource);
+      const readOf = (ref: string) => events.some((e: any) => e.subtype?.some((s: any) => s.code === 'read') && e.entity?.some((en: any) => en.what?.reference === ref));
       expect(filed.map((ref) => [ref, readOf(ref)])).toEqual(filed.map((ref) => [ref, true]));
+      const graphqlRead = events.filter((e: any) => e.entity?.some((en: any) => en.what?.reference === filed[1]) && JSON.stringify(e.entity).includes('$graphql'));
+      expect(graphqlRead).toHaveLength(1);
       const foreign = await post(observation({ subject: { reference: `https://elsewhere.example/fhir/Patient/${local}` } }));
       expect((await linkedClinic.get(`/fhir/${foreign}`)).status).toBe(404);
       expect((await hospitalDoctor.get(`/fhir/${foreign}`)).status).toBe(200);

@@ -124,7 +124,7 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
       return;
     }
     const operationName = (asked as { operationName?: unknown } | undefined)?.operationName;
-    const entry = graphqlEntry(ctx, queryText.replace(/\s+/g, ' ').trim(), data, operationKind(queryText, typeof operationName === 'string' ? operationName : undefined) === 'mutation', read, selfAudited);
+    const entry = await graphqlEntry((r) => services.audit.patientsSeen(r), ctx, queryText.replace(/\s+/g, ' ').trim(), data, operationKind(queryText, typeof operationName === 'string' ? operationName : undefined) === 'mutation', read, selfAudited);
     if (entry) await services.audit.append(entry);
   };
 
@@ -154,7 +154,7 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
         const kind = getOperationAST(args.document, args.operationName)?.operation;
         if (kind === 'subscription') return;
         const context = args.contextValue as DomainContext;
-        const entry = graphqlEntry(context.ctx, print(args.document).replace(/\s+/g, ' ').trim(), result.data, kind === 'mutation', readBy(context), context.selfAudited);
+        const entry = await graphqlEntry((r) => services.audit.patientsSeen(r), context.ctx, print(args.document).replace(/\s+/g, ' ').trim(), result.data, kind === 'mutation', readBy(context), context.selfAudited);
         if (entry) await services.audit.append(entry);
       },
       // Checked again at each subscribe: a connection outlives tokens, and a deactivated client opens nothing new.

@@ -7,7 +7,6 @@ import 'reflect-metadata';
 import type { Resource } from '@medplum/fhirtypes';
 import { GraphQLJSON } from 'graphql-scalars';
 import { Arg, ID, Resolver, Root, Subscription } from 'type-graphql';
-import { patientsOf } from '../../../core/compartments';
 import { mapAsync } from '../../../notify/changes';
 import type { ChangeEvent } from '../../../store/changes';
 import type { DomainContext } from './context';
@@ -35,7 +34,7 @@ function deliveries(context: DomainContext, source: AsyncIterableIterator<Resour
       await context.services.audit.append({
         ctx: context.ctx,
         action: 'read',
-        patientIds: patientsOf(resource),
+        patientIds: await context.services.audit.patientsSeen([resource]),
         entities: [`${resource.resourceType}/${resource.id}`],
         outcome: '0',
         description: 'GraphQL subscription delivery',
