@@ -25,7 +25,8 @@ import { log, Progress } from './progress';
 import type { ServerProcess } from './server-process';
 import { LatencySummary, summarize } from './stats';
 
-const FACILITY_TYPES = ['core-hospital', 'clinic', 'clinic', 'lab'] as const;
+/** The type of each of FACILITY_CODES' facilities. */
+export const FACILITY_TYPES = ['core-hospital', 'clinic', 'clinic', 'lab'] as const;
 const CLINIC_CODE = '1319990001';
 const PATIENTS_PER_REQUEST = 100;
 const WARM_UP = 20;
@@ -125,7 +126,8 @@ export async function setUpConsent(options: BenchOptions, server: ServerProcess,
   return { clinic, clinicianToken, linkedPatients, grants, setupSeconds };
 }
 
-async function linkCard(server: ServerProcess, token: string, card: { cardNumber: string; cardSecret: string; birthDate: string }, localId: string): Promise<void> {
+/** A facility's clinician shows the resident's card: links the local record `localId` and writes the facility Consent. */
+export async function linkCard(server: ServerProcess, token: string, card: { cardNumber: string; cardSecret: string; birthDate: string }, localId: string): Promise<void> {
   await expectStatus(200, server, token, 'POST', '/fhir/Patient/$link-card', {
     resourceType: 'Parameters',
     parameter: [

@@ -7,7 +7,7 @@
  * The same patient is rendered in two reference styles: `urn` for transaction bundles (fullUrl urn:uuid:…,
  * the server assigns ids) and `id` for the raw table (the uuid is the id, references are Type/uuid).
  */
-import type { Condition, Encounter, MedicationRequest, Observation, Patient, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Condition, Encounter, MedicationRequest, Observation, Patient, Resource } from '@medplum/fhirtypes';
 import { FACILITY_CODES, FAMILY_NAMES, GIVEN_NAMES, HOT9, ICD10, JLAC10, LabTest, PREFECTURES, Reading, SYSTEMS } from './codes';
 import { Prng } from './prng';
 
@@ -173,6 +173,22 @@ export function generatePatient(seed: number, index: number, style: ReferenceSty
     resources.push({ uuid, resource: withId(uuid, observation), columns: { patient: facts.uuid, codeSystem: SYSTEMS.jlac10, code: test.code, date: new Date(time).toISOString(), value } });
   }
   return { facts, resources };
+}
+
+/**
+ * A generated patient's clinical records (all but its Patient) as transaction entries whose subject is
+ * `patientReference`: one patient given the record of another, to grow one timeline to any length.
+ */
+export function donatedRecords(seed: number, donorIndex: number, patientReference: string): NonNullable<Bundle['entry']> {
+  const donor = generatePatient(seed, donorIndex, 'urn');
+  const subject = `urn:uuid:${donor.facts.uuid}`;
+  return donor.resources
+    .filter(({ uuid }) => uuid !== donor.facts.uuid)
+    .map(({ uuid, resource }) => ({
+      fullUrl: `urn:uuid:${uuid}`,
+      resource: JSON.parse(JSON.stringify(resource).replaceAll(`"${subject}"`, `"${patientReference}"`)) as Resource,
+      request: { method: 'POST' as const, url: resource.resourceType },
+    }));
 }
 
 /** The facts are drawn first from the patient's stream, so they can be had without building the rest. */

@@ -6,11 +6,10 @@
  * researcher counts type 2 diabetes (ICD-10 E11…) with the latest HbA1c ≥ 8.0 by municipality and age band
  * over the whole data set, BENCH_COHORT_RUNS (5) times one after the other.
  */
-import type { Resource } from '@medplum/fhirtypes';
 import { clientToken, concurrently, envInt, timedGraphql, timedSearch, transaction } from './api';
 import { JLAC10 } from './codes';
 import { CpuMeter, CpuSplit, describeCpu } from './cpu';
-import { generatePatient, RESOURCES_PER_PATIENT } from './dataset';
+import { donatedRecords, RESOURCES_PER_PATIENT } from './dataset';
 import { BenchOptions } from './options';
 import { log } from './progress';
 import type { ServerProcess } from './server-process';
@@ -125,18 +124,7 @@ async function loaded(options: BenchOptions, server: ServerProcess, clients: num
 async function growTimeline(options: BenchOptions, server: ServerProcess, patientId: string, target: number): Promise<number> {
   const perPatient = RESOURCES_PER_PATIENT - 1;
   const extra = Math.max(0, Math.round((target - perPatient) / perPatient));
-  for (let k = 0; k < extra; k++) {
-    const donor = generatePatient(options.seed, options.patients + k, 'urn');
-    const subject = `urn:uuid:${donor.facts.uuid}`;
-    const entries = donor.resources
-      .filter(({ uuid }) => uuid !== donor.facts.uuid)
-      .map(({ uuid, resource }) => ({
-        fullUrl: `urn:uuid:${uuid}`,
-        resource: JSON.parse(JSON.stringify(resource).replaceAll(`"${subject}"`, `"Patient/${patientId}"`)) as Resource,
-        request: { method: 'POST' as const, url: resource.resourceType },
-      }));
-    await transaction(server, server.token, entries);
-  }
+  for (let k = 0; k < extra; k++) await transaction(server, server.token, donatedRecords(options.seed, options.patients + k, `Patient/${patientId}`));
   // Its own records, the donors', and the clinic's visit on the linked local record.
   const entries = (extra + 1) * perPatient + 1;
   log(`timeline patient Patient/${patientId}: ${entries.toLocaleString('en-US')} entries`);

@@ -4,7 +4,6 @@
  * against what the same machine does with plain SQL. Progress goes to stderr; the results table and the
  * verdicts to stdout; the full record to bench/results/<timestamp>.json.
  */
-import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
@@ -21,6 +20,7 @@ import { log } from './progress';
 import { regionalPhases } from './regional';
 import { BenchResults, printReport, TARGETS, verdicts, writeResults } from './report';
 import { startServer } from './server-process';
+import { sourceVersion } from './source-version';
 import { streamCheck } from './stream';
 
 async function main(): Promise<number> {
@@ -108,19 +108,6 @@ async function main(): Promise<number> {
   } finally {
     await server.stop();
     await pool.end();
-  }
-}
-
-/** The commit measured, and whether src/ or migrations/ had uncommitted changes (then the figures are not the commit's). */
-function sourceVersion(): { commit: string; uncommittedFiles: string[] } | undefined {
-  try {
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: path.resolve(__dirname, '../..'), encoding: 'utf8' });
-    // Porcelain lines are "XY path"; X may be a space, so the output is not trimmed before slicing.
-    const status = git('status', '--porcelain', '--', 'src', 'migrations').split('\n').filter(Boolean);
-    return { commit: git('rev-parse', 'HEAD').trim(), uncommittedFiles: status.map((line) => line.slice(3)) };
-  } catch {
-    // Not a git checkout (an unpacked tarball): nothing to record.
-    return undefined;
   }
 }
 
