@@ -1,0 +1,391 @@
+/**
+ * `npm run bench:console` (issue 16): how long the console takes to show the first screen of a patient's
+ * timeline when the patient has BENCH_CONSOLE_ENTRIES (2,000) entries from four facilities, in Debian's
+ * Chromium. Tonet runs as users start it (bin/tonet serve), on the embedded database, or on PostgreSQL when
+ * DATABASE_URL names a server (a database `tonet_console_bench` is made beside it, fresh each run).
+ *
+ * The console has no address per patient: a clinician opens the console, finds the patient and opens the
+ * record. Each of BENCH_CONSOLE_LOADS (10) loads reloads the signed-in console (a navigation; the browser's
+ * HTTP cache is warm, as in a clinician's browser), finds the patient by the clinic's patient number and
+ * opens the record. Marks taken inside the page, on the page's clock, give two intervals:
+ *   - console start: navigation start → the patient search painted;
+ *   - open record: the click on 開く → the first page of timeline rows (50) laid out and painted;
+ * their sum is the first screen without the time a person spends typing. Beside each load, the same
+ * patientTimeline page is asked from Node, so the browser's own cost shows as the difference.
+ */
+import type { Observation, Patient } from '@medplum/fhirtypes';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Page, Request } from 'playwright-core';
+import { PRINTED_CARD_SECRET_EXTENSION } from '../src/consent/enrolment';
+import { CARD_SYSTEM } from '../src/consent/model';
+import { facilityPatientIdSystem } from '../src/mapping/common/ids';
+import { launchBrowser, signedInPage } from '../tests/console/browser';
+import { call, clientToken, createFacility, envInt, expectStatus, timedGraphql, transaction } from './api';
+import { FACILITY_CODES } from './codes';
+import { FACILITY_TYPES, linkCard } from './consent';
+import { donatedRecords, RESOURCES_PER_PATIENT } from './dataset';
+import { TIMELINE_QUERY } from './graphql';
+import { loadOptions } from './options';
+import { databaseUrl, recreateDatabase } from './postgres';
+import { log } from './progress';
+import { startServer, type ServerProcess } from './server-process';
+import { sourceVersion } from './source-version';
+import { percentile } from './stats';
+
+const TARGET_MS = 1000;
+/** The console's timeline page (PAGE_SIZE in console/src/clinician/timeline.ts). */
+const FIRST_PAGE = 50;
+const FACILITY_NAMES = ['利根中央病院', '加須クリニック', '羽生クリニック', '利根臨床検査センター'];
+/** The facility whose clinician opens the record (a clinic, as in the console's clinician test). */
+const VIEWER = 1;
+const BIRTH_DATE = '1952-03-14';
+const DATABASE = 'tonet_console_bench';
+
+const COUNT_QUERY = `query($id: ID!, $after: String) {
+  patientTimeline(patientId: $id, first: 500, after: $after) {
+    edges { kind sourceFacility }
+    pageInfo { endCursor hasNextPage }
+  }
+}`;
+
+interface Spread {
+  p50: number;
+  p95: number;
+  max: number;
+}
+
+/** One GraphQL request the page sent after the click, from the browser's network timing. */
+interface PageRequest {
+  query: string;
+  /** When it was sent and when its answer had arrived, ms after the click. */
+  sentMs: number;
+  answeredMs: number;
+}
+
+interface Load {
+  consoleStartMs: number;
+  openMs: number;
+  firstScreenMs: number;
+  /** Where the first row was laid out (px from the top of the viewport) and the viewport's height. */
+  firstRowTop: number;
+  viewportHeight: number;
+  requests: PageRequest[];
+  /** The same patientTimeline page asked from Node right after the load. */
+  nodeTimelineMs: number;
+}
+
+/** The patient: the regional record and each facility's local record of the same resident. */
+interface SeededPatient {
+  regionalId: string;
+  viewerToken: string;
+  viewerLocalId: string;
+  entries: number;
+  byKind: Record<string, number>;
+  byFacility: Record<string, number>;
+}
+
+async function main(): Promise<number> {
+  const loads = envInt('BENCH_CONSOLE_LOADS', 10, 1);
+  const entries = envInt('BENCH_CONSOLE_ENTRIES', 2000, FIRST_PAGE);
+  const seed = loadOptions([]).seed;
+  const postgresUrl = process.env.DATABASE_URL;
+  const startedAt = new Date();
+  const loadAtStart = os.loadavg();
+  const source = sourceVersion(['src', 'migrations', 'console', 'bench']);
+
+  let dataDir: string | undefined;
+  let url = '';
+  if (postgresUrl) {
+    await recreateDatabase(postgresUrl, DATABASE);
+    url = databaseUrl(postgresUrl, DATABASE);
+  } else {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tonet-console-bench-'));
+    process.env.TONET_DATA_DIR = dataDir;
+  }
+  const database = postgresUrl ? 'postgres' : 'embedded';
+  log(`console first screen: ${entries.toLocaleString('en-US')} entries, ${loads} loads on ${postgresUrl ? 'PostgreSQL' : 'the embedded database (PGlite)'}; load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
+  const server = await startServer(url);
+  try {
+    const patient = await seedPatient(server, seed, entries);
+    const measured = await measureLoads(server, patient, loads);
+    const result = {
+      startedAt: startedAt.toISOString(),
+      database,
+      source,
+      loadAtStart,
+      loadAtEnd: os.loadavg(),
+      cpus: os.cpus().length,
+      entries: patient.entries,
+      byKind: patient.byKind,
+      byFacility: patient.byFacility,
+      firstPage: FIRST_PAGE,
+      browser: measured.browserVersion,
+      targetMs: TARGET_MS,
+      consoleStart: spread(measured.loads.map((l) => l.consoleStartMs)),
+      openRecord: spread(measured.loads.map((l) => l.openMs)),
+      firstScreen: spread(measured.loads.map((l) => l.firstScreenMs)),
+      nodeTimeline: spread(measured.loads.map((l) => l.nodeTimelineMs)),
+      pageTimeline: spread(measured.loads.map((l) => answeredMs(l, 'patientTimeline'))),
+      pass: false,
+      loads: measured.loads,
+    };
+    result.pass = result.firstScreen.p95 <= TARGET_MS;
+    const file = path.resolve(__dirname, '../../bench/results', `console-first-screen-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    console.log(report(result));
+    log(`results: ${path.relative(process.cwd(), file)}`);
+    return result.pass ? 0 : 1;
+  } finally {
+    await server.stop();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One resident known at four facilities: each facility's gateway sends its local Patient and its share of
+ * the records (generated patients' records donated to it, in transaction bundles, plus vital signs to make
+ * up the count); the network office enrols the resident; each facility's clinician links its local record
+ * with the card. The viewer's facility so holds consent, and the timeline spans all four local records.
+ */
+async function seedPatient(server: ServerProcess, seed: number, entries: number): Promise<SeededPatient> {
+  const started = Date.now();
+  const facilities = await Promise.all(
+    FACILITY_CODES.map(async (code, i) => {
+      const organization = await createFacility(server, code, FACILITY_TYPES[i], FACILITY_NAMES[i]);
+      const gateway = await clientToken(server, { name: `${FACILITY_NAMES[i]} gateway`, role: 'gateway', organization });
+      const clinician = await clientToken(server, { name: `${FACILITY_NAMES[i]} clinician`, role: 'clinician', organization });
+      return { code, gateway, clinician, localId: `FS-${i + 1}` };
+    })
+  );
+  const name = [{ family: '初画', given: ['面子'], text: '初画 面子' }];
+  const localPatients = await Promise.all(
+    facilities.map(async (f) => {
+      const patient: Patient = { resourceType: 'Patient', identifier: [{ system: facilityPatientIdSystem(f.code), value: f.localId }], name, gender: 'female', birthDate: BIRTH_DATE };
+      return `Patient/${(await expectStatus<Patient>(201, server, f.gateway, 'POST', '/fhir/Patient', patient)).id}`;
+    })
+  );
+
+  const perDonor = RESOURCES_PER_PATIENT - 1;
+  const donors = Math.floor(entries / perDonor);
+  for (let k = 0; k < donors; k++) {
+    const f = k % facilities.length;
+    await transaction(server, facilities[f].gateway, donatedRecords(seed, k, localPatients[f]));
+    log(`seed: ${((k + 1) * perDonor).toLocaleString('en-US')}/${entries.toLocaleString('en-US')} entries`);
+  }
+  const vitals = entries - donors * perDonor;
+  for (let f = 0; f < facilities.length; f++) {
+    const own = Array.from({ length: vitals }, (_, v) => v).filter((v) => v % facilities.length === f);
+    if (own.length) await transaction(server, facilities[f].gateway, own.map((v) => ({ resource: vitalSign(localPatients[f], v), request: { method: 'POST' as const, url: 'Observation' } })));
+  }
+
+  const enrolled = await call<Patient>(server, server.token, 'POST', '/fhir/Patient/$enroll', {
+    resourceType: 'Parameters',
+    parameter: [{ name: 'patient', resource: { resourceType: 'Patient', name, gender: 'female', birthDate: BIRTH_DATE } }, { name: 'emergencyUse', valueBoolean: true }],
+  });
+  const cardNumber = enrolled.body.identifier?.find((i) => i.system === CARD_SYSTEM)?.value;
+  const cardSecret = enrolled.body.extension?.find((e) => e.url === PRINTED_CARD_SECRET_EXTENSION)?.valueString;
+  if (!enrolled.body.id || !cardNumber || !cardSecret) throw new Error(`$enroll: HTTP ${enrolled.status}, no printed card in ${JSON.stringify(enrolled.body).slice(0, 500)}`);
+  for (const f of facilities) await linkCard(server, f.clinician, { cardNumber, cardSecret, birthDate: BIRTH_DATE }, f.localId);
+
+  const viewer = facilities[VIEWER];
+  const counted = await countTimeline(server, viewer.clinician, enrolled.body.id);
+  if (counted.entries !== entries) throw new Error(`the viewer's timeline of Patient/${enrolled.body.id} holds ${counted.entries} entries, not the ${entries} seeded (${JSON.stringify(counted.byFacility)})`);
+  log(`seed: Patient/${enrolled.body.id}, ${counted.entries.toLocaleString('en-US')} entries by kind ${JSON.stringify(counted.byKind)}, by facility ${JSON.stringify(counted.byFacility)}, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { regionalId: enrolled.body.id, viewerToken: viewer.clinician, viewerLocalId: viewer.localId, ...counted };
+}
+
+/** 体重 and 血圧 the facilities measured: the VITAL kind, which the donated records do not have. */
+function vitalSign(subject: string, n: number): Observation {
+  const weight = n % 2 === 0;
+  return {
+    resourceType: 'Observation',
+    status: 'final',
+    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+    code: { coding: [{ system: 'http://loinc.org', code: weight ? '29463-7' : '8480-6', display: weight ? '体重' : '収縮期血圧' }], text: weight ? '体重' : '収縮期血圧' },
+    subject: { reference: subject },
+    effectiveDateTime: new Date(Date.UTC(2025, 11, 1 + n, 0, 30)).toISOString(),
+    valueQuantity: weight ? { value: 52 + (n % 5), unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' } : { value: 118 + (n % 20), unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' },
+  };
+}
+
+/** The whole timeline as the viewer sees it, paged to the end: how many entries, of which kinds and facilities. */
+async function countTimeline(server: ServerProcess, token: string, patientId: string): Promise<Pick<SeededPatient, 'entries' | 'byKind' | 'byFacility'>> {
+  const byKind: Record<string, number> = {};
+  const byFacility: Record<string, number> = {};
+  let count = 0;
+  let after: string | undefined;
+  for (let more = true; more; ) {
+    type Page = { patientTimeline: { edges: { kind: string; sourceFacility?: string }[]; pageInfo: { endCursor?: string; hasNextPage: boolean } } };
+    const { data } = await timedGraphql<Page>(server, token, COUNT_QUERY, { id: patientId, after });
+    for (const edge of data.patientTimeline.edges) {
+      byKind[edge.kind] = (byKind[edge.kind] ?? 0) + 1;
+      const facility = edge.sourceFacility ?? '(none)';
+      byFacility[facility] = (byFacility[facility] ?? 0) + 1;
+    }
+    count += data.patientTimeline.edges.length;
+    after = data.patientTimeline.pageInfo.endCursor;
+    more = data.patientTimeline.pageInfo.hasNextPage;
+  }
+  return { entries: count, byKind, byFacility };
+}
+
+/**
+ * Marks taken in the page on its own clock (ms since navigation start), installed before any of the
+ * console's scripts run: when the patient search is painted, when 開く is clicked, and when the first page
+ * of timeline rows is laid out and painted. "Painted" is the first task after the next animation frame,
+ * which runs once the frame holding the change has been drawn.
+ */
+const MARKS_SCRIPT = (rows: number) => `(() => {
+  const marks = (window.__firstScreen = {});
+  const afterPaint = (key) => requestAnimationFrame(() => setTimeout(() => { marks[key] = performance.now(); }));
+  document.addEventListener('click', (event) => {
+    const button = event.target instanceof Element ? event.target.closest('button') : null;
+    if (button && button.textContent.trim() === '開く' && marks.openedAt === undefined) marks.openedAt = event.timeStamp;
+  }, true);
+  new MutationObserver(() => {
+    if (marks.searchSeen === undefined && [...document.querySelectorAll('h2')].some((h) => h.textContent === '患者検索')) {
+      marks.searchSeen = performance.now();
+      afterPaint('searchShown');
+    }
+    if (marks.openedAt !== undefined && marks.rowsSeen === undefined) {
+      const found = document.querySelectorAll('[data-testid="timeline"] tbody tr');
+      if (found.length >= ${rows} && found[0].getBoundingClientRect().height > 0) {
+        marks.rowsSeen = performance.now();
+        marks.firstRowTop = Math.round(found[0].getBoundingClientRect().top);
+        marks.viewportHeight = innerHeight;
+        afterPaint('rowsShown');
+      }
+    }
+  }).observe(document, { childList: true, subtree: true });
+})();`;
+
+interface Marks {
+  searchShown?: number;
+  openedAt?: number;
+  rowsShown?: number;
+  firstRowTop?: number;
+  viewportHeight?: number;
+}
+
+async function measureLoads(server: ServerProcess, patient: SeededPatient, loads: number): Promise<{ loads: Load[]; browserVersion: string }> {
+  const browser = await launchBrowser();
+  try {
+    const page = await signedInPage(browser, server.url, patient.viewerToken);
+    await page.context().addInitScript({ content: MARKS_SCRIPT(Math.min(FIRST_PAGE, patient.entries)) });
+    const graphqlTraffic = new GraphqlTraffic(page);
+    const measured: Load[] = [];
+    for (let n = 0; n < loads; n++) {
+      await page.reload();
+      await page.waitForFunction('typeof window.__firstScreen?.searchShown === "number"').catch(failed('the patient search after the reload'));
+      const search = page.getByRole('region', { name: '患者検索' });
+      await search.getByLabel('施設患者番号').fill(patient.viewerLocalId);
+      await search.getByRole('button', { name: '検索', exact: true }).click();
+      const open = search.getByRole('button', { name: '開く' });
+      await open.waitFor().catch(failed(`the search result for ${patient.viewerLocalId}`));
+      graphqlTraffic.start();
+      await open.click();
+      await page.waitForFunction('typeof window.__firstScreen?.rowsShown === "number"').catch(failed(`the first ${FIRST_PAGE} timeline rows`));
+      await graphqlTraffic.settled().catch(failed('the record screen\'s GraphQL requests'));
+      const marks = (await page.evaluate('window.__firstScreen')) as Marks;
+      const timeOrigin = (await page.evaluate('performance.timeOrigin')) as number;
+      const consoleStartMs = marks.searchShown as number;
+      const openMs = (marks.rowsShown as number) - (marks.openedAt as number);
+      const clickedAt = timeOrigin + (marks.openedAt as number);
+      const requests = graphqlTraffic.finished.map((r) => ({ query: r.query, sentMs: round(r.startedAt - clickedAt), answeredMs: round(r.startedAt + r.durationMs - clickedAt) }));
+
+      const node = await timedGraphql<{ patientTimeline: { edges: unknown[] } }>(server, patient.viewerToken, TIMELINE_QUERY, { id: patient.regionalId, first: FIRST_PAGE });
+      if (node.data.patientTimeline.edges.length !== Math.min(FIRST_PAGE, patient.entries)) throw new Error(`patientTimeline from Node held ${node.data.patientTimeline.edges.length} entries`);
+      const load: Load = { consoleStartMs: round(consoleStartMs), openMs: round(openMs), firstScreenMs: round(consoleStartMs + openMs), firstRowTop: marks.firstRowTop as number, viewportHeight: marks.viewportHeight as number, requests, nodeTimelineMs: round(node.ms) };
+      measured.push(load);
+      log(`load ${n + 1}/${loads}: console start ${load.consoleStartMs} ms, open record ${load.openMs} ms (patientTimeline answered at ${answeredMs(load, 'patientTimeline')} ms; from Node ${load.nodeTimelineMs} ms), first screen ${load.firstScreenMs} ms`);
+    }
+    return { loads: measured, browserVersion: browser.version() };
+  } finally {
+    await browser.close();
+  }
+}
+
+/** The page's GraphQL requests since `start()`, with the browser's timing of each; `settled()` once none is in flight. */
+class GraphqlTraffic {
+  finished: { query: string; startedAt: number; durationMs: number }[] = [];
+  private inFlight = new Set<Request>();
+
+  constructor(page: Page) {
+    const isGraphql = (request: Request) => request.method() === 'POST' && new URL(request.url()).pathname === '/graphql';
+    page.on('request', (request) => isGraphql(request) && this.inFlight.add(request));
+    page.on('requestfailed', (request) => this.inFlight.delete(request));
+    page.on('requestfinished', (request) => {
+      if (!this.inFlight.delete(request)) return;
+      const timing = request.timing();
+      this.finished.push({ query: queryName(request.postData() ?? ''), startedAt: timing.startTime, durationMs: timing.responseEnd });
+    });
+  }
+
+  start(): void {
+    this.finished = [];
+    this.inFlight.clear();
+  }
+
+  async settled(): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while (this.inFlight.size > 0 || this.finished.length === 0) {
+      if (Date.now() > deadline) throw new Error(`${this.inFlight.size} GraphQL requests still in flight after 20 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+/** The first field a GraphQL request asks for (the console's queries are unnamed). */
+function queryName(body: string): string {
+  try {
+    const query = (JSON.parse(body) as { query?: string }).query ?? '';
+    return /{\s*(\w+)/.exec(query)?.[1] ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function answeredMs(load: Load, query: string): number {
+  return load.requests.find((r) => r.query === query)?.answeredMs ?? NaN;
+}
+
+/** A failed wait names what the page did not show. */
+function failed(what: string) {
+  return (err: Error): never => {
+    throw new Error(`the console did not show ${what}: ${err.message.split('\n')[0]}`);
+  };
+}
+
+function spread(values: number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted[sorted.length - 1] };
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+function report(result: { database: string; entries: number; loadAtStart: number[]; loads: Load[]; consoleStart: Spread; openRecord: Spread; firstScreen: Spread; pageTimeline: Spread; nodeTimeline: Spread; pass: boolean }): string {
+  const tops = result.loads.map((l) => l.firstRowTop);
+  const row = (label: string, s: Spread) => `${label.padEnd(52)}${[s.p50, s.p95, s.max].map((v) => `${Math.round(v)}`.padStart(8)).join('')}`;
+  return [
+    `console first screen: ${result.entries.toLocaleString('en-US')} timeline entries, ${result.loads.length} loads on ${result.database}, load average at start ${result.loadAtStart.map((l) => l.toFixed(2)).join(' ')}`,
+    `${'ms'.padEnd(52)}${['p50', 'p95', 'max'].map((h) => h.padStart(8)).join('')}`,
+    row('console start (navigation → patient search painted)', result.consoleStart),
+    row(`open record (click Open → first ${FIRST_PAGE} rows painted)`, result.openRecord),
+    row('first screen (the two together)', result.firstScreen),
+    row('  patientTimeline answered in the page, after click', result.pageTimeline),
+    row('  patientTimeline from Node alone', result.nodeTimeline),
+    `first timeline row laid out ${Math.min(...tops)}–${Math.max(...tops)} px from the top of a ${result.loads[0].viewportHeight} px viewport${Math.min(...tops) >= result.loads[0].viewportHeight ? ' (below the fold: the screen shows what is above it)' : ''}`,
+    `target: first screen p95 ≤ ${TARGET_MS.toLocaleString('en-US')} ms: ${result.pass ? 'PASS' : 'FAIL'}`,
+  ].join('\n');
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`bench:console failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  }
+);
