@@ -92,6 +92,7 @@ async function main(): Promise<number> {
   const seed = loadOptions([]).seed;
   const postgresUrl = process.env.DATABASE_URL;
   const startedAt = new Date();
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   const loadAtStart = os.loadavg();
   const source = sourceVersion(['src', 'migrations', 'console', 'bench']);
 
@@ -109,7 +110,8 @@ async function main(): Promise<number> {
   const server = await startServer(url);
   try {
     const patient = await seedPatient(server, seed, entries);
-    const measured = await measureLoads(server, patient, loads);
+    const traceFile = process.env.BENCH_CONSOLE_TRACE === '1' ? path.resolve(__dirname, '../../bench/results/profiles', `console-open-record-${stamp}.json`) : undefined;
+    const measured = await measureLoads(server, patient, loads, traceFile);
     const result = {
       startedAt: startedAt.toISOString(),
       database,
@@ -132,7 +134,7 @@ async function main(): Promise<number> {
       loads: measured.loads,
     };
     result.pass = result.firstScreen.p95 <= TARGET_MS;
-    const file = path.resolve(__dirname, '../../bench/results', `console-first-screen-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+    const file = path.resolve(__dirname, '../../bench/results', `console-first-screen-${stamp}.json`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
     console.log(report(result));
@@ -270,14 +272,17 @@ interface Marks {
   viewportHeight?: number;
 }
 
-async function measureLoads(server: ServerProcess, patient: SeededPatient, loads: number): Promise<{ loads: Load[]; browserVersion: string }> {
+/** `traceFile`: where to write a Chromium trace (chrome://tracing, Perfetto) of the last load's open record. */
+async function measureLoads(server: ServerProcess, patient: SeededPatient, loads: number, traceFile?: string): Promise<{ loads: Load[]; browserVersion: string }> {
   const browser = await launchBrowser();
+  if (traceFile) fs.mkdirSync(path.dirname(traceFile), { recursive: true });
   try {
     const page = await signedInPage(browser, server.url, patient.viewerToken);
     await page.context().addInitScript({ content: MARKS_SCRIPT(Math.min(FIRST_PAGE, patient.entries)) });
     const graphqlTraffic = new GraphqlTraffic(page);
     const measured: Load[] = [];
-    for (let n = 0; n < loads; n++) {
+    // A traced load is one more, not counted: tracing slows the page it watches.
+    for (let n = 0; n < loads + (traceFile ? 1 : 0); n++) {
       await page.reload();
       await page.waitForFunction('typeof window.__firstScreen?.searchShown === "number"').catch(failed('the patient search after the reload'));
       const search = page.getByRole('region', { name: '患者検索' });
@@ -286,9 +291,16 @@ async function measureLoads(server: ServerProcess, patient: SeededPatient, loads
       const open = search.getByRole('button', { name: '開く' });
       await open.waitFor().catch(failed(`the search result for ${patient.viewerLocalId}`));
       graphqlTraffic.start();
+      const traced = traceFile !== undefined && n === loads;
+      if (traced) await browser.startTracing(page, { path: traceFile, screenshots: true });
       await open.click();
       await page.waitForFunction('typeof window.__firstScreen?.rowsShown === "number"').catch(failed(`the first ${FIRST_PAGE} timeline rows`));
       await graphqlTraffic.settled().catch(failed('the record screen\'s GraphQL requests'));
+      if (traced) {
+        await browser.stopTracing();
+        log(`Chromium trace of an extra load's open record (not counted): ${path.relative(process.cwd(), traceFile)}`);
+        continue;
+      }
       const marks = (await page.evaluate('window.__firstScreen')) as Marks;
       const timeOrigin = (await page.evaluate('performance.timeOrigin')) as number;
       const consoleStartMs = marks.searchShown as number;
