@@ -3,7 +3,7 @@
  * Each new `revision` (a live change to the record) fetches the newest page again and puts what is new on top.
  */
 import { Alert, Anchor, Badge, Button, Group, NativeSelect, Stack, Table, Text, Title } from '@mantine/core';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useLanguage, useT } from '../i18n';
 import { TONE } from '../tones';
 import { TIMELINE_KINDS, TimelineEntry, TimelineKind, timelinePage } from './timeline';
@@ -22,12 +22,12 @@ export function Timeline({ patientId, revision = 0, onOpen }: { patientId: strin
   const sentinel = useRef<HTMLDivElement>(null);
   const generation = useRef(0);
 
-  const loadMore = useCallback(async () => {
-    if (loading || !hasMore) return;
+  /** Appends the page after `after`, unless the list has been started again meanwhile. */
+  const loadPage = async (after: string | undefined) => {
     const asked = generation.current;
     setLoading(true);
     try {
-      const page = await timelinePage(patientId, kind ? [kind] : undefined, cursor);
+      const page = await timelinePage(patientId, kind ? [kind] : undefined, after);
       if (asked !== generation.current) return;
       setEntries((before) => [...before, ...page.edges]);
       setCursor(page.pageInfo.endCursor);
@@ -38,17 +38,26 @@ export function Timeline({ patientId, revision = 0, onOpen }: { patientId: strin
     } finally {
       if (asked === generation.current) setLoading(false);
     }
+  };
+
+  const loadMore = useCallback(async () => {
+    if (loading || !hasMore) return;
+    await loadPage(cursor);
   }, [patientId, kind, cursor, hasMore, loading]);
 
-  // A new patient or kind filter starts the list again from the newest entry.
-  useEffect(() => {
+  // A new patient or kind filter starts the list again from the newest entry, asked at once rather than
+  // when the observer first reports the sentinel (a frame later), and in a layout effect, so that it leaves
+  // before the record's lab trends (asked in passive effects): the server answers the three together, the
+  // embedded database one statement at a time, and the first screen waited for the trends' answers
+  // (bench:console, issue 16).
+  useLayoutEffect(() => {
     generation.current += 1;
     setEntries([]);
     setCursor(undefined);
     setHasMore(true);
-    setLoading(false);
     setError(undefined);
     setFresh(new Set());
+    void loadPage(undefined);
   }, [patientId, kind]);
 
   useEffect(() => {
