@@ -2,7 +2,7 @@
  * One resident's record as a clinician sees it: lab trends and the cross-facility timeline, kept current by
  * the live resourceChanged subscription; referral letters and images opened from the timeline; CT/MRI booking.
  */
-import { Alert, Button, Group, Stack, Tabs, Title } from '@mantine/core';
+import { Alert, Button, Grid, Group, Stack, Tabs, Title } from '@mantine/core';
 import { useState } from 'react';
 import { useSubscription } from '../api/live';
 import { ExamBooking } from '../booking/ExamBooking';
@@ -33,13 +33,20 @@ export function PatientRecord({ patientId, onBack }: { patientId: string; onBack
           <Tabs.Tab value="booking">{t('examBooking')}</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="record" pt="md">
-          <Stack gap="xl">
-            <Stack component="section" aria-labelledby="lab-trends-title">
-              <Title order={2} id="lab-trends-title">{t('labTrend')}</Title>
-              {CHARTED_TESTS.map((test) => <LabTrendChart key={test.code} patientId={patientId} code={test.code} label={test.label} revision={revision} />)}
-            </Stack>
-            <Timeline patientId={patientId} revision={revision} onOpen={setOpened} />
-          </Stack>
+          {/* On a desk PC the trends stand beside the timeline, which then starts on the first screen (above
+              it, a patient's charts and their value tables pushed it thousands of pixels down); on a tablet
+              they stack, trends first, since the timeline below them pages on as it scrolls. */}
+          <Grid gutter="xl">
+            <Grid.Col span={{ base: 12, lg: 4 }} order={{ base: 1, lg: 2 }}>
+              <Stack component="section" aria-labelledby="lab-trends-title">
+                <Title order={2} id="lab-trends-title">{t('labTrend')}</Title>
+                {CHARTED_TESTS.map((test) => <LabTrendChart key={test.code} patientId={patientId} code={test.code} label={test.label} revision={revision} />)}
+              </Stack>
+            </Grid.Col>
+            <Grid.Col span={{ base: 12, lg: 8 }} order={{ base: 2, lg: 1 }}>
+              <Timeline patientId={patientId} revision={revision} onOpen={setOpened} />
+            </Grid.Col>
+          </Grid>
         </Tabs.Panel>
         <Tabs.Panel value="booking" pt="md">
           <ExamBooking patientId={patientId} />
