@@ -362,13 +362,13 @@ export function validate(resource: Resource): void {
   if (bindings.length) throw unprocessable(bindings);
 }
 
-/** The same condition however its parameters are ordered, so that equal conditions share one lock. */
 /**
  * The conditions lockConditions locked, per transaction (its Db, which lives as long as the transaction):
  * an advisory transaction lock is held to its end, so one taken is not taken again.
  */
 const lockedConditions = new WeakMap<Db, Set<string>>();
 
+/** The same condition however its parameters are ordered, so that equal conditions share one lock. */
 function conditionKey(resourceType: string, query: string): string {
   return `${resourceType}?${canonicalQuery(query)}`;
 }
