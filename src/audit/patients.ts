@@ -13,8 +13,9 @@ import { patientsOf } from '../core/compartments';
 export type StoredCompartments = (resources: readonly { resourceType: string; id: string }[]) => Promise<string[]>;
 
 export async function patientsSeen(stored: StoredCompartments, resources: readonly Resource[]): Promise<string[]> {
-  const named = resources.flatMap(patientsOf);
-  const unnamed = resources.filter((r) => r.id && r.resourceType && mayNameOtherwise(r.resourceType) && patientsOf(r).length === 0);
+  const found = resources.map((resource) => ({ resource, patients: patientsOf(resource) }));
+  const named = found.flatMap((f) => f.patients);
+  const unnamed = found.filter((f) => f.patients.length === 0 && f.resource.id && f.resource.resourceType && mayNameOtherwise(f.resource.resourceType)).map((f) => f.resource);
   if (!unnamed.length) return [...new Set(named)];
   const placed = await stored(unnamed.map((r) => ({ resourceType: r.resourceType, id: r.id as string })));
   return [...new Set([...named, ...placed])];
