@@ -53,14 +53,22 @@ export class FrameTooLarge extends Error {
 }
 
 /**
- * One frame's content; `cut` when a new start byte ended it before its end bytes came; `outside` for text
- * that came outside any frame (a sender that forgot the start byte), up to the first 64 KB of it.
+ * One frame's content, or what is refused instead of a message: `cut` when a new start byte ended a frame
+ * before its end bytes came; `outside` for text that came outside any frame (a sender that forgot the start
+ * byte), up to the first 64 KB of it.
  */
 export interface Frame {
   bytes: Buffer;
-  cut: boolean;
-  outside?: boolean;
+  refused?: 'cut' | 'outside';
 }
+
+type RefusedFrame = Required<Frame>;
+
+/** Why each refused frame was not processed, as its ACK and inbox record say. */
+const REFUSAL: Record<RefusedFrame['refused'], (bytes: Buffer) => string> = {
+  cut: () => 'The MLLP frame was ended by a new start byte (VT) before its end bytes (FS CR); the message was not processed',
+  outside: (bytes) => `${bytes.length} bytes came outside an MLLP frame (no start byte VT before them); they were kept and not processed`,
+};
 
 /**
  * Splits a byte stream into MLLP frames. Linear in the bytes received: each chunk is scanned once and the
@@ -112,7 +120,7 @@ export class FrameReader {
       if (stop < 0) break;
       const bytes = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
       // A frame given up before any text (a doubled start byte, a stray line break) is no message.
-      if (!cut || /\S/.test(bytes.toString('latin1'))) frames.push({ bytes, cut });
+      if (!cut || /\S/.test(bytes.toString('latin1'))) frames.push(cut ? { bytes, refused: 'cut' } : { bytes });
       this.parts = [];
       this.size = 0;
       position = stop + 1;
@@ -125,13 +133,13 @@ export class FrameReader {
   }
 
   /** The text received outside a frame since the last frame, if any (also when the stream ends). */
-  rest(): Frame | undefined {
+  rest(): RefusedFrame | undefined {
     if (!this.outsideSize) return undefined;
     const bytes = Buffer.concat(this.outsideParts, this.outsideSize);
     this.outsideParts = [];
     this.outsideSize = 0;
     // A stray end byte (a sender that writes FS twice) or a line break between frames is framing, not text.
-    return /[^\s\x1c]/.test(bytes.toString('latin1')) ? { bytes, cut: false, outside: true } : undefined;
+    return /[^\s\x1c]/.test(bytes.toString('latin1')) ? { bytes, refused: 'outside' } : undefined;
   }
 
   private keepOutside(part: Buffer): void {
@@ -189,9 +197,9 @@ export function startMllpServer(ingest: Hl7Ingest, port: number, host: string, l
       busy = true;
       socket.pause();
       while (pending.length && !socket.destroyed) {
-        if (pending[0].cut || pending[0].outside) {
+        if (pending[0].refused) {
           // Refused and kept, so the sender hears which message was given up and the office can see it.
-          const refused = await keepRefused(pending.shift() as Frame).catch((err) => {
+          const refused = await keepRefused(pending.shift() as RefusedFrame).catch((err) => {
             logger.error({ err }, 'could not keep a refused MLLP frame');
             return undefined;
           });
@@ -200,7 +208,7 @@ export function startMllpServer(ingest: Hl7Ingest, port: number, host: string, l
           continue;
         }
         // What the sender has queued is stored in one commit (a sender waiting for each ACK sends one at a time).
-        const whole = pending.findIndex((f) => f.cut || f.outside);
+        const whole = pending.findIndex((f) => f.refused);
         const messages = pending.splice(0, Math.min(whole < 0 ? pending.length : whole, BATCH_MESSAGES)).map((f) => f.bytes);
         const results = await ingest.receiveAll(messages, { transport: 'mllp' }).catch((err) => {
           // A database that refuses writes is answered AR, saying why; the sender holds the messages.
@@ -216,10 +224,9 @@ export function startMllpServer(ingest: Hl7Ingest, port: number, host: string, l
       if (!socket.destroyed) socket.resume();
     };
 
-    const keepRefused = (refused: Frame) => {
-      const reason = refused.cut ? 'The MLLP frame was ended by a new start byte (VT) before its end bytes (FS CR); the message was not processed' : `${refused.bytes.length} bytes came outside an MLLP frame (no start byte VT before them); they were kept and not processed`;
-      if (refused.outside) logger.warn({ remote: socket.remoteAddress, bytes: refused.bytes.length }, 'MLLP bytes outside a frame kept in the inbox');
-      return ingest.refuse(refused.bytes, [{ severity: 'error', code: '102', message: reason }], { transport: 'mllp' });
+    const keepRefused = ({ bytes, refused }: RefusedFrame) => {
+      if (refused === 'outside') logger.warn({ remote: socket.remoteAddress, bytes: bytes.length }, 'MLLP bytes outside a frame kept in the inbox');
+      return ingest.refuse(bytes, [{ severity: 'error', code: '102', message: REFUSAL[refused](bytes) }], { transport: 'mllp' });
     };
 
     const refuseTooLarge = async (err: FrameTooLarge) => {

@@ -103,7 +103,7 @@ test('frames split anywhere, several to a chunk and with text between them, are 
   const stream = Buffer.concat([Buffer.from('noise'), frame('MSH|A'), frame('MSH|B'), Buffer.from('\r\n\x1c\r'), frame('MSH|C'), Buffer.from('MSH|tail')]);
   for (let cut = 1; cut < stream.length; cut++) {
     const reader = new FrameReader(1024);
-    const frames = [...reader.push(stream.subarray(0, cut)), ...reader.push(stream.subarray(cut))].map((f) => [f.bytes.toString(), !!f.outside]);
+    const frames = [...reader.push(stream.subarray(0, cut)), ...reader.push(stream.subarray(cut))].map((f) => [f.bytes.toString(), f.refused === 'outside']);
     expect(frames).toEqual([['noise', true], ['MSH|A', false], ['MSH|B', false], ['MSH|C', false]]);
     expect(reader.rest()?.bytes.toString()).toBe('MSH|tail');
     expect(reader.rest()).toBeUndefined();
@@ -153,7 +153,7 @@ test('a start byte inside a frame cuts it: what came before is handed out as cut
   const stream = Buffer.concat([Buffer.from([0x0b]), frame('MSH|A'), Buffer.from([0x0b]), Buffer.from('MSH|half'), frame('MSH|B'), Buffer.from([0x0b, 0x0d]), frame('MSH|C')]);
   for (let cut = 1; cut < stream.length; cut++) {
     const reader = new FrameReader(1024);
-    const frames = [...reader.push(stream.subarray(0, cut)), ...reader.push(stream.subarray(cut))].map((f) => [f.bytes.toString(), f.cut]);
+    const frames = [...reader.push(stream.subarray(0, cut)), ...reader.push(stream.subarray(cut))].map((f) => [f.bytes.toString(), f.refused === 'cut']);
     expect(frames).toEqual([['MSH|A', false], ['MSH|half', true], ['MSH|B', false], ['MSH|C', false]]);
   }
 });
