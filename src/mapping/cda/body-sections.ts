@@ -8,7 +8,7 @@ import type { MappingIssue } from '../types';
 import { identityKey, type EntryCollector } from './bundle-entries';
 import { LOINC_OID } from './code-systems';
 import { codingFromCD, type NarrativeIndex } from './datatypes';
-import { mapEntry } from './entries';
+import { mapEntry, WHAT_AN_ENTRY_NEEDS } from './entries';
 import { narrativeFromText } from './narrative';
 import { CLINS_SECTION_SYSTEM, findSectionRule, type SectionRule } from './sections';
 import { attribute, children, child, textContent, type XmlElement } from './xml';
@@ -72,7 +72,7 @@ export function mapDocumentSections(
           severity: 'warning',
           code: '103',
           segment: entry.path,
-          message: `entry not mapped to a resource${rule.entryKind ? ' (no coded value)' : ` (section "${title}" has no coded-entry mapping)`}; its content stays in the section narrative and the original document`,
+          message: `entry not mapped to a resource${rule.entryKind ? ` (no ${WHAT_AN_ENTRY_NEEDS[rule.entryKind]})` : ` (section "${title}" has no coded-entry mapping)`}; its content stays in the section narrative and the original document`,
         });
       }
       resources.forEach((resource, resourceIndex) => {

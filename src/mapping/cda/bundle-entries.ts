@@ -13,7 +13,19 @@ const URL_NAMESPACE = '6ba7b811-9dad-11d1-80b4-00c04fd430c8';
  * Document bundle order (JP_Bundle_eReferral, JP_Bundle_eDischargeSummary): Composition, Patient, Practitioner,
  * Organization, the visits (Encounter), then clinical entries in the IG's order.
  */
-const ENTRY_ORDER = ['Composition', 'Patient', 'Practitioner', 'Organization', 'Encounter', 'Condition', 'AllergyIntolerance', 'Observation', 'MedicationRequest'];
+const ENTRY_ORDER = [
+  'Composition',
+  'Patient',
+  'Practitioner',
+  'Organization',
+  'Encounter',
+  'Condition',
+  'AllergyIntolerance',
+  'Observation',
+  'Immunization',
+  'Procedure',
+  'MedicationRequest',
+];
 
 export interface EntryCollector {
   /** Adds the resource unless one with the same key is there; returns a reference to the entry either way. */

@@ -11,6 +11,9 @@ const CODE_SYSTEM_URL_BY_OID: Readonly<Record<string, string>> = {
   '2.16.840.1.113883.5.1': 'http://terminology.hl7.org/CodeSystem/v3-AdministrativeGender',
   '2.16.840.1.113883.5.4': 'http://terminology.hl7.org/CodeSystem/v3-ActCode',
   '2.16.840.1.113883.5.25': 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality',
+  // Vaccination route and site, the systems JP-CLINS names for Immunization.route and .site
+  '2.16.840.1.113883.5.112': 'http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration',
+  '2.16.840.1.113883.5.1052': 'http://terminology.hl7.org/CodeSystem/v3-ActSite',
   '2.16.840.1.113883.12.127': 'http://terminology.hl7.org/CodeSystem/v2-0127',
   // HL7 v2 table 0162 (route): JP Core keeps its own copy.
   '2.16.840.1.113883.12.162': 'http://jpfhir.jp/fhir/core/CodeSystem/route-codes',

@@ -1,18 +1,22 @@
 /**
  * Coded CDA entries → clinical resources. Which resource an entry becomes is decided by its section
  * (sections.ts `entryKind`): problem observations → Condition, allergy observations → AllergyIntolerance,
- * substanceAdministration → MedicationRequest, result observations → Observation. Entries are also kept verbatim in the section narrative
- * and in the original document, so an entry we cannot code loses nothing.
+ * substanceAdministration → MedicationRequest (a prescription) or Immunization (a vaccination), result and
+ * physical-finding observations → Observation, procedure → Procedure. Entries are also kept verbatim in the section
+ * narrative and in the original document, so an entry we cannot code loses nothing.
  */
 import type {
   AllergyIntolerance,
   CodeableConcept,
+  Coding,
   Condition,
   Dosage,
   Identifier,
+  Immunization,
   MedicationRequest,
   Observation,
   Patient,
+  Procedure,
   Reference,
 } from '@medplum/fhirtypes';
 import { DRUG_CODE_SYSTEM_URLS } from './code-systems';
@@ -27,7 +31,18 @@ import {
 import type { EntryKind } from './sections';
 import { attribute, children, child, descend, textContent, type XmlElement } from './xml';
 
-export type ClinicalResource = Condition | AllergyIntolerance | MedicationRequest | Observation;
+export type ClinicalResource = Condition | AllergyIntolerance | MedicationRequest | Observation | Immunization | Procedure;
+
+/** What an entry of each kind must hold to become a resource, for the issue that reports one that does not. */
+export const WHAT_AN_ENTRY_NEEDS: Readonly<Record<EntryKind, string>> = {
+  condition: 'coded value',
+  allergy: 'coded value',
+  medication: 'coded value',
+  result: 'coded value',
+  finding: 'coded value',
+  immunization: 'vaccine with the date it was given',
+  procedure: 'procedure coded as done',
+};
 
 export interface EntryContext {
   patient: Reference<Patient>;
@@ -52,8 +67,18 @@ export function mapEntry(entry: XmlElement, kind: EntryKind, context: EntryConte
     case 'medication':
       return clinicalStatements(entry, 'substanceAdministration').flatMap((administration) => medicationRequestFrom(administration, context) ?? []);
     case 'result':
-      return clinicalStatements(entry, 'observation').flatMap((observation) => resultFrom(observation, context) ?? []);
+    case 'finding':
+      return clinicalStatements(entry, 'observation').flatMap((observation) => observationFrom(observation, kind, context) ?? []);
+    case 'immunization':
+      return clinicalStatements(entry, 'substanceAdministration').flatMap((administration) => immunizationFrom(administration, context) ?? []);
+    case 'procedure':
+      return clinicalStatements(entry, 'procedure').flatMap((procedure) => procedureFrom(procedure, context) ?? []);
   }
+}
+
+/** moodCode EVN (or none, its default): the act happened, as a history section states it; INT or RQO is only planned. */
+function happened(statement: XmlElement): boolean {
+  return (attribute(statement, 'moodCode') ?? 'EVN') === 'EVN';
 }
 
 interface Interval {
@@ -180,12 +205,18 @@ const MEDICATION_STATUS: Readonly<Record<string, MedicationRequest['status']>> =
   nullified: 'entered-in-error',
 };
 
-function medicationRequestFrom(administration: XmlElement, context: EntryContext): MedicationRequest | undefined {
+/** What a substanceAdministration gives (a drug or a vaccine): its material's code, else its name. */
+function administeredProduct(administration: XmlElement, narrative: NarrativeIndex): CodeableConcept | undefined {
   const material = descend(administration, 'consumable', 'manufacturedProduct', 'manufacturedMaterial');
-  const codedMedication = codeableConceptFromCD(child(material, 'code'), context.narrative);
+  const codedProduct = codeableConceptFromCD(child(material, 'code'), narrative);
   const materialName = descend(material, 'name');
-  const medication = codedMedication ?? (materialName ? { text: originalText(materialName, context.narrative) } : undefined);
-  if (!medication || (!medication.coding && !medication.text)) return undefined;
+  const product = codedProduct ?? (materialName ? { text: originalText(materialName, narrative) } : undefined);
+  return product && (product.coding || product.text) ? product : undefined;
+}
+
+function medicationRequestFrom(administration: XmlElement, context: EntryContext): MedicationRequest | undefined {
+  const medication = administeredProduct(administration, context.narrative);
+  if (!medication) return undefined;
   const statusCode = attribute(child(administration, 'statusCode'), 'code');
   const dosage = dosageFrom(administration, context.narrative);
   return {
@@ -222,11 +253,22 @@ function dosageFrom(administration: XmlElement, narrative: NarrativeIndex): Dosa
   return Object.keys(dosage).length > 0 ? dosage : undefined;
 }
 
-/** JP_SimpleObservationCategory_CS: JP Core's first category slice. */
-const LABORATORY_CATEGORY = { system: 'http://jpfhir.jp/fhir/core/CodeSystem/JP_SimpleObservationCategory_CS', code: 'laboratory', display: 'Laboratory' };
+const SIMPLE_OBSERVATION_CATEGORY_SYSTEM = 'http://jpfhir.jp/fhir/core/CodeSystem/JP_SimpleObservationCategory_CS';
+/**
+ * JP_SimpleObservationCategory_CS (JP Core's first category slice) by entry kind: 検査結果 are laboratory results,
+ * 身体所見 exam findings, as the eReferral IG sets them.
+ */
+const OBSERVATION_CATEGORY: Readonly<Record<'result' | 'finding', Coding>> = {
+  result: { system: SIMPLE_OBSERVATION_CATEGORY_SYSTEM, code: 'laboratory', display: 'Laboratory' },
+  finding: { system: SIMPLE_OBSERVATION_CATEGORY_SYSTEM, code: 'exam', display: 'Exam' },
+};
 
-/** A result observation (検査結果) with its code and value: PQ → valueQuantity, CD → valueCodeableConcept, ST → valueString. */
-function resultFrom(observation: XmlElement, context: EntryContext): Observation | undefined {
+/**
+ * A result (検査結果) or physical finding (身体所見) with its code and value: PQ → valueQuantity, CD →
+ * valueCodeableConcept, ST → valueString. A finding without a standard code keeps its item name as code.text, which
+ * the IG allows.
+ */
+function observationFrom(observation: XmlElement, kind: 'result' | 'finding', context: EntryContext): Observation | undefined {
   const code = codeableConceptFromCD(child(observation, 'code'), context.narrative);
   if (!code) return undefined;
   const value = child(observation, 'value');
@@ -244,7 +286,7 @@ function resultFrom(observation: XmlElement, context: EntryContext): Observation
     ...identifiersOf(observation),
     // A CDA result without statusCode is a reported one: the letter states it as its finding.
     status: statusCode === 'active' ? 'preliminary' : 'final',
-    category: [{ coding: [LABORATORY_CATEGORY] }],
+    category: [{ coding: [OBSERVATION_CATEGORY[kind]] }],
     code,
     subject: context.patient,
     ...(start ? { effectiveDateTime: start } : {}),
@@ -253,5 +295,73 @@ function resultFrom(observation: XmlElement, context: EntryContext): Observation
       : {}),
     ...(coded ? { valueCodeableConcept: coded } : {}),
     ...(text ? { valueString: text } : {}),
+  };
+}
+
+/** 予防接種歴: a vaccination given (moodCode EVN) with its vaccine and date; Immunization.occurrence[x] is required. */
+function immunizationFrom(administration: XmlElement, context: EntryContext): Immunization | undefined {
+  const vaccineCode = administeredProduct(administration, context.narrative);
+  const occurrence = intervalFrom(child(administration, 'effectiveTime')).start;
+  if (!vaccineCode || !occurrence || !happened(administration)) return undefined;
+  const statusCode = attribute(child(administration, 'statusCode'), 'code');
+  const lotNumber = textContent(descend(administration, 'consumable', 'manufacturedProduct', 'manufacturedMaterial', 'lotNumberText'));
+  const site = codeableConceptFromCD(child(administration, 'approachSiteCode'), context.narrative);
+  const route = codeableConceptFromCD(child(administration, 'routeCode'), context.narrative);
+  const doseQuantity = child(administration, 'doseQuantity');
+  const doseValue = Number(attribute(doseQuantity, 'value'));
+  const doseUnit = attribute(doseQuantity, 'unit');
+  return {
+    resourceType: 'Immunization',
+    meta: { profile: [ECS_PROFILE.Immunization] },
+    extension: [institutionNumberExtension(context.institutionNumber)],
+    ...identifiersOf(administration),
+    // A negated administration records a vaccination not given; otherwise the letter reports one given.
+    status: attribute(administration, 'negationInd') === 'true' ? 'not-done' : statusCode === 'nullified' ? 'entered-in-error' : 'completed',
+    vaccineCode,
+    patient: context.patient,
+    occurrenceDateTime: occurrence,
+    ...(lotNumber ? { lotNumber } : {}),
+    ...(site ? { site } : {}),
+    ...(route ? { route } : {}),
+    ...(attribute(doseQuantity, 'value') !== undefined && Number.isFinite(doseValue)
+      ? { doseQuantity: { value: doseValue, ...(doseUnit ? { unit: doseUnit } : {}) } }
+      : {}),
+  };
+}
+
+/** CDA act statusCode → Procedure.status; an act done without a statusCode is reported as completed. */
+const PROCEDURE_STATUS: Readonly<Record<string, Procedure['status']>> = {
+  completed: 'completed',
+  active: 'in-progress',
+  aborted: 'stopped',
+  cancelled: 'not-done',
+  suspended: 'on-hold',
+  held: 'on-hold',
+  nullified: 'entered-in-error',
+};
+
+/** 手術 / 輸血歴 / 処置: a procedure done (moodCode EVN) with its code, time and body site. */
+function procedureFrom(procedure: XmlElement, context: EntryContext): Procedure | undefined {
+  const code = codeableConceptFromCD(child(procedure, 'code'), context.narrative);
+  if (!code || !happened(procedure)) return undefined;
+  const statusCode = attribute(child(procedure, 'statusCode'), 'code');
+  const effectiveTime = child(procedure, 'effectiveTime');
+  // A TS value is a point in time; an IVL_TS low/high a period, even when both ends are the same day.
+  const performedAt = dateTimeFromTS(attribute(effectiveTime, 'value'));
+  const period = performedAt ? {} : intervalFrom(effectiveTime);
+  const bodySite = children(procedure, 'targetSiteCode')
+    .map((site) => codeableConceptFromCD(site, context.narrative))
+    .filter((site): site is CodeableConcept => site !== undefined);
+  return {
+    resourceType: 'Procedure',
+    meta: { profile: [ECS_PROFILE.Procedure] },
+    extension: [institutionNumberExtension(context.institutionNumber)],
+    ...identifiersOf(procedure),
+    status: attribute(procedure, 'negationInd') === 'true' ? 'not-done' : (statusCode && PROCEDURE_STATUS[statusCode]) || 'completed',
+    code,
+    subject: context.patient,
+    ...(performedAt ? { performedDateTime: performedAt } : {}),
+    ...(period.start || period.end ? { performedPeriod: period } : {}),
+    ...(bodySite.length > 0 ? { bodySite } : {}),
   };
 }

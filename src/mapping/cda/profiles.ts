@@ -15,6 +15,8 @@ export const ECS_PROFILE = {
   AllergyIntolerance: `${ECS}/JP_AllergyIntolerance_eCS`,
   MedicationRequest: `${ECS}/JP_MedicationRequest_eCS`,
   Observation: `${ECS}/JP_Observation_Common_eCS`,
+  Immunization: `${ECS}/JP_Immunization_eCS`,
+  Procedure: `${ECS}/JP_Procedure_eCS`,
 } as const;
 
 export const INSTITUTION_NUMBER_SYSTEM = 'http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no';

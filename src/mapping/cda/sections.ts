@@ -7,8 +7,11 @@
 
 export const CLINS_SECTION_SYSTEM = 'http://jpfhir.jp/fhir/clins/CodeSystem/document-section';
 
-/** Which FHIR resource a section's coded entries become. */
-export type EntryKind = 'condition' | 'allergy' | 'medication' | 'result';
+/**
+ * Which FHIR resource a section's coded entries become: the resource JP_Composition_eReferral's section names
+ * (`result` and `finding` are both Observations, of category laboratory and exam).
+ */
+export type EntryKind = 'condition' | 'allergy' | 'medication' | 'result' | 'finding' | 'immunization' | 'procedure';
 
 export interface SectionRule {
   clinsCode: string;
@@ -44,13 +47,13 @@ export const SECTION_RULES: readonly SectionRule[] = [
     entryKind: 'allergy',
   },
   { clinsCode: '550', display: '家族歴セクション', title: '家族歴', loincCodes: ['10157-6'], titles: ['家族歴'] },
-  { clinsCode: '610', display: '身体所見セクション', title: '身体所見', loincCodes: ['29545-1'], titles: ['身体所見'] },
+  { clinsCode: '610', display: '身体所見セクション', title: '身体所見', loincCodes: ['29545-1'], titles: ['身体所見'], entryKind: 'finding' },
   { clinsCode: '520', display: '感染症情報セクション', title: '感染症情報', loincCodes: [], titles: ['感染症情報', '感染症'] },
   { clinsCode: '640', display: '社会歴・生活習慣セクション', title: '社会歴・生活習慣', loincCodes: ['29762-2'], titles: ['社会歴・生活習慣', '社会歴', '生活習慣'] },
-  { clinsCode: '530', display: '予防接種歴セクション', title: '予防接種歴', loincCodes: ['11369-6'], titles: ['予防接種歴', '予防接種'] },
-  { clinsCode: '730', display: '手術セクション', title: '手術', loincCodes: ['47519-4'], titles: ['手術', '手術歴'] },
-  { clinsCode: '740', display: '輸血歴セクション', title: '輸血歴', loincCodes: [], titles: ['輸血歴', '輸血'] },
-  { clinsCode: '720', display: '処置セクション', title: '処置', loincCodes: [], titles: ['処置'] },
+  { clinsCode: '530', display: '予防接種歴セクション', title: '予防接種歴', loincCodes: ['11369-6'], titles: ['予防接種歴', '予防接種'], entryKind: 'immunization' },
+  { clinsCode: '730', display: '手術セクション', title: '手術', loincCodes: ['47519-4'], titles: ['手術', '手術歴'], entryKind: 'procedure' },
+  { clinsCode: '740', display: '輸血歴セクション', title: '輸血歴', loincCodes: [], titles: ['輸血歴', '輸血'], entryKind: 'procedure' },
+  { clinsCode: '720', display: '処置セクション', title: '処置', loincCodes: [], titles: ['処置'], entryKind: 'procedure' },
   {
     clinsCode: '430',
     display: '投薬指示セクション',

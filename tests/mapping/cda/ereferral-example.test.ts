@@ -5,7 +5,7 @@
  * extracted by code from both bundles and compared as data. Every difference must be one of KNOWN_DIFFERENCES, each
  * with its reason; a known difference that no longer occurs fails the test too, so the list cannot go stale.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bundle, Composition, CompositionSection, Resource } from '@medplum/fhirtypes';
 import { mapCdaReferral } from '../../../src/mapping/cda';
@@ -157,7 +157,7 @@ describe('Tonet eReferral Bundle against Bundle-CLINS-Referral-Example-01', () =
     'Composition.author → identifier.system': 'the example practitioners carry no identifier; the letter\'s author id (JP Core staff id system) is kept',
     'Composition.encounter → identifier.system': 'the example numbers its Encounter in resourceInstance-identifier; the letter\'s encompassingEncounter has no id',
     'section[300].section.code':
-      'the sections each letter has: the example has 身体所見 (610) and 感染症情報 (520), the test letter has 投薬指示 (430) and 検査結果 (620) instead',
+      'the sections each letter has: both have 身体所見 (610); the example has 感染症情報 (520), the test letter has 予防接種歴 (530), 手術 (730), 処置 (720), 投薬指示 (430) and 検査結果 (620) instead',
     'section[330].entry → resourceType': 'the example attaches its clinical course as a PDF DocumentReference; the letter states it in its narrative only',
     'section[360].entry → resourceType': 'the example codes the present illness as a Condition; the letter states it in its narrative only',
     'Composition.section.code': 'the letter has a 備考 section (220, the NoEntry example has one too); Example-01 has none',
@@ -177,10 +177,10 @@ describe('Tonet eReferral Bundle against Bundle-CLINS-Referral-Example-01', () =
     'Encounter.identifier.system': 'the example numbers its Encounters in resourceInstance-identifier; a CDA encompassingEncounter in the letter has no id',
     'Encounter.classHistory.class.system': 'the example repeats the class in classHistory; Tonet has one class per visit, so no history',
     'Organization.extension(JP_eCS_Department).valueCodeableConcept.coding.system': 'the example names the sending department (眼科); the letter\'s representedOrganization has none',
-    'Observation.code.coding.system': 'the example\'s Observation is a physical finding in words (身体所見); the letter\'s is a lab result coded in JLAC10',
+    'Observation.code.coding.system': 'both bundles name their physical finding (身体所見) in words only; the letter also has a lab result coded in JLAC10, the example none',
     'Observation.extension(JP_eCS_InstitutionNumber).valueIdentifier.system': 'Tonet names the recording facility on every clinical resource, as the example allergies do; the example physical finding does not',
-    'Observation.identifier.system': 'the letter\'s result entry has no id; the example numbers its Observation in resourceInstance-identifier',
-    'Observation.valueQuantity.system': 'a lab value is a UCUM quantity; the example finding is a string',
+    'Observation.identifier.system': 'the letter\'s result and finding entries have no id; the example numbers its Observation in resourceInstance-identifier',
+    'Observation.valueQuantity.system': 'a lab value is a UCUM quantity; the example has no lab value, only its finding as a string',
     'Patient.contact.telecom.system': 'the example names a contact person; a CDA recordTarget in the letter has none (guardian, employer)',
     'Patient.identifier.system': 'the insured-person id (JP_Insurance_memberID) is not in a CDA R2 header; the facility patient number is kept',
     'Practitioner.telecom.system': 'the letter gives the author\'s work phone; the example practitioners have none',
@@ -221,7 +221,8 @@ describe('Tonet eReferral Bundle against Bundle-CLINS-Referral-NoEntry-Example-0
     // 950: the purpose Encounter is built from the narrative, not from a CDA entry, so it stays (the NoEntry example has none).
     assertExplained(found, {
       'section[950].entry → resourceType': 'Tonet builds the 紹介目的 Encounter from the narrative, which an entry-free letter still has',
-      'section[300].section.code': 'the sections each letter has: the NoEntry example has 身体所見 (610) and 感染症情報 (520), the test letter 検査結果 (620)',
+      'section[300].section.code':
+        'the sections each letter has: the NoEntry example has 感染症情報 (520), the test letter 予防接種歴 (530), 手術 (730), 処置 (720) and 検査結果 (620)',
     });
   });
 
@@ -236,5 +237,41 @@ describe('Tonet eReferral Bundle against Bundle-CLINS-Referral-NoEntry-Example-0
       text: { status: 'additional', div: '<div xmlns="http://www.w3.org/1999/xhtml">記載なし</div>' },
       emptyReason: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/list-empty-reason', code: 'unavailable', display: 'Unavailable' }] },
     });
+  });
+});
+
+describe('Tonet eReferral entries of types no official example holds', () => {
+  /**
+   * JP-CLINS publishes no Immunization or Procedure example (none in ExampleJson, the referral bundles included), so
+   * these are checked against the IG's own definitions instead: JP_Bundle_eReferral's entry slices name the profile
+   * (entry[immunization] only JP_Immunization_eCS, entry[procedure] only JP_Procedure_eCS) and JP_Composition_eReferral
+   * the sections whose entries they are (530 予防接種歴; 730 手術, 740 輸血歴, 720 処置).
+   */
+  const IG_ENTRY_SLICES: Readonly<Record<string, { profile: string; sections: readonly string[] }>> = {
+    Immunization: { profile: 'http://jpfhir.jp/fhir/eCS/StructureDefinition/JP_Immunization_eCS', sections: ['530'] },
+    Procedure: { profile: 'http://jpfhir.jp/fhir/eCS/StructureDefinition/JP_Procedure_eCS', sections: ['720', '730', '740'] },
+  };
+
+  it('are still absent from every official example, or they would be compared element by element above', () => {
+    const exampleTypes = readdirSync(EXAMPLES).map((name) => name.split('-')[0]);
+    const bundled = ['Bundle-Bundle-CLINS-Referral-Example-01.json', 'Bundle-Bundle-CLINS-Referral-NoEntry-Example-01.json'].flatMap((name) =>
+      (readBundle(name).entry ?? []).map((entry) => entry.resource?.resourceType),
+    );
+    for (const type of Object.keys(IG_ENTRY_SLICES)) {
+      expect([...exampleTypes, ...bundled]).not.toContain(type);
+    }
+  });
+
+  it('claim the profile the bundle slice names and are entries of the sections the IG gives them', () => {
+    const composition = tonet.entry?.[0]?.resource as Composition;
+    const structured = composition.section?.find((section) => sectionCode(section) === '300')?.section ?? [];
+    for (const [type, slice] of Object.entries(IG_ENTRY_SLICES)) {
+      const resources = (tonet.entry ?? []).filter((entry) => entry.resource?.resourceType === type);
+      expect({ type, profiles: sorted(resources.flatMap((entry) => entry.resource?.meta?.profile ?? [])) }).toEqual({ type, profiles: sorted([slice.profile]) });
+      const citing = structured.filter((section) => (section.entry ?? []).some((reference) => resources.some((entry) => entry.fullUrl === reference.reference)));
+      expect(citing.map(sectionCode).every((code) => slice.sections.includes(code))).toBe(true);
+      // Every resource of the type is some allowed section's entry, none left unreferenced.
+      expect(resources.every((entry) => citing.some((section) => section.entry?.some((reference) => reference.reference === entry.fullUrl)))).toBe(true);
+    }
   });
 });

@@ -8,11 +8,13 @@ import type {
   CompositionSection,
   Condition,
   Encounter,
+  Immunization,
   MedicationRequest,
   Observation,
   Organization,
   Patient,
   Practitioner,
+  Procedure,
   Resource,
 } from '@medplum/fhirtypes';
 import { mapCdaReferral } from '../../../src/mapping/cda';
@@ -62,6 +64,10 @@ describe('mapCdaReferral on a full 診療情報提供書', () => {
       'AllergyIntolerance',
       'AllergyIntolerance',
       'Observation',
+      'Observation',
+      'Immunization',
+      'Procedure',
+      'Procedure',
       'MedicationRequest',
     ]);
     for (const entry of bundle.entry ?? []) {
@@ -145,7 +151,7 @@ describe('mapCdaReferral on a full 診療情報提供書', () => {
     expect(receivingDoctor.name?.[0]?.text).toBe('野口 英世丸');
     const structured = composition.section?.[2]?.section ?? [];
     // In the IG's order, one JP-CLINS coding each, narrative status additional as the IG fixes it.
-    expect(structured.map(clinsCode)).toEqual(['950', '340', '360', '370', '510', '550', '430', '620', '330']);
+    expect(structured.map(clinsCode)).toEqual(['950', '340', '360', '370', '510', '550', '610', '530', '730', '720', '430', '620', '330']);
     expect(structured.every((section) => section.code?.coding?.length === 1 && section.text?.status === 'additional')).toBe(true);
     expect(composition.section?.[3]).toMatchObject({ title: '備考・連絡情報', text: { div: '<div xmlns="http://www.w3.org/1999/xhtml">紹介状の返書をお願いします。</div>' } });
     // 紹介目的: the Encounter asked of the receiving facility, its reason the section's words.
@@ -214,6 +220,60 @@ describe('mapCdaReferral on a full 診療情報提供書', () => {
     });
   });
 
+  it('maps the physical finding to an Observation of category exam, its item and finding in words as the IG allows', () => {
+    const finding = resolve<Observation>(bundle, structuredSection(composition, '610').entry?.[0]?.reference);
+    expect(finding).toMatchObject({
+      meta: { profile: ['http://jpfhir.jp/fhir/eCS/StructureDefinition/JP_Observation_Common_eCS'] },
+      status: 'final',
+      category: [{ coding: [{ system: 'http://jpfhir.jp/fhir/core/CodeSystem/JP_SimpleObservationCategory_CS', code: 'exam', display: 'Exam' }] }],
+      code: { text: '腹部所見' },
+      effectiveDateTime: '2024-04-15',
+      valueString: '上腹部圧痛あり、その他特に所見なし。',
+    });
+    expect(finding.code.coding).toBeUndefined();
+  });
+
+  it('maps the vaccination to a JP_Immunization_eCS with its vaccine, date, route, site, dose and lot', () => {
+    const immunization = resolve<Immunization>(bundle, structuredSection(composition, '530').entry?.[0]?.reference);
+    expect(immunization).toEqual({
+      resourceType: 'Immunization',
+      id: immunization.id,
+      meta: { profile: ['http://jpfhir.jp/fhir/eCS/StructureDefinition/JP_Immunization_eCS'] },
+      extension: [
+        {
+          url: 'http://jpfhir.jp/fhir/clins/Extension/StructureDefinition/JP_eCS_InstitutionNumber',
+          valueIdentifier: { system: 'http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no', value: '1318814790' },
+        },
+      ],
+      identifier: [{ system: 'urn:oid:2.999.1318814790.6', value: 'IMM-1' }],
+      status: 'completed',
+      vaccineCode: { coding: [{ system: 'urn:oid:2.999.1318814790.96', code: 'FLU-HA', display: 'インフルエンザHAワクチン' }], text: 'インフルエンザHAワクチン' },
+      patient: composition.subject,
+      occurrenceDateTime: '2023-10-20',
+      lotNumber: 'HA-2023-07',
+      site: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActSite', code: 'LA', display: '左腕' }], text: '左腕' },
+      route: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration', code: 'SQ', display: '皮下注射' }], text: '皮下注射' },
+      doseQuantity: { value: 0.5, unit: 'mL' },
+    });
+  });
+
+  it('maps surgery (730) and treatment (720) to JP_Procedure_eCS, a single date as performedDateTime and low/high as a period', () => {
+    const surgery = resolve<Procedure>(bundle, structuredSection(composition, '730').entry?.[0]?.reference);
+    expect(surgery).toMatchObject({
+      meta: { profile: ['http://jpfhir.jp/fhir/eCS/StructureDefinition/JP_Procedure_eCS'] },
+      identifier: [{ system: 'urn:oid:2.999.1318814790.7', value: 'OP-1' }],
+      status: 'completed',
+      code: { coding: [{ system: 'urn:oid:2.999.1318814790.97', code: 'OP-LC', display: '腹腔鏡下胆嚢摘出術' }] },
+      subject: composition.subject,
+      performedDateTime: '2019-05-15',
+      bodySite: [{ coding: [{ system: 'http://medis.or.jp/CodeSystem/master-disease-modExCode', code: '1244', display: '腹部' }], text: '腹部' }],
+    });
+    // A procedure the letter states as done without a statusCode is a completed one; its name in words only.
+    const treatment = resolve<Procedure>(bundle, structuredSection(composition, '720').entry?.[0]?.reference);
+    expect(treatment).toMatchObject({ status: 'completed', code: { text: '内視鏡的止血術' }, performedPeriod: { start: '2024-04-10', end: '2024-04-10' } });
+    expect(treatment.code?.coding).toBeUndefined();
+  });
+
   it('maps the prescription to a MedicationRequest with the HOT9 code and its dosage', () => {
     const request = resolve<MedicationRequest>(bundle, structuredSection(composition, '430').entry?.[0]?.reference);
     expect(request).toMatchObject({
@@ -259,6 +319,25 @@ describe('mapCdaReferral on a full 診療情報提供書', () => {
 });
 
 describe('mapCdaReferral on variants of the letter', () => {
+  it('records a vaccination the letter negates as not done', () => {
+    const { bundle } = mapCdaReferral(XML.replace('<substanceAdministration classCode="SBADM" moodCode="EVN">', '<substanceAdministration classCode="SBADM" moodCode="EVN" negationInd="true">'), FACILITY);
+    const immunization = bundle.entry?.find((entry) => entry.resource?.resourceType === 'Immunization')?.resource as Immunization;
+    expect(immunization.status).toBe('not-done');
+  });
+
+  it('builds no resource from an undated vaccination or a planned operation, and says what each lacks', () => {
+    const variant = XML.replace('<effectiveTime value="20231020"/>', '').replace('<procedure classCode="PROC" moodCode="EVN">\n              <id', '<procedure classCode="PROC" moodCode="INT">\n              <id');
+    const { bundle, issues } = mapCdaReferral(variant, FACILITY);
+    const types = bundle.entry?.map((entry) => entry.resource?.resourceType);
+    expect(types).not.toContain('Immunization');
+    expect(types?.filter((type) => type === 'Procedure')).toHaveLength(1);
+    expect(issues.map((issue) => issue.message).filter((message) => message.startsWith('entry not mapped'))).toEqual([
+      expect.stringContaining('(no coded value)'),
+      expect.stringContaining('(no vaccine with the date it was given)'),
+      expect.stringContaining('(no procedure coded as done)'),
+    ]);
+  });
+
   it('accepts LOINC 57133-1 as the document code and then adds no second type coding', () => {
     const loinc = XML.replace(
       '<code code="MD0020730" codeSystem="1.2.392.200119.5.3.1" codeSystemName="JMIX" displayName="診療情報提供書"/>',
@@ -266,7 +345,7 @@ describe('mapCdaReferral on variants of the letter', () => {
     );
     const { bundle, documentReference, issues } = mapCdaReferral(loinc, FACILITY);
     expect(issues.filter((issue) => issue.severity === 'error')).toEqual([]);
-    expect(bundle.entry?.length).toBe(14);
+    expect(bundle.entry?.length).toBe(18);
     expect(documentReference.type?.coding).toEqual([{ system: 'http://loinc.org', code: '57133-1', display: 'Referral note' }]);
   });
 
