@@ -2,7 +2,8 @@
  * The rule language of a care pathway (地域連携パス) and its engine. A rule is data on an ActivityDefinition:
  *
  * - `ActivityDefinition.code.coding`: every code (JLAC10 first, else LOINC or SNOMED CT) whose Observation counts
- *   as this activity's result.
+ *   as this activity's result — matched by what the code means (`tokensAnswering`): a JLAC10 test under any
+ *   method digits, a panel's item (8480-6) where the activity names the panel.
  * - `ActivityDefinition.timingTiming.repeat` {frequency 1, period N, periodUnit 'mo' | 'a'}: due every N months.
  * - `ActivityDefinition.participant[].role` coding in PATHWAY_ROLE_SYSTEM: who follows up (`follow-up-clinic` or
  *   `core-hospital`), which decides the CarePlan activity's performer.
@@ -11,7 +12,8 @@
  *     severity   valueCode     high | medium | low
  *     message    valueString   what the care team reads
  *     when       (repeating)   a condition, itself with sub-extensions:
- *       measure     valueCoding    optional: a component of the result (8480-6 in a BP panel); else the value itself
+ *       measure     valueCoding    optional: a component of the result (8480-6 in a BP panel), or the value of a
+ *                                  result that is that item; else the value itself
  *       comparator  valueCode      lt | le | gt | ge (against threshold), or
  *                                  fall-percent | fall | rise (against the baseline: the patient's last value before
  *                                  enrolment, else the first one on the pathway)
@@ -69,6 +71,27 @@ export function token(coding: Coding): string {
   return `${coding.system ?? ''}|${matched}`;
 }
 
+const LOINC = 'http://loinc.org';
+const BLOOD_PRESSURE_ITEMS = [`${LOINC}|8480-6`, `${LOINC}|8462-4`];
+
+/**
+ * Panels whose items a facility may send as Observations of their own: JAHIS vital signs carry one blood pressure
+ * as a systolic and a diastolic OBX (mapping/hl7v2/profiles/vitals.ts), where a resident's device sends the panel
+ * with components (records/resident.ts). An item answers an activity that names its panel.
+ */
+const PANEL_MEMBERS: { panel: string; members: string[] }[] = [
+  // LOINC 85354-9 Blood pressure panel with all children optional: members 8480-6 (systolic) and 8462-4 (diastolic), among others.
+  { panel: `${LOINC}|85354-9`, members: BLOOD_PRESSURE_ITEMS },
+  // LOINC 55284-4 Blood pressure systolic and diastolic: members 8480-6 and 8462-4.
+  { panel: `${LOINC}|55284-4`, members: BLOOD_PRESSURE_ITEMS },
+];
+
+/** The tokens a result so coded answers: its own, and those of the panels it is a member of. */
+export function tokensAnswering(coding: Coding): string[] {
+  const own = token(coding);
+  return [own, ...PANEL_MEMBERS.filter((row) => row.members.includes(own)).map((row) => row.panel)];
+}
+
 /** Reads the rule data of one ActivityDefinition; a malformed rule is an error naming it (definitions are checked at load). */
 export function activityRules(definition: ActivityDefinition): ActivityRules {
   const name = definition.url ?? definition.id ?? 'ActivityDefinition';
@@ -104,11 +127,17 @@ function readRule(name: string, extension: Extension): AlertRule {
   return { id, severity, message, when };
 }
 
-/** The numbers an Observation carries: its valueQuantity, and each component's. */
+/**
+ * The numbers an Observation carries: its value, also under its own codes (so a rule's measure 8480-6 reads a
+ * systolic item as it reads a panel's systolic component), and each component's.
+ */
 export function resultValues(observation: Observation): ResultValues {
   const values: ResultValues = {};
-  if (typeof observation.valueQuantity?.value === 'number') values[''] = observation.valueQuantity.value;
-  else if (typeof observation.valueInteger === 'number') values[''] = observation.valueInteger;
+  const own = observation.valueQuantity?.value ?? observation.valueInteger;
+  if (typeof own === 'number') {
+    values[''] = own;
+    for (const coding of observation.code.coding ?? []) values[token(coding)] = own;
+  }
   for (const component of observation.component ?? []) {
     const value = component.valueQuantity?.value ?? component.valueInteger;
     if (typeof value !== 'number') continue;
@@ -117,11 +146,18 @@ export function resultValues(observation: Observation): ResultValues {
   return values;
 }
 
-/** The one number a baseline is kept for: the value itself, else the first measure a rule names. */
+/** The measures the rules name, in rule order: the components (or items) an activity's result is read by. */
+function measuresOf(activity: Pick<ActivityRules, 'rules'>): string[] {
+  return [...new Set(activity.rules.flatMap((r) => r.when.map((c) => c.measure)).filter((m): m is string => !!m))];
+}
+
+/**
+ * The one number a baseline is kept for: the first measure the rules name (the systolic, also when a diastolic
+ * item comes alone), else the value itself.
+ */
 export function primaryValue(activity: Pick<ActivityRules, 'rules'>, values: ResultValues): number | undefined {
-  if (values[''] !== undefined) return values[''];
-  const measure = activity.rules.flatMap((r) => r.when).find((c) => c.measure && values[c.measure] !== undefined)?.measure;
-  return measure ? values[measure] : undefined;
+  const [measure] = measuresOf(activity);
+  return values[measure ?? ''];
 }
 
 /** The rules that fire for one result. `baseline` undefined: baseline comparisons cannot fire (the result becomes it). */
@@ -157,10 +193,10 @@ function compare(condition: Condition, value: number, baseline: number | undefin
   }
 }
 
-/** "9.1 %" or "150/95 mm[Hg]": the value, or the components the rules read, in rule order. */
+/** "9.1 %" or "150/95 mm[Hg]": the measures the rules read that the result holds, in rule order, else the value. */
 export function describeValues(activity: Pick<ActivityRules, 'rules'>, values: ResultValues, unit?: string): string {
   const suffix = unit ? ` ${unit}` : '';
-  if (values[''] !== undefined) return `${values['']}${suffix}`;
-  const measures = [...new Set(activity.rules.flatMap((r) => r.when.map((c) => c.measure)).filter((m): m is string => !!m && values[m] !== undefined))];
-  return measures.map((m) => values[m]).join('/') + suffix;
+  const measures = measuresOf(activity).filter((m) => values[m] !== undefined);
+  const shown = measures.length ? measures.map((m) => values[m]).join('/') : (values[''] ?? '');
+  return `${shown}${suffix}`;
 }
