@@ -10,7 +10,7 @@ import type { Repository, WriteHook } from '../fhir/repository';
 import type { StoredVersion } from '../fhir/store';
 import type { ActivityMatch, PathwayLedger } from '../store/pathway-ledger';
 import { AlertInput, endMissedTestFlags, isPathwayFlag, PathwayLedgerIn, raiseAlerts, syncAlertState } from './flags';
-import { AlertRule, describeValues, evaluate, primaryValue, resultValues, token } from './rules';
+import { AlertRule, describeValues, evaluate, primaryValue, ResultValues, resultValues, tokensAnswering } from './rules';
 
 /** `repository` is asked for at write time: the repository is built with this hook among its hooks. */
 export function pathwayAlerts(repository: () => Repository, ledgerIn: PathwayLedgerIn): WriteHook {
@@ -39,23 +39,35 @@ function countsAsResult(observation: Observation): boolean {
 
 type Match = ActivityMatch<AlertRule>;
 
+/**
+ * What one activity's results at one time say together: a facility sends one blood pressure as a systolic and a
+ * diastolic Observation, and the rules judge the measurement once ("165/95 mm[Hg]"), as they judge a panel.
+ */
+interface Measurement {
+  match: Match;
+  at: string;
+  /** The first of its results, which the Flag names. */
+  observation: Observation;
+  values: ResultValues;
+  unit?: string;
+}
+
 async function runRules(repo: Repository, ledger: PathwayLedger, observations: Observation[]): Promise<void> {
-  const keys = observations.flatMap((o, index) => (o.code.coding ?? []).filter((c) => c.system && c.code).map((c) => ({ index, subject: o.subject?.reference?.slice('Patient/'.length) as string, code: token(c) })));
+  const keys = observations.flatMap((o, index) =>
+    (o.code.coding ?? []).filter((c) => c.system && c.code).flatMap((c) => tokensAnswering(c).map((code) => ({ index, subject: o.subject?.reference?.slice('Patient/'.length) as string, code })))
+  );
   if (!keys.length) return;
   // The subject may be a facility's local record: the pathway is kept for the regional Patient it is linked to.
   const matches = await ledger.activitiesAnswered<AlertRule>(keys);
   if (!matches.length) return;
 
   const alerts: AlertInput[] = [];
-  const latest = new Map<string, { match: Match; at: string; observation: Observation; text: string; abnormal: boolean; baseline: number | null }>();
-  // Earliest first, so a batch holding several results of one activity judges each against the baseline in order.
-  const ordered = [...matches].sort((a, b) => effectiveOf(observations[a.index]).localeCompare(effectiveOf(observations[b.index])));
+  const latest = new Map<string, { measurement: Measurement; text: string; abnormal: boolean; baseline: number | null }>();
   const baselines = new Map<string, number | null>();
-  for (const match of ordered) {
-    const observation = observations[match.index];
+  // Earliest first, so a batch holding several results of one activity judges each against the baseline in order.
+  for (const measurement of measurementsOf(matches, observations)) {
+    const { match, values, unit, at } = measurement;
     const activity = `${match.carePlanId} ${match.activityKey}`;
-    const values = resultValues(observation);
-    const unit = observation.valueQuantity?.unit ?? observation.component?.[0]?.valueQuantity?.unit;
     const known = baselines.has(activity) ? baselines.get(activity) : match.baseline;
     const baseline = known ?? primaryValue({ rules: match.rules }, values) ?? null;
     baselines.set(activity, baseline);
@@ -73,30 +85,45 @@ async function runRules(repo: Repository, ledger: PathwayLedger, observations: O
         severity: rule.severity,
         followUp: match.followUp,
         valueText,
-        observationId: observation.id,
+        observationId: measurement.observation.id,
+        measuredAt: at,
       });
     }
-    const at = effectiveOf(observation);
     const previous = latest.get(activity);
-    if (!previous || previous.at <= at) {
-      latest.set(activity, { match, at, observation, text: describeValues({ rules: match.rules }, values, unit), abnormal: raised.length > 0, baseline });
+    if (!previous || previous.measurement.at <= at) {
+      latest.set(activity, { measurement, text: describeValues({ rules: match.rules }, values, unit), abnormal: raised.length > 0, baseline });
     }
   }
 
   // One round trip records the results and ends the missed-test alerts they answer.
   const closed = await ledger.recordResults(
     [...latest.values()].map((u) => ({
-      carePlanId: u.match.carePlanId,
-      activityKey: u.match.activityKey,
-      at: u.at,
-      value: { text: u.text, values: resultValues(u.observation) },
-      observationId: u.observation.id as string,
+      carePlanId: u.measurement.match.carePlanId,
+      activityKey: u.measurement.match.activityKey,
+      at: u.measurement.at,
+      value: { text: u.text, values: u.measurement.values },
+      observationId: u.measurement.observation.id as string,
       abnormal: u.abnormal,
       baseline: u.baseline,
     }))
   );
   await endMissedTestFlags(repo, closed);
   await raiseAlerts(repo, ledger, alerts);
+}
+
+/** The batch's results as measurements: one per activity and time, earliest first. */
+function measurementsOf(matches: Match[], observations: Observation[]): Measurement[] {
+  const byActivityAndTime = new Map<string, Measurement>();
+  for (const match of matches) {
+    const observation = observations[match.index];
+    const at = effectiveOf(observation);
+    const key = `${match.carePlanId} ${match.activityKey} ${at}`;
+    const values = resultValues(observation);
+    const measurement = byActivityAndTime.get(key);
+    if (measurement) Object.assign(measurement.values, values);
+    else byActivityAndTime.set(key, { match, at, observation, values, unit: observation.valueQuantity?.unit ?? observation.component?.[0]?.valueQuantity?.unit });
+  }
+  return [...byActivityAndTime.values()].sort((a, b) => a.at.localeCompare(b.at));
 }
 
 /** When the result was obtained: the clinically relevant time, else when it was stored. */

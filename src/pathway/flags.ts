@@ -56,6 +56,8 @@ export interface AlertInput {
   followUp: string;
   valueText?: string;
   observationId?: string;
+  /** ISO instant the abnormal result was obtained: one alert per rule and measurement, however many Observations carry it. */
+  measuredAt?: string;
   periodDue?: string;
 }
 
@@ -88,8 +90,8 @@ export function isPathwayFlag(flag: Flag): boolean {
 }
 
 /**
- * Claims the alerts in the ledger (a claim already made — the same period missed, the same result
- * judged — is skipped) and writes a Flag for each new claim. Returns the Flags written.
+ * Claims the alerts in the ledger (a claim already made — the same period missed, the same result or
+ * measurement judged — is skipped) and writes a Flag for each new claim. Returns the Flags written.
  */
 export async function raiseAlerts(repo: Repository, ledger: PathwayLedger, alerts: AlertInput[]): Promise<Flag[]> {
   if (!alerts.length) return [];
@@ -104,6 +106,7 @@ export async function raiseAlerts(repo: Repository, ledger: PathwayLedger, alert
       severity: a.severity,
       periodDue: a.periodDue,
       observationId: a.observationId,
+      measuredAt: a.measuredAt,
     }))
   );
   return writeFlags(repo, alerts.filter((a) => fresh.has(a.flagId)));

@@ -88,6 +88,8 @@ export interface AlertClaim {
   /** yyyy-mm-dd, for a missed period. */
   periodDue?: string;
   observationId?: string;
+  /** ISO instant of the abnormal result: a measurement sent as several Observations (systolic, diastolic) is claimed once. */
+  measuredAt?: string;
 }
 
 export interface AlertState {
@@ -201,13 +203,18 @@ export class PathwayLedger {
     return closed.map((c) => JSON.parse(c.content) as Flag);
   }
 
-  /** Claims alerts; one already claimed (the same period missed, the same result judged) is skipped. Returns the Flag ids claimed now. */
+  /**
+   * Claims alerts; one already claimed (the same period missed, the same result judged, the same measurement
+   * judged by the same rule) is skipped: no conflict target, so each unique key of pathway_alert skips its own.
+   * Returns the Flag ids claimed now.
+   */
   async claimAlerts(alerts: AlertClaim[]): Promise<Set<string>> {
     const claimed = await this.db.query<{ flag_id: string }>(sql`
-      INSERT INTO pathway_alert (flag_id, kind, care_plan_id, activity_key, regional_id, rule_id, severity, period_due, observation_id)
+      INSERT INTO pathway_alert (flag_id, kind, care_plan_id, activity_key, regional_id, rule_id, severity, period_due, observation_id, measured_at)
       SELECT * FROM unnest(${alerts.map((a) => a.flagId)}::text[], ${alerts.map((a) => a.kind)}::text[], ${alerts.map((a) => a.carePlanId)}::text[],
         ${alerts.map((a) => a.activityKey)}::text[], ${alerts.map((a) => a.regionalId)}::text[], ${alerts.map((a) => a.ruleId)}::text[],
-        ${alerts.map((a) => a.severity)}::text[], ${alerts.map((a) => a.periodDue ?? null)}::date[], ${alerts.map((a) => a.observationId ?? null)}::text[])
+        ${alerts.map((a) => a.severity)}::text[], ${alerts.map((a) => a.periodDue ?? null)}::date[], ${alerts.map((a) => a.observationId ?? null)}::text[],
+        ${alerts.map((a) => a.measuredAt ?? null)}::timestamptz[])
       ON CONFLICT DO NOTHING RETURNING flag_id`);
     return new Set(claimed.map((c) => c.flag_id));
   }

@@ -30,3 +30,28 @@ export function labResultMessage(r: LabResult): string {
     `OBX|1|NM|${r.code}^${r.name}^JC10||${r.value}|${r.unit}^${r.unit}^99XYZ|${r.range}|${r.flag ?? ''}|||F|||${r.observedAt}`,
   ].join('\r') + '\r';
 }
+
+export interface BloodPressure {
+  controlId: string;
+  patientId: string;
+  /** Either item may be left out: a bedside device may send them in separate messages. */
+  systolic?: string;
+  diastolic?: string;
+  /** yyyyMMddHHmm */
+  observedAt: string;
+}
+
+/** Extended storage's vital signs (ORU^R01, 拡張ストレージ バイタル) as tests/mapping/hl7v2/golden/VITAL-SIGNS.hl7: one OBX per item. */
+export function bloodPressureMessage(r: BloodPressure): string {
+  const items = [
+    ['8480-6', '収縮期血圧', r.systolic],
+    ['8462-4', '拡張期血圧', r.diastolic],
+  ].filter((item): item is string[] => item[2] !== undefined);
+  return [
+    `MSH|^~\\&|HIS123|SEND|GW|RCV|${r.observedAt}00||ORU^R01^ORU_R01|${r.controlId}|P|2.5`,
+    `PID|0001||${r.patientId}||検査^花子^^^^^L^I~ケンサ^ハナコ^^^^^L^P||19560101|F`,
+    `PV1|0001|O|01^^^^^C`,
+    `OBR|1|||VS^バイタルサイン^99XYV|||${r.observedAt}`,
+    ...items.map(([code, name, value], i) => `OBX|${i + 1}|NM|${code}^${name}^LN||${value}|mm[Hg]^mm[Hg]^UCUM|||||F|||${r.observedAt}`),
+  ].join('\r') + '\r';
+}
