@@ -1,6 +1,6 @@
 /**
  * WADO-RS retrieval: a study, a series or one instance, as the DICOM files or as their metadata (DICOM JSON),
- * and an instance's bulk data. The bytes are served only to a caller who may read the ImagingStudy that each
+ * and an instance's bulk data or its frames. The bytes are served only to a caller who may read the ImagingStudy that each
  * instance's own facility stored with it: the caller's read scope sits in the SQL that finds the bytes
  * (store/dicom-instances.ts), as on every other read path, so images follow the same consent as the record.
  * Anything the caller may not see is "not found" in the very words of a study that never existed, so existence
@@ -12,7 +12,7 @@ import type { AuditTrail } from '../audit/types';
 import type { RequestContext } from '../core/context';
 import type { AccessPolicy } from '../consent/access';
 import { notFound } from '../core/errors';
-import { dicomBulkData, dicomJsonMetadata, type DicomJson } from '../mapping/dicom';
+import { dicomBulkData, dicomFrames, dicomJsonMetadata, type DicomJson } from '../mapping/dicom';
 import type { DicomInstances, InstanceUids, StoredInstance, VisibleInstance } from '../store/dicom-instances';
 
 export interface InstanceFile {
@@ -54,6 +54,16 @@ export class WadoService {
     const value = dicomBulkData(await this.instances.bytes(found.instance), tag);
     if (!value) throw notFound(`Instance ${uids.sopInstanceUid} holds no value of attribute ${tag}`);
     return { instance: found.instance, value };
+  }
+
+  /** Frames of one instance by their 1-based numbers, in the transfer syntax they are stored in. */
+  async frames(ctx: RequestContext, uids: Required<InstanceUids>, numbers: number[]): Promise<{ transferSyntaxUid: string; frames: Buffer[] }> {
+    const [found] = await this.found(ctx, uids, `/frames/${numbers.join(',')}`);
+    const stored = dicomFrames(await this.instances.bytes(found.instance));
+    const frames = numbers.map((number) => stored.frame(number));
+    const missing = numbers.filter((_, index) => !frames[index]);
+    if (missing.length) throw notFound(`Instance ${uids.sopInstanceUid} has ${stored.count} frame(s); it has no frame ${missing.join(', ')}`);
+    return { transferSyntaxUid: stored.transferSyntaxUid, frames: frames as Buffer[] };
   }
 
   private async *files(found: VisibleInstance[]): AsyncGenerator<InstanceFile> {

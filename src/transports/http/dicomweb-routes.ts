@@ -4,6 +4,7 @@
  *   GET  /dicomweb/studies/{study}[/series/{series}[/instances/{instance}]]             WADO-RS, the instances as multipart/related
  *   GET  …/studies/{study}[/series/{series}[/instances/{instance}]]/metadata              WADO-RS, their metadata as DICOM JSON
  *   GET  …/instances/{instance}/bulkdata/{tag}                                           WADO-RS, one attribute's value (a BulkDataURI)
+ *   GET  …/instances/{instance}/frames/{n[,n…]}                                          WADO-RS, frames in the stored transfer syntax
  *   GET  /dicomweb/studies, …/studies/{study}/series, …/series/{series}/instances   QIDO-RS (qido.ts), DICOM JSON
  * Both take a bearer token; errors before any part is looked at (auth, media type) are OperationOutcomes as
  * everywhere else, per-part outcomes are DICOM JSON.
@@ -16,6 +17,7 @@ import { buildMultipart, MultipartError, parseMediaType, parseMultipart, streamM
 import type { StowService } from '../../dicomweb/stow';
 import { stowResponse, stowStatus } from '../../dicomweb/stow-response';
 import type { QidoService } from '../../dicomweb/qido';
+import { framePartType } from '../../dicomweb/frame-media';
 import type { InstanceFile, WadoService } from '../../dicomweb/wado';
 import type { InstanceUids } from '../../store/dicom-instances';
 
@@ -91,6 +93,17 @@ export function registerDicomwebRoutes(app: FastifyInstance, routes: DicomwebRou
     const { study, series, instance, tag } = request.params as { study: string; series: string; instance: string; tag: string };
     const found = await routes.wado.bulkData(ctx, { studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: instance }, tag);
     const { contentType, body } = buildMultipart([{ contentType: `${OCTET_STREAM}; transfer-syntax=${found.instance.transferSyntaxUid}`, body: found.value }], OCTET_STREAM);
+    return reply.status(200).header('content-type', contentType).send(body);
+  });
+
+  app.get('/dicomweb/studies/:study/series/:series/instances/:instance/frames/:frames', async (request, reply) => {
+    const ctx = await authenticate(routes.tokens, request);
+    const { study, series, instance, frames } = request.params as { study: string; series: string; instance: string; frames: string };
+    const numbers = frames.split(',').map((number) => (/^[1-9]\d{0,8}$/.test(number.trim()) ? Number(number) : NaN));
+    if (numbers.some(Number.isNaN)) throw badRequest(`Frame numbers are positive integers separated by commas, not "${frames}"`);
+    const found = await routes.wado.frames(ctx, { studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: instance }, numbers);
+    const partType = framePartType(String(request.headers.accept ?? ''), found.transferSyntaxUid);
+    const { contentType, body } = buildMultipart(found.frames.map((frame) => ({ contentType: partType, body: frame })), partType.split(';')[0]);
     return reply.status(200).header('content-type', contentType).send(body);
   });
 }
