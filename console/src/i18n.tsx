@@ -211,6 +211,12 @@ const WORDS = {
   series: { ja: 'シリーズ', en: 'Series' },
   imageNumber: { ja: '画像番号', en: 'Image number' },
   noImages: { ja: '表示できる画像はありません', en: 'No images to show' },
+  frameNotDrawn: { ja: 'この画像は表示できません', en: 'This image is not drawn' },
+  jpegExtendedNotDrawn: {
+    ja: 'JPEG 拡張（12ビット、転送構文 1.2.840.10008.1.2.4.51）で圧縮された画像です。コンソールには12ビット JPEG の復号器がありません（保守されている WebAssembly 版 libjpeg-turbo は8ビット専用です）。',
+    en: 'The image is compressed as JPEG Extended (12-bit, transfer syntax 1.2.840.10008.1.2.4.51). The console has no 12-bit JPEG decoder (the maintained WebAssembly build of libjpeg-turbo decodes 8-bit JPEG only).',
+  },
+  noDecoder: { ja: 'この転送構文で圧縮された画像の復号器がコンソールにありません', en: 'The console has no decoder for the transfer syntax this image is compressed in' },
   pathwayOutcomes: { ja: '連携パスの成果', en: 'Pathway outcomes' },
   enrolledCount: { ja: '登録患者数', en: 'Enrolled' },
   hba1cMeasured: { ja: 'HbA1c測定済み', en: 'HbA1c measured' },

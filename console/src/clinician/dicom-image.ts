@@ -1,11 +1,13 @@
 /**
  * A study's images for the browser, from Tonet's DICOMweb with the signed-in person's token, the way a
  * standard viewer loads them: the series from QIDO-RS, each series' instances from its WADO-RS metadata (DICOM
- * JSON: size, pixel format, window), and each image's pixels from the BulkDataURI the metadata names, drawn
- * as 8-bit grey with the image's own window. Uncompressed monochrome pixel data only; compressed transfer
- * syntaxes need a codec the console does not ship, and are named instead.
+ * JSON: size, pixel format, window, number of frames), and each frame's pixels from WADO-RS frames in the
+ * transfer syntax the hospital sent (compressed frames are a fraction of the pixels' size), decoded here and
+ * drawn as 8-bit grey with the image's own window. Monochrome images only. A codec is WebAssembly loaded when
+ * the first frame that needs it is drawn; a transfer syntax without one in `DECODERS` is named, not drawn.
  */
 import { currentToken } from '../auth/session';
+import type { Word } from '../i18n';
 
 type DicomJson = Record<string, { vr: string; Value?: unknown[]; BulkDataURI?: string }>;
 
@@ -28,9 +30,10 @@ export interface SeriesImage {
   intercept: number;
   window?: [number, number];
   monochrome1: boolean;
-  transferSyntax: string;
-  /** Same-origin path of the pixel data's BulkDataURI. */
-  pixelPath?: string;
+  /** Number of Frames (0028,0008): 1 but for a multi-frame image. */
+  frames: number;
+  /** Same-origin path of the instance's WADO-RS resource; its frames are under it. */
+  instancePath: string;
 }
 
 export interface DicomImage {
@@ -40,9 +43,39 @@ export interface DicomImage {
   grey: Uint8ClampedArray;
 }
 
-/** Transfer syntaxes whose pixel data is stored as it is (implicit/explicit VR little endian, explicit big endian). */
-const UNCOMPRESSED = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2']);
-const BIG_ENDIAN = '1.2.840.10008.1.2.2';
+/** Each frame as it is stored: the console decodes what the hospital sent rather than have the server transcode. */
+const STORED_FRAMES = 'multipart/related; type="application/octet-stream"; transfer-syntax=*';
+const EXPLICIT_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
+
+/** A frame's pixel values as native little-endian bytes, laid out as uncompressed pixel data is. */
+type FrameDecoder = (frame: Uint8Array, image: SeriesImage) => Uint8Array | Promise<Uint8Array>;
+
+const asStored: FrameDecoder = (frame) => frame;
+const jpegLs = async () => (await import('./codecs/jpeg-ls')).decodeJpegLs;
+
+/** The transfer syntaxes the console draws, and how it reads each one's frames. */
+const DECODERS: Record<string, () => Promise<FrameDecoder>> = {
+  '1.2.840.10008.1.2': async () => asStored,
+  '1.2.840.10008.1.2.1': async () => asStored,
+  '1.2.840.10008.1.2.2': async () => bigEndianSwapped,
+  '1.2.840.10008.1.2.4.80': jpegLs,
+  '1.2.840.10008.1.2.4.81': jpegLs,
+};
+
+/** Transfer syntaxes the console names with why it does not draw them; any other without a decoder is named alone. */
+const NOT_DRAWN: Record<string, Word> = {
+  '1.2.840.10008.1.2.4.51': 'jpegExtendedNotDrawn',
+};
+
+/** A frame the console has no decoder for: the viewer says so in the reader's language. */
+export class FrameNotDrawn extends Error {
+  constructor(
+    readonly transferSyntax: string,
+    readonly reason: Word = NOT_DRAWN[transferSyntax] ?? 'noDecoder'
+  ) {
+    super(`Transfer syntax ${transferSyntax} is not drawn`);
+  }
+}
 
 async function dicomweb(path: string, accept: string): Promise<Response> {
   const res = await fetch(path, { headers: { accept, authorization: `Bearer ${currentToken() ?? ''}` } });
@@ -69,9 +102,9 @@ export async function fetchSeriesImages(studyUid: string, seriesUid: string): Pr
     .map((item) => {
       const center = number(item, '00281050');
       const width = number(item, '00281051');
-      const bulk = item['7FE00010']?.BulkDataURI;
+      const sopInstanceUid = text(item, '00080018') ?? '';
       return {
-        uid: text(item, '00080018') ?? '',
+        uid: sopInstanceUid,
         number: number(item, '00200013'),
         rows: number(item, '00280010') ?? 0,
         columns: number(item, '00280011') ?? 0,
@@ -81,42 +114,55 @@ export async function fetchSeriesImages(studyUid: string, seriesUid: string): Pr
         intercept: number(item, '00281052') ?? 0,
         window: center !== undefined && width ? ([center, width] as [number, number]) : undefined,
         monochrome1: text(item, '00280004') === 'MONOCHROME1',
-        transferSyntax: text(item, '00020010') ?? '',
-        // The console is served by the same Tonet, whatever public base URL the metadata was written with.
-        pixelPath: bulk ? new URL(bulk, location.origin).pathname : undefined,
+        frames: Math.max(1, number(item, '00280008') ?? 1),
+        instancePath: `/dicomweb/studies/${studyUid}/series/${seriesUid}/instances/${sopInstanceUid}`,
       };
     })
     .sort((a, b) => (a.number ?? 0) - (b.number ?? 0));
 }
 
-/** The image's pixels from its BulkDataURI (multipart/related, one part), as grey levels. */
-export async function fetchImage(image: SeriesImage): Promise<DicomImage> {
-  if (!UNCOMPRESSED.has(image.transferSyntax)) throw new Error(`Transfer syntax ${image.transferSyntax} is compressed; the console shows uncompressed images only`);
-  if (!image.pixelPath || !image.rows || !image.columns) throw new Error('The instance has no pixel data');
-  const res = await dicomweb(image.pixelPath, 'multipart/related; type="application/octet-stream"');
+/** Frame `frame` (1-based) of the image from WADO-RS (multipart/related, one part), as grey levels. */
+export async function fetchFrame(image: SeriesImage, frame: number): Promise<DicomImage> {
+  if (!image.rows || !image.columns) throw new Error('The instance has no pixel data');
+  const res = await dicomweb(`${image.instancePath}/frames/${frame}`, STORED_FRAMES);
   const boundary = /boundary="?([^";]+)"?/i.exec(res.headers.get('content-type') ?? '')?.[1];
   if (!boundary) throw new Error('WADO-RS answer has no multipart boundary');
-  return decode(image, firstPart(new Uint8Array(await res.arrayBuffer()), boundary));
+  const part = firstPart(new Uint8Array(await res.arrayBuffer()), boundary);
+  const transferSyntax = /transfer-syntax=([\d.]+)/i.exec(part.contentType)?.[1] ?? EXPLICIT_LITTLE_ENDIAN;
+  const decoder = DECODERS[transferSyntax];
+  if (!decoder) throw new FrameNotDrawn(transferSyntax);
+  return toGrey(image, await (await decoder())(part.body, image));
 }
 
-/** The body of the first part of a multipart/related answer (headers end at the first blank line). */
-function firstPart(body: Uint8Array, boundary: string): Uint8Array {
+/** The first part of a multipart/related answer: its Content-Type and body (headers end at the first blank line). */
+function firstPart(body: Uint8Array, boundary: string): { contentType: string; body: Uint8Array } {
   const text = new TextDecoder('latin1').decode(body);
   const start = text.indexOf(`--${boundary}`);
   const headersEnd = text.indexOf('\r\n\r\n', start);
   const end = text.indexOf(`\r\n--${boundary}`, headersEnd);
   if (start < 0 || headersEnd < 0 || end < 0) throw new Error('WADO-RS answer is not multipart/related');
-  return body.subarray(headersEnd + 4, end);
+  const contentType = /^content-type:\s*(.*)$/im.exec(text.slice(start, headersEnd))?.[1] ?? '';
+  return { contentType, body: body.subarray(headersEnd + 4, end) };
 }
 
-function decode(image: SeriesImage, pixels: Uint8Array): DicomImage {
+/** Explicit VR Big Endian frames with their 16-bit samples' bytes swapped into little-endian order. */
+function bigEndianSwapped(frame: Uint8Array, image: SeriesImage): Uint8Array {
+  if (image.bitsAllocated !== 16) return frame;
+  const swapped = new Uint8Array(frame.length);
+  for (let i = 0; i + 1 < frame.length; i += 2) {
+    swapped[i] = frame[i + 1];
+    swapped[i + 1] = frame[i];
+  }
+  return swapped;
+}
+
+function toGrey(image: SeriesImage, pixels: Uint8Array): DicomImage {
   const { rows, columns, bitsAllocated, signed, slope, intercept } = image;
-  const littleEndian = image.transferSyntax !== BIG_ENDIAN;
   const view = new DataView(pixels.buffer, pixels.byteOffset, pixels.length);
   const count = rows * columns;
   const values = new Float32Array(count);
   for (let i = 0; i < count; i++) {
-    const raw = bitsAllocated === 8 ? view.getUint8(i) : signed ? view.getInt16(i * 2, littleEndian) : view.getUint16(i * 2, littleEndian);
+    const raw = bitsAllocated === 8 ? view.getUint8(i) : signed ? view.getInt16(i * 2, true) : view.getUint16(i * 2, true);
     values[i] = raw * slope + intercept;
   }
   const [center, width] = image.window ?? fullRange(values);
