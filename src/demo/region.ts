@@ -49,7 +49,8 @@ export const RESIDENTS: DemoResident[] = [
   { family: '小林', given: '大輔', familyKana: 'コバヤシ', givenKana: 'ダイスケ', gender: 'male', birthDate: '1979-03-09', linkedAt: [], emergencyUse: true },
   { family: '加藤', given: '恵子', familyKana: 'カトウ', givenKana: 'ケイコ', gender: 'female', birthDate: '1958-08-08', linkedAt: ['tone-central'], emergencyUse: true },
   { family: '吉田', given: '修', familyKana: 'ヨシダ', givenKana: 'オサム', gender: 'male', birthDate: '1950-10-10', linkedAt: ['kurihashi-clinic', 'tone-lab'], emergencyUse: false },
-  { family: '山本', given: '和子', familyKana: 'ヤマモト', givenKana: 'カズコ', gender: 'female', birthDate: '1943-05-27', linkedAt: ['kazo-general'], emergencyUse: true },
+  // The clinician's day in the README: not yet linked at the demo doctor's facilities, results from a hospital and the lab, a CT.
+  { family: '山本', given: '和子', familyKana: 'ヤマモト', givenKana: 'カズコ', gender: 'female', birthDate: '1943-05-27', linkedAt: ['kazo-general', 'tone-lab'], emergencyUse: true },
 ];
 
 export interface DemoTest {
@@ -85,7 +86,7 @@ export const SCANNER = { hospital: 'tone-central', name: '320列CT', modality: '
 
 /**
  * The referral letter (診療情報提供書): the clinic's doctor asks the core hospital for a chest CT of the pathway
- * patient and sends a CDA R2 letter; the hospital's scanner then sends the study over STOW-RS (CT_STUDY).
+ * patient and sends a CDA R2 letter; the hospital's scanner then sends the study over STOW-RS (CT_STUDIES).
  * The doctor is the demo doctor, who works at both (DEMO_PEOPLE).
  */
 export const REFERRAL = {
@@ -105,10 +106,19 @@ export const REFERRAL = {
 };
 
 /**
- * The CT study the core hospital's scanner sends for the referral (DICOM over STOW-RS). Its Patient's Name
- * has the three groups a Japanese modality writes: romaji, kanji, kana (the last two from RESIDENTS).
+ * CT studies the core hospitals' scanners send (DICOM over STOW-RS), the first for the referral. Each Patient's
+ * Name has the three groups a Japanese modality writes: romaji, kanji, kana (the last two from RESIDENTS).
  */
-export const CT_STUDY = { resident: 0, hospital: 'tone-central', daysAgo: 3, description: '胸部単純CT', bodyPart: 'CHEST', accessionNumber: 'CT-0001', alphabeticName: 'YAMADA^TARO' };
+export const CT_STUDIES = [
+  { resident: 0, hospital: 'tone-central', daysAgo: 3, description: '胸部単純CT', bodyPart: 'CHEST', accessionNumber: 'CT-0001', alphabeticName: 'YAMADA^TARO' },
+  { resident: 11, hospital: 'kazo-general', daysAgo: 20, description: '胸部単純CT', bodyPart: 'CHEST', accessionNumber: 'KZ-CT-0001', alphabeticName: 'YAMAMOTO^KAZUKO' },
+];
+
+/**
+ * A lab result the lab's system sent with a decimal comma (7,3 for 7.3), which Tonet refused and keeps in the
+ * HL7 inbox for the network office to correct and replay.
+ */
+export const REFUSED_RESULT = { facility: 'tone-lab', resident: 11, test: 'HbA1c(NGSP)', value: 7.3, written: '7,3', daysAgo: 1 };
 
 function round(value: number, digits: number): number {
   const scale = 10 ** digits;

@@ -11,7 +11,7 @@ import { buildMultipart } from '../dicomweb/multipart';
 import { INSTITUTION_NUMBER_SYSTEM } from '../ingest/facility';
 import { writeCtImage } from './ct-image';
 import { referralLetter } from './referral';
-import { CT_STUDY, DEMO_PEOPLE, FACILITIES, HISTORY_MONTHS, PATHWAY, REFERRAL, RESIDENTS, SCANNER, TESTS, DemoFacility } from './region';
+import { CT_STUDIES, DEMO_PEOPLE, FACILITIES, HISTORY_MONTHS, PATHWAY, REFERRAL, REFUSED_RESULT, RESIDENTS, SCANNER, TESTS, DemoFacility } from './region';
 
 const NAME_REPRESENTATION = 'http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation';
 
@@ -44,8 +44,8 @@ export interface DemoCredentials {
   scannerSchedule: string;
   /** The referral letter's DocumentReference (its document Bundle is the letter as FHIR). */
   referral: string;
-  /** The CT study's ImagingStudy and the DICOM UIDs WADO-RS serves its instance by. */
-  ctStudy: { imagingStudy: string; studyInstanceUid: string; seriesInstanceUid: string; sopInstanceUid: string };
+  /** Each CT study's ImagingStudy and the DICOM UIDs WADO-RS serves its instance by, in CT_STUDIES' order. */
+  ctStudies: { imagingStudy: string; studyInstanceUid: string; seriesInstanceUid: string; sopInstanceUid: string }[];
 }
 
 type Progress = (step: string) => void;
@@ -148,23 +148,34 @@ export async function seedDemoRegion(server: string, admin: { clientId: string; 
   });
   const imported = await callers.get(REFERRAL.from)!.clinician.post('/fhir/$import-cda', letter, 201, 'application/cda+xml');
   const referral = imported.entry.map((e: { resource: { resourceType: string; id: string } }) => e.resource).find((r: { resourceType: string }) => r.resourceType === 'DocumentReference');
-  const scanning = facilityOf(CT_STUDY.hospital);
-  const resident = RESIDENTS[CT_STUDY.resident];
-  const scannedAt = observedAt(CT_STUDY.daysAgo);
-  const image = writeCtImage({
-    patientId: localPatientId(scanning, CT_STUDY.resident),
-    patientName: { alphabetic: CT_STUDY.alphabeticName, ideographic: `${resident.family}^${resident.given}`, phonetic: `${resident.familyKana}^${resident.givenKana}` },
-    birthDate: resident.birthDate,
-    sex: resident.gender === 'male' ? 'M' : 'F',
-    studyDate: scannedAt.slice(0, 8),
-    studyTime: `${scannedAt.slice(8)}00`,
-    studyDescription: CT_STUDY.description,
-    bodyPart: CT_STUDY.bodyPart,
-    accessionNumber: CT_STUDY.accessionNumber,
-  });
-  await callers.get(CT_STUDY.hospital)!.gateway!.stow(image.bytes);
-  const studies = await callers.get(CT_STUDY.hospital)!.clinician.get(`/fhir/ImagingStudy?identifier=urn:dicom:uid|urn:oid:${image.studyInstanceUid}`);
-  const ctStudy = { imagingStudy: `ImagingStudy/${studies.entry[0].resource.id}`, studyInstanceUid: image.studyInstanceUid, seriesInstanceUid: image.seriesInstanceUid, sopInstanceUid: image.sopInstanceUid };
+  const ctStudies: DemoCredentials['ctStudies'] = [];
+  for (const ct of CT_STUDIES) {
+    const scanning = facilityOf(ct.hospital);
+    const resident = RESIDENTS[ct.resident];
+    const scannedAt = observedAt(ct.daysAgo);
+    const image = writeCtImage({
+      patientId: localPatientId(scanning, ct.resident),
+      patientName: { alphabetic: ct.alphabeticName, ideographic: `${resident.family}^${resident.given}`, phonetic: `${resident.familyKana}^${resident.givenKana}` },
+      birthDate: resident.birthDate,
+      sex: resident.gender === 'male' ? 'M' : 'F',
+      studyDate: scannedAt.slice(0, 8),
+      studyTime: `${scannedAt.slice(8)}00`,
+      studyDescription: ct.description,
+      bodyPart: ct.bodyPart,
+      accessionNumber: ct.accessionNumber,
+    });
+    await callers.get(ct.hospital)!.gateway!.stow(image.bytes);
+    const studies = await callers.get(ct.hospital)!.clinician.get(`/fhir/ImagingStudy?identifier=urn:dicom:uid|urn:oid:${image.studyInstanceUid}`);
+    ctStudies.push({ imagingStudy: `ImagingStudy/${studies.entry[0].resource.id}`, studyInstanceUid: image.studyInstanceUid, seriesInstanceUid: image.seriesInstanceUid, sopInstanceUid: image.sopInstanceUid });
+  }
+
+  progress('a lab result refused for its decimal comma, waiting in the HL7 inbox');
+  const refusing = facilityOf(REFUSED_RESULT.facility);
+  const refusedTest = TESTS.find((test) => test.name === REFUSED_RESULT.test)!;
+  await callers.get(REFUSED_RESULT.facility)!.gateway!.hl7(
+    labMessage(refusing, RESIDENTS[REFUSED_RESULT.resident], localPatientId(refusing, REFUSED_RESULT.resident), `D${++messageNumber}`, refusedTest.code, refusedTest.name, REFUSED_RESULT.value, refusedTest, observedAt(REFUSED_RESULT.daysAgo), REFUSED_RESULT.written),
+    'AE'
+  );
 
   progress('CT slots for the next two weeks');
   const scannerHospital = callers.get(SCANNER.hospital)!.clinician;
@@ -193,7 +204,7 @@ export async function seedDemoRegion(server: string, admin: { clientId: string; 
   const to = new Date(Date.now() + SCANNER.days * 86_400_000).toISOString().slice(0, 10);
   await scannerHospital.post(`/fhir/${scannerSchedule}/$generate-slots`, { resourceType: 'Parameters', parameter: [{ name: 'from', valueDate: from }, { name: 'to', valueDate: to }, { name: 'slotMinutes', valueInteger: 30 }] });
 
-  return { server, admin, clients, people, residents, pathwayPatient, scannerSchedule, referral: `DocumentReference/${referral.id}`, ctStudy };
+  return { server, admin, clients, people, residents, pathwayPatient, scannerSchedule, referral: `DocumentReference/${referral.id}`, ctStudies };
 }
 
 /** What to print after seeding: how to get a token per role and three things to try. */
@@ -212,7 +223,7 @@ export function describeDemo(credentials: DemoCredentials): string {
     `  1. the resident's records from every linked facility:  curl -s -H "Authorization: Bearer $TOKEN" '${credentials.server}/fhir/${first.patient}/$everything'`,
     `  2. a search in Japanese:  curl -s -H "Authorization: Bearer $TOKEN" --get --data-urlencode 'name=やまだ' ${credentials.server}/fhir/Patient`,
     `  3. the diabetes pathway alerts:  curl -s -H "Authorization: Bearer $TOKEN" '${credentials.server}/fhir/Flag?subject=${credentials.pathwayPatient}'`,
-    `Also there: ${nameOf(REFERRAL.from)}'s referral letter to ${nameOf(REFERRAL.to)} (CDA R2, ${credentials.referral}) and the CT study it asked for (${credentials.ctStudy.imagingStudy}, one DICOM instance at /dicomweb).`,
+    `Also there: ${nameOf(REFERRAL.from)}'s referral letter to ${nameOf(REFERRAL.to)} (CDA R2, ${credentials.referral}) and the CT study it asked for (${credentials.ctStudies[0].imagingStudy}, one DICOM instance at /dicomweb).`,
     'People who log in (the console at /console/, or any SMART app, through /oidc; second factor: a code from an',
     'authenticator app given the TOTP secret, or one of the recovery codes, each usable once):',
     ...credentials.people.map(
@@ -252,8 +263,11 @@ function localPatientId(facility: DemoFacility, residentIndex: number): string {
   return `${facility.code.slice(-3)}${String(residentIndex + 1).padStart(5, '0')}`;
 }
 
-/** An OUL^R22 result as a JAHIS lab system sends it (SS-MIX2 OML-11 storage shape), one test per message. */
-function labMessage(facility: DemoFacility, resident: (typeof RESIDENTS)[number], localId: string, controlId: string, code: string, name: string, value: number, test: (typeof TESTS)[number], at: string): string {
+/**
+ * An OUL^R22 result as a JAHIS lab system sends it (SS-MIX2 OML-11 storage shape), one test per message;
+ * `written` is OBX-5 as the lab's system typed the value.
+ */
+function labMessage(facility: DemoFacility, resident: (typeof RESIDENTS)[number], localId: string, controlId: string, code: string, name: string, value: number, test: (typeof TESTS)[number], at: string, written = String(value)): string {
   const flag = test.high !== undefined && value > test.high ? 'H' : test.low !== undefined && value < test.low ? 'L' : '';
   const sex = resident.gender === 'male' ? 'M' : 'F';
   return (
@@ -264,7 +278,7 @@ function labMessage(facility: DemoFacility, resident: (typeof RESIDENTS)[number]
       `SPM|1|${controlId}S||023^血清^JC10|||||||||||||${at}`,
       `OBR|1|${controlId}|${controlId}F|E001^検体検査^99O03|||${at.slice(0, 8)}|${at.slice(0, 8)}`,
       `ORC|SC|${controlId}|${controlId}F||CM||||${at}00`,
-      `OBX|1|NM|${code}^${name}^JC10||${value}|${test.unit}^${test.unit}^99XYZ|${test.range}|${flag}|||F|||${at}`,
+      `OBX|1|NM|${code}^${name}^JC10||${written}|${test.unit}^${test.unit}^99XYZ|${test.range}|${flag}|||F|||${at}`,
     ].join('\r') + '\r'
   );
 }
@@ -316,9 +330,10 @@ function api(server: string, bearer: string) {
       const resource = await call('POST', path, body, [201]);
       return `${resource.resourceType}/${resource.id}`;
     },
-    hl7: async (message: string): Promise<void> => {
+    /** An HL7 v2 message that must be answered with `expectedAck` (accepted, unless the demo means a refusal). */
+    hl7: async (message: string, expectedAck: 'AA' | 'AE' = 'AA'): Promise<void> => {
       const ack = (await call('POST', '/hl7/v2', message, [200], 'x-application/hl7-v2+er7')) as string;
-      if (!/MSA\|AA/.test(ack)) throw new Error(`demo: HL7 message refused: ${ack.replace(/\r/g, '\n')}`);
+      if (!new RegExp(`MSA\\|${expectedAck}`).test(ack)) throw new Error(`demo: HL7 message answered otherwise than ${expectedAck}: ${ack.replace(/\r/g, '\n')}`);
     },
   };
 }

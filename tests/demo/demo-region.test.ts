@@ -1,10 +1,11 @@
 /**
  * The demo region, seeded through the public APIs into a fresh server: every facility and resident is
  * there, results from two facilities reach a linked clinician, the diabetes patient has its alert, CT slots
- * are free, and consent still holds (a facility where a card was never shown sees nothing of that resident).
+ * are free, and consent still holds (a facility where a card was never shown sees nothing of that resident);
+ * what the README's clinician's day needs is there: a resident to link, and a refused message to replay.
  */
 import { seedDemoRegion, DemoCredentials } from '../../src/demo/seed';
-import { FACILITIES, RESIDENTS } from '../../src/demo/region';
+import { DEMO_PEOPLE, FACILITIES, HISTORY_MONTHS, REFUSED_RESULT, RESIDENTS, TESTS } from '../../src/demo/region';
 import { ADMIN_ID, ADMIN_SECRET, startTestServer, TestServer } from '../support/server';
 
 let server: TestServer;
@@ -109,11 +110,11 @@ test('the CT study came in over STOW-RS: the clinic that referred sees it and re
   const clinicBearer = await clinicianToken('kurihashi-clinic');
   const clinic = await clinicianOf('kurihashi-clinic');
   const studies = await clinic(`/ImagingStudy?patient=${demo.pathwayPatient}`);
-  expect(studies.entry.map((e: any) => `ImagingStudy/${e.resource.id}`)).toEqual([demo.ctStudy.imagingStudy]);
+  expect(studies.entry.map((e: any) => `ImagingStudy/${e.resource.id}`)).toEqual([demo.ctStudies[0].imagingStudy]);
   const study = studies.entry[0].resource;
   expect(study.modality[0].code).toBe('CT');
   expect(study.numberOfInstances).toBe(1);
-  const { studyInstanceUid, seriesInstanceUid, sopInstanceUid } = demo.ctStudy;
+  const { studyInstanceUid, seriesInstanceUid, sopInstanceUid } = demo.ctStudies[0];
   const wado = `${server.url}/dicomweb/studies/${studyInstanceUid}/series/${seriesInstanceUid}/instances/${sopInstanceUid}`;
   const retrieved = await fetch(wado, { headers: { authorization: `Bearer ${clinicBearer}`, accept: 'multipart/related; type="application/dicom"' } });
   expect(retrieved.status).toBe(200);
@@ -126,4 +127,28 @@ test('the CT study came in over STOW-RS: the clinic that referred sees it and re
   expect(hidden.status).toBe(404);
   const otherHospital = await clinicianOf('kazo-general');
   expect((await otherHospital(`/ImagingStudy?patient=${demo.pathwayPatient}`)).entry ?? []).toHaveLength(0);
+});
+
+test("the clinician's day in the README: 山本 和子 is linked at neither of the demo doctor's facilities, has results from a hospital and the lab, a CT, and allowed emergency use", async () => {
+  const day = demo.residents.find((r) => r.name === '山本 和子')!;
+  for (const facilityKey of DEMO_PEOPLE.doctor.facilities) {
+    const doctorsFacility = await clinicianOf(facilityKey);
+    expect((await doctorsFacility(`/Patient?birthdate=${day.birthDate}&name=${encodeURIComponent('山本')}`)).entry ?? []).toHaveLength(0);
+  }
+  const hospital = await clinicianOf('kazo-general');
+  const everything = await hospital(`/${day.patient}/$everything?_count=500`);
+  const observations = everything.entry.filter((e: any) => e.resource.resourceType === 'Observation');
+  const sources = new Set(observations.map((e: any) => e.resource.meta.source));
+  expect(sources.size).toBe(2);
+  expect(observations.filter((e: any) => e.resource.code.coding.some((c: any) => c.code === TESTS[0].code)).length).toBeGreaterThanOrEqual(HISTORY_MONTHS * 2);
+  const studies = await hospital(`/ImagingStudy?patient=${day.patient}`);
+  expect(studies.entry.map((e: any) => `ImagingStudy/${e.resource.id}`)).toEqual([demo.ctStudies[1].imagingStudy]);
+  expect(RESIDENTS.find((r) => `${r.family} ${r.given}` === day.name)!.emergencyUse).toBe(true);
+});
+
+test('the HL7 inbox holds the lab result refused for its decimal comma, for the office to correct and replay', async () => {
+  const inbox = await fetch(`${server.url}/admin/inbox?status=rejected`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((r) => r.json() as Promise<any>);
+  expect(inbox.items).toHaveLength(1);
+  const refused = await fetch(`${server.url}/admin/inbox/${inbox.items[0].id}`, { headers: { authorization: `Bearer ${server.adminToken}` } }).then((r) => r.json() as Promise<any>);
+  expect(JSON.stringify(refused)).toContain(`|${REFUSED_RESULT.written}|`);
 });
