@@ -12,10 +12,14 @@ function authorization(): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
-export async function graphql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+/**
+ * `purposeOfUse` declares an HL7 v3 purpose of use other than treatment for this request (the server reads
+ * X-Purpose-Of-Use): ETREAT for emergency access.
+ */
+export async function graphql<T>(query: string, variables: Record<string, unknown> = {}, purposeOfUse?: string): Promise<T> {
   const res = await fetch('/graphql', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...authorization() },
+    headers: { 'content-type': 'application/json', ...authorization(), ...(purposeOfUse ? { 'x-purpose-of-use': purposeOfUse } : {}) },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await res.json().catch(() => ({}))) as { data?: T; errors?: { message: string }[] };

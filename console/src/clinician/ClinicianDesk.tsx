@@ -1,11 +1,13 @@
 /**
  * The clinician's desk: patients (search, card linking, the record), the pathway dashboard, the facility's
- * exam bookings, and pathway alerts as they are raised (alertRaised), shown whichever screen is open.
+ * exam bookings, the emergency view (for a resident whose consent the facility does not hold), and pathway
+ * alerts as they are raised (alertRaised), shown whichever screen is open.
  */
 import { Alert, CloseButton, Group, Stack, Tabs, Text } from '@mantine/core';
 import { useState } from 'react';
 import { useSubscription } from '../api/live';
 import { FacilityBookings } from '../booking/FacilityBookings';
+import { EmergencyView } from '../emergency/EmergencyView';
 import { useT } from '../i18n';
 import { PathwayDashboard } from '../pathway/PathwayDashboard';
 import { alertText, FlagResource } from '../pathway/pathway';
@@ -45,6 +47,7 @@ export function ClinicianDesk({ facility }: { facility?: string }) {
           <Tabs.Tab value="patients">{t('patients')}</Tabs.Tab>
           <Tabs.Tab value="pathway">{t('pathwayDashboard')}</Tabs.Tab>
           <Tabs.Tab value="bookings">{t('bookings')}</Tabs.Tab>
+          <Tabs.Tab value="emergency">{t('emergencyView')}</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="patients" pt="md">
           {patientId ? (
@@ -61,6 +64,9 @@ export function ClinicianDesk({ facility }: { facility?: string }) {
         </Tabs.Panel>
         <Tabs.Panel value="bookings" pt="md">
           <FacilityBookings />
+        </Tabs.Panel>
+        <Tabs.Panel value="emergency" pt="md">
+          <EmergencyView />
         </Tabs.Panel>
       </Tabs>
     </Stack>

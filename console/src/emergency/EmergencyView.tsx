@@ -1,6 +1,8 @@
 /**
- * 救急時閲覧 emergency view: the emergency team's narrow subset of one resident, opened by card number and
- * only with a stated reason. The screen says plainly that this is emergency access and that it is recorded.
+ * 救急時閲覧 emergency view: the narrow emergency subset of one resident, opened by card number and only with
+ * a stated reason, for an emergency team or a clinician of a facility that takes emergencies (a core hospital),
+ * declaring emergency treatment (ETREAT). The screen says plainly that this is emergency access and that it is
+ * recorded; the server decides who may declare it.
  */
 import { Alert, Badge, Button, Group, List, Stack, TextInput, Textarea, Title } from '@mantine/core';
 import { FormEvent, useState } from 'react';
@@ -34,7 +36,8 @@ export function EmergencyView() {
     try {
       const data = await graphql<{ emergencySummary: { patient: PatientResource; entries: SummaryEntry[] } }>(
         `query($card: String!, $reason: String!) { emergencySummary(cardNumber: $card, reason: $reason) { patient entries } }`,
-        { card: cardNumber, reason: reason.trim() }
+        { card: cardNumber, reason: reason.trim() },
+        'ETREAT'
       );
       setSummary(data.emergencySummary);
     } catch (err) {
