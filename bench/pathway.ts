@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     await tonet.db.query(sql`ANALYZE pathway_activity`);
 
     const today = new Date().toISOString().slice(0, 10);
-    const ledgerIn = (on: typeof tonet.repo) => new PathwayLedger(on.db);
+    const ledgerIn = (on: typeof tonet.repo) => new PathwayLedger(on.connection);
     let started = performance.now();
     const first = await checkOverdue(tonet.repo, ledgerIn, today);
     const firstSeconds = (performance.now() - started) / 1000;

@@ -56,10 +56,12 @@ import { WadoService } from './dicomweb/wado';
 import { DicomInstances } from './store/dicom-instances';
 import { processBundle } from './fhir/bundle';
 import { isKnownResourceType, loadDefinitions } from './core/definitions';
-import { PlannerStatistics } from './fhir/statistics';
+import { PlannerStatistics } from './store/statistics';
 import { everythingOperation } from './fhir/everything';
 import { registerFhirRoutes } from './transports/http/fhir-routes';
 import { Repository } from './fhir/repository';
+import { ResourceTable } from './store/resource-table';
+import { connectionTo } from './store/connection';
 import { FhirRouter, parseQuery } from './fhir/router';
 import { createFhirGraphQLContext } from './transports/graphql/fhir/context';
 import { graphqlOperation } from './transports/graphql/fhir/operation';
@@ -123,15 +125,16 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
 
   const access = new AccessPolicy();
   // The booking ledger writes Slots through the repository of the transaction it runs in, and its rows on that repository's connection.
-  const ledgerIn = (on: Repository) => new BookingLedger(on.db);
-  const pathwayLedgerIn = (on: Repository) => new PathwayLedger(on.db);
+  const ledgerIn = (on: Repository) => new BookingLedger(on.connection);
+  const pathwayLedgerIn = (on: Repository) => new PathwayLedger(on.connection);
   const timelineEntries = new TimelineEntries(db, TIMELINE_RULES);
   const notifier = new ChangeNotifier(db, logger);
   const statistics = new PlannerStatistics(db, logger);
-  const repo: Repository = new Repository(db, access, [maintainConsentIndex, timelineEntries.hook, bookingLedger((tx) => repo.withDb(tx), ledgerIn), pathwayAlerts(() => repo, pathwayLedgerIn), notifier.hook, statistics.hook], true, `${config.baseUrl}/fhir`);
+  const hooks = [maintainConsentIndex, timelineEntries.hook, bookingLedger((tx) => repo.withConnection(tx), ledgerIn), pathwayAlerts(() => repo, pathwayLedgerIn), notifier.hook, statistics.hook];
+  const repo: Repository = new Repository(new ResourceTable(db, hooks), access, true, `${config.baseUrl}/fhir`);
   const timeline = new Timeline(timelineEntries, access);
   if (await timelineEntries.ensureFilled()) logger.info('timeline read model filled from the stored resources');
-  const clients = new ClientStore(new AuthClients(db), new GuessAttempts(db, 'client-secret'));
+  const clients = new ClientStore(new AuthClients(db), new GuessAttempts(connectionTo(db), 'client-secret'));
   const tokens = await TokenService.create(new ServerSettings(db), config.signingKey, `${config.baseUrl}/oidc`, config.tokenLifetimeSeconds);
   tokens.checkClientsWith((clientId, generation) => clients.stands(clientId, generation));
   const stopClientListener = await clients.listenForChanges((err) => logger.error({ err }, 'LISTEN for client changes failed; client checks go to the database'));
@@ -144,8 +147,8 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   let fhirGraphQLSchema: GraphQLSchema | undefined;
   router.registerOperation(graphqlOperation(() => (fhirGraphQLSchema ??= buildFhirGraphQLSchema())));
 
-  const audit = new AuditLog(db);
-  router.registerType(auditEventType(db, access));
+  const audit = new AuditLog(connectionTo(db));
+  router.registerType(auditEventType(connectionTo(db), access));
   router.registerOperation(auditVerifyOperation(() => verifyAuditChain(new AuditChain(db))));
   const facilities = new FacilityDirectory(repo);
   router.registerOperation(importCdaOperation(facilities));
@@ -197,11 +200,11 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     return facilitiesFromRoles(roles.matches.map((m) => JSON.parse(m.content)));
   });
   registerAppRoutes(http, tokens, audit, oidc.apps, (input) => clients.validate(input));
-  registerSelfRegistration(http, repo, accounts, new GuessAttempts(db, 'card-link'), audit);
+  registerSelfRegistration(http, repo, accounts, new GuessAttempts(connectionTo(db), 'card-link'), audit);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
   registerIngestRoutes(http, ingest, inbox, tokens, audit);
   const dicomInstances = new DicomInstances(db);
-  registerDicomwebRoutes(http, { stow: new StowService(db, router, facilities, audit, logger), wado: new WadoService(dicomInstances, access, audit, `${config.baseUrl}/dicomweb`), qido: new QidoService(repo, dicomInstances, audit, `${config.baseUrl}/dicomweb`), tokens, baseUrl: config.baseUrl });
+  registerDicomwebRoutes(http, { stow: new StowService(router, facilities, audit, logger), wado: new WadoService(dicomInstances, access, audit, `${config.baseUrl}/dicomweb`), qido: new QidoService(repo, dicomInstances, audit, `${config.baseUrl}/dicomweb`), tokens, baseUrl: config.baseUrl });
   await registerConsole(http, consoleBuildDir());
   registerHealthRoutes(http, () => pendingMigrations(db));
 

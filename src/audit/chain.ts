@@ -27,7 +27,7 @@ export function canonicalContent(row: ChainedRow): string {
   return JSON.stringify([row.recorded, row.client_id, row.role, row.organization, row.purpose_of_use, row.patient_ids, row.action, row.outcome, row.remote_address, row.event]);
 }
 
-/** Must match the SQL in appendRows (src/audit/log.ts): encode(sha256(convert_to(prev || E'\n' || seq || E'\n' || content, 'UTF8')), 'hex'). */
+/** Must match the SQL in appendAuditRows (src/store/audit-log.ts): encode(sha256(convert_to(prev || E'\n' || seq || E'\n' || content, 'UTF8')), 'hex'). */
 export function chainHash(prevHash: string, seq: string, content: string): string {
   return createHash('sha256').update(`${prevHash}\n${seq}\n${content}`, 'utf8').digest('hex');
 }

@@ -5,8 +5,8 @@
  */
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
-import type { Db } from '../store/db/database';
-import { sql } from '../core/sql';
+import type { Connection } from '../store/connection';
+import { storedContent } from '../store/resource-table';
 import { patientCompartmentParams } from '../core/definitions';
 import { patientsOf } from '../core/compartments';
 import { patientsSeen } from './patients';
@@ -21,19 +21,19 @@ export const MAX_ENTITIES = 100;
 const WRITES = new Set<AuditAction>(['create', 'update', 'patch', 'delete', 'transaction', 'batch']);
 
 /** The entry for an answered request, or undefined for a read that returned no patient data about directory data. */
-export async function restEntry(db: Db, ctx: RequestContext, req: FhirRequest, response: FhirResponse): Promise<AuditEntry | undefined> {
+export async function restEntry(on: Connection, ctx: RequestContext, req: FhirRequest, response: FhirResponse): Promise<AuditEntry | undefined> {
   const action = interactionOf(req);
   const target = targetOf(req);
   const touched = [...resourcesIn(response.resource), ...(response.read ?? [])];
-  if (action === 'delete' && target.id) {
-    const [row] = await db.query<{ content: string }>(sql`SELECT content FROM resource WHERE resource_type = ${target.type} AND id = ${target.id}`);
-    if (row) touched.push(JSON.parse(row.content));
+  if (action === 'delete' && target.type && target.id) {
+    const content = await storedContent(on, target.type, target.id);
+    if (content) touched.push(JSON.parse(content));
   }
   const written = WRITES.has(action) || (action === 'operation' && req.method.toUpperCase() === 'POST');
   // With Prefer: return=minimal only the Location names what was written; the body's references still say whose data it is.
   const located = locationOf(response);
   const bodyRefs = written && req.body && typeof req.body === 'object' ? resourcesIn(req.body as Resource).flatMap(patientsNamedBy) : [];
-  const patientIds = [...new Set([...(await patientsSeen((refs) => storedCompartments(db, refs), touched)), ...(located?.type === 'Patient' ? [located.id] : []), ...bodyRefs])];
+  const patientIds = [...new Set([...(await patientsSeen((refs) => storedCompartments(on, refs), touched)), ...(located?.type === 'Patient' ? [located.id] : []), ...bodyRefs])];
   if (!written && patientIds.length === 0 && isDirectory(target.type)) return undefined;
   const named = [...touched.filter((r) => r.id).map((r) => `${r.resourceType}/${r.id}`), ...(located ? [`${located.type}/${located.id}`] : []), ...(target.id ? [`${target.type}/${target.id}`] : [])];
   const entities = [...new Set(named)];

@@ -4,7 +4,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
-import type { Db } from '../store/db/database';
+import type { Connection } from '../store/connection';
 
 export type AuditAction =
   | 'read'
@@ -41,11 +41,11 @@ export interface AuditEntry {
   remoteAddress?: string;
 }
 
-/** Records an entry in the given transaction (or on its own when `db` is the database itself). */
+/** Records an entry in the given transaction (or on its own, group-committed, when `on` is the server's connection). */
 export interface AuditSink {
-  record(db: Db, entry: AuditEntry): Promise<void>;
-  /** How many entries of this action a client left in the last `window` (a PostgreSQL interval), seen from `db`. */
-  countRecent(db: Db, clientId: string, action: AuditAction, window: string): Promise<number>;
+  record(on: Connection, entry: AuditEntry): Promise<void>;
+  /** How many entries of this action a client left in the last `window` (a PostgreSQL interval), seen from `on`. */
+  countRecent(on: Connection, clientId: string, action: AuditAction, window: string): Promise<number>;
 }
 
 /** The sink bound to the server's database: `append` records an entry in a statement of its own. */

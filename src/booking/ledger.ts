@@ -11,8 +11,9 @@
  */
 import type { Appointment, ServiceRequest, Slot } from '@medplum/fhirtypes';
 import { conflict, forbidden, notFound, unprocessable } from '../core/errors';
-import type { Repository, WriteHook } from '../fhir/repository';
-import type { StoredVersion } from '../fhir/store';
+import type { Repository } from '../fhir/repository';
+import type { WriteHook } from '../store/resource-table';
+import type { StoredVersion } from '../store/resource-writes';
 import type { BookingLedger } from '../store/booking-ledger';
 import { bookingSystemContext, ENDING_STATUSES, STATUSES_OF } from './model';
 

@@ -20,7 +20,7 @@ import type { AccessPolicy } from '../consent/access';
 import { badRequest, conflict, FhirError, forbidden, notFound, unprocessable } from '../core/errors';
 import type { Repository } from '../fhir/repository';
 import { parseQuery, Query } from '../fhir/router';
-import { MAX_COUNT } from '../fhir/search/execute';
+import { MAX_COUNT } from '../store/search/execute';
 import type { LedgerIn } from './ledger';
 import { bookingSystemContext, CANCELLED_BY_CLINIC, ENDING_STATUSES, REJECTED_BY_HOSPITAL } from './model';
 import { slotTimes } from './opening-hours';
@@ -286,7 +286,7 @@ export class BookingService {
   }
 
   private async record(tx: Repository, ctx: RequestContext, description: string, patientIds: string[], entities: string[]): Promise<void> {
-    await this.audit.record(tx.db, { ctx, action: 'operation', patientIds, entities, outcome: '0', description, remoteAddress: ctx.remoteAddress });
+    await this.audit.record(tx.connection, { ctx, action: 'operation', patientIds, entities, outcome: '0', description, remoteAddress: ctx.remoteAddress });
   }
 }
 

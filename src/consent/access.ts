@@ -23,6 +23,7 @@ import { patientsOf } from '../core/compartments';
 import { forbidden, notFound } from '../core/errors';
 import { CARD_DIGEST_SYSTEM, CARD_SECRET_EXTENSION } from './card';
 import type { ReadScope } from '../store/read-scope';
+import type { AuditReadScope } from '../store/read-models/audit-events';
 import { CARD_SYSTEM } from './model';
 
 /** Resource types that describe the network itself rather than a patient; readable by every clinical role. */
@@ -145,6 +146,22 @@ export class AccessPolicy {
         return { kind: 'directory-and', ownRecord: { patientId: ctx.patient.slice('Patient/'.length), supplier: ctx.patient, types: RESIDENT_READABLE } };
       default:
         return { kind: 'nothing' };
+    }
+  }
+
+  /**
+   * Which AuditEvents the caller may read: the network office all; a resident those about their own records
+   * (the regional Patient and every local record linked to it); every other client what it caused itself,
+   * or what its facility caused. Researchers are refused by assertMayRead before this.
+   */
+  auditScope(ctx: RequestContext): AuditReadScope {
+    switch (ctx.role) {
+      case 'admin':
+        return { kind: 'everything' };
+      case 'resident':
+        return ctx.patient ? { kind: 'about-patient', patientId: ctx.patient.slice('Patient/'.length) } : { kind: 'nothing' };
+      default:
+        return { kind: 'caused-by', clientId: ctx.clientId, organization: ctx.organization };
     }
   }
 

@@ -47,22 +47,22 @@ export function linkCardOperation(facilities: FacilityDirectory, audit: AuditSin
       if (!birthDate) throw badRequest('Parameter "birthDate" is required', ['Parameters.parameter[birthDate]']);
       const facility = await facilities.resolve(ctx.organization);
       if (!facility) throw badRequest(`${ctx.organization} has no 10-digit medical institution code identifier`);
-      const attempt = await claimAttempt(new GuessAttempts(repo.db, 'card-link'), ctx.clientId);
+      const attempt = await claimAttempt(new GuessAttempts(repo.connection, 'card-link'), ctx.clientId);
 
       const regional = isValidCardNumber(cardNumber) ? await patientByCard(repo, cardNumber) : undefined;
       const consents = regional ? await consentsOf(repo, regional.id as string) : [];
       const enrolled = consents.some((c) => isKind(c, ENROLMENT.code as string) && c.status === 'active');
       const secretOk = regional ? await cardSecretMatches(regional, cardSecret) : false;
       if (!regional || !enrolled || !secretOk || regional.birthDate !== birthDate || revokedSinceSecret(consents, ctx.organization, regional)) {
-        await audit.record(repo.db, { ctx, action: 'link-card', patientIds: [], entities: [], outcome: '4', description: `$link-card refused at ${ctx.organization}`, remoteAddress: ctx.remoteAddress });
+        await audit.record(repo.connection, { ctx, action: 'link-card', patientIds: [], entities: [], outcome: '4', description: `$link-card refused at ${ctx.organization}`, remoteAddress: ctx.remoteAddress });
         throw recordedRefusal(new FhirError(422, outcome('error', 'not-found', isValidCardNumber(cardNumber) ? NO_MATCH : 'The card number is not valid (12 digits with a check digit)')));
       }
 
       return repo.transaction(async (tx) => {
         const local = await linkLocalPatient(tx, ctx, regional, facilityPatientIdSystem(facility.code), localId);
         const consent = await facilityConsent(tx, ctx, regional);
-        await new GuessAttempts(tx.db, 'card-link').succeeded(ctx.clientId, attempt);
-        await audit.record(tx.db, {
+        await new GuessAttempts(tx.connection, 'card-link').succeeded(ctx.clientId, attempt);
+        await audit.record(tx.connection, {
           ctx,
           action: 'link-card',
           patientIds: [regional.id as string, local.id as string],

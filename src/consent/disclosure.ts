@@ -22,7 +22,7 @@ export function disclosureOperation(audit: AuditSink, records: DisclosureRecords
       }
       await repo.read(ctx, 'Patient', id as string);
       const entries: BundleEntry[] = (await records.heldAbout(id as string)).map((resource) => ({ fullUrl: `${router.baseUrl}/${resource.resourceType}/${resource.id}`, resource }));
-      await audit.record(repo.db, {
+      await audit.record(repo.connection, {
         ctx,
         action: 'operation',
         patientIds: [id as string],

@@ -14,7 +14,6 @@ import type { Basic, Bundle, Communication, Consent, HumanName, Organization, Pa
 import { RequestContext, systemContext } from '../core/context';
 import { patientsOf } from '../core/compartments';
 import type { AuditSink } from '../audit/types';
-import { sql } from '../core/sql';
 import { badRequest, forbidden, FhirError, outcome, recordedRefusal, tooManyRequests } from '../core/errors';
 import { OperationParameters } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
@@ -23,7 +22,8 @@ import { CARD_DIGEST_SYSTEM } from './card';
 import { consentsOf, patientByCard } from './enrolment';
 import { isKind } from './grants';
 import { EMERGENCY_CAPABLE_TYPES, EMERGENCY_PURPOSE, ENROLMENT, FACILITY_TYPE_SYSTEM } from './model';
-import { linkedPatientIds } from '../store/read-scope';
+import { lockUntilCommit } from '../store/connection';
+import { declareEmergency, emergencySubset, openDeclaration } from '../store/read-models/emergency-subset';
 
 /** Basic.code of the resident's emergency information (contacts, family doctor, notes). */
 export const EMERGENCY_INFO_CODE = { system: 'urn:tonet:resource-kind', code: 'emergency-info', display: '救急時情報' };
@@ -68,18 +68,18 @@ const NO_MATCH = 'No enrolled resident who allowed emergency use matches';
 /** The emergency subset as a collection Bundle (the regional Patient first); shared by REST and GraphQL. */
 export async function emergencySummary(repo: Repository, audit: AuditSink, ctx: RequestContext, request: EmergencyRequest): Promise<Bundle> {
   if (!(await mayDeclareEmergency(repo, ctx))) {
-    await audit.record(repo.db, { ctx, action: 'emergency-access', patientIds: [], entities: [], outcome: '4', description: 'emergency summary refused: not an emergency role', remoteAddress: ctx.remoteAddress });
+    await audit.record(repo.connection, { ctx, action: 'emergency-access', patientIds: [], entities: [], outcome: '4', description: 'emergency summary refused: not an emergency role', remoteAddress: ctx.remoteAddress });
     throw recordedRefusal(forbidden('The emergency summary is for emergency teams, or clinicians of an emergency-capable facility declaring purpose of use ETREAT'));
   }
   if (!request.reason.trim()) throw badRequest('A reason is required for emergency access', ['reason']);
   const refusal = (tx: Repository, description: string, patientIds: string[] = []) =>
-    audit.record(tx.db, { ctx, action: 'emergency-access', patientIds, entities: [], outcome: '4', description, remoteAddress: ctx.remoteAddress });
+    audit.record(tx.connection, { ctx, action: 'emergency-access', patientIds, entities: [], outcome: '4', description, remoteAddress: ctx.remoteAddress });
 
   // One transaction under the client's lock: concurrent declarations are counted one after the other, and a
   // refusal's audit entry commits (the refusal is returned, not thrown, so it does not roll back).
   const answer = await repo.transaction(async (tx): Promise<Bundle | FhirError> => {
-    await tx.db.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`emergency ${ctx.clientId}`}, 0))`);
-    if ((await audit.countRecent(tx.db, ctx.clientId, 'emergency-access', DECLARATION_WINDOW)) >= MAX_EMERGENCY_DECLARATIONS) {
+    await lockUntilCommit(tx.connection, `emergency ${ctx.clientId}`);
+    if ((await audit.countRecent(tx.connection, ctx.clientId, 'emergency-access', DECLARATION_WINDOW)) >= MAX_EMERGENCY_DECLARATIONS) {
       await refusal(tx, `emergency summary refused (rate limit): ${request.reason}`);
       return recordedRefusal(tooManyRequests(`At most ${MAX_EMERGENCY_DECLARATIONS} emergency declarations per client in ${DECLARATION_WINDOW}`));
     }
@@ -90,9 +90,8 @@ export async function emergencySummary(repo: Repository, audit: AuditSink, ctx: 
       await refusal(tx, `emergency summary refused (${patient ? 'emergency use not allowed' : 'no such resident'}): ${request.reason}`, patient ? [patient.id as string] : []);
       return recordedRefusal(new FhirError(404, outcome('error', 'not-found', NO_MATCH)));
     }
-    const [declared] = await tx.db.query<{ closes_at: Date | string }>(sql`INSERT INTO emergency_declaration (client_id, organization, patient_id, reason, closes_at)
-      VALUES (${ctx.clientId}, ${ctx.organization ?? null}, ${patient.id as string}, ${request.reason}, now() + ${EMERGENCY_WINDOW}::interval) RETURNING closes_at`);
-    return summaryOf(tx, audit, ctx, patient, request.reason, new Date(declared.closes_at));
+    const closes = await declareEmergency(tx.connection, { clientId: ctx.clientId, organization: ctx.organization, patientId: patient.id as string, reason: request.reason, window: EMERGENCY_WINDOW });
+    return summaryOf(tx, audit, ctx, patient, request.reason, closes);
   });
   if (answer instanceof FhirError) throw answer;
   return answer;
@@ -105,20 +104,19 @@ export async function emergencySummary(repo: Repository, audit: AuditSink, ctx: 
  */
 async function reopenedSummary(repo: Repository, audit: AuditSink, ctx: RequestContext, patientId: string, reason: string): Promise<Bundle> {
   if (!(await mayDeclareEmergency(repo, ctx))) {
-    await audit.record(repo.db, { ctx, action: 'emergency-access', patientIds: [], entities: [], outcome: '4', description: 'emergency summary refused: not an emergency role', remoteAddress: ctx.remoteAddress });
+    await audit.record(repo.connection, { ctx, action: 'emergency-access', patientIds: [], entities: [], outcome: '4', description: 'emergency summary refused: not an emergency role', remoteAddress: ctx.remoteAddress });
     throw recordedRefusal(forbidden('The emergency summary is for emergency teams, or clinicians of an emergency-capable facility declaring purpose of use ETREAT'));
   }
   const answer = await repo.transaction(async (tx): Promise<Bundle | FhirError> => {
-    const [open] = await tx.db.query<{ closes_at: Date | string }>(sql`SELECT closes_at FROM emergency_declaration
-      WHERE client_id = ${ctx.clientId} AND patient_id = ${patientId} AND closes_at > now() ORDER BY closes_at DESC LIMIT 1`);
-    const found = open ? (await tx.readMany(systemContext(ctx.requestId), [{ resourceType: 'Patient', id: patientId }]))[0] : undefined;
+    const closes = await openDeclaration(tx.connection, ctx.clientId, patientId);
+    const found = closes ? (await tx.readMany(systemContext(ctx.requestId), [{ resourceType: 'Patient', id: patientId }]))[0] : undefined;
     const patient = found && !(found instanceof FhirError) ? (found as Patient) : undefined;
     const enrolment = patient ? (await consentsOf(tx, patientId)).find((c) => isKind(c, ENROLMENT.code as string) && c.status === 'active') : undefined;
-    if (!open || !patient || !enrolment || !allowsEmergencyUse(enrolment)) {
-      await audit.record(tx.db, { ctx, action: 'emergency-access', patientIds: [], entities: [], outcome: '4', description: `emergency summary refused (no open declaration): ${reason}`, remoteAddress: ctx.remoteAddress });
+    if (!closes || !patient || !enrolment || !allowsEmergencyUse(enrolment)) {
+      await audit.record(tx.connection, { ctx, action: 'emergency-access', patientIds: [], entities: [], outcome: '4', description: `emergency summary refused (no open declaration): ${reason}`, remoteAddress: ctx.remoteAddress });
       return recordedRefusal(new FhirError(404, outcome('error', 'not-found', NO_MATCH)));
     }
-    return summaryOf(tx, audit, ctx, patient, `${reason} (declaration open until ${new Date(open.closes_at).toISOString()})`, new Date(open.closes_at), false);
+    return summaryOf(tx, audit, ctx, patient, `${reason} (declaration open until ${closes.toISOString()})`, closes, false);
   });
   if (answer instanceof FhirError) throw answer;
   return answer;
@@ -136,20 +134,17 @@ async function mayDeclareEmergency(repo: Repository, ctx: RequestContext): Promi
 }
 
 async function summaryOf(tx: Repository, audit: AuditSink, ctx: RequestContext, patient: Patient, reason: string, closes: Date, declared = true): Promise<Bundle> {
-  const ids = linkedPatientIds(patient.id as string);
-  const info = await rows<Basic>(tx, sql`r.resource_type = 'Basic' AND r.compartments && ${ids} AND EXISTS (SELECT 1 FROM sp_token t WHERE t.rid = r.rid AND t.resource_type = 'Basic'
-    AND t.code = 'code' AND t.system = ${EMERGENCY_INFO_CODE.system} AND t.value = ${EMERGENCY_INFO_CODE.code})`);
-  const allergies = await rows(tx, sql`r.resource_type = 'AllergyIntolerance' AND r.compartments && ${ids}`);
   const since = new Date();
   since.setMonth(since.getMonth() - PRESCRIPTION_WINDOW_MONTHS);
-  const prescriptions = await rows(tx, sql`r.resource_type = 'MedicationRequest' AND r.compartments && ${ids}
-    AND r.source IN (SELECT 'Organization/' || o.id FROM resource o JOIN sp_token t ON t.rid = o.rid
-      WHERE o.resource_type = 'Organization' AND t.resource_type = 'Organization' AND t.code = 'type' AND t.system = ${FACILITY_TYPE_SYSTEM} AND t.value = 'core-hospital')
-    AND EXISTS (SELECT 1 FROM sp_date d WHERE d.rid = r.rid AND d.resource_type = 'MedicationRequest' AND d.code = 'authoredon' AND d.hi >= ${since.toISOString()}::timestamptz)`);
+  const { info, allergies, prescriptions } = await emergencySubset(tx.connection, patient.id as string, {
+    emergencyInfo: EMERGENCY_INFO_CODE,
+    prescribingFacilityType: { system: FACILITY_TYPE_SYSTEM, code: 'core-hospital' },
+    prescribedSince: since.toISOString(),
+  });
   const entries: Resource[] = [forParamedics(patient), ...info, ...allergies, ...prescriptions];
   // The family doctor hears of each declaration, not of each refresh within it.
   if (declared) await notifyFamilyDoctor(tx, ctx, patient, info[0], reason);
-  await audit.record(tx.db, {
+  await audit.record(tx.connection, {
     ctx,
     action: 'emergency-access',
     patientIds: [...new Set([patient.id as string, ...entries.flatMap(patientsOf)])],
@@ -208,11 +203,6 @@ function forParamedics(patient: Patient): Patient {
 
 function allowsEmergencyUse(enrolment: Consent): boolean {
   return (enrolment.provision?.provision ?? []).some((p) => p.type === 'permit' && p.purpose?.some((c) => c.code === EMERGENCY_PURPOSE.code));
-}
-
-async function rows<T extends Resource = Resource>(repo: Repository, where: ReturnType<typeof sql>): Promise<T[]> {
-  const found = await repo.db.query<{ content: string }>(sql`SELECT r.content FROM resource r WHERE NOT r.deleted AND ${where} ORDER BY r.last_updated DESC LIMIT 500`);
-  return found.map((row) => JSON.parse(row.content) as T);
 }
 
 /** The family-doctor facility (from the emergency information, else Patient.generalPractitioner) is told. */

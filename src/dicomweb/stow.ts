@@ -11,8 +11,7 @@ import type { Bundle, BundleEntry, ImagingStudy } from '@medplum/fhirtypes';
 import { patientsOf } from '../core/compartments';
 import type { AuditEntry, AuditTrail } from '../audit/types';
 import type { RequestContext } from '../core/context';
-import type { Db } from '../store/db/database';
-import { sql } from '../core/sql';
+import { inTransaction, lockUntilCommit } from '../store/connection';
 import { processBundle } from '../fhir/bundle';
 import { badRequest, FhirError, forbidden } from '../core/errors';
 import type { FhirRouter } from '../fhir/router';
@@ -66,7 +65,6 @@ interface ReadPart {
 
 export class StowService {
   constructor(
-    private readonly db: Db,
     private readonly router: FhirRouter,
     private readonly facilities: FacilityDirectory,
     private readonly audit: AuditTrail,
@@ -112,11 +110,11 @@ export class StowService {
 
   /** Stores one study's instances in one transaction; the entry that records it is appended after the commit. */
   private async storeStudy(ctx: RequestContext, facility: SendingFacility, studyUid: string, parts: ReadPart[]): Promise<AuditEntry> {
-    return this.db.transaction(async (tx) => {
+    return inTransaction(this.router.repo.connection, async (tx) => {
       // Two requests for one study would each merge into the study they read and the later would drop the
       // other's instances; the lock makes the second read what the first wrote.
-      await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`dicom-study:${studyUid}`}, 0))`);
-      const router = this.router.withRepository(this.router.repo.withDb(tx));
+      await lockUntilCommit(tx, `dicom-study:${studyUid}`);
+      const router = this.router.withRepository(this.router.repo.withConnection(tx));
       const studyQuery = studyIdentifierQuery(studyUid);
       const [existingRow] = await router.repo.conditionalMatches(ctx, 'ImagingStudy', studyQuery);
       const existing = existingRow ? withoutId(JSON.parse(existingRow.content) as ImagingStudy) : undefined;
@@ -124,7 +122,7 @@ export class StowService {
       const patientIdentifier = facilityPatientIdentifier(facility, parts[0].instance.patientId as string);
       const patientQuery = identifierQuery(patientIdentifier);
       // Two studies of a new patient arriving together must not create two stub Patients.
-      await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`dicom-patient:${patientQuery}`}, 0))`);
+      await lockUntilCommit(tx, `dicom-patient:${patientQuery}`);
       const [patientRow] = await router.repo.conditionalMatches(ctx, 'Patient', patientQuery);
       const patientReference = patientRow ? `Patient/${patientRow.id}` : `urn:tonet:dicom:patient`;
       const subject = existing?.subject?.reference;

@@ -3,11 +3,9 @@
  * search, with _since, _type and _count. Reads go through the same access predicate as search.
  */
 import type { Bundle } from '@medplum/fhirtypes';
-import { sql } from '../core/sql';
 import { allResourceTypes, patientCompartmentParams } from '../core/definitions';
 import { badRequest } from '../core/errors';
 import { instantParam, OperationHandler, parseQuery, values } from './router';
-import { linkedPatientIds } from '../store/read-scope';
 
 export const everythingOperation: OperationHandler = {
   name: 'everything',
@@ -25,9 +23,7 @@ export const everythingOperation: OperationHandler = {
     const query = { _count: request.query._count, _cursor: request.query._cursor, _total: request.query._total };
     const search = parseQuery('Patient', query);
     // The regional Patient's everything includes the allowed data of every local record linked to it.
-    const inCompartment = sql`r.compartments && ${linkedPatientIds(patient.id as string)}`;
-    const extra = since ? sql`${inCompartment} AND r.last_updated >= ${since}::timestamptz` : inCompartment;
-    const page = await repo.search(ctx, { ...search, resourceType: 'Patient', filters: [], sortRules: [] }, types, extra);
+    const page = await repo.search(ctx, { ...search, resourceType: 'Patient', filters: [], sortRules: [] }, types, { patientId: patient.id as string, since });
     const bundle: Bundle = router.searchBundle(search, page, `Patient/${id}/$everything`, request.query);
     return { status: 200, resource: bundle };
   },

@@ -1,40 +1,16 @@
-/**
- * FHIR persistence semantics, independent of HTTP: versions, conditional operations, history, search.
- * Every method takes the request context and asks the access policy, so no caller can skip consent.
- */
 import { generateId, SearchRequest, validateResource, OperationOutcomeError } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
 import type { AccessPolicy } from '../consent/access';
-import type { Db } from '../store/db/database';
-import { sql, Sql } from '../core/sql';
+import type { Connection } from '../store/connection';
 import { requiredBindingIssues } from './bindings';
 import { isKnownResourceType } from '../core/definitions';
 import { badRequest, FhirError, gone, notFound, preconditionFailed, unprocessable } from '../core/errors';
 import { applyJsonPatch } from './patch';
 import { withLocalReferences } from '../core/references';
-import { executeSearch, SearchPage, StoredRow } from './search/execute';
-import { parseSearchQuery } from './search/parse';
-import { StoredVersion, writeVersions } from './store';
-import { readScopeSql } from '../store/read-scope';
-
-export interface HistoryEntry {
-  resourceType: string;
-  id: string;
-  versionId: number;
-  lastUpdated: string;
-  deleted: boolean;
-  content: string;
-}
-
-export interface HistoryOptions {
-  resourceType?: string;
-  id?: string;
-  since?: string;
-  count: number;
-  /** Keyset position: entries strictly older than this (lastUpdated ISO, rid, versionId). */
-  before?: { lastUpdated: string; rid: string; versionId: number };
-}
+import type { SearchPage, StoredRow } from '../store/search/execute';
+import { parseSearchQuery } from '../store/search/parse';
+import type { CompartmentFilter, HistoryEntry, HistoryOptions, ResourceTable } from '../store/resource-table';
 
 export interface WriteResult {
   resource: Resource;
@@ -43,26 +19,24 @@ export interface WriteResult {
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
-/**
- * Runs in the transaction of every write, after the versions are stored: derived state that must never
- * lag behind the resources (consent grants, pathway alerts) is kept in step here.
- */
-export type WriteHook = (tx: Db, versions: StoredVersion[]) => Promise<void>;
-
 export class Repository {
   constructor(
-    readonly db: Db,
+    private readonly table: ResourceTable,
     private readonly access: AccessPolicy,
-    private readonly hooks: readonly WriteHook[] = [],
     /** Whether writes are validated against the R4 StructureDefinitions (see `ofMappedData`). */
     private readonly validating = true,
     /** This server's FHIR base URL: references to it are stored relative (`withLocalReferences`). */
     private readonly fhirBase?: string
   ) {}
 
+  /** Where this repository's statements run: store modules given it commit with them (ledgers, the audit trail). */
+  get connection(): Connection {
+    return this.table.connection;
+  }
+
   /** The same repository on another connection (an enclosing transaction). */
-  withDb(db: Db): Repository {
-    return new Repository(db, this.access, this.hooks, this.validating, this.fhirBase);
+  withConnection(connection: Connection): Repository {
+    return new Repository(this.table.on(connection), this.access, this.validating, this.fhirBase);
   }
 
   /**
@@ -71,29 +45,18 @@ export class Repository {
    * one again costs about a millisecond of CPU per resource for nothing. Access checks stay.
    */
   ofMappedData(): Repository {
-    return new Repository(this.db, this.access, this.hooks, false, this.fhirBase);
+    return new Repository(this.table, this.access, false, this.fhirBase);
   }
 
   /** The same repository bound to one database transaction. */
   async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(new Repository(tx, this.access, this.hooks, this.validating, this.fhirBase)));
-  }
-
-  /** Stores versions and runs the write hooks, all in one transaction. */
-  private async write(versions: StoredVersion[]): Promise<void> {
-    if (!this.hooks.length) return writeVersions(this.db, versions);
-    await this.db.transaction(async (tx) => {
-      await writeVersions(tx, versions);
-      for (const hook of this.hooks) await hook(tx, versions);
-    });
+    return this.table.transaction((table) => fn(new Repository(table, this.access, this.validating, this.fhirBase)));
   }
 
   async read(ctx: RequestContext, resourceType: string, id: string): Promise<Resource> {
     this.checkType(resourceType);
     this.access.assertMayRead(ctx, resourceType);
-    const [row] = await this.db.query<{ content: string; deleted: boolean }>(
-      sql`SELECT content, deleted FROM resource r WHERE r.resource_type = ${resourceType} AND r.id = ${id} AND ${readScopeSql(this.access.readScope(ctx), 'r')}`.prepared()
-    );
+    const row = await this.table.current(resourceType, id, this.access.readScope(ctx));
     if (!row) throw notFound(`${resourceType}/${id} not found`);
     if (row.deleted) throw gone(`${resourceType}/${id} was deleted`);
     return JSON.parse(row.content);
@@ -115,13 +78,7 @@ export class Repository {
         refused.set(type, err);
       }
     }
-    const wanted = refs.filter((r) => !refused.has(r.resourceType));
-    const rows = wanted.length
-      ? await this.db.query<{ resource_type: string; id: string; content: string }>(sql`SELECT r.resource_type, r.id, r.content FROM resource r
-          WHERE (r.resource_type, r.id) IN (SELECT * FROM unnest(${wanted.map((r) => r.resourceType)}::text[], ${wanted.map((r) => r.id)}::text[]))
-            AND NOT r.deleted AND ${readScopeSql(this.access.readScope(ctx), 'r')}`.prepared())
-      : [];
-    const found = new Map(rows.map((row) => [`${row.resource_type}/${row.id}`, row.content]));
+    const found = await this.table.currentMany(refs.filter((r) => !refused.has(r.resourceType)), this.access.readScope(ctx));
     return refs.map((r) => {
       const content = found.get(`${r.resourceType}/${r.id}`);
       return refused.get(r.resourceType) ?? (content ? JSON.parse(content) : notFound(`${r.resourceType}/${r.id} not found`));
@@ -132,8 +89,7 @@ export class Repository {
     this.checkType(resourceType);
     this.access.assertMayRead(ctx, resourceType);
     if (!/^\d+$/.test(versionId)) throw notFound(`${resourceType}/${id}/_history/${versionId} not found`);
-    const [row] = await this.db.query<{ content: string; deleted: boolean }>(sql`SELECT h.content, h.deleted FROM resource_history h
-      WHERE h.resource_type = ${resourceType} AND h.id = ${id} AND h.version_id = ${Number(versionId)} AND ${readScopeSql(this.access.readScope(ctx), 'h')}`.prepared());
+    const row = await this.table.version(resourceType, id, Number(versionId), this.access.readScope(ctx));
     if (!row) throw notFound(`${resourceType}/${id}/_history/${versionId} not found`);
     if (row.deleted) throw gone(`${resourceType}/${id}/_history/${versionId} is a deletion`);
     return JSON.parse(row.content);
@@ -142,14 +98,14 @@ export class Repository {
   async create(ctx: RequestContext, resource: Resource): Promise<Resource> {
     this.assertWritable(ctx, resource);
     const stored = this.prepare(ctx, { ...resource, id: generateId() }, 1);
-    await this.write([{ resource: stored, deleted: false, source: stored.meta?.source }]);
+    await this.table.write([{ resource: stored, deleted: false, source: stored.meta?.source }]);
     return stored;
   }
 
   /** Creates resources whose ids were assigned by the caller (a transaction), checked with assertWritable, in one write batch. */
   async createMany(ctx: RequestContext, resources: Resource[]): Promise<Resource[]> {
     const stored = resources.map((r) => this.prepare(ctx, r, 1));
-    await this.write(stored.map((resource) => ({ resource, deleted: false, source: resource.meta?.source })));
+    await this.table.write(stored.map((resource) => ({ resource, deleted: false, source: resource.meta?.source })));
     return stored;
   }
 
@@ -174,18 +130,18 @@ export class Repository {
   }
 
   private async updateLocked(ctx: RequestContext, resource: Resource, id: string, ifMatch?: string): Promise<WriteResult> {
-    const current = await this.lockCurrent(ctx, resource.resourceType, id);
+    const current = await this.table.lockCurrent(resource.resourceType, id, this.access.readScope(ctx));
     this.access.assertMayPut(ctx, resource, current && { resource: JSON.parse(current.content), visible: current.visible, deleted: current.deleted });
-    if (ifMatch !== undefined && (!current || current.deleted || String(current.version_id) !== ifMatch)) {
-      throw preconditionFailed(`Version mismatch: If-Match ${ifMatch}, current ${current ? current.version_id : 'none'}`);
+    if (ifMatch !== undefined && (!current || current.deleted || String(current.versionId) !== ifMatch)) {
+      throw preconditionFailed(`Version mismatch: If-Match ${ifMatch}, current ${current ? current.versionId : 'none'}`);
     }
-    const version = current ? current.version_id + 1 : 1;
+    const version = current ? current.versionId + 1 : 1;
     const stored = this.prepare(ctx, resource, version);
     if (current && !current.deleted && sameContent(JSON.parse(current.content), stored)) {
       // Nothing changed: keep the version, as re-sent data must not grow history.
       return { resource: JSON.parse(current.content), created: false };
     }
-    await this.write([{ resource: stored, rid: current?.rid, deleted: false, source: stored.meta?.source }]);
+    await this.table.write([{ resource: stored, rid: current?.rid, deleted: false, source: stored.meta?.source }]);
     return { resource: stored, created: !current || current.deleted };
   }
 
@@ -212,14 +168,14 @@ export class Repository {
   }
 
   private async deleteLocked(ctx: RequestContext, resourceType: string, id: string): Promise<void> {
-    const current = await this.lockCurrent(ctx, resourceType, id);
+    const current = await this.table.lockCurrent(resourceType, id, this.access.readScope(ctx));
     // Deleting what is not there succeeds (FHIR: idempotent delete); what the caller may not see is answered
     // the same way and left alone, so a DELETE cannot tell a hidden id from one that never existed.
     if (!current || current.deleted || !current.visible) return;
     const previous = JSON.parse(current.content) as Resource;
     this.access.assertMayChange(ctx, previous, current.visible);
-    const tombstone: Resource = { ...previous, meta: { ...previous.meta, versionId: String(current.version_id + 1), lastUpdated: new Date().toISOString() } };
-    await this.write([{ resource: tombstone, rid: current.rid, deleted: true, source: previous.meta?.source }]);
+    const tombstone: Resource = { ...previous, meta: { ...previous.meta, versionId: String(current.versionId + 1), lastUpdated: new Date().toISOString() } };
+    await this.table.write([{ resource: tombstone, rid: current.rid, deleted: true, source: previous.meta?.source }]);
   }
 
   async conditionalDelete(ctx: RequestContext, resourceType: string, query: string): Promise<number> {
@@ -240,46 +196,20 @@ export class Repository {
     return (await this.update(ctx, patched, ifMatch)).resource;
   }
 
-  async search(ctx: RequestContext, request: SearchRequest, types?: string[], extra?: Sql): Promise<SearchPage> {
+  /** A search page under the caller's read scope; `compartment` narrows it to one patient's record ($everything). */
+  async search(ctx: RequestContext, request: SearchRequest, types?: string[], compartment?: CompartmentFilter): Promise<SearchPage> {
     const searchTypes = types ?? [request.resourceType];
     searchTypes.forEach((t) => {
       this.checkType(t);
       this.access.assertMayRead(ctx, t);
     });
-    return executeSearch(this.db, { request, types: searchTypes, visible: (alias) => readScopeSql(this.access.readScope(ctx), alias), extra });
+    return this.table.search(request, searchTypes, this.access.readScope(ctx), compartment);
   }
 
   async history(ctx: RequestContext, options: HistoryOptions): Promise<{ entries: (HistoryEntry & { rid: string })[]; more: boolean }> {
-    if (options.resourceType) {
-      this.checkType(options.resourceType);
-    }
+    if (options.resourceType) this.checkType(options.resourceType);
     this.access.assertMayRead(ctx, options.resourceType);
-    const conditions: Sql[] = [readScopeSql(this.access.readScope(ctx), 'h')];
-    if (options.resourceType) conditions.push(sql`h.resource_type = ${options.resourceType}`);
-    if (options.id) conditions.push(sql`h.id = ${options.id}`);
-    if (options.since) conditions.push(sql`h.last_updated >= ${options.since}::timestamptz`);
-    if (options.before) {
-      const b = options.before;
-      conditions.push(sql`(h.last_updated, h.rid, h.version_id) < (${b.lastUpdated}::timestamptz, ${b.rid}::bigint, ${b.versionId}::int)`);
-    }
-    const where = conditions.reduce((acc, c) => sql`${acc} AND ${c}`);
-    const rows = await this.db.query<{ rid: string; resource_type: string; id: string; version_id: number; last_updated: Date | string; deleted: boolean; content: string }>(sql`
-      SELECT h.rid::text AS rid, h.resource_type, h.id, h.version_id, h.last_updated, h.deleted, h.content
-      FROM resource_history h WHERE ${where}
-      ORDER BY h.last_updated DESC, h.rid DESC, h.version_id DESC LIMIT ${options.count + 1}`);
-    const more = rows.length > options.count;
-    return {
-      more,
-      entries: rows.slice(0, options.count).map((r) => ({
-        rid: r.rid,
-        resourceType: r.resource_type,
-        id: r.id,
-        versionId: r.version_id,
-        lastUpdated: new Date(r.last_updated).toISOString(),
-        deleted: r.deleted,
-        content: r.content,
-      })),
-    };
+    return this.table.history(options, this.access.readScope(ctx));
   }
 
   /** Matches of a condition (If-None-Exist, conditional update/delete) among what the caller may see. */
@@ -290,8 +220,7 @@ export class Repository {
     // Two requests with the same condition (two messages about one new patient) would both find nothing
     // and both create: the condition is locked until the enclosing transaction ends, so the second waits
     // and then finds the first one's resource. Callers run conditional writes in a transaction.
-    const key = conditionKey(resourceType, query);
-    if (!lockedConditions.get(this.db)?.has(key)) await this.db.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`);
+    await this.table.lockCondition(conditionKey(resourceType, query));
     const page = await this.search(ctx, { ...request, count: 2, total: 'none', sortRules: [] });
     return page.matches;
   }
@@ -302,20 +231,7 @@ export class Repository {
    * round trip each before. conditionalMatches then takes none of these again. Only within a transaction.
    */
   async lockConditions(conditions: { resourceType: string; query: string }[]): Promise<void> {
-    const held = lockedConditions.get(this.db) ?? new Set<string>();
-    const keys = [...new Set(conditions.map((c) => conditionKey(c.resourceType, c.query)))].filter((key) => !held.has(key));
-    if (!keys.length) return;
-    await this.db.query(sql`SELECT pg_advisory_xact_lock(h) FROM (SELECT hashtextextended(k, 0) AS h FROM unnest(${keys}::text[]) AS k ORDER BY 1 OFFSET 0) ordered`);
-    for (const key of keys) held.add(key);
-    lockedConditions.set(this.db, held);
-  }
-
-  /** The current row, locked until the transaction ends, and whether the caller may see it. */
-  private async lockCurrent(ctx: RequestContext, resourceType: string, id: string) {
-    const [row] = await this.db.query<{ rid: string; version_id: number; deleted: boolean; content: string; visible: boolean }>(sql`
-      SELECT r.rid::text AS rid, r.version_id, r.deleted, r.content, ${readScopeSql(this.access.readScope(ctx), 'r')} AS visible
-      FROM resource r WHERE r.resource_type = ${resourceType} AND r.id = ${id} FOR UPDATE`.prepared());
-    return row;
+    await this.table.lockConditions(conditions.map((c) => conditionKey(c.resourceType, c.query)));
   }
 
   private checkType(resourceType: string): void {
@@ -361,12 +277,6 @@ export function validate(resource: Resource): void {
   if (errors.length) throw new FhirError(400, { resourceType: 'OperationOutcome', issue: [...errors, ...bindings] });
   if (bindings.length) throw unprocessable(bindings);
 }
-
-/**
- * The conditions lockConditions locked, per transaction (its Db, which lives as long as the transaction):
- * an advisory transaction lock is held to its end, so one taken is not taken again.
- */
-const lockedConditions = new WeakMap<Db, Set<string>>();
 
 /** The same condition however its parameters are ordered, so that equal conditions share one lock. */
 function conditionKey(resourceType: string, query: string): string {

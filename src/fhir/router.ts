@@ -10,9 +10,9 @@ import { assertScopesAllow, type Interaction } from '../consent/scopes';
 import { isKnownResourceType } from '../core/definitions';
 import { allOk, badRequest, methodNotAllowed, notFound } from '../core/errors';
 import { Repository } from './repository';
-import { parseDateRange } from './search/dates';
-import { DEFAULT_COUNT, MAX_COUNT, SearchPage } from './search/execute';
-import { nonNegativeInteger, parseSearchQuery } from './search/parse';
+import { parseDateRange } from '../store/search/dates';
+import { DEFAULT_COUNT, MAX_COUNT, SearchPage } from '../store/search/execute';
+import { nonNegativeInteger, parseSearchQuery } from '../store/search/parse';
 import { subsetResource } from './summary';
 
 export type Query = Record<string, string | string[] | undefined>;

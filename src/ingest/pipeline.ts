@@ -196,7 +196,7 @@ export class Hl7Ingest {
       warnings: mapped.issues,
     };
     const produce: Producer<AuditEntry> = async (tx, inboxId) => {
-      const repo = this.router.repo.withDb(tx).ofMappedData();
+      const repo = this.router.repo.withConnection(tx).ofMappedData();
       const txRouter = this.router.withRepository(repo);
       const response = await processBundle(txRouter, ctx, withProvenance(await keepTonetAdditions(repo, ctx, bundle), facility, inboxId, mapped.messageType));
       const written = (response.entry ?? []).map((e) => e.response?.location?.replace(/\/_history\/.*$/, '').replace(/^.*\/fhir\//, '')).filter((l): l is string => !!l);

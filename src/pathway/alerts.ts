@@ -6,8 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CarePlan, Flag, Observation } from '@medplum/fhirtypes';
-import type { Repository, WriteHook } from '../fhir/repository';
-import type { StoredVersion } from '../fhir/store';
+import type { Repository } from '../fhir/repository';
+import type { WriteHook } from '../store/resource-table';
+import type { StoredVersion } from '../store/resource-writes';
 import type { ActivityMatch, PathwayLedger } from '../store/pathway-ledger';
 import { AlertInput, endMissedTestFlags, isPathwayFlag, PathwayLedgerIn, raiseAlerts, syncAlertState } from './flags';
 import { AlertRule, describeValues, evaluate, primaryValue, ResultValues, resultValues, tokensAnswering } from './rules';
@@ -25,7 +26,7 @@ export function pathwayAlerts(repository: () => Repository, ledgerIn: PathwayLed
       else if (resource.resourceType === 'Flag' && resource.meta?.versionId !== '1' && isPathwayFlag(resource)) flags.push({ flag: resource, deleted: version.deleted });
     }
     if (!observations.length && !endedPlans.length && !flags.length) return;
-    const repo = repository().withDb(tx);
+    const repo = repository().withConnection(tx);
     const ledger = ledgerIn(repo);
     if (endedPlans.length) await ledger.endPlans(endedPlans);
     await syncAlertState(ledger, flags);

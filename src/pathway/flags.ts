@@ -168,7 +168,7 @@ export function acknowledgeOperation(audit: AuditSink): OperationHandler {
       const acknowledged: Flag = { ...flag, extension: [...(flag.extension ?? []), { url: EXT.acknowledgement, extension: [{ url: 'by', valueReference: by }, { url: 'at', valueDateTime: at }] }] };
       return repo.transaction(async (tx) => {
         const stored = (await tx.update(systemContext(ctx.requestId), acknowledged)).resource;
-        await audit.record(tx.db, {
+        await audit.record(tx.connection, {
           ctx,
           action: 'operation',
           patientIds: patientsOf(flag),

@@ -19,7 +19,7 @@ import type { RequestContext } from '../core/context';
 import type { AuditTrail } from '../audit/types';
 import { ENROLMENT } from '../consent/model';
 import { badRequest, forbidden } from '../core/errors';
-import { escapeLike } from '../fhir/search/normalize';
+import { escapeLike } from '../store/search/normalize';
 import { isolatesSomeone } from './audit-expert';
 import { CohortCell, CohortCells, CohortDimension, CohortSelection, PersonCriteria, ReleasedCells, ResearchReleases } from '../store/read-models/cohort';
 

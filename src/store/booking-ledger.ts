@@ -6,6 +6,7 @@
  * them in that order through `lockStored` and `lock`.
  */
 import type { Db } from './db/database';
+import { Connection, databaseOf } from './connection';
 import { sql } from '../core/sql';
 import { readScopeSql, type ReadScope } from './read-scope';
 
@@ -47,7 +48,12 @@ interface BookingRow {
 
 export class BookingLedger {
   /** `db` is the connection the caller's writes run on: inside their transaction, the locks last until it ends. */
-  constructor(private readonly db: Db) {}
+  private readonly db: Db;
+
+  /** `on`: the connection of the transaction whose writes the ledger follows. */
+  constructor(on: Connection) {
+    this.db = databaseOf(on);
+  }
 
   /** A stored resource, its row locked until the transaction ends; undefined when absent or deleted. */
   async lockStored<T>(resourceType: string, id: string): Promise<T | undefined> {

@@ -8,8 +8,9 @@
  * events within a process, and reconnecting, is notify/changes.ts's.
  */
 import type { Database, Db } from './db/database';
+import { Connection, databaseOf } from './connection';
 import { sql } from '../core/sql';
-import type { StoredVersion } from '../fhir/store';
+import type { StoredVersion } from './resource-writes';
 import type { Logger } from '../core/logger';
 
 const CHANNEL = 'tonet_change';
@@ -31,10 +32,10 @@ export class ChangeNotifier {
   ) {}
 
   /** The write hook: what was stored is announced after the commit. */
-  readonly hook = async (tx: Db, versions: StoredVersion[]): Promise<void> => {
+  readonly hook = async (tx: Connection, versions: StoredVersion[]): Promise<void> => {
     if (!versions.length) return;
     const payloads = versions.map((v) => JSON.stringify({ resourceType: v.resource.resourceType, id: v.resource.id as string, versionId: v.resource.meta?.versionId as string, deleted: v.deleted } satisfies ChangeEvent));
-    tx.afterCommit(() => this.announce(payloads));
+    databaseOf(tx).afterCommit(() => this.announce(payloads));
   };
 
   private announce(payloads: string[]): void {

@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Db } from './db/database';
+import { Connection, databaseOf } from './connection';
 import { sql } from '../core/sql';
 import { readScopeSql, type ReadScope } from './read-scope';
 
@@ -37,7 +38,8 @@ export interface NewInstance extends Omit<StoredInstance, 'sha256' | 'size'> {
 export type PutOutcome = { outcome: 'stored' | 'kept'; instance: StoredInstance };
 
 /** Call inside the transaction that also writes the ImagingStudy, so bytes and FHIR agree or neither exists. */
-export async function putInstance(tx: Db, instance: NewInstance): Promise<PutOutcome> {
+export async function putInstance(on: Connection, instance: NewInstance): Promise<PutOutcome> {
+  const tx = databaseOf(on);
   const existing = await findInstance(tx, instance.facility, instance.sopInstanceUid);
   if (existing) return { outcome: 'kept', instance: existing };
   const sha256 = createHash('sha256').update(instance.bytes).digest('hex');

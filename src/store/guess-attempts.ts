@@ -6,15 +6,21 @@
  * address it guesses from).
  */
 import type { Db } from './db/database';
+import { Connection, databaseOf } from './connection';
 import { sql } from '../core/sql';
 
 export type GuessPurpose = 'card-link' | 'client-secret';
 
 export class GuessAttempts {
+  private readonly db: Db;
+
+  /** `on`: the connection whose transaction an attempt's success commits with. */
   constructor(
-    private readonly db: Db,
+    on: Connection,
     private readonly purpose: GuessPurpose
-  ) {}
+  ) {
+    this.db = databaseOf(on);
+  }
 
   /**
    * Counts a new attempt under the key as a failure, with the key's attempts locked meanwhile, unless it

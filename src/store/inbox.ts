@@ -6,6 +6,7 @@
  * keeps the rows.
  */
 import type { Db } from './db/database';
+import { Connection, connectionTo } from './connection';
 import { sql } from '../core/sql';
 import { jsonColumn } from './json-column';
 
@@ -66,7 +67,7 @@ export interface Produced<T> {
   result: T;
 }
 
-export type Producer<T> = (tx: Db, inboxId: string) => Promise<Produced<T>>;
+export type Producer<T> = (tx: Connection, inboxId: string) => Promise<Produced<T>>;
 
 export type Acceptance<T> = { inboxId: string; duplicate: true } | { inboxId: string; duplicate: false; result: T };
 
@@ -167,7 +168,7 @@ async function keepOne<T>(tx: Db, arrival: AcceptedArrival, produce: Producer<T>
     VALUES (${arrival.transport}, ${arrival.clientId ?? null}, ${arrival.facility}, ${arrival.messageControlId ?? null}, ${arrival.messageType ?? null}, ${arrival.dataType ?? null},
             ${arrival.fileName ?? null}, ${arrival.contentHash}, ${arrival.raw}, 'processed', 'AA', ${warnings}::jsonb, now())
     RETURNING id::text AS id`);
-  const produced = await produce(tx, row.id);
+  const produced = await produce(connectionTo(tx), row.id);
   await tx.query(sql`UPDATE inbox_message SET resources = ${produced.written}::text[] WHERE id = ${row.id}::bigint`);
   return { inboxId: row.id, duplicate: false, result: produced.result };
 }

@@ -8,6 +8,7 @@
  */
 import type { Flag, Observation } from '@medplum/fhirtypes';
 import type { Db } from './db/database';
+import { Connection, databaseOf } from './connection';
 import { sql, Sql } from '../core/sql';
 import { linkedPatientIds } from './read-scope';
 
@@ -113,7 +114,12 @@ export interface OverdueClaim {
 }
 
 export class PathwayLedger {
-  constructor(private readonly db: Db) {}
+  private readonly db: Db;
+
+  /** `on`: the connection of the transaction whose writes the ledger follows. */
+  constructor(on: Connection) {
+    this.db = databaseOf(on);
+  }
 
   /** Whether a Patient id is a facility's local record linked to a regional Patient. */
   async isLinkedLocalRecord(patientId: string): Promise<boolean> {

@@ -4,12 +4,13 @@
  */
 import { AuditLog } from '../../src/audit/log';
 import type { Database } from '../../src/store/db/database';
+import { connectionTo } from '../../src/store/connection';
 
 test('the backlog counts entries until their append commits, with the age of the oldest', async () => {
   const releases: (() => void)[] = [];
   // A database whose appends wait until the test lets them commit.
   const db = { query: () => new Promise((resolve) => releases.push(() => resolve([{ appended: '1' }]))) } as unknown as Database;
-  const audit = new AuditLog(db);
+  const audit = new AuditLog(connectionTo(db));
   expect(audit.backlog()).toEqual({ entries: 0, oldestSeconds: 0 });
 
   const handedIn = Date.now();

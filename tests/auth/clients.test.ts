@@ -13,6 +13,7 @@ import { sql } from '../../src/core/sql';
 import { ackCode, createFacility, MllpClient } from '../ingest/support';
 import { labResultMessage } from '../support/hl7-messages';
 import { ADMIN_ID, startTestServer, TestServer } from '../support/server';
+import { connectionTo } from '../../src/store/connection';
 
 let server: TestServer;
 let organization: string;
@@ -185,7 +186,7 @@ async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<b
 
 test('each process remembers whether a client stands, and forgets when any process changes the client', async () => {
   // A second store on the same database is what another server process holds.
-  const other = new ClientStore(new AuthClients(server.tonet.db), new GuessAttempts(server.tonet.db, 'client-secret'));
+  const other = new ClientStore(new AuthClients(server.tonet.db), new GuessAttempts(connectionTo(server.tonet.db), 'client-secret'));
   const stop = await other.listenForChanges((err) => {
     throw err;
   });

@@ -7,6 +7,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { Db } from '../db/database';
+import { Connection, databaseOf } from '../connection';
 import { and, raw, sql, Sql } from '../../core/sql';
 import { linkedPatientIds, readScopeSql, type ReadScope } from '../read-scope';
 
@@ -67,7 +68,8 @@ export class TimelineEntries {
    * The write hook: the entries of every written resource of a timeline type are replaced in the writing
    * transaction. A replaced row keeps its rid; a new one has no entries to remove.
    */
-  readonly hook = async (tx: Db, versions: readonly { resource: Resource; rid?: string }[]): Promise<void> => {
+  readonly hook = async (on: Connection, versions: readonly { resource: Resource; rid?: string }[]): Promise<void> => {
+    const tx = databaseOf(on);
     const written = versions.filter((v) => v.resource.resourceType in this.rules.types);
     if (!written.length) return;
     const replaced = written.flatMap((v) => (v.rid ? [v.rid] : []));

@@ -50,7 +50,7 @@ export function registerFhirRoutes(app: FastifyInstance, router: FhirRouter, tok
       if (status !== 401 && status !== 403 && !recorded) await audit.append(failedRestEntry(ctx, fhirRequest, status, err as Error));
       throw err;
     }
-    const entry = response.audited ? undefined : await restEntry(router.repo.db, ctx, fhirRequest, response);
+    const entry = response.audited ? undefined : await restEntry(router.repo.connection, ctx, fhirRequest, response);
     if (entry) await audit.append(entry);
     return sendFhir(reply, response.status, response.resource, response.headers);
   };

@@ -9,7 +9,7 @@ import type { RequestContext } from '../../../core/context';
 import { assertScopesAllow } from '../../../consent/scopes';
 import { FhirError } from '../../../core/errors';
 import type { Repository } from '../../../fhir/repository';
-import type { SearchPage } from '../../../fhir/search/execute';
+import type { SearchPage } from '../../../store/search/execute';
 
 export interface FhirLoaders {
   /** "Type/id" → the resource, or the error a read would raise (not found, hidden, type not readable). */

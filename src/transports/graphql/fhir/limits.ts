@@ -4,7 +4,7 @@
  * one, times the page sizes of the searches it sits inside.
  */
 import { ASTVisitor, FieldNode, FragmentDefinitionNode, GraphQLError, Kind, SelectionSetNode, ValidationContext, ValidationRule } from 'graphql';
-import { DEFAULT_COUNT, MAX_COUNT } from '../../../fhir/search/execute';
+import { DEFAULT_COUNT, MAX_COUNT } from '../../../store/search/execute';
 
 export const MAX_DEPTH = 12;
 export const MAX_COST = 5000;

@@ -28,7 +28,7 @@ import { assertScopesAllow } from '../../../consent/scopes';
 import { allResourceTypes, searchParametersOf } from '../../../core/definitions';
 import { FhirError } from '../../../core/errors';
 import { parseQuery, Query } from '../../../fhir/router';
-import { DEFAULT_COUNT, MAX_COUNT, SearchPage } from '../../../fhir/search/execute';
+import { DEFAULT_COUNT, MAX_COUNT, SearchPage } from '../../../store/search/execute';
 import type { FhirGraphQLContext } from './context';
 import type { FhirTypeRegistry } from './types';
 

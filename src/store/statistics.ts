@@ -6,10 +6,11 @@
  * store's tables after the commit: about log2(n) times over a load of n resources, each time with estimates
  * at most half stale. Autovacuum, where it runs, does the same later and more often.
  */
-import type { Db } from '../store/db/database';
+import type { Db } from './db/database';
+import { Connection, databaseOf } from './connection';
 import { raw, sql } from '../core/sql';
 import type { Logger } from '../core/logger';
-import type { StoredVersion } from './store';
+import type { StoredVersion } from './resource-writes';
 
 const MIN_ROWS = 1000;
 const TABLES = ['resource', 'resource_history', 'sp_token', 'sp_string', 'sp_date', 'sp_number', 'sp_quantity', 'sp_reference', 'sp_token_quantity', 'timeline_entry'];
@@ -26,9 +27,9 @@ export class PlannerStatistics {
   ) {}
 
   /** The write hook: counts what was written once it has committed. */
-  readonly hook = async (tx: Db, versions: StoredVersion[]): Promise<void> => {
+  readonly hook = async (tx: Connection, versions: StoredVersion[]): Promise<void> => {
     const count = versions.length;
-    tx.afterCommit(() => this.wrote(count));
+    databaseOf(tx).afterCommit(() => this.wrote(count));
   };
 
   private wrote(count: number): void {

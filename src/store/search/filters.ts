@@ -12,7 +12,7 @@ import { parseDateRange } from './dates';
 import { layoutOf, ROW_COLUMNS, rowsOf, tokenQuantityPairsOf } from './layout';
 import { escapeLike, normalizeString } from './normalize';
 import { parseFilter, prefixed } from './parse';
-import { linkedPatientIds } from '../../store/read-scope';
+import { linkedPatientIds } from '../read-scope';
 
 /** What a filter needs to know about where it runs. */
 export interface FilterScope {

@@ -1,10 +1,10 @@
 /**
- * A bulk load leaves the planner with statistics even where autovacuum does not run (fhir/statistics.ts):
+ * A bulk load leaves the planner with statistics even where autovacuum does not run (store/statistics.ts):
  * after a thousand resources the server has run ANALYZE itself, once the writing transaction committed.
  */
 import type { Bundle } from '@medplum/fhirtypes';
 import { sql } from '../../src/core/sql';
-import { useFhirServer } from './helpers';
+import { useFhirServer } from '../fhir/helpers';
 
 const fhir = useFhirServer();
 

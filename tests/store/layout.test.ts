@@ -6,8 +6,8 @@
 import type { Condition, Observation, Patient } from '@medplum/fhirtypes';
 import { loadDefinitions } from '../../src/core/definitions';
 import { patientsOf } from '../../src/core/compartments';
-import { extractSearchRows } from '../../src/fhir/search/extract';
-import { layoutOf } from '../../src/fhir/search/layout';
+import { extractSearchRows } from '../../src/store/search/extract';
+import { layoutOf } from '../../src/store/search/layout';
 
 beforeAll(() => loadDefinitions());
 

@@ -4,7 +4,7 @@
  * the old search rows removed, the new ones added), whatever N is. Single writes are batches of one.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import type { Db } from '../store/db/database';
+import type { Db } from './db/database';
 import { join, raw, sql, Sql } from '../core/sql';
 import { hasClaims, patientClaimsOf } from './search/attribution';
 import { patientsOf } from '../core/compartments';

@@ -3,7 +3,7 @@
  * _include / _revinclude resources, all under the caller's access predicate.
  */
 import { Filter, IncludeTarget, SearchRequest } from '@medplum/core';
-import type { Db } from '../../store/db/database';
+import type { Db } from '../db/database';
 import { and, raw, sql, Sql } from '../../core/sql';
 import { badRequest } from '../../core/errors';
 import { compileFilters, FilterScope } from './filters';
