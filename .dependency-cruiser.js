@@ -14,38 +14,12 @@ const LAYERS = [
   { name: 'fhir', folders: ['src/fhir/'], mayImport: ['core', 'mapping', 'store', 'consent and audit'] },
   {
     name: 'domain and ingest',
-    folders: ['src/records/', 'src/research/', 'src/pathway/', 'src/booking/', 'src/ingest/', 'src/dicomweb/', 'src/auth/', 'src/notify/', 'src/demo/'],
+    folders: ['src/consent-workflows/', 'src/records/', 'src/research/', 'src/pathway/', 'src/booking/', 'src/ingest/', 'src/dicomweb/', 'src/auth/', 'src/notify/', 'src/demo/'],
     mayImport: ['core', 'mapping', 'store', 'consent and audit', 'fhir'],
   },
   { name: 'transports', folders: ['src/transports/'], mayImport: ['core', 'mapping', 'store', 'consent and audit', 'fhir', 'domain and ingest'] },
   // The composition root may import anything; nothing imports it.
   { name: 'top', folders: ['src/server.ts', 'src/config.ts', 'src/cli/'], mayImport: ['core', 'mapping', 'store', 'consent and audit', 'fhir', 'domain and ingest', 'transports'] },
-];
-
-/**
- * Imports that break the rule today and are being moved by the helper named (issue 11). Each entry
- * exempts one importing file from one target, nothing wider. The list must be empty when issue 11 closes;
- * tests/layers.test.ts fails on an entry that no longer matches an import, so a fixed one is deleted, not kept.
- */
-const KNOWN_VIOLATIONS = [
-  // store: the FHIR repository, the resource store and search move into src/store; these then point down.
-  { from: 'src/consent/card-link.ts', to: 'src/fhir/repository.ts', owner: 'store' },
-  { from: 'src/consent/emergency.ts', to: 'src/fhir/repository.ts', owner: 'store' },
-  { from: 'src/consent/enrolment.ts', to: 'src/fhir/repository.ts', owner: 'store' },
-  // readmodels / consent: FHIR operations ($link-card, $emergency-access, $enrol, $disclosure) and the
-  // AuditEvent type are defined inside the consent and audit layer; their handlers belong to fhir (or a
-  // domain folder) once their SQL is in the store and the decisions in ConsentService.
-  { from: 'src/audit/fhir.ts', to: 'src/fhir/router.ts', owner: 'readmodels' },
-  { from: 'src/consent/card-link.ts', to: 'src/fhir/router.ts', owner: 'readmodels' },
-  { from: 'src/consent/card-link.ts', to: 'src/fhir/parameters.ts', owner: 'readmodels' },
-  { from: 'src/consent/card-link.ts', to: 'src/ingest/facility.ts', owner: 'readmodels' },
-  { from: 'src/consent/disclosure.ts', to: 'src/fhir/router.ts', owner: 'readmodels' },
-  { from: 'src/consent/emergency.ts', to: 'src/fhir/router.ts', owner: 'readmodels' },
-  { from: 'src/consent/emergency.ts', to: 'src/fhir/parameters.ts', owner: 'readmodels' },
-  { from: 'src/consent/enrolment.ts', to: 'src/fhir/router.ts', owner: 'readmodels' },
-  { from: 'src/consent/enrolment.ts', to: 'src/fhir/parameters.ts', owner: 'readmodels' },
-  // consent: the REST audit entry reads FhirRequest/FhirResponse; the one audit point of ConsentService replaces it.
-  { from: 'src/audit/rest.ts', to: 'src/fhir/router.ts', owner: 'consent' },
 ];
 
 /** The packages a transport is built on (node:http is not among them: oidc-provider, configured in src/auth, serves HTTP itself). */
@@ -60,23 +34,14 @@ const TOP = pathsOf(LAYERS.find((layer) => layer.name === 'top').folders);
 const layerRules = LAYERS.map((layer) => {
   const own = layer.folders;
   const allowed = [...own, ...foldersOf(layer.mayImport)];
-  const exempt = KNOWN_VIOLATIONS.filter((v) => own.some((folder) => v.from.startsWith(folder)));
-  const rule = {
+  return {
     name: `layer: ${layer.name}`,
     comment: `${layer.name} (${own.join(', ')}) imports only ${layer.mayImport.length ? `itself and ${layer.mayImport.join(', ')}` : 'itself'}`,
     severity: 'error',
-    from: { path: pathsOf(own), ...(exempt.length ? { pathNot: pathsOf(exempt.map((v) => v.from)) } : {}) },
+    from: { path: pathsOf(own) },
     to: { path: '^src/', pathNot: pathsOf(allowed) },
   };
-  // An exempted file still answers to the rule for every target but its listed ones.
-  const exempted = [...new Set(exempt.map((v) => v.from))].map((from) => ({
-    ...rule,
-    name: `layer: ${layer.name} (${from}, known violations only exempted)`,
-    from: { path: `^${escape(from)}$` },
-    to: { path: '^src/', pathNot: pathsOf([...allowed, ...exempt.filter((v) => v.from === from).map((v) => v.to)]) },
-  }));
-  return [rule, ...exempted];
-}).flat();
+});
 
 module.exports = {
   forbidden: [
@@ -102,6 +67,3 @@ module.exports = {
     tsConfig: { fileName: 'tsconfig.json' },
   },
 };
-// For tests/layers.test.ts, which fails on an entry that no longer matches an import; not enumerable, as
-// dependency-cruiser refuses configuration keys it does not know.
-Object.defineProperty(module.exports, 'knownViolations', { value: KNOWN_VIOLATIONS, enumerable: false });

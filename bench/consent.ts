@@ -11,7 +11,7 @@
  */
 import type { Bundle, Consent, Patient } from '@medplum/fhirtypes';
 import type { Pool } from 'pg';
-import { OPT_IN } from '../src/consent/enrolment';
+import { OPT_IN } from '../src/consent-workflows/enrolment';
 import { cardNumberIdentifier, cardSecretExtension, newCardSecret } from '../src/consent/card';
 import { EMERGENCY_PURPOSE, ENROLMENT, newCardNumber, PATIENT_CONSENT_LOINC, PRIVACY_SCOPE } from '../src/consent/model';
 import { facilityPatientIdSystem } from '../src/mapping/common/ids';

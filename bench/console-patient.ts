@@ -4,7 +4,7 @@
  * record linked by card, so that the viewing clinic holds consent and sees all four facilities' entries.
  */
 import type { Observation, Patient } from '@medplum/fhirtypes';
-import { PRINTED_CARD_SECRET_EXTENSION } from '../src/consent/enrolment';
+import { PRINTED_CARD_SECRET_EXTENSION } from '../src/consent-workflows/enrolment';
 import { CARD_SYSTEM } from '../src/consent/model';
 import { facilityPatientIdSystem } from '../src/mapping/common/ids';
 import { call, clientToken, createFacility, expectStatus, timedGraphql, transaction } from './api';

@@ -6,7 +6,7 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
 import { patientsOf } from '../core/compartments';
-import { MAX_ENTITIES } from './rest';
+import { MAX_ENTITIES } from './types';
 import type { AuditEntry } from './types';
 
 export function ingestEntry(ctx: RequestContext, response: Bundle, description: string): AuditEntry {

@@ -6,6 +6,9 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
 import type { Connection } from '../store/connection';
 
+/** Entities named per event; patient ids are never cut, since the resident's access log depends on them. */
+export const MAX_ENTITIES = 100;
+
 export type AuditAction =
   | 'read'
   | 'vread'

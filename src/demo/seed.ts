@@ -5,7 +5,7 @@
  * HTTP APIs, so the demo exercises the real ingest, consent and audit paths.
  */
 import { MODALITY_SYSTEM } from '../booking/model';
-import { PRINTED_CARD_SECRET_EXTENSION } from '../consent/enrolment';
+import { PRINTED_CARD_SECRET_EXTENSION } from '../consent-workflows/enrolment';
 import { CARD_SYSTEM, FACILITY_TYPE_SYSTEM } from '../consent/model';
 import { buildMultipart } from '../dicomweb/multipart';
 import { INSTITUTION_NUMBER_SYSTEM } from '../ingest/facility';

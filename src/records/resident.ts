@@ -5,7 +5,7 @@
  */
 import type { Basic, Extension, Observation, ObservationComponent, Quantity, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
-import { EMERGENCY_INFO_CODE, FAMILY_DOCTOR_EXTENSION } from '../consent/emergency';
+import { EMERGENCY_INFO_CODE, FAMILY_DOCTOR_EXTENSION } from '../consent-workflows/emergency';
 import { badRequest, forbidden } from '../core/errors';
 import type { FhirRouter, Query } from '../fhir/router';
 

@@ -12,7 +12,7 @@ import { labResultMessage, LabResult } from '../support/hl7-messages';
 import { startTestServer, TestServer } from '../support/server';
 import { facility, Facility, parameters, printedCard } from './support';
 import { ENROLMENT, FACILITY_ACCESS } from '../../src/consent/model';
-import { EMERGENCY_INFO_CODE, FAMILY_DOCTOR_EXTENSION } from '../../src/consent/emergency';
+import { EMERGENCY_INFO_CODE, FAMILY_DOCTOR_EXTENSION } from '../../src/consent-workflows/emergency';
 import { facilityPatientIdSystem } from '../../src/mapping/common/ids';
 
 /** Types that hold patient data (R4 Patient compartment, Patient, and containers, less equipment and lists): never directory data. */

@@ -2,7 +2,7 @@
  * A small region for consent tests: facilities with their 10-digit codes and types, clients for each role,
  * and helpers to call the FHIR API as any of them.
  */
-import { PRINTED_CARD_SECRET_EXTENSION } from '../../src/consent/enrolment';
+import { PRINTED_CARD_SECRET_EXTENSION } from '../../src/consent-workflows/enrolment';
 import { CARD_SYSTEM, FACILITY_TYPE_SYSTEM } from '../../src/consent/model';
 import { INSTITUTION_NUMBER_SYSTEM } from '../../src/ingest/facility';
 import type { TestServer } from '../support/server';

@@ -2,7 +2,7 @@
  * Mounts the FHIR router at /fhir. Only this file knows about HTTP requests and replies.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { failedRestEntry, restEntry } from '../../audit/rest';
+import { failedRestEntry, restEntry } from '../../fhir/rest-audit';
 import type { AuditTrail } from '../../audit/types';
 import type { TokenService } from '../../auth/tokens';
 import { assertJsonAcceptable, authenticate, sendFhir } from './app';

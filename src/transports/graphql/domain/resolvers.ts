@@ -7,7 +7,7 @@ import type { Consent, Parameters, Resource } from '@medplum/fhirtypes';
 import { GraphQLDateTime, GraphQLJSON } from 'graphql-scalars';
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, ID, Info, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { emergencySummary } from '../../../consent/emergency';
+import { emergencySummary } from '../../../consent-workflows/emergency';
 import { forbidden, notFound } from '../../../core/errors';
 import { abnormalOf, titleOf } from '../../../records/describe';
 import { residentPatient } from '../../../records/resident';

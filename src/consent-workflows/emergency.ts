@@ -18,10 +18,10 @@ import { badRequest, forbidden, FhirError, outcome, recordedRefusal, tooManyRequ
 import { OperationParameters } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
 import { OperationHandler, parseQuery } from '../fhir/router';
-import { CARD_DIGEST_SYSTEM } from './card';
+import { CARD_DIGEST_SYSTEM } from '../consent/card';
 import { consentsOf, patientByCard } from './enrolment';
-import { isKind } from './grants';
-import { EMERGENCY_CAPABLE_TYPES, EMERGENCY_PURPOSE, ENROLMENT, FACILITY_TYPE_SYSTEM } from './model';
+import { isKind } from '../consent/grants';
+import { EMERGENCY_CAPABLE_TYPES, EMERGENCY_PURPOSE, ENROLMENT, FACILITY_TYPE_SYSTEM } from '../consent/model';
 import { lockUntilCommit } from '../store/connection';
 import { declareEmergency, emergencySubset, openDeclaration } from '../store/read-models/emergency-subset';
 

@@ -10,9 +10,9 @@ import { OperationParameters, parametersOf } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
 import type { OperationHandler } from '../fhir/router';
 import { parseQuery } from '../fhir/router';
-import { CARD_DIGEST_SYSTEM, CARD_SECRET_EXTENSION, cardNumberIdentifier, newCardSecret, withCardSecret } from './card';
-import { isKind } from './grants';
-import { CARD_SYSTEM, EMERGENCY_PURPOSE, ENROLMENT, newCardNumber, PATIENT_CONSENT_LOINC, PRIVACY_SCOPE } from './model';
+import { CARD_DIGEST_SYSTEM, CARD_SECRET_EXTENSION, cardNumberIdentifier, newCardSecret, withCardSecret } from '../consent/card';
+import { isKind } from '../consent/grants';
+import { CARD_SYSTEM, EMERGENCY_PURPOSE, ENROLMENT, newCardNumber, PATIENT_CONSENT_LOINC, PRIVACY_SCOPE } from '../consent/model';
 
 /** Extension of the $enroll answer only: the card secret to print on the card (it is stored as a digest). */
 export const PRINTED_CARD_SECRET_EXTENSION = 'urn:tonet:extension:printed-card-secret';

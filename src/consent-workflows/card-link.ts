@@ -19,10 +19,10 @@ import type { Repository } from '../fhir/repository';
 import { OperationHandler, parseQuery } from '../fhir/router';
 import type { FacilityDirectory } from '../ingest/facility';
 import { facilityPatientIdSystem } from '../mapping/common/ids';
-import { cardSecretIssued, cardSecretMatches } from './card';
+import { cardSecretIssued, cardSecretMatches } from '../consent/card';
 import { consentsOf, OPT_IN, patientByCard } from './enrolment';
-import { isKind } from './grants';
-import { ENROLMENT, FACILITY_ACCESS, isValidCardNumber, PATIENT_CONSENT_LOINC, PRIVACY_SCOPE } from './model';
+import { isKind } from '../consent/grants';
+import { ENROLMENT, FACILITY_ACCESS, isValidCardNumber, PATIENT_CONSENT_LOINC, PRIVACY_SCOPE } from '../consent/model';
 
 /** At most this many failed attempts per client in the window, then 429 until the window passes. */
 export const MAX_FAILED_ATTEMPTS = 5;

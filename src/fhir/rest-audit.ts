@@ -9,14 +9,12 @@ import type { Connection } from '../store/connection';
 import { storedContent } from '../store/resource-table';
 import { patientCompartmentParams } from '../core/definitions';
 import { patientsOf } from '../core/compartments';
-import { patientsSeen } from './patients';
+import { patientsSeen } from '../audit/patients';
 import { storedCompartments } from '../store/compartments';
 import type { FhirError } from '../core/errors';
-import type { FhirRequest, FhirResponse } from '../fhir/router';
-import type { AuditAction, AuditEntry } from './types';
+import type { FhirRequest, FhirResponse } from './router';
+import { type AuditAction, type AuditEntry, MAX_ENTITIES } from '../audit/types';
 
-/** Entities named per event; patient ids are never cut, since the resident's access log depends on them. */
-export const MAX_ENTITIES = 100;
 
 const WRITES = new Set<AuditAction>(['create', 'update', 'patch', 'delete', 'transaction', 'batch']);
 
