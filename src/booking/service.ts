@@ -25,6 +25,7 @@ import type { LedgerIn } from './ledger';
 import { bookingSystemContext, CANCELLED_BY_CLINIC, ENDING_STATUSES, REJECTED_BY_HOSPITAL } from './model';
 import { slotTimes } from './opening-hours';
 import type { BookingRecord, BookingState } from '../store/booking-ledger';
+import { assertMayStart } from '../consent/interactions';
 
 /** One generation call covers at most this many slots (a quarter of 10-minute slots around the clock is ~13,000). */
 export const MAX_GENERATED_SLOTS = 10_000;
@@ -75,7 +76,7 @@ export class BookingService {
 
   /** Appointment/$book: holds the slot for the patient and stores the referral beside it, in one transaction. */
   async book(ctx: RequestContext, repo: Repository, input: BookingRequest): Promise<Appointment> {
-    if (ctx.role !== 'clinician' || !ctx.organization) throw forbidden('Exams are booked by a clinician of the referring facility');
+    assertMayStart(ctx, 'book-exam');
     const slotId = idOf(input.slot, 'Slot', 'slot');
     const patientId = idOf(input.patient, 'Patient', 'patient');
     const slot = (await repo.read(ctx, 'Slot', slotId)) as Slot;

@@ -13,7 +13,7 @@ import type { Consent, Patient } from '@medplum/fhirtypes';
 import { RequestContext, systemContext } from '../core/context';
 import type { AuditSink } from '../audit/types';
 import { GuessAttempts } from '../store/guess-attempts';
-import { badRequest, forbidden, FhirError, outcome, recordedRefusal, tooManyRequests } from '../core/errors';
+import { badRequest, FhirError, outcome, recordedRefusal, tooManyRequests } from '../core/errors';
 import { OperationParameters, parametersOf } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
 import { OperationHandler, parseQuery } from '../fhir/router';
@@ -23,6 +23,7 @@ import { cardSecretIssued, cardSecretMatches } from '../consent/card';
 import { consentsOf, OPT_IN, patientByCard } from './enrolment';
 import { isKind } from '../consent/grants';
 import { ENROLMENT, FACILITY_ACCESS, isValidCardNumber, PATIENT_CONSENT_LOINC, PRIVACY_SCOPE } from '../consent/model';
+import { facilityStarting } from '../consent/interactions';
 
 /** At most this many failed attempts per client in the window, then 429 until the window passes. */
 export const MAX_FAILED_ATTEMPTS = 5;
@@ -38,22 +39,22 @@ export function linkCardOperation(facilities: FacilityDirectory, audit: AuditSin
     methods: ['POST'],
     async handle({ ctx, repo, request }) {
       // The desk (clerk) links cards as residents show them; so may the clinician they are in front of.
-      if ((ctx.role !== 'clinician' && ctx.role !== 'clerk') || !ctx.organization) throw forbidden('$link-card is done by the desk or a clinician of the facility the card is shown at');
+      const organization = facilityStarting(ctx, 'link-card');
       const params = OperationParameters.from(request.body, 'link-card');
       const cardNumber = params.requiredString('cardNumber');
       const cardSecret = params.requiredString('cardSecret');
       const localId = params.requiredString('localId');
       const birthDate = params.date('birthDate');
       if (!birthDate) throw badRequest('Parameter "birthDate" is required', ['Parameters.parameter[birthDate]']);
-      const facility = await facilities.resolve(ctx.organization);
-      if (!facility) throw badRequest(`${ctx.organization} has no 10-digit medical institution code identifier`);
+      const facility = await facilities.resolve(organization);
+      if (!facility) throw badRequest(`${organization} has no 10-digit medical institution code identifier`);
       const attempt = await claimAttempt(new GuessAttempts(repo.connection, 'card-link'), ctx.clientId);
 
       const regional = isValidCardNumber(cardNumber) ? await patientByCard(repo, cardNumber) : undefined;
       const consents = regional ? await consentsOf(repo, regional.id as string) : [];
       const enrolled = consents.some((c) => isKind(c, ENROLMENT.code as string) && c.status === 'active');
       const secretOk = regional ? await cardSecretMatches(regional, cardSecret) : false;
-      if (!regional || !enrolled || !secretOk || regional.birthDate !== birthDate || revokedSinceSecret(consents, ctx.organization, regional)) {
+      if (!regional || !enrolled || !secretOk || regional.birthDate !== birthDate || revokedSinceSecret(consents, organization, regional)) {
         await audit.record(repo.connection, { ctx, action: 'link-card', patientIds: [], entities: [], outcome: '4', description: `$link-card refused at ${ctx.organization}`, remoteAddress: ctx.remoteAddress });
         throw recordedRefusal(new FhirError(422, outcome('error', 'not-found', isValidCardNumber(cardNumber) ? NO_MATCH : 'The card number is not valid (12 digits with a check digit)')));
       }

@@ -4,10 +4,10 @@
  * resource in their compartments. The store reads it (store/read-models/disclosure.ts).
  */
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
-import { forbidden } from '../core/errors';
 import type { OperationHandler } from '../fhir/router';
 import type { AuditSink } from '../audit/types';
 import type { DisclosureRecords } from '../store/read-models/disclosure';
+import { assertMayStart } from '../consent/interactions';
 
 export function disclosureOperation(audit: AuditSink, records: DisclosureRecords): OperationHandler {
   return {
@@ -17,9 +17,7 @@ export function disclosureOperation(audit: AuditSink, records: DisclosureRecords
     methods: ['GET', 'POST'],
     async handle({ ctx, repo, router, id }) {
       // A resident asks for their own copy from their screen (their regional Patient only); the office for anyone's.
-      if (ctx.role !== 'admin' && !(ctx.role === 'resident' && ctx.patient === `Patient/${id}`)) {
-        throw forbidden('Only the network office, or the resident for their own record, produces a disclosure copy');
-      }
+      assertMayStart(ctx, 'disclosure', `Patient/${id}`);
       await repo.read(ctx, 'Patient', id as string);
       const entries: BundleEntry[] = (await records.heldAbout(id as string)).map((resource) => ({ fullUrl: `${router.baseUrl}/${resource.resourceType}/${resource.id}`, resource }));
       await audit.record(repo.connection, {

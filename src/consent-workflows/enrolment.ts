@@ -5,7 +5,7 @@
  */
 import type { Consent, Patient } from '@medplum/fhirtypes';
 import { systemContext } from '../core/context';
-import { badRequest, forbidden } from '../core/errors';
+import { badRequest } from '../core/errors';
 import { OperationParameters, parametersOf } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
 import type { OperationHandler } from '../fhir/router';
@@ -13,6 +13,7 @@ import { parseQuery } from '../fhir/router';
 import { CARD_DIGEST_SYSTEM, CARD_SECRET_EXTENSION, cardNumberIdentifier, newCardSecret, withCardSecret } from '../consent/card';
 import { isKind } from '../consent/grants';
 import { CARD_SYSTEM, EMERGENCY_PURPOSE, ENROLMENT, newCardNumber, PATIENT_CONSENT_LOINC, PRIVACY_SCOPE } from '../consent/model';
+import { assertMayStart } from '../consent/interactions';
 
 /** Extension of the $enroll answer only: the card secret to print on the card (it is stored as a digest). */
 export const PRINTED_CARD_SECRET_EXTENSION = 'urn:tonet:extension:printed-card-secret';
@@ -25,7 +26,7 @@ export const enrollOperation: OperationHandler = {
   resourceTypes: ['Patient'],
   methods: ['POST'],
   async handle({ ctx, repo, request }) {
-    if (ctx.role !== 'admin') throw forbidden('Only the network office (admin) enrols residents');
+    assertMayStart(ctx, 'enrol');
     const params = OperationParameters.from(request.body, 'enroll');
     const form = params.resource<Patient>('patient', 'Patient');
     if (!form) throw badRequest('Parameter "patient" (the resident\'s Patient) is required', ['Parameters.parameter[patient]']);
@@ -72,7 +73,7 @@ export const withdrawOperation: OperationHandler = {
   resourceTypes: ['Patient'],
   methods: ['POST'],
   async handle({ ctx, repo, id }) {
-    if (ctx.role !== 'admin') throw forbidden('Only the network office (admin) records a withdrawal');
+    assertMayStart(ctx, 'withdraw');
     return repo.transaction(async (tx) => {
       await tx.read(ctx, 'Patient', id as string);
       const consents = await consentsOf(tx, id as string);
@@ -95,7 +96,7 @@ export const newCardSecretOperation: OperationHandler = {
   resourceTypes: ['Patient'],
   methods: ['POST'],
   async handle({ ctx, repo, id }) {
-    if (ctx.role !== 'admin' && !(ctx.role === 'resident' && ctx.patient === `Patient/${id}`)) throw forbidden('Only the network office or the resident asks for a new card secret');
+    assertMayStart(ctx, 'new-card-secret', `Patient/${id}`);
     return repo.transaction(async (tx) => {
       const patient = (await tx.read(ctx, 'Patient', id as string)) as Patient;
       const enrolled = (await consentsOf(tx, id as string)).some((c) => isKind(c, ENROLMENT.code as string) && c.status === 'active');

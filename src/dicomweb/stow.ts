@@ -13,7 +13,7 @@ import type { AuditEntry, AuditTrail } from '../audit/types';
 import type { RequestContext } from '../core/context';
 import { inTransaction, lockUntilCommit } from '../store/connection';
 import { processBundle } from '../fhir/bundle';
-import { badRequest, FhirError, forbidden } from '../core/errors';
+import { badRequest, FhirError } from '../core/errors';
 import type { FhirRouter } from '../fhir/router';
 import type { FacilityDirectory } from '../ingest/facility';
 import type { Logger } from '../core/logger';
@@ -22,6 +22,7 @@ import type { SendingFacility } from '../mapping/types';
 import { facilityPatientIdentifier, identifierQuery, studyIdentifierQuery } from './identifiers';
 import { putInstance } from '../store/dicom-instances';
 import { stubPatient } from './patient';
+import { facilityStarting } from '../consent/interactions';
 
 /** PS3.4 C-STORE failure statuses, which STOW-RS reports as Failure Reason (0008,1197). */
 export const FAILURE = {
@@ -55,7 +56,6 @@ export interface StowResult {
   failed: FailedSop[];
 }
 
-const SENDER_ROLES = new Set(['gateway', 'admin']);
 
 interface ReadPart {
   part: number;
@@ -73,8 +73,7 @@ export class StowService {
 
   /** `files` in request order; `targetStudy` when the request was POSTed to /studies/{study}. */
   async store(ctx: RequestContext, files: Buffer[], targetStudy?: string): Promise<StowResult> {
-    if (!SENDER_ROLES.has(ctx.role) || !ctx.organization) throw forbidden(`Client role ${ctx.role} may not store images; a gateway client of a facility is required`);
-    const facility = await this.facilities.resolve(ctx.organization);
+    const facility = await this.facilities.resolve(facilityStarting(ctx, 'store-images'));
     if (!facility) throw badRequest(`${ctx.organization} has no 10-digit medical institution code identifier`);
 
     const result: StowResult = { stored: [], failed: [] };

@@ -3,9 +3,9 @@
  * walk as `tonet audit verify` but on the running server (the CLI needs the server stopped on the embedded database).
  */
 import type { Parameters } from '@medplum/fhirtypes';
-import { forbidden } from '../core/errors';
 import type { OperationHandler } from './router';
 import type { VerifyResult } from '../audit/verify';
+import { assertMayStart } from '../consent/interactions';
 
 /** verifyChain: the walk over the server's own audit log (audit/verify.ts). */
 export function auditVerifyOperation(verifyChain: () => Promise<VerifyResult>): OperationHandler {
@@ -14,7 +14,7 @@ export function auditVerifyOperation(verifyChain: () => Promise<VerifyResult>): 
     levels: ['system'],
     methods: ['GET', 'POST'],
     async handle({ ctx }) {
-      if (ctx.role !== 'admin') throw forbidden('Only the network office may verify the audit chain');
+      assertMayStart(ctx, 'verify-audit-chain');
       const result = await verifyChain();
       const answer: Parameters = {
         resourceType: 'Parameters',

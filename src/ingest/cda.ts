@@ -8,12 +8,12 @@
 import type { Bundle, BundleEntry, DocumentReference, Patient } from '@medplum/fhirtypes';
 import { COMPARTMENT_EXTENSION } from '../consent/model';
 import { processBundle } from '../fhir/bundle';
-import { badRequest, forbidden, FhirError } from '../core/errors';
+import { badRequest, FhirError } from '../core/errors';
 import type { OperationHandler } from '../fhir/router';
 import { mapCdaDocument } from '../mapping/cda';
 import type { FacilityDirectory } from './facility';
+import { facilityStarting } from '../consent/interactions';
 
-const SENDER_ROLES = new Set(['gateway', 'clinician']);
 
 export function importCdaOperation(facilities: FacilityDirectory): OperationHandler {
   return {
@@ -21,8 +21,7 @@ export function importCdaOperation(facilities: FacilityDirectory): OperationHand
     levels: ['system'],
     methods: ['POST'],
     async handle({ ctx, router, request }) {
-      if (!SENDER_ROLES.has(ctx.role) || !ctx.organization) throw forbidden('Only a gateway or clinician of the sending facility may import a referral letter');
-      const facility = await facilities.resolve(ctx.organization);
+      const facility = await facilities.resolve(facilityStarting(ctx, 'import-cda'));
       if (!facility) throw badRequest(`${ctx.organization} has no 10-digit medical institution code identifier`);
       const xml = decodeXml(request.body);
       const result = mapCdaDocument(xml, facility);

@@ -23,6 +23,7 @@ import { AckCode, buildAck, readHeader } from './ack';
 import { withoutCredentials } from './credentials';
 import type { FacilityDirectory } from './facility';
 import { keepTonetAdditions } from './merge';
+import { INTERACTIONS, mayStart } from '../consent/interactions';
 
 export interface IngestOptions {
   transport: 'mllp' | 'http' | 'replay';
@@ -40,7 +41,6 @@ export interface IngestResult {
   issues: MappingIssue[];
 }
 
-const GATEWAY_ROLES = new Set(['gateway', 'admin']);
 
 /** A message that passed every check and mapped: what remains is to store it. */
 interface Prepared {
@@ -157,8 +157,8 @@ export class Hl7Ingest {
     if (nul >= 0) return reject('AR', [{ severity: 'error', code: '102', ...segmentAt(text, nul), message: `NUL byte at character ${nul}: HL7 v2 text may not contain one` }]);
     const ctx = options.ctx ?? (await this.authenticateFromHeader(header.security));
     if (!ctx) return reject('AR', [{ severity: 'error', code: '207', segment: 'MSH', segmentSequence: 1, field: 8, message: 'MSH-8 must carry a valid access token from /oauth2/token' }]);
-    if (!GATEWAY_ROLES.has(ctx.role) || !ctx.organization) {
-      return reject('AR', [{ severity: 'error', code: '207', segment: 'MSH', segmentSequence: 1, field: 8, message: `Client role ${ctx.role} may not send data; a gateway client of a facility is required` }], ctx.organization, ctx);
+    if (!mayStart(ctx, 'send-hl7') || !ctx.organization) {
+      return reject('AR', [{ severity: 'error', code: '207', segment: 'MSH', segmentSequence: 1, field: 8, message: INTERACTIONS['send-hl7'].refusal(ctx) }], ctx.organization, ctx);
     }
     const facility = await this.facilities.resolve(ctx.organization);
     if (!facility) {

@@ -16,6 +16,7 @@ import type { PathwayLedger } from '../store/pathway-ledger';
 import { OperationHandler, parseQuery } from '../fhir/router';
 import { activityKey, PathwayLedgerIn } from './flags';
 import { ActivityRules, activityRules, PATHWAY_ROLE_SYSTEM, primaryValue, resultValues } from './rules';
+import { facilityStarting } from '../consent/interactions';
 
 const refused = (text: string) => new FhirError(422, outcome('error', 'business-rule', text));
 
@@ -81,11 +82,11 @@ export function applyOperation(ledgerIn: PathwayLedgerIn): OperationHandler {
 
 /** The caller's facility, which must be a core hospital (医療機関種別 in Organization.type). */
 async function coreHospitalOf(repo: Repository, ctx: RequestContext): Promise<string> {
-  if (ctx.role !== 'clinician' || !ctx.organization) throw forbidden('A pathway is applied by a clinician of a core hospital');
-  const organization = (await repo.read(systemContext(ctx.requestId), 'Organization', ctx.organization.slice('Organization/'.length))) as Organization;
+  const facility = facilityStarting(ctx, 'apply-pathway');
+  const organization = (await repo.read(systemContext(ctx.requestId), 'Organization', facility.slice('Organization/'.length))) as Organization;
   const isCoreHospital = (organization.type ?? []).some((t) => t.coding?.some((c) => c.system === FACILITY_TYPE_SYSTEM && c.code === 'core-hospital'));
-  if (!isCoreHospital) throw forbidden(`${ctx.organization} is not a core hospital; pathways are applied by the specialist at a core hospital`);
-  return ctx.organization;
+  if (!isCoreHospital) throw forbidden(`${facility} is not a core hospital; pathways are applied by the specialist at a core hospital`);
+  return facility;
 }
 
 interface AppliedActivity {

@@ -11,11 +11,12 @@ import type { Extension, Flag } from '@medplum/fhirtypes';
 import { systemContext } from '../core/context';
 import { patientsOf } from '../core/compartments';
 import type { AuditSink } from '../audit/types';
-import { forbidden, unprocessable } from '../core/errors';
+import { unprocessable } from '../core/errors';
 import type { Repository } from '../fhir/repository';
 import type { OperationHandler } from '../fhir/router';
 import type { PathwayLedger } from '../store/pathway-ledger';
 import type { Severity } from './rules';
+import { assertMayStart } from '../consent/interactions';
 
 /** The pathway ledger on a repository's connection: within its transaction when the repository is a transaction's. */
 export type PathwayLedgerIn = (repo: Repository) => PathwayLedger;
@@ -158,7 +159,7 @@ export function acknowledgeOperation(audit: AuditSink): OperationHandler {
     resourceTypes: ['Flag'],
     methods: ['POST'],
     async handle({ ctx, repo, id }) {
-      if (ctx.role !== 'clinician' && ctx.role !== 'admin') throw forbidden('Alerts are acknowledged by a clinician of the care team or the network office');
+      assertMayStart(ctx, 'acknowledge-alert');
       // Read as the caller: a Flag the caller may not see is answered as not found.
       const flag = (await repo.read(ctx, 'Flag', id as string)) as Flag;
       if (!isPathwayFlag(flag)) throw unprocessable([{ severity: 'error', code: 'business-rule', diagnostics: `Flag/${id} was not raised by a care pathway` }]);

@@ -5,7 +5,6 @@
  * written in batches. Run daily in the server process, and by operators with CarePlan/$check-overdue.
  */
 import type { Parameters } from '@medplum/fhirtypes';
-import { forbidden } from '../core/errors';
 import { OperationParameters } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
 import type { OperationHandler } from '../fhir/router';
@@ -13,6 +12,7 @@ import type { Logger } from '../core/logger';
 import { isoDate } from './enrolment';
 import { AlertInput, MISSED_TEST_RULE, PathwayLedgerIn, writeFlags } from './flags';
 import type { Severity } from './rules';
+import { assertMayStart } from '../consent/interactions';
 
 const MISSED_TEST_SEVERITY: Severity = 'medium';
 
@@ -52,7 +52,7 @@ export function checkOverdueOperation(ledgerIn: PathwayLedgerIn): OperationHandl
     resourceTypes: ['CarePlan'],
     methods: ['POST'],
     async handle({ ctx, repo, request }) {
-      if (ctx.role !== 'admin' && ctx.role !== 'clinician') throw forbidden('The overdue sweep is run by the network office or a clinician');
+      assertMayStart(ctx, 'overdue-sweep');
       const asOf = (request.body === undefined ? undefined : OperationParameters.from(request.body, 'check-overdue').date('asOf')) ?? isoDate(new Date());
       const result = await checkOverdue(repo, ledgerIn, asOf);
       const answer: Parameters = { resourceType: 'Parameters', parameter: [{ name: 'asOf', valueDate: result.asOf }, { name: 'raised', valueInteger: result.raised }] };

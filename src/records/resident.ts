@@ -6,8 +6,9 @@
 import type { Basic, Extension, Observation, ObservationComponent, Quantity, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
 import { EMERGENCY_INFO_CODE, FAMILY_DOCTOR_EXTENSION } from '../consent-workflows/emergency';
-import { badRequest, forbidden } from '../core/errors';
+import { badRequest } from '../core/errors';
 import type { FhirRouter, Query } from '../fhir/router';
+import { assertMayStart } from '../consent/interactions';
 
 export const EMERGENCY_CONTACT_EXTENSION = 'urn:tonet:extension:emergency-contact';
 export const EMERGENCY_NOTE_EXTENSION = 'urn:tonet:extension:emergency-note';
@@ -92,8 +93,8 @@ export class ResidentRecords {
 }
 
 export function residentPatient(ctx: RequestContext): string {
-  if (ctx.role !== 'resident' || !ctx.patient) throw forbidden('This is for residents, about themselves');
-  return ctx.patient;
+  assertMayStart(ctx, 'resident-record');
+  return ctx.patient as string;
 }
 
 function loinc(code: string, display: string, text: string) {

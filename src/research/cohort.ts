@@ -18,10 +18,11 @@
 import type { RequestContext } from '../core/context';
 import type { AuditTrail } from '../audit/types';
 import { ENROLMENT } from '../consent/model';
-import { badRequest, forbidden } from '../core/errors';
+import { badRequest } from '../core/errors';
 import { escapeLike } from '../store/search/normalize';
 import { isolatesSomeone } from './audit-expert';
 import { CohortCell, CohortCells, CohortDimension, CohortSelection, PersonCriteria, ReleasedCells, ResearchReleases } from '../store/read-models/cohort';
+import { assertMayStart } from '../consent/interactions';
 
 export { COHORT_DIMENSIONS, type CohortDimension } from '../store/read-models/cohort';
 
@@ -61,7 +62,7 @@ export class CohortStatisticsService {
   ) {}
 
   async compute(ctx: RequestContext, criteria: CohortCriteria, groupBy: CohortDimension[]): Promise<CohortStatistics> {
-    if (ctx.role !== 'researcher' && ctx.role !== 'admin') throw forbidden('Cohort statistics are for researchers');
+    assertMayStart(ctx, 'cohort-statistics');
     if (new Set(groupBy).size !== groupBy.length) throw badRequest('groupBy lists a dimension twice');
     if ((criteria.labMin !== undefined || criteria.labMax !== undefined) && !criteria.labCode) throw badRequest('labMin/labMax need labCode');
     const cells = await this.cells.of(selectionOf(criteria), groupBy, QUARTILE_SPREAD);

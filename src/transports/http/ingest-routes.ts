@@ -6,11 +6,12 @@ import type { FastifyInstance } from 'fastify';
 import type { AuditTrail } from '../../audit/types';
 import type { TokenService } from '../../auth/tokens';
 import type { InboxMessages, InboxSummary } from '../../store/inbox';
-import { badRequest, decodeClientComponent, FhirError, forbidden, notFound } from '../../core/errors';
+import { badRequest, decodeClientComponent, FhirError, notFound } from '../../core/errors';
 import { authenticate } from './app';
 import { decodeHl7 } from '../../mapping/hl7v2';
 import type { Hl7Ingest } from '../../ingest/pipeline';
 import { parseStoragePath } from '../../ingest/ssmix2-layout';
+import { assertMayStart } from '../../consent/interactions';
 
 const ER7 = 'x-application/hl7-v2+er7';
 
@@ -36,7 +37,7 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, in
 
   app.get('/admin/inbox', async (request) => {
     const ctx = await authenticate(tokens, request);
-    if (ctx.role !== 'admin') throw forbidden('Only an administrator may read the inbox');
+    assertMayStart(ctx, 'review-inbox');
     const query = request.query as Record<string, string | undefined>;
     const status = query.status ?? 'rejected';
     if (status !== 'processed' && status !== 'rejected' && status !== 'replayed') throw badRequest('status must be processed, rejected or replayed', ['status']);
@@ -47,7 +48,7 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, in
   /** One message of the inbox with its text, so the office can read what was refused and correct it. */
   app.get('/admin/inbox/:id', async (request) => {
     const ctx = await authenticate(tokens, request);
-    if (ctx.role !== 'admin') throw forbidden('Only an administrator may read the inbox');
+    assertMayStart(ctx, 'review-inbox');
     const { id } = request.params as { id: string };
     if (!/^\d+$/.test(id)) throw notFound(`Inbox message ${id} not found`);
     const message = await inbox.find(id);
@@ -61,7 +62,7 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, in
   /** Replays a rejected message as its original sender, optionally with a corrected message as the body. */
   app.post('/admin/inbox/:id/replay', async (request, reply) => {
     const ctx = await authenticate(tokens, request);
-    if (ctx.role !== 'admin') throw forbidden('Only an administrator may replay messages');
+    assertMayStart(ctx, 'review-inbox');
     const { id } = request.params as { id: string };
     if (!/^\d+$/.test(id)) throw notFound(`Inbox message ${id} not found`);
     const row = await inbox.find(id);

@@ -12,9 +12,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TokenService } from '../../auth/tokens';
 import type { PoolUsage } from '../../store/db/database';
-import { forbidden } from '../../core/errors';
 import { authenticate } from './app';
 import { FhirNames, routePattern } from './route-pattern';
+import { assertMayStart } from '../../consent/interactions';
 
 export interface MetricsSources {
   pool(): PoolUsage;
@@ -123,7 +123,7 @@ export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics, acc
     const local = access === 'local' && isLoopback(request.ip) && (trustsProxy || !forwarded(request));
     if (access !== 'open' && !local) {
       const ctx = await authenticate(tokens, request);
-      if (ctx.role !== 'admin') throw forbidden('Only an administrator may read /metrics');
+      assertMayStart(ctx, 'read-metrics');
     }
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });

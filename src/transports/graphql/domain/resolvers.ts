@@ -8,7 +8,7 @@ import { GraphQLDateTime, GraphQLJSON } from 'graphql-scalars';
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, ID, Info, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { emergencySummary } from '../../../consent-workflows/emergency';
-import { forbidden, notFound } from '../../../core/errors';
+import { notFound } from '../../../core/errors';
 import { abnormalOf, titleOf } from '../../../records/describe';
 import { residentPatient } from '../../../records/resident';
 import { auditedByItself, type DomainContext } from './context';
@@ -25,6 +25,7 @@ import {
   TimelineKind,
   VitalsInput,
 } from './types';
+import { assertMayStart } from '../../../consent/interactions';
 
 @Resolver()
 export class RecordResolver {
@@ -135,7 +136,7 @@ export class ConsentResolver {
   async revokeConsent(@Ctx() { ctx, services }: DomainContext, @Arg('consentId', () => ID) consentId: string): Promise<unknown> {
     const consent = (await services.repo.read(ctx, 'Consent', consentId)) as Consent;
     if (!consent) throw notFound(`Consent/${consentId} not found`);
-    if (ctx.role === 'researcher' || ctx.role === 'emergency' || ctx.role === 'gateway') throw forbidden(`Role ${ctx.role} may not revoke consents`);
+    assertMayStart(ctx, 'revoke-consent');
     return (await services.repo.update(ctx, { ...consent, status: 'inactive' })).resource;
   }
 }

@@ -4,10 +4,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AuditTrail } from '../../../audit/types';
-import { forbidden, notFound } from '../../../core/errors';
+import { notFound } from '../../../core/errors';
 import { authenticate } from '../app';
 import type { Account, AccountStore, FacilityAssignment, NewAccount } from '../../../auth/accounts';
 import type { TokenService } from '../../../auth/tokens';
+import { assertMayStart } from '../../../consent/interactions';
 
 const CHANGES = {
   suspend: (accounts: AccountStore, id: string) => accounts.setStatus(id, 'suspended'),
@@ -27,7 +28,7 @@ export function registerAccountRoutes(
 ): void {
   const asAdmin = async (request: Parameters<typeof authenticate>[1]) => {
     const ctx = await authenticate(tokens, request);
-    if (ctx.role !== 'admin') throw forbidden('Only the network office may manage accounts');
+    assertMayStart(ctx, 'manage-accounts');
     return ctx;
   };
 

@@ -8,12 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { AuditTrail } from '../../../audit/types';
-import { badRequest, forbidden, notFound } from '../../../core/errors';
+import { badRequest, notFound } from '../../../core/errors';
 import { authenticate } from '../app';
 import type { NewClient } from '../../../auth/clients';
 import type { RegisteredApps } from '../../../auth/oidc/provider';
 import type { Role } from '../../../core/context';
 import type { TokenService } from '../../../auth/tokens';
+import { assertMayStart } from '../../../consent/interactions';
 
 interface NewApp {
   name?: unknown;
@@ -37,7 +38,7 @@ export function registerAppRoutes(
 ): void {
   app.post('/admin/apps', async (request, reply) => {
     const ctx = await authenticate(tokens, request);
-    if (ctx.role !== 'admin') throw forbidden('Only the network office may register apps');
+    assertMayStart(ctx, 'manage-apps');
     const body = (request.body ?? {}) as NewApp;
     if (typeof body.name !== 'string' || !body.name.trim()) throw badRequest('name is required', ['name']);
     if (body.jwks !== undefined || body.jwks_uri !== undefined) {
@@ -69,7 +70,7 @@ export function registerAppRoutes(
   /** Ends an app or backend service: its registration, its logins' grants and every token it holds, at once. */
   app.post('/admin/apps/:id/deactivate', async (request) => {
     const ctx = await authenticate(tokens, request);
-    if (ctx.role !== 'admin') throw forbidden('Only the network office may deactivate apps');
+    assertMayStart(ctx, 'manage-apps');
     const { id } = request.params as { id: string };
     if (!/^(app|svc)-/.test(id) || !(await apps.remove(id))) throw notFound(`no registered app ${id}`);
     await audit.append({ ctx, action: 'account-change', patientIds: [], entities: [], outcome: '0', description: `app ${id} deactivated`, remoteAddress: request.ip });

@@ -5,11 +5,12 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditTrail } from '../../../audit/types';
-import { badRequest, forbidden } from '../../../core/errors';
+import { badRequest } from '../../../core/errors';
 import { authenticate } from '../app';
 import type { ClientRecord, ClientStore, NewClient } from '../../../auth/clients';
 import type { RequestContext } from '../../../core/context';
 import type { TokenService } from '../../../auth/tokens';
+import { assertMayStart } from '../../../consent/interactions';
 
 const CHANGES = {
   deactivate: async (clients: ClientStore, id: string) => ({ client: await clients.deactivate(id) }),
@@ -19,7 +20,7 @@ const CHANGES = {
 export function registerClientRoutes(app: FastifyInstance, clients: ClientStore, tokens: TokenService, audit: AuditTrail): void {
   const asAdmin = async (request: FastifyRequest) => {
     const ctx = await authenticate(tokens, request);
-    if (ctx.role !== 'admin') throw forbidden('Only an administrator may manage clients');
+    assertMayStart(ctx, 'manage-clients');
     return ctx;
   };
   const recordChange = (ctx: RequestContext, request: FastifyRequest, description: string) =>
