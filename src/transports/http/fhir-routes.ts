@@ -2,15 +2,15 @@
  * Mounts the FHIR router at /fhir. Only this file knows about HTTP requests and replies.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { failedRestEntry, restEntry } from '../../fhir/rest-audit';
+import { serveAudited } from '../../fhir/audited';
 import type { AuditTrail } from '../../audit/types';
 import type { TokenService } from '../../auth/tokens';
 import { assertJsonAcceptable, authenticate, sendFhir } from './app';
 import { buildCapabilityStatement, smartConfiguration } from '../../fhir/capability';
-import { decodeClientComponent, FhirError, unsupportedMediaType } from '../../core/errors';
-import type { FhirRequest, FhirResponse, FhirRouter, Query } from '../../fhir/router';
+import { decodeClientComponent, unsupportedMediaType } from '../../core/errors';
+import type { FhirRequest, FhirRouter, Query } from '../../fhir/router';
 
-/** Every FHIR request is recorded in the audit trail before it is answered; if that fails, the request fails. */
+/** Every FHIR request is answered through serveAudited, which records it in the audit trail before the answer leaves. */
 export function registerFhirRoutes(app: FastifyInstance, router: FhirRouter, tokens: TokenService, serverUrl: string, version: string, audit: AuditTrail): void {
   let capability: unknown;
   app.get('/fhir/metadata', async (_request, reply) => {
@@ -40,18 +40,7 @@ export function registerFhirRoutes(app: FastifyInstance, router: FhirRouter, tok
       ifNoneExist: header('if-none-exist'),
       prefer: header('prefer'),
     };
-    let response: FhirResponse;
-    try {
-      response = await router.handle(ctx, fhirRequest);
-    } catch (err) {
-      const status = err instanceof FhirError ? err.status : 500;
-      // 401 and 403 are recorded by the HTTP error handler, for every route; a recorded refusal was recorded where it was decided.
-      const recorded = err instanceof FhirError && err.recorded;
-      if (status !== 401 && status !== 403 && !recorded) await audit.append(failedRestEntry(ctx, fhirRequest, status, err as Error));
-      throw err;
-    }
-    const entry = response.audited ? undefined : await restEntry(router.repo.connection, ctx, fhirRequest, response);
-    if (entry) await audit.append(entry);
+    const response = await serveAudited(router, audit, ctx, fhirRequest);
     return sendFhir(reply, response.status, response.resource, response.headers);
   };
   app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/fhir', handler });
