@@ -73,6 +73,7 @@ import { registerCors } from './transports/http/cors';
 import { Metrics, registerMetricsRoute } from './transports/http/metrics';
 import { registerHealthRoutes } from './transports/http/health';
 import { importCdaOperation } from './ingest/cda';
+import { importOperation } from './ingest/bulk-import';
 import { FacilityDirectory } from './ingest/facility';
 import { startMllpServer, MllpServer } from './transports/mllp/listener';
 import { Hl7Ingest } from './ingest/pipeline';
@@ -152,6 +153,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   router.registerOperation(auditVerifyOperation(() => verifyAuditChain(new AuditChain(db))));
   const facilities = new FacilityDirectory(repo);
   router.registerOperation(importCdaOperation(facilities));
+  router.registerOperation(importOperation(audit));
   for (const operation of [enrollOperation, withdrawOperation, newCardSecretOperation, linkCardOperation(facilities, audit), emergencySummaryOperation(audit), disclosureOperation(audit, new DisclosureRecords(db))]) {
     router.registerOperation(operation);
   }

@@ -12,13 +12,15 @@ interface InteractionRule {
   readonly roles: readonly Role[];
   /** The caller must act for a facility (its client or person belongs to one). */
   readonly forFacility?: boolean;
+  /** Besides: the network office may start it without a facility (its writes keep the supplier the data names). */
+  readonly officeAnywhere?: boolean;
   /** Besides the roles: a resident about their own regional Patient (the subject the handler names). */
   readonly residentAboutThemselves?: boolean;
   /** The refusal's text, which says who may. */
   readonly refusal: (ctx: RequestContext) => string;
 }
 
-const rule = (roles: readonly Role[], refusal: string | ((ctx: RequestContext) => string), options: Pick<InteractionRule, 'forFacility' | 'residentAboutThemselves'> = {}): InteractionRule => ({
+const rule = (roles: readonly Role[], refusal: string | ((ctx: RequestContext) => string), options: Pick<InteractionRule, 'forFacility' | 'officeAnywhere' | 'residentAboutThemselves'> = {}): InteractionRule => ({
   roles,
   refusal: typeof refusal === 'string' ? () => refusal : refusal,
   ...options,
@@ -28,6 +30,8 @@ export const INTERACTIONS = {
   // Data arriving from a facility's systems.
   'send-hl7': rule(['gateway', 'admin'], (ctx) => `Client role ${ctx.role} may not send data; a gateway client of a facility is required`, { forFacility: true }),
   'store-images': rule(['gateway', 'admin'], (ctx) => `Client role ${ctx.role} may not store images; a gateway client of a facility is required`, { forFacility: true }),
+  // An initial load of a facility's history, or the office loading a region's ($import of NDJSON).
+  'bulk-import': rule(['gateway', 'admin'], (ctx) => `Client role ${ctx.role} may not import in bulk; a gateway client of a facility, or the network office, is required`, { forFacility: true, officeAnywhere: true }),
   'import-cda': rule(['gateway', 'clinician'], 'Only a gateway or clinician of the sending facility may import a referral letter', { forFacility: true }),
   // Consent state: enrolment at the office, the card at a facility's desk, the resident's own choices.
   enrol: rule(['admin'], 'Only the network office (admin) enrols residents'),
@@ -60,7 +64,7 @@ export function mayStart(ctx: RequestContext, interaction: Interaction, subject?
   const wanted: InteractionRule = INTERACTIONS[interaction];
   if (wanted.residentAboutThemselves && ctx.role === 'resident' && !!ctx.patient && ctx.patient === subject) return true;
   if (!wanted.roles.includes(ctx.role)) return false;
-  if (wanted.forFacility && !ctx.organization) return false;
+  if (wanted.forFacility && !ctx.organization && !(wanted.officeAnywhere && ctx.role === 'admin')) return false;
   if (ctx.role === 'resident' && !ctx.patient) return false;
   return true;
 }

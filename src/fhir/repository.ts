@@ -17,7 +17,7 @@ export interface WriteResult {
   created: boolean;
 }
 
-const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+export const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
 export class Repository {
   constructor(
@@ -107,6 +107,22 @@ export class Repository {
     const stored = resources.map((r) => this.prepare(ctx, r, 1));
     await this.table.write(stored.map((resource) => ({ resource, deleted: false, source: resource.meta?.source })));
     return stored;
+  }
+
+  /**
+   * A batch of a bulk import ($import), each resource checked with assertWritable and its id chosen by the
+   * caller: created at version 1 with the server's metadata, as `create` would, in one write with the hooks.
+   * An id already in use (by anyone, deleted too) is not written; its key is answered in `taken`. The ids
+   * are locked until the batch commits, so two imports of one id cannot both find it free.
+   */
+  async importMany(ctx: RequestContext, resources: Resource[]): Promise<{ stored: Resource[]; taken: Set<string> }> {
+    return this.transaction(async (repo) => {
+      const keys = resources.map((r) => `${r.resourceType}/${r.id}`);
+      await repo.table.lockConditions(keys.map((key) => `import:${key}`));
+      const taken = await repo.table.taken(resources.map((r) => ({ resourceType: r.resourceType, id: r.id as string })));
+      const stored = await repo.createMany(ctx, resources.filter((_r, i) => !taken.has(keys[i])));
+      return { stored, taken };
+    });
   }
 
   /** Conditional create: the search decides; one match returns it unchanged, several are an error. */

@@ -75,6 +75,11 @@ export class FhirRouter {
     this.typeHandlers.set(handler.resourceType, handler);
   }
 
+  /** Whether a type is served from its own store (AuditEvent) rather than written through the repository. */
+  servedElsewhere(resourceType: string): boolean {
+    return this.typeHandlers.has(resourceType);
+  }
+
   operationList(): OperationHandler[] {
     return [...this.operations.values()];
   }

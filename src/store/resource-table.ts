@@ -97,6 +97,17 @@ export class ResourceTable {
     return new Map(rows.map((row) => [`${row.resource_type}/${row.id}`, row.content]));
   }
 
+  /**
+   * Which of these `Type/id` keys are taken by a row, current or deleted, whoever supplied it: a bulk import
+   * creates only, so an id in use by anyone is refused rather than replaced or revived.
+   */
+  async taken(refs: readonly { resourceType: string; id: string }[]): Promise<Set<string>> {
+    if (!refs.length) return new Set();
+    const rows = await this.db.query<{ resource_type: string; id: string }>(sql`SELECT r.resource_type, r.id FROM resource r
+      WHERE (r.resource_type, r.id) IN (SELECT * FROM unnest(${refs.map((r) => r.resourceType)}::text[], ${refs.map((r) => r.id)}::text[]))`.prepared());
+    return new Set(rows.map((row) => `${row.resource_type}/${row.id}`));
+  }
+
   async version(resourceType: string, id: string, versionId: number, scope: ReadScope): Promise<{ content: string; deleted: boolean } | undefined> {
     const [row] = await this.db.query<{ content: string; deleted: boolean }>(sql`SELECT h.content, h.deleted FROM resource_history h
       WHERE h.resource_type = ${resourceType} AND h.id = ${id} AND h.version_id = ${versionId} AND ${readScopeSql(scope, 'h')}`.prepared());

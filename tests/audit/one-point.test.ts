@@ -1,6 +1,6 @@
 /**
  * One interaction, one AuditEvent, naming the patients whose data it returned or wrote: a row per transport
- * (FHIR REST read, operation and refused operation, GraphQL over HTTP and over the WebSocket, a GraphQL field
+ * (FHIR REST read, operation and refused operation, $import of NDJSON, GraphQL over HTTP and over the WebSocket, a GraphQL field
  * that records its own entry, HL7 v2 over MLLP and POST /hl7/v2, STOW-RS, WADO-RS), each over the real
  * socket, counted straight from the chained table.
  */
@@ -97,6 +97,18 @@ const interactions: [string, () => Promise<void>, () => Promise<{ action: string
       expect(answer.data.emergencySummary.patient.id).toBe(card.regional);
     },
     async () => ({ action: 'emergency-access', patients: [card.regional] }),
+  ],
+  [
+    'FHIR $import of NDJSON (one entry for the whole import, naming every patient it wrote)',
+    async () => {
+      const lines = [
+        { resourceType: 'Patient', id: 'one-point-import', name: [{ family: '一括' }] },
+        { resourceType: 'Observation', status: 'final', code: { text: '体重' }, subject: { reference: 'Patient/one-point-import' }, valueQuantity: { value: 60, unit: 'kg' } },
+      ];
+      const answer = await as(server, gateway).post('/fhir/$import', lines.map((l) => JSON.stringify(l)).join('\n'), 'application/fhir+ndjson');
+      expect(answer.status).toBe(200);
+    },
+    async () => ({ action: 'operation', patients: ['one-point-import'] }),
   ],
   [
     'GraphQL over HTTP',

@@ -803,6 +803,35 @@ const cases: AttackCase[] = [
     },
   },
   {
+    actor: 'gateway of a facility',
+    steps: '$import NDJSON claiming another facility as meta.source, reusing an id another facility holds, and carrying a Consent and an AuditEvent',
+    mustNot: 'store data as the other facility\'s, overwrite or learn the content of its record, or write consent state or audit entries',
+    async run() {
+      const hospitalGateway = as(server, await server.clientToken({ role: 'gateway', organization: hospital.reference }));
+      const clinicDoctor = await clinicianAt(clinic);
+      const held = await clinicDoctor.post('/fhir/Patient', { resourceType: 'Patient', name: [{ family: '診療所' }] });
+      expect(held.status).toBe(201);
+      const resident = await enrol();
+      const lines = [
+        { resourceType: 'Patient', id: 'import-claims-clinic', meta: { source: clinic.reference }, name: [{ family: '偽装' }] },
+        { resourceType: 'Patient', id: held.body.id, name: [{ family: '上書き' }] },
+        { resourceType: 'Consent', status: 'inactive', scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] }, category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }], patient: { reference: `Patient/${resident.id}` } },
+        { resourceType: 'AuditEvent', type: { code: 'rest' }, recorded: '2025-01-01T00:00:00Z', agent: [{ requestor: true }], source: { observer: { display: 'x' } } },
+      ].map((r) => JSON.stringify(r));
+      const answer = await hospitalGateway.post('/fhir/$import', lines.join('\n'), 'application/fhir+ndjson');
+      expect(answer.status).toBe(200);
+      const refused = answer.body.issue.filter((i: any) => i.severity === 'error').map((i: any) => i.diagnostics as string);
+      expect(refused.map((text: string) => Number(/^Line (\d+)/.exec(text)?.[1]))).toEqual([2, 3, 4]);
+      expect(JSON.stringify(answer.body)).not.toContain('診療所');
+      const claimed = await admin.get('/fhir/Patient/import-claims-clinic');
+      expect(claimed.body.meta.source).toBe(hospital.reference);
+      expect((await clinicDoctor.get('/fhir/Patient/import-claims-clinic')).status).toBe(404);
+      const kept = await admin.get(`/fhir/Patient/${held.body.id}`);
+      expect([kept.body.meta.versionId, kept.body.name[0].family]).toEqual(['1', '診療所']);
+      expect((await admin.get(`/fhir/Consent?patient=Patient/${resident.id}&status=inactive`)).body.entry ?? []).toEqual([]);
+    },
+  },
+  {
     actor: 'anyone who can reach the server',
     steps: 'guesses a gateway\'s client secret at /oauth2/token, 25 attempts at once from one address, then tries the right one from there and from elsewhere',
     mustNot: `get more than ${MAX_FAILED_SECRETS} secrets checked from that address, or lock the gateway out at its own address`,

@@ -20,11 +20,15 @@ const caller = (role: Role, organization?: string): RequestContext => ({
   requestId: 'interactions-test',
 });
 
-/** The roles that may start each, acting for a facility; `facilityOnly`: not without one; `self`: a resident about themselves too. */
-const EXPECTED: Record<Interaction, { roles: Role[]; facilityOnly?: boolean; self?: boolean }> = {
+/**
+ * The roles that may start each, acting for a facility; `facilityOnly`: not without one, except the network
+ * office where `officeAnywhere`; `self`: a resident about themselves too.
+ */
+const EXPECTED: Record<Interaction, { roles: Role[]; facilityOnly?: boolean; officeAnywhere?: boolean; self?: boolean }> = {
   'send-hl7': { roles: ['gateway', 'admin'], facilityOnly: true },
   'store-images': { roles: ['gateway', 'admin'], facilityOnly: true },
   'import-cda': { roles: ['gateway', 'clinician'], facilityOnly: true },
+  'bulk-import': { roles: ['gateway', 'admin'], facilityOnly: true, officeAnywhere: true },
   enrol: { roles: ['admin'] },
   withdraw: { roles: ['admin'] },
   'new-card-secret': { roles: ['admin'], self: true },
@@ -56,7 +60,7 @@ describe.each(Object.entries(EXPECTED) as [Interaction, (typeof EXPECTED)[Intera
     // A resident acts for no facility; every other role is asked for with one, then without.
     const subject = role === 'resident' ? SELF : undefined;
     expect(mayStart(caller(role, role === 'resident' ? undefined : FACILITY), interaction, subject)).toBe(allowed);
-    if (role !== 'resident') expect(mayStart(caller(role), interaction)).toBe(allowed && !expected.facilityOnly);
+    if (role !== 'resident') expect(mayStart(caller(role), interaction)).toBe(allowed && (!expected.facilityOnly || (!!expected.officeAnywhere && role === 'admin')));
     if (residentAboutSelf) expect(mayStart(caller(role), interaction, 'Patient/someone-else')).toBe(expected.roles.includes('resident'));
   });
 });

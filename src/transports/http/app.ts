@@ -12,6 +12,7 @@ import { databaseUnavailable } from '../../store/db/faults';
 import { badRequest, FhirError, outcome, tooLarge, unauthorized, unsupportedMediaType } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { clientErrorHandler } from './client-errors';
+import { ndjsonParser, NDJSON_TYPES } from './ndjson';
 
 export const FHIR_JSON = 'application/fhir+json';
 const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json-patch+json'];
@@ -67,6 +68,7 @@ export function createHttpApp(options: HttpOptions): FastifyInstance {
     }
     done(null, form);
   });
+  app.addContentTypeParser(NDJSON_TYPES, ndjsonParser(options.bodyLimit));
   // Everything else (HL7 v2, XML, DICOM) arrives as bytes; the route that takes it decides what it means.
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 

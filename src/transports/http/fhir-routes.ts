@@ -6,6 +6,7 @@ import { serveAudited } from '../../fhir/audited';
 import type { AuditTrail } from '../../audit/types';
 import type { TokenService } from '../../auth/tokens';
 import { assertJsonAcceptable, authenticate, sendFhir } from './app';
+import { NdjsonLines } from './ndjson';
 import { buildCapabilityStatement, smartConfiguration } from '../../fhir/capability';
 import { decodeClientComponent, unsupportedMediaType } from '../../core/errors';
 import type { FhirRequest, FhirRouter, Query } from '../../fhir/router';
@@ -27,6 +28,7 @@ export function registerFhirRoutes(app: FastifyInstance, router: FhirRouter, tok
     if (request.body !== undefined && Buffer.isBuffer(request.body) && request.body.length > 0 && !path.includes('$')) {
       throw unsupportedMediaType(`Content-Type "${request.headers['content-type']}" is not accepted; send application/fhir+json`);
     }
+    if (request.body instanceof NdjsonLines && path !== '$import') throw unsupportedMediaType('NDJSON is taken by $import only; send application/fhir+json');
     const header = (name: string) => {
       const value = request.headers[name];
       return typeof value === 'string' ? value : undefined;
