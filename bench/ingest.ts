@@ -74,9 +74,10 @@ export async function ingestServer(options: BenchOptions, server: ServerProcess,
   });
 }
 
-async function runBundles(phase: string, cpu: CpuMeter, [first, end]: [number, number], clients: number, send: (bundle: number) => Promise<void>): Promise<IngestRun> {
+/** `resourcesAfter`: how many resources `done` sends have written (one bundle each unless told). */
+async function runBundles(phase: string, cpu: CpuMeter, [first, end]: [number, number], clients: number, send: (bundle: number) => Promise<void>, resourcesAfter = (done: number) => done * PATIENTS_PER_BUNDLE * RESOURCES_PER_PATIENT): Promise<IngestRun> {
   const bundles = end - first;
-  const progress = new Progress(phase, bundles * PATIENTS_PER_BUNDLE * RESOURCES_PER_PATIENT, 'resources');
+  const progress = new Progress(phase, resourcesAfter(bundles), 'resources');
   let next = first;
   let done = 0;
   const started = process.hrtime.bigint();
@@ -85,13 +86,40 @@ async function runBundles(phase: string, cpu: CpuMeter, [first, end]: [number, n
       const bundle = next++;
       await send(bundle);
       done++;
-      progress.update(done * PATIENTS_PER_BUNDLE * RESOURCES_PER_PATIENT);
+      progress.update(resourcesAfter(done));
     }
   };
   await Promise.all(Array.from({ length: clients }, worker));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const resources = bundles * PATIENTS_PER_BUNDLE * RESOURCES_PER_PATIENT;
+  const resources = resourcesAfter(bundles);
   const run = { clients, bundles, resources, seconds, resourcesPerSecond: resources / seconds, cpu: cpu.read() };
   progress.done(`${Math.round(run.resourcesPerSecond).toLocaleString('en-US')} resources/s; ${describeCpu(run.cpu)}`);
   return run;
+}
+
+/** Bundles of patients per $import body: 5,000 resources (about 5 MB), well inside the server's body limit. */
+const BUNDLES_PER_IMPORT_BODY = 20;
+
+/**
+ * The same patients as NDJSON through POST /fhir/$import (ids and references by id, as a Bulk Data export
+ * has them), one body of BUNDLES_PER_IMPORT_BODY bundles at a time from `clients` clients; the server's
+ * ids are the export's, so no patient ids are collected.
+ */
+export async function ingestImport(options: BenchOptions, server: ServerProcess, [first, end]: [number, number], clients: number): Promise<IngestRun> {
+  const bodies: [number, number][] = [];
+  for (let b = first; b < end; b += BUNDLES_PER_IMPORT_BODY) bodies.push([b, Math.min(end, b + BUNDLES_PER_IMPORT_BODY)]);
+  const resourcesAfter = (done: number) => Math.min(done * BUNDLES_PER_IMPORT_BODY, end - first) * PATIENTS_PER_BUNDLE * RESOURCES_PER_PATIENT;
+  const run = await runBundles(`Tonet $import NDJSON, ${clients} client(s)`, new CpuMeter(server.pid, options.database), [0, bodies.length], clients, async (body) => {
+    const [from, to] = bodies[body];
+    const lines: string[] = [];
+    for (let bundle = from; bundle < to; bundle++) for (const { resource } of bundleResources(options, bundle, 'id')) lines.push(JSON.stringify(resource));
+    const res = await fetch(`${server.fhirUrl}/$import`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+ndjson', authorization: `Bearer ${server.token}` },
+      body: lines.join('\n'),
+    });
+    const text = await res.text();
+    if (res.status !== 200 || Number(/(\d+) imported/.exec(text)?.[1]) !== lines.length) throw new Error(`$import body ${body} failed: HTTP ${res.status} ${text.slice(0, 500)}`);
+  }, resourcesAfter);
+  return { ...run, bundles: end - first };
 }
