@@ -18,7 +18,7 @@ import { generateId } from '@medplum/core';
 import type { OperationOutcome, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../core/context';
 import { patientsOf } from '../core/compartments';
-import { FhirError, unsupportedMediaType } from '../core/errors';
+import { FhirError, recordedRefusal, unsupportedMediaType } from '../core/errors';
 import { assertMayStart } from '../consent/interactions';
 import type { AuditSink } from '../audit/types';
 import { MAX_ENTITIES } from '../audit/types';
@@ -49,24 +49,22 @@ export function importOperation(audit: AuditSink): OperationHandler {
         throw unsupportedMediaType('$import takes NDJSON: one resource a line, Content-Type application/fhir+ndjson');
       }
       const run = new ImportRun(ctx, repo, router);
+      const record = (outcome: '0' | '4' | '8', description: string) =>
+        audit.record(repo.connection, { ctx, action: 'operation', patientIds: [...run.patients], entities: run.entities.slice(0, MAX_ENTITIES), outcome, description, remoteAddress: ctx.remoteAddress });
       let stopped: FhirError | undefined;
       try {
         await run.read(body);
       } catch (err) {
         // A body cut at the size limit: what was read before stands and is answered, the rest was never read.
-        if (!(err instanceof FhirError && err.status === 413)) throw err;
+        if (!(err instanceof FhirError && err.status === 413)) {
+          // Batches committed before the failure stay: their patients are named in the trail with the failure.
+          await record('8', `POST $import failed after ${run.imported} imported: ${err instanceof FhirError ? err.message : 'server error'}`);
+          throw err instanceof FhirError ? recordedRefusal(err) : err;
+        }
         stopped = err;
       }
       const answer = run.answer(stopped);
-      await audit.record(repo.connection, {
-        ctx,
-        action: 'operation',
-        patientIds: [...run.patients],
-        entities: run.entities.slice(0, MAX_ENTITIES),
-        outcome: run.imported > 0 || run.refused.length === 0 ? '0' : '4',
-        description: `POST $import: ${answer.summary}`,
-        remoteAddress: ctx.remoteAddress,
-      });
+      await record(run.imported > 0 || run.refused.length === 0 ? '0' : '4', `POST $import: ${answer.summary}`);
       return { status: 200, resource: answer.outcome, audited: true };
     },
   };
