@@ -48,6 +48,10 @@ const WORDS = {
   },
   emergencyReason: { ja: '閲覧理由（必須）', en: 'Reason (required)' },
   emergencyOpen: { ja: '救急時情報を開く', en: 'Open emergency information' },
+  emergencyNotAllowedHere: {
+    ja: 'この施設からは救急時閲覧を利用できません。救急時閲覧を宣言できるのは、救急隊と中核病院（救急を受け入れる施設）だけです。',
+    en: 'Emergency access is not allowed from this facility: only emergency teams and core hospitals, which take emergencies, may declare it.',
+  },
   back: { ja: '検索に戻る', en: 'Back to search' },
   error: { ja: 'エラー', en: 'Error' },
   patients: { ja: '患者', en: 'Patients' },

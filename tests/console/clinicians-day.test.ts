@@ -131,6 +131,10 @@ describe("a clinician's day in the demo region", () => {
     const subscribed = alertSubscriptionSent(doctor);
     await logIn(doctor, person('practitioner'), '栗橋内科クリニック');
     await subscribed;
+    // A clinic takes no emergencies: its desk offers no emergency view (the tab list is busy until the type is read).
+    const tabs = doctor.locator('[role="tablist"][aria-busy="false"]');
+    await tabs.waitFor();
+    expect(await tabs.getByRole('tab', { name: '救急時閲覧' }).count()).toBe(0);
     const desk = doctor.getByRole('region', { name: 'カード連携（受付）' });
     await desk.getByLabel('カード番号').fill(card(RESIDENT).cardNumber);
     await desk.getByLabel('カード確認番号').fill(card(RESIDENT).cardSecret);

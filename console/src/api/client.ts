@@ -22,8 +22,9 @@ export async function graphql<T>(query: string, variables: Record<string, unknow
     headers: { 'content-type': 'application/json', ...authorization(), ...(purposeOfUse ? { 'x-purpose-of-use': purposeOfUse } : {}) },
     body: JSON.stringify({ query, variables }),
   });
-  const body = (await res.json().catch(() => ({}))) as { data?: T; errors?: { message: string }[] };
-  if (body.errors?.length) throw new ApiError(body.errors.map((e) => e.message).join('; '), res.status);
+  const body = (await res.json().catch(() => ({}))) as { data?: T; errors?: { message: string; extensions?: { status?: number } }[] };
+  // A refusal comes back with HTTP 200 and its own status in the error's extensions (FHIR errors keep theirs).
+  if (body.errors?.length) throw new ApiError(body.errors.map((e) => e.message).join('; '), body.errors[0].extensions?.status ?? res.status);
   if (!res.ok || !body.data) throw new ApiError(`HTTP ${res.status}`, res.status);
   return body.data;
 }

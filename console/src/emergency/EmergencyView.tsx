@@ -2,13 +2,14 @@
  * 救急時閲覧 emergency view: the narrow emergency subset of one resident, opened by card number and only with
  * a stated reason, for an emergency team or a clinician of a facility that takes emergencies (a core hospital),
  * declaring emergency treatment (ETREAT). The screen says plainly that this is emergency access and that it is
- * recorded; the server decides who may declare it.
+ * recorded; the server decides who may declare it, and its refusal is said in the console's language.
  */
 import { Alert, Badge, Button, Group, List, Stack, TextInput, Textarea, Title } from '@mantine/core';
 import { FormEvent, useState } from 'react';
-import { graphql } from '../api/client';
+import { ApiError, graphql } from '../api/client';
 import { displayName, PatientResource } from '../clinician/patients';
 import { useT } from '../i18n';
+import { TONE } from '../tones';
 
 interface SummaryEntry {
   resourceType: string;
@@ -28,10 +29,13 @@ export function EmergencyView() {
   const [reason, setReason] = useState('');
   const [summary, setSummary] = useState<{ patient: PatientResource; entries: SummaryEntry[] } | undefined>();
   const [error, setError] = useState<string | undefined>();
+  // Kept apart from other errors so that it is said again in the language the person switches to.
+  const [refused, setRefused] = useState(false);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     setError(undefined);
+    setRefused(false);
     setSummary(undefined);
     try {
       const data = await graphql<{ emergencySummary: { patient: PatientResource; entries: SummaryEntry[] } }>(
@@ -41,7 +45,8 @@ export function EmergencyView() {
       );
       setSummary(data.emergencySummary);
     } catch (err) {
-      setError((err as Error).message);
+      if (err instanceof ApiError && err.status === 403) setRefused(true);
+      else setError((err as Error).message);
     }
   }
 
@@ -59,6 +64,7 @@ export function EmergencyView() {
           <Button type="submit" color="red" disabled={!reason.trim() || !cardNumber.trim()}>{t('emergencyOpen')}</Button>
         </Stack>
       </form>
+      {refused && <Alert color={TONE.danger} variant="outline" title={t('error')} role="alert">{t('emergencyNotAllowedHere')}</Alert>}
       {error && <Alert color="red" title={t('error')} role="alert">{error}</Alert>}
       {summary && (
         <Stack data-testid="emergency-summary">
