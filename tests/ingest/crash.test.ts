@@ -38,8 +38,19 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  child?.kill('SIGKILL');
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child?.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
   fs.rmSync(dataDir, { recursive: true, force: true });
+  // The test's own PostgreSQL database goes with it, as its data folder does.
+  if (databaseUrl && process.env.DATABASE_URL) {
+    const admin = new PgClient({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${new URL(databaseUrl).pathname.slice(1)} WITH (FORCE)`);
+    await admin.end();
+  }
 });
 
 async function startServer(): Promise<void> {
