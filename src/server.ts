@@ -77,6 +77,8 @@ import { importOperation } from './ingest/bulk-import';
 import { FacilityDirectory } from './ingest/facility';
 import { startMllpServer, MllpServer } from './transports/mllp/listener';
 import { Hl7Ingest } from './ingest/pipeline';
+import { InboxWorker } from './ingest/worker';
+import { InboxQueue } from './store/inbox-queue';
 import { registerIngestRoutes } from './transports/http/ingest-routes';
 import { createLogger, Logger } from './core/logger';
 import { ChangeFeed } from './notify/changes';
@@ -169,7 +171,8 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     inboxRejected: () => inbox.rejectedCount(),
     fhirNames: { isResourceType: isKnownResourceType, isOperation: (name) => operationNames.has(name) },
   });
-  const ingest = new Hl7Ingest(inbox, router, tokens, facilities, audit, logger, (transport, code) => metrics.observeIngest(transport, code));
+  const inboxQueue = new InboxQueue(db);
+  const ingest = new Hl7Ingest(inbox, inboxQueue, router, tokens, facilities, audit, logger, (transport, code) => metrics.observeIngest(transport, code));
 
   const http = createHttpApp({ logger, bodyLimit: config.bodyLimit, tokens, audit, trustProxy: config.trustProxy });
   metrics.observeHttp(http);
@@ -205,6 +208,8 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   registerSelfRegistration(http, repo, accounts, new GuessAttempts(connectionTo(db), 'card-link'), audit);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
   registerIngestRoutes(http, ingest, inbox, tokens, audit);
+  // Enhanced mode's messages are mapped by this process's worker: two lanes on a 2-core PostgreSQL, one on the embedded database's one connection.
+  const inboxWorker = new InboxWorker(ingest, inboxQueue, logger, db.kind === 'pglite' ? 1 : 2);
   const dicomInstances = new DicomInstances(db);
   registerDicomwebRoutes(http, { stow: new StowService(router, facilities, audit, logger), wado: new WadoService(dicomInstances, access, audit, `${config.baseUrl}/dicomweb`), qido: new QidoService(repo, dicomInstances, audit, `${config.baseUrl}/dicomweb`), tokens, baseUrl: config.baseUrl });
   await registerConsole(http, consoleBuildDir());
@@ -252,6 +257,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     generatedAdmin,
     async listen() {
       await http.listen({ port: config.port, host: config.host });
+      await inboxWorker.start();
       mllp = await startMllpServer(ingest, config.mllpPort, config.host, logger, config.mllp);
       const address = http.server.address();
       return { httpPort: typeof address === 'object' && address ? address.port : config.port, mllpPort: mllp.port };
@@ -259,6 +265,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     async close() {
       stopSweep();
       await mllp?.close();
+      await inboxWorker.stop();
       await graphql.stop();
       await changes.stop();
       await stopClientListener();

@@ -5,7 +5,8 @@
  */
 import type { MappingIssue } from '../mapping/types';
 
-export type AckCode = 'AA' | 'AE' | 'AR';
+/** Application acknowledgment codes (original mode, after mapping) and commit ones (enhanced mode, after the inbox write). */
+export type AckCode = 'AA' | 'AE' | 'AR' | 'CA' | 'CE' | 'CR';
 
 export interface MessageHeader {
   fieldSeparator: string;
@@ -20,6 +21,10 @@ export interface MessageHeader {
   processingId: string;
   version: string;
   characterSet: string;
+  /** MSH-15, accept acknowledgment type (HL7 table 0155: AL, NE, ER, SU); set, it asks for enhanced mode. */
+  acceptAckType: string;
+  /** MSH-16, application acknowledgment type (table 0155). */
+  applicationAckType: string;
 }
 
 /** Reads MSH by position without a full parse, so that even a message the mapper cannot read gets an ACK. */
@@ -43,13 +48,22 @@ export function readHeader(text: string): MessageHeader | undefined {
     processingId: msh(11) || 'P',
     version: msh(12) || '2.5',
     characterSet: msh(18),
+    acceptAckType: msh(15),
+    applicationAckType: msh(16),
   };
 }
 
-const ACK_TEXT: Record<AckCode, string> = { AA: 'Message accepted', AE: 'Application error', AR: 'Application reject' };
+const ACK_TEXT: Record<AckCode, string> = {
+  AA: 'Message accepted',
+  AE: 'Application error',
+  AR: 'Application reject',
+  CA: 'Commit accept: kept, to be processed',
+  CE: 'Commit error',
+  CR: 'Commit reject',
+};
 
 export function buildAck(header: MessageHeader | undefined, code: AckCode, issues: MappingIssue[], ackControlId: string, now: Date, note?: string): string {
-  const h = header ?? { fieldSeparator: '|', encodingCharacters: '^~\\&', sendingApplication: '', sendingFacility: '', receivingApplication: '', receivingFacility: '', security: '', messageType: '', controlId: '', processingId: 'P', version: '2.5', characterSet: '' };
+  const h = header ?? { fieldSeparator: '|', encodingCharacters: '^~\\&', sendingApplication: '', sendingFacility: '', receivingApplication: '', receivingFacility: '', security: '', messageType: '', controlId: '', processingId: 'P', version: '2.5', characterSet: '', acceptAckType: '', applicationAckType: '' };
   const f = h.fieldSeparator;
   const [componentSep = '^', , , subSep = '&'] = h.encodingCharacters;
   const clean = (value: string) => ascii(value).split(f).join(' ').split(componentSep).join(' ').split(subSep).join(' ');

@@ -3,6 +3,12 @@
  *   authenticate → decode and map (pure, in memory) → one transaction: inbox row + resources + Provenance → ACK.
  * The ACK is sent only after that transaction commits, so an acknowledged message is durable with all it
  * produced; a rejected message is stored (status rejected, with its reasons) before the AE/AR goes out.
+ *
+ * Enhanced acknowledgment mode (HL7 v2.5 §2.9.3; issue 11): a message whose MSH-15 names an accept
+ * acknowledgment type (table 0155) is authenticated, kept in the inbox as accepted and answered with a commit
+ * ACK — CA, or CR when refused — as MSH-15 asks, before it is mapped. The inbox's worker (worker.ts) then maps
+ * and stores it through processNext, in order per patient, and marks it processed or rejected with the
+ * application ACK code it earned; that result is kept in the inbox, never pushed to the sender (README).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Provenance } from '@medplum/fhirtypes';
@@ -12,6 +18,7 @@ import type { RequestContext } from '../core/context';
 import type { TokenService } from '../auth/tokens';
 import { databaseRefusesWrites, databaseUnavailable } from '../store/db/faults';
 import type { AcceptedArrival, InboxMessages, Producer } from '../store/inbox';
+import type { InboxQueue, LaterArrival, QueuedMessage, QueueOutcome } from '../store/inbox-queue';
 import type { AuditEntry } from '../audit/types';
 import { processBundle } from '../fhir/bundle';
 import { FhirError } from '../core/errors';
@@ -19,6 +26,7 @@ import type { FhirRouter } from '../fhir/router';
 import { decodeHl7, mapHl7v2 } from '../mapping/hl7v2';
 import type { MappingIssue, SendingFacility } from '../mapping/types';
 import type { Logger } from '../core/logger';
+import type { Connection } from '../store/connection';
 import { AckCode, buildAck, readHeader } from './ack';
 import { withoutCredentials } from './credentials';
 import type { FacilityDirectory } from './facility';
@@ -35,7 +43,8 @@ export interface IngestOptions {
 }
 
 export interface IngestResult {
-  ack: string;
+  /** The ACK to send; undefined when the sender's MSH-15 asked for none in this case. */
+  ack: string | undefined;
   code: AckCode;
   inboxId?: string;
   issues: MappingIssue[];
@@ -55,9 +64,29 @@ interface Prepared {
   produce: Producer<AuditEntry>;
 }
 
+/** A message in enhanced mode that passed every check: what remains is to keep it for the worker. */
+interface ForLater {
+  header: NonNullable<ReturnType<typeof readHeader>>;
+  later: LaterArrival;
+}
+
+/** What the inbox keeps of the sender for the worker's write: the token's claims, never the token. */
+interface KeptSender {
+  ctx: RequestContext;
+  facility: SendingFacility;
+}
+
+/** HL7 table 0155: the accept acknowledgment types that put a message in enhanced mode. */
+const ACCEPT_ACK_TYPES = new Set(['AL', 'NE', 'ER', 'SU']);
+
+/** A refusal in enhanced mode is a commit one: the message was not committed to the inbox as accepted. */
+const COMMIT_CODE: Partial<Record<AckCode, AckCode>> = { AA: 'CA', AE: 'CE', AR: 'CR' };
+const COMMIT_CODES = new Set<AckCode>(['CA', 'CE', 'CR']);
+
 export class Hl7Ingest {
   constructor(
     private readonly inbox: InboxMessages,
+    private readonly queue: InboxQueue,
     private readonly router: FhirRouter,
     private readonly tokens: TokenService,
     private readonly facilities: FacilityDirectory,
@@ -79,17 +108,65 @@ export class Hl7Ingest {
    * they are found, each in a statement of its own.
    */
   async receiveAll(raws: Buffer[], options: IngestOptions): Promise<IngestResult[]> {
-    const results: (IngestResult | Prepared)[] = [];
+    const results: (IngestResult | Prepared | ForLater)[] = [];
     for (const raw of raws) results.push(await this.prepare(raw, options));
     const prepared = results.filter((r): r is Prepared => 'produce' in r);
     const stored = prepared.length > 1 ? await this.storeTogether(prepared) : undefined;
+    const forLater = results.filter((r): r is ForLater => 'later' in r);
+    const kept = forLater.length ? await this.keepForLater(forLater) : undefined;
     const answers: IngestResult[] = [];
     for (const result of results) {
-      const answer = 'produce' in result ? (stored?.get(result) ?? (await this.store(result, options))) : result;
+      const answer = 'produce' in result ? (stored?.get(result) ?? (await this.store(result, options))) : 'later' in result ? (kept?.get(result) as IngestResult) : result;
       this.acknowledged(options.transport, answer.code);
       answers.push(answer);
     }
     return answers;
+  }
+
+  /** Enhanced mode: the messages kept as accepted in one transaction, each answered CA as its MSH-15 asks. */
+  private async keepForLater(batch: ForLater[]): Promise<Map<ForLater, IngestResult>> {
+    const kept = await this.queue.keepAllForLater(batch.map((b) => b.later));
+    const answers = new Map<ForLater, IngestResult>();
+    for (const [index, { inboxId, duplicate }] of kept.entries()) {
+      const { header } = batch[index];
+      const note = duplicate ? 'Duplicate of an accepted message; nothing kept again' : undefined;
+      answers.set(batch[index], { code: 'CA', inboxId, issues: [], ack: acceptAckWanted(header, 'CA') ? buildAck(header, 'CA', [], randomUUID(), new Date(), note) : undefined });
+    }
+    return answers;
+  }
+
+  /**
+   * Maps and stores the next accepted message that may run now (enhanced mode), in the transaction that marks
+   * it processed, or marks it rejected with its reasons; false when none may run now. The mapping's
+   * AuditEvent is appended after the commit, as for a message in original mode.
+   */
+  async processNext(): Promise<boolean> {
+    const taken = await this.queue.takeNext<AuditEntry>((message, tx) => this.process(message, tx), (err, message) => this.failedReasons(err, message));
+    if (!taken) return false;
+    if (taken.outcome.status === 'processed') await this.audit.append(taken.outcome.result);
+    this.logger.debug({ inboxId: taken.message.id, status: taken.outcome.status }, 'accepted message processed');
+    return true;
+  }
+
+  private async process(message: QueuedMessage, tx: Connection): Promise<QueueOutcome<AuditEntry>> {
+    const { ctx: keptCtx, facility } = message.sender as KeptSender;
+    const ctx: RequestContext = { ...keptCtx, requestId: randomUUID() };
+    const text = decodeHl7(message.raw);
+    const rejected = (ackCode: AckCode, issues: MappingIssue[]): QueueOutcome<AuditEntry> => ({ status: 'rejected', ackCode, reasonsJson: JSON.stringify(issues).replace(/\\u0000/g, '\ufffd') });
+    const mapping = this.map(text, facility, message.raw);
+    if ('refusal' in mapping) return rejected(mapping.refusal.code, mapping.refusal.issues);
+    const options: IngestOptions = { transport: message.transport as IngestOptions['transport'], fileName: message.fileName };
+    const produce = this.producer(ctx, facility, mapping.mapped, mapping.mapped.bundle, options);
+    const produced = await produce(tx, message.id);
+    return { status: 'processed', written: produced.written, dataType: mapping.mapped.dataType, warnings: mapping.mapped.issues, result: produced.result };
+  }
+
+  /** Why a taken message failed to store, as the reasons it is rejected with; undefined when the database was lost. */
+  private failedReasons(err: unknown, message: QueuedMessage): { ackCode: string; reasonsJson: string } | undefined {
+    if (databaseUnavailable(err)) return undefined;
+    if (!(err instanceof FhirError)) this.logger.error({ err, inboxId: message.id }, 'ingest of an accepted message failed');
+    const reason = err instanceof FhirError ? err.message : 'Internal error while storing the message';
+    return { ackCode: 'AE', reasonsJson: JSON.stringify([{ severity: 'error', code: '207', message: reason }]) };
   }
 
   /** The batch in one transaction, or undefined when any of it failed (then each is stored alone). */
@@ -139,18 +216,21 @@ export class Hl7Ingest {
     if (!reason) return undefined;
     return raws.map((raw) => {
       const issues: MappingIssue[] = [{ severity: 'error', code: '207', message: `The message was not kept: ${reason}; send it again later` }];
-      this.acknowledged(transport, 'AR');
-      return { code: 'AR', issues, ack: buildAck(readHeader(decodeHl7(raw).replace(NUL, '\ufffd')), 'AR', issues, randomUUID(), new Date()) };
+      const header = readHeader(decodeHl7(raw).replace(NUL, '\ufffd'));
+      const code: AckCode = header && enhancedMode(header, transport) ? 'CR' : 'AR';
+      this.acknowledged(transport, code);
+      return { code, issues, ack: !header || !COMMIT_CODES.has(code) || acceptAckWanted(header, code) ? buildAck(header, code, issues, randomUUID(), new Date()) : undefined };
     });
   }
 
   /** Checks, authenticates and maps one message: a refusal (already kept) or what to store. */
-  private async prepare(raw: Buffer, options: IngestOptions): Promise<IngestResult | Prepared> {
+  private async prepare(raw: Buffer, options: IngestOptions): Promise<IngestResult | Prepared | ForLater> {
     const text = decodeHl7(raw);
     const header = readHeader(text);
     const hash = contentHash(text);
+    const enhanced = !!header && enhancedMode(header, options.transport);
     const reject = (code: AckCode, issues: MappingIssue[], facility?: string, ctx?: RequestContext) =>
-      this.reject(raw, text, hash, code, issues, options, facility, ctx);
+      this.reject(raw, text, hash, enhanced ? (COMMIT_CODE[code] ?? code) : code, issues, options, facility, ctx);
 
     if (!header) return reject('AR', [headerIssue(text)]);
     const nul = text.indexOf('\u0000');
@@ -168,20 +248,26 @@ export class Hl7Ingest {
     if (/^\d{10}$/.test(claimed) && claimed !== facility.code) {
       return reject('AR', [{ severity: 'error', code: '207', segment: 'MSH', segmentSequence: 1, field: 4, message: `MSH-4 names facility ${claimed}, but this client sends for ${facility.code}` }], facility.organizationReference, ctx);
     }
+    if (enhanced) {
+      const sender: KeptSender = { ctx: { ...ctx, requestId: 'kept' }, facility };
+      const later: LaterArrival = {
+        transport: options.transport,
+        clientId: ctx.clientId,
+        facility: facility.organizationReference,
+        messageControlId: header.controlId,
+        messageType: header.messageType,
+        fileName: options.fileName,
+        contentHash: hash,
+        raw: withoutCredentials(raw),
+        sender,
+        patientKey: `${facility.code}|${facilityPatientId(text, header)}`,
+      };
+      return { header, later };
+    }
 
-    let mapped: ReturnType<typeof mapHl7v2>;
-    try {
-      mapped = mapHl7v2(text, facility);
-    } catch (err) {
-      // A mapper bug must not lose the message or leave the sender without an answer.
-      this.logger.error({ err, controlId: header.controlId }, 'mapping failed');
-      return reject('AR', [{ severity: 'error', code: '207', message: 'The message could not be mapped; it is kept for review' }], facility.organizationReference, ctx);
-    }
-    const errors = mapped.issues.filter((i) => i.severity === 'error');
-    if (errors.length) {
-      const unsupported = errors.some((e) => e.code === '200' || e.code === '201' || e.code === '100');
-      return reject(unsupported ? 'AR' : 'AE', mapped.issues, facility.organizationReference, ctx);
-    }
+    const mapping = this.map(text, facility, raw);
+    if ('refusal' in mapping) return reject(mapping.refusal.code, mapping.refusal.issues, facility.organizationReference, ctx);
+    const { mapped } = mapping;
     const bundle = options.deleted ? asDeletion(mapped.bundle) : mapped.bundle;
     const arrival: AcceptedArrival = {
       transport: options.transport,
@@ -195,14 +281,34 @@ export class Hl7Ingest {
       raw: withoutCredentials(raw),
       warnings: mapped.issues,
     };
-    const produce: Producer<AuditEntry> = async (tx, inboxId) => {
+    return { raw, text, header, issues: mapped.issues, facility, ctx, arrival, produce: this.producer(ctx, facility, mapped, bundle, options) };
+  }
+
+  /** Maps a message (pure): what it maps to, or the refusal with its ACK code when it cannot be stored. */
+  private map(text: string, facility: SendingFacility, raw: Buffer): { mapped: ReturnType<typeof mapHl7v2> } | { refusal: { code: AckCode; issues: MappingIssue[] } } {
+    let mapped: ReturnType<typeof mapHl7v2>;
+    try {
+      mapped = mapHl7v2(text, facility);
+    } catch (err) {
+      // A mapper bug must not lose the message or leave the sender without an answer.
+      this.logger.error({ err, controlId: readHeader(text)?.controlId, bytes: raw.length }, 'mapping failed');
+      return { refusal: { code: 'AR', issues: [{ severity: 'error', code: '207', message: 'The message could not be mapped; it is kept for review' }] } };
+    }
+    const errors = mapped.issues.filter((i) => i.severity === 'error');
+    if (!errors.length) return { mapped };
+    const unsupported = errors.some((e) => e.code === '200' || e.code === '201' || e.code === '100');
+    return { refusal: { code: unsupported ? 'AR' : 'AE', issues: mapped.issues } };
+  }
+
+  /** Writes a mapped message's resources and its Provenance on the inbox row's transaction. */
+  private producer(ctx: RequestContext, facility: SendingFacility, mapped: ReturnType<typeof mapHl7v2>, bundle: Bundle, options: IngestOptions): Producer<AuditEntry> {
+    return async (tx, inboxId) => {
       const repo = this.router.repo.withConnection(tx).ofMappedData();
       const txRouter = this.router.withRepository(repo);
       const response = await processBundle(txRouter, ctx, withProvenance(await keepTonetAdditions(repo, ctx, bundle), facility, inboxId, mapped.messageType));
       const written = (response.entry ?? []).map((e) => e.response?.location?.replace(/\/_history\/.*$/, '').replace(/^.*\/fhir\//, '')).filter((l): l is string => !!l);
       return { written, result: ingestEntry(ctx, response, `HL7 v2 ${mapped.messageType} ${mapped.messageControlId} over ${options.transport} (inbox ${inboxId})`) };
     };
-    return { raw, text, header, issues: mapped.issues, facility, ctx, arrival, produce };
   }
 
   private async authenticateFromHeader(security: string): Promise<RequestContext | undefined> {
@@ -245,8 +351,40 @@ export class Hl7Ingest {
       ackCode: code,
       reasonsJson: reasons,
     });
-    return { code, inboxId, issues, ack: buildAck(header, code, issues, randomUUID(), new Date()) };
+    // Only commit ACKs follow MSH-15; a refusal before the header was read (by the transport) is always answered.
+    const wanted = !header || !COMMIT_CODES.has(code) || acceptAckWanted(header, code);
+    return { code, inboxId, issues, ack: wanted ? buildAck(header, code, issues, randomUUID(), new Date()) : undefined };
   }
+}
+
+/** Enhanced mode is the sender's choice in MSH-15; a replay from the inbox is the office's, answered after mapping. */
+function enhancedMode(header: NonNullable<ReturnType<typeof readHeader>>, transport: IngestOptions['transport']): boolean {
+  return transport !== 'replay' && ACCEPT_ACK_TYPES.has(header.acceptAckType);
+}
+
+/** Table 0155: AL always, NE never, ER only when the message is refused, SU only when it is accepted. */
+function acceptAckWanted(header: NonNullable<ReturnType<typeof readHeader>>, code: AckCode): boolean {
+  switch (header.acceptAckType) {
+    case 'NE':
+      return false;
+    case 'ER':
+      return code !== 'CA';
+    case 'SU':
+      return code === 'CA';
+    default:
+      return true;
+  }
+}
+
+/**
+ * The patient's number at the sending facility (PID-3's first ID, 患者ID), which orders the messages of one
+ * patient in enhanced mode; empty for a message without PID, whose messages then keep the facility's order.
+ */
+function facilityPatientId(text: string, header: NonNullable<ReturnType<typeof readHeader>>): string {
+  const pid = text.split(/\r\n|\r|\n/).find((segment) => segment.startsWith(`PID${header.fieldSeparator}`));
+  if (!pid) return '';
+  const [component = '^', repetition = '~'] = header.encodingCharacters;
+  return (pid.split(header.fieldSeparator)[3] ?? '').split(repetition)[0].split(component)[0];
 }
 
 const NUL = /\u0000/g;

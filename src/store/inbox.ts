@@ -10,7 +10,8 @@ import { Connection, connectionTo } from './connection';
 import { sql } from '../core/sql';
 import { jsonColumn } from './json-column';
 
-export type InboxStatus = 'processed' | 'rejected' | 'replayed';
+/** 'accepted': kept and answered CA in enhanced mode, not yet mapped (store/inbox-queue.ts). */
+export type InboxStatus = 'accepted' | 'processed' | 'rejected' | 'replayed';
 
 /** What every kept message carries, accepted or refused. Text fields must be free of NUL (text columns cannot hold it). */
 export interface InboxArrival {

@@ -76,6 +76,16 @@ export class MllpClient {
     return Promise.all(acks);
   }
 
+  /**
+   * Sends several messages in one write and waits for `answers` frames: fewer than the messages when some
+   * ask for no acknowledgment (MSH-15 NE, ER, SU). The frames come in the order of the messages they answer.
+   */
+  sendExpecting(messages: Buffer[], answers: number): Promise<string[]> {
+    const acks = Array.from({ length: answers }, () => new Promise<string>((resolve) => this.waiting.push(resolve)));
+    this.socket.write(Buffer.concat(messages.flatMap((m) => [Buffer.from([0x0b]), m, Buffer.from([0x1c, 0x0d])])));
+    return Promise.all(acks);
+  }
+
   close(): void {
     this.socket.end();
   }

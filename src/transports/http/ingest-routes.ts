@@ -31,8 +31,11 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, in
     const result = layoutError
       ? await ingest.refuse(body, [{ severity: 'error', code: '102', message: `X-SSMIX2-File ${fileName} breaks the SS-MIX2 layout: ${layoutError}` }], { transport: 'http', ctx, fileName })
       : await ingest.receive(body, { transport: 'http', ctx, fileName, deleted });
+    reply.header('X-Ack-Code', result.code).header('X-Inbox-Id', result.inboxId ?? '');
+    // MSH-15 asked for no accept acknowledgment (NE, or ER/SU not met): HTTP must answer, so with no content.
+    if (result.ack === undefined) return reply.status(204).send();
     const wanted = String(request.headers['content-type'] ?? '').startsWith(ER7) ? ER7 : 'text/plain';
-    return reply.status(200).header('X-Ack-Code', result.code).header('X-Inbox-Id', result.inboxId ?? '').type(`${wanted}; charset=utf-8`).send(result.ack);
+    return reply.status(200).type(`${wanted}; charset=utf-8`).send(result.ack);
   });
 
   app.get('/admin/inbox', async (request) => {
@@ -40,7 +43,7 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, in
     assertMayStart(ctx, 'review-inbox');
     const query = request.query as Record<string, string | undefined>;
     const status = query.status ?? 'rejected';
-    if (status !== 'processed' && status !== 'rejected' && status !== 'replayed') throw badRequest('status must be processed, rejected or replayed', ['status']);
+    if (status !== 'accepted' && status !== 'processed' && status !== 'rejected' && status !== 'replayed') throw badRequest('status must be accepted, processed, rejected or replayed', ['status']);
     const limit = Math.min(Number(query._count ?? 100) || 100, 1000);
     return { items: (await inbox.list(status, limit)).map(inboxItem) };
   });

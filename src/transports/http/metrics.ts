@@ -26,7 +26,7 @@ export interface MetricsSources {
 }
 
 const TRANSPORTS = ['mllp', 'http', 'replay'] as const;
-const ACK_CODES = ['AA', 'AE', 'AR'] as const;
+const ACK_CODES = ['AA', 'AE', 'AR', 'CA', 'CE', 'CR'] as const;
 
 export class Metrics {
   readonly registry = new Registry();

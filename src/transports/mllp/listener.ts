@@ -204,7 +204,7 @@ export function startMllpServer(ingest: Hl7Ingest, port: number, host: string, l
             return undefined;
           });
           if (!refused) return close('a refused frame could not be kept');
-          socket.write(frame(Buffer.from(refused.ack, 'utf8')));
+          if (refused.ack !== undefined) socket.write(frame(Buffer.from(refused.ack, 'utf8')));
           continue;
         }
         // What the sender has queued is stored in one commit (a sender waiting for each ACK sends one at a time).
@@ -218,7 +218,8 @@ export function startMllpServer(ingest: Hl7Ingest, port: number, host: string, l
         });
         // Not kept, so not acknowledged: closing makes the sender resend them, which loses nothing.
         if (!results) return close('the messages could not be kept');
-        for (const result of results) socket.write(frame(Buffer.from(result.ack, 'utf8')));
+        // Enhanced mode's MSH-15 may ask for no accept ACK (NE; ER for a success; SU for a refusal).
+        for (const result of results) if (result.ack !== undefined) socket.write(frame(Buffer.from(result.ack, 'utf8')));
       }
       busy = false;
       if (!socket.destroyed) socket.resume();
@@ -235,7 +236,7 @@ export function startMllpServer(ingest: Hl7Ingest, port: number, host: string, l
       const kept = await ingest
         .refuse(err.head, [{ severity: 'error', code: '102', message: `${err.message}; its first ${err.head.length} bytes are kept` }], { transport: 'mllp' })
         .catch((failure) => logger.error({ err: failure }, 'could not keep a refused MLLP frame'));
-      if (kept && !socket.destroyed) socket.end(frame(kept.ack));
+      if (kept?.ack !== undefined && !socket.destroyed) socket.end(frame(kept.ack));
       else close(err.message);
     };
 
