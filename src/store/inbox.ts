@@ -45,6 +45,8 @@ export interface RejectedArrival extends InboxArrival {
 export interface InboxSummary {
   id: string;
   receivedAt: Date;
+  /** When it was stored or refused; in enhanced mode after its CA, when the worker mapped it (undefined while accepted). */
+  processedAt?: Date;
   facility?: string;
   messageControlId?: string;
   messageType?: string;
@@ -75,6 +77,7 @@ export type Acceptance<T> = { inboxId: string; duplicate: true } | { inboxId: st
 interface SummaryRow {
   id: string;
   received_at: Date;
+  processed_at: Date | null;
   facility: string | null;
   message_control_id: string | null;
   message_type: string | null;
@@ -129,7 +132,7 @@ export class InboxMessages {
   /** The newest messages of one status, newest first. */
   async list(status: InboxStatus, limit: number): Promise<InboxSummary[]> {
     const rows = await this.db.query<SummaryRow>(
-      sql`SELECT id::text AS id, received_at, facility, message_control_id, message_type, status, error, file_name, transport
+      sql`SELECT id::text AS id, received_at, processed_at, facility, message_control_id, message_type, status, error, file_name, transport
           FROM inbox_message WHERE status = ${status} ORDER BY id DESC LIMIT ${limit}`
     );
     return rows.map(summaryOf);
@@ -138,7 +141,7 @@ export class InboxMessages {
   /** One message in full, or undefined. `id` must be a decimal number. */
   async find(id: string): Promise<InboxMessage | undefined> {
     const [row] = await this.db.query<MessageRow>(
-      sql`SELECT id::text AS id, received_at, facility, message_control_id, message_type, status, error, file_name, transport, client_id, raw, resources
+      sql`SELECT id::text AS id, received_at, processed_at, facility, message_control_id, message_type, status, error, file_name, transport, client_id, raw, resources
           FROM inbox_message WHERE id = ${id}::bigint`
     );
     if (!row) return undefined;
@@ -178,6 +181,7 @@ function summaryOf(r: SummaryRow): InboxSummary {
   return {
     id: r.id,
     receivedAt: new Date(r.received_at),
+    processedAt: r.processed_at === null ? undefined : new Date(r.processed_at),
     facility: r.facility ?? undefined,
     messageControlId: r.message_control_id ?? undefined,
     messageType: r.message_type ?? undefined,

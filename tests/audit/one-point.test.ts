@@ -1,7 +1,8 @@
 /**
  * One interaction, one AuditEvent, naming the patients whose data it returned or wrote: a row per transport
- * (FHIR REST read, operation and refused operation, $import of NDJSON, GraphQL over HTTP and over the WebSocket, a GraphQL field
- * that records its own entry, HL7 v2 over MLLP and POST /hl7/v2, STOW-RS, WADO-RS), each over the real
+ * (FHIR REST read, operation and refused operation, $import of NDJSON, GraphQL over HTTP and over the WebSocket,
+ * a GraphQL field that records its own entry, HL7 v2 over MLLP and POST /hl7/v2, in original and enhanced
+ * acknowledgment mode, STOW-RS, WADO-RS), each over the real
  * socket, counted straight from the chained table.
  */
 import { createClient } from 'graphql-ws';
@@ -131,6 +132,24 @@ const interactions: [string, () => Promise<void>, () => Promise<{ action: string
       }
     },
     async () => ({ action: 'transaction', patients: [await patientByFacilityId('OP-1')] }),
+  ],
+  [
+    'HL7 v2 over MLLP in enhanced mode (MSH-15 AL: CA, then the inbox worker maps it)',
+    async () => {
+      const mllp = await MllpClient.connect(server.mllpPort);
+      try {
+        expect(await mllp.send(Buffer.from(lab('ENH1', 'OP-3', gateway).replace('|P|2.5\r', '|P|2.5|||AL\r'), 'utf8'))).toMatch(/MSA\|CA/);
+      } finally {
+        mllp.close();
+      }
+      // The mapping's event is appended after the CA, once the worker has stored the message.
+      for (let attempt = 0; attempt < 300; attempt++) {
+        const [row] = await server.tonet.db.query<{ n: string }>(sql`SELECT count(*)::text AS n FROM audit_event WHERE event LIKE '%ENH1%'`);
+        if (row.n !== '0') return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async () => ({ action: 'transaction', patients: [await patientByFacilityId('OP-3')] }),
   ],
   [
     'HL7 v2 over POST /hl7/v2',

@@ -96,6 +96,7 @@ function inboxItem(r: InboxSummary) {
   return {
     id: r.id,
     receivedAt: r.receivedAt.toISOString(),
+    processedAt: r.processedAt?.toISOString() ?? null,
     facility: r.facility ?? null,
     messageControlId: r.messageControlId ?? null,
     messageType: r.messageType ?? null,
