@@ -7,6 +7,8 @@
  *    transaction into a plain inbox table over as many PostgreSQL connections (the machine's ceiling);
  *  - ACK latency at about half the measured many-connection rate, paced: each message has a scheduled send
  *    time and its latency counts from then, so a slow ACK cannot hide the messages queued behind it;
+ *  - enhanced acknowledgment mode (issue 11): the same messages with MSH-15 AL on mllpConnections, each
+ *    answered CA once kept in the inbox, before mapping; then the time the server's worker takes to map them;
  *  - a flood: the connections write mllpFlood messages as fast as the sockets accept them, without waiting
  *    for ACKs, while the server's resident set is watched (it must push back through TCP, not buffer).
  *
@@ -34,8 +36,9 @@ export interface MllpRun {
   messages: number;
   seconds: number;
   messagesPerSecond: number;
-  /** ACKs by MSA-1 (AA, AE, AR); empty for the raw path. */
+  /** ACKs by MSA-1 (AA, AE, AR; CA, CE, CR in enhanced mode); empty for the raw path. */
   acks: Record<string, number>;
+  /** ACKs other than AA (CA in enhanced mode): messages not accepted. */
   nonAA: number;
   /** Send to ACK (raw: INSERT round trip), ms; for the paced phase from the scheduled send time. Absent for the flood. */
   latency?: LatencySummary;
@@ -50,6 +53,8 @@ export interface MllpResult {
   raw: MllpRun[];
   tonet: MllpRun[];
   paced: MllpRun & { targetRate: number };
+  /** MSH-15 AL: send to CA; then how long the worker took to map them all from the inbox. */
+  enhanced: MllpRun & { mappedSeconds: number };
   flood?: MllpRun & { memory: PhaseMemory; unacknowledged: number; connectionErrors: string[] };
   /** inbox_message rows stored as processed at the end, against the AAs counted. */
   inboxProcessed: number;
@@ -101,17 +106,37 @@ export async function mllpBench(options: BenchOptions, server: ServerProcess, po
   const targetRate = tonet[1].messagesPerSecond / 2;
   const paced = await tonetPaced(options, server, source, await gateway.token(), acks, first + 2 * count, Math.max(1, Math.round(count / 2)), targetRate);
 
+  const enhancedFirst = first + 2 * count + paced.messages;
+  const enhancedRun = await tonetClosedLoop(options, server, enhancedSource(source), await gateway.token(), acks, enhancedFirst, count, connections, 'enhanced mode, MSH-15 AL: CA after the inbox write');
+  const mappedSeconds = await untilMapped(pool, enhancedRun.seconds);
+  log(`MLLP enhanced mode: the worker mapped the last accepted message ${mappedSeconds.toFixed(1)} s after the first was sent`);
+
   let flood: MllpResult['flood'];
   if (options.mllpFlood > 0) {
     const token = await gateway.token();
-    const watched = await server.memory.during(() => tonetFlood(options, server, source, token, acks, first + 2 * count + paced.messages, options.mllpFlood));
+    const watched = await server.memory.during(() => tonetFlood(options, server, source, token, acks, enhancedFirst + count, options.mllpFlood));
     flood = { ...watched.result, memory: watched.memory };
     log(`MLLP flood: server RSS start ${watched.memory.startRssMb} MB, peak ${watched.memory.peakRssMb} MB, end ${watched.memory.endRssMb} MB`);
   }
 
   const [{ processed }] = (await pool.query<{ processed: number }>(`SELECT count(*)::int AS processed FROM inbox_message WHERE status = 'processed' AND transport = 'mllp'`)).rows;
   if (processed !== acks.accepted) log(`warning: ${acks.accepted} AA ACKs counted but ${processed} processed MLLP messages in inbox_message`);
-  return { facilityCode: FACILITY_CODE, patients: options.mllpPatients, warmup, raw, tonet, paced: { ...paced, targetRate }, flood, inboxProcessed: processed, acceptedTotal: acks.accepted, firstRejection: acks.firstRejection };
+  return { facilityCode: FACILITY_CODE, patients: options.mllpPatients, warmup, raw, tonet, paced: { ...paced, targetRate }, enhanced: { ...enhancedRun, mappedSeconds }, flood, inboxProcessed: processed, acceptedTotal: acks.accepted, firstRejection: acks.firstRejection };
+}
+
+/** The same messages asking for enhanced mode: MSH-15 (accept acknowledgment type) AL after MSH-12. */
+function enhancedSource(source: LabMessageSource): LabMessageSource {
+  return { message: (index, token) => Buffer.from(source.message(index, token).toString('utf8').replace('|P|2.5\r', '|P|2.5|||AL\r'), 'utf8') };
+}
+
+/** Waits until no message is left accepted and unmapped; answers the seconds since the phase began (`sent` seconds ago). */
+async function untilMapped(pool: Pool, sent: number): Promise<number> {
+  const started = performance.now() - sent * 1000;
+  for (;;) {
+    const [{ waiting }] = (await pool.query<{ waiting: number }>(`SELECT count(*)::int AS waiting FROM inbox_message WHERE status = 'accepted'`)).rows;
+    if (waiting === 0) return (performance.now() - started) / 1000;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 export interface Gateway {
@@ -160,13 +185,13 @@ class AckTally {
       count: (ack: string) => {
         const code = ack.split('\r').find((l) => l.startsWith('MSA'))?.split('|')[1] || 'none';
         codes[code] = (codes[code] ?? 0) + 1;
-        if (code === 'AA') this.accepted++;
+        if (code === 'AA' || code === 'CA') this.accepted++;
         else if (!this.firstRejection) {
           this.firstRejection = ack.replace(/\r/g, '\n');
           log(`first non-AA ACK:\n${this.firstRejection}`);
         }
       },
-      nonAA: () => Object.entries(codes).reduce((sum, [code, n]) => sum + (code === 'AA' ? 0 : n), 0),
+      nonAA: () => Object.entries(codes).reduce((sum, [code, n]) => sum + (code === 'AA' || code === 'CA' ? 0 : n), 0),
     };
   }
 }

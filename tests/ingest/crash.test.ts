@@ -91,14 +91,19 @@ async function token(id: string, secret: string): Promise<string> {
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
-test('every message acknowledged before a kill -9 is stored exactly once', async () => {
-  await startServer();
+/** A facility with its medical institution code and a gateway client for it, with a token for MSH-8. */
+async function createGateway(facilityCode: string, name: string): Promise<{ client: { client_id: string; client_secret: string }; gateway: string }> {
   const admin = await token(ADMIN.id, ADMIN.secret);
   const api = (p: string, init: RequestInit = {}) =>
     fetch(`http://127.0.0.1:${ports.http}${p}`, { ...init, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', ...init.headers } }).then((r) => r.json() as Promise<any>);
-  const org = await api('/fhir/Organization', { method: 'POST', body: JSON.stringify({ resourceType: 'Organization', name: '検査センター', identifier: [{ system: 'http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no', value: '1319999990' }] }) });
-  const client = await api('/admin/clients', { method: 'POST', body: JSON.stringify({ name: 'lab', role: 'gateway', organization: `Organization/${org.id}` }) });
-  const gateway = await token(client.client_id, client.client_secret);
+  const org = await api('/fhir/Organization', { method: 'POST', body: JSON.stringify({ resourceType: 'Organization', name, identifier: [{ system: 'http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no', value: facilityCode }] }) });
+  const client = await api('/admin/clients', { method: 'POST', body: JSON.stringify({ name: `${name} gateway`, role: 'gateway', organization: `Organization/${org.id}` }) });
+  return { client, gateway: await token(client.client_id, client.client_secret) };
+}
+
+test('every message acknowledged before a kill -9 is stored exactly once', async () => {
+  await startServer();
+  const { client, gateway } = await createGateway('1319999990', '検査センター');
   const messages = Array.from({ length: TOTAL }, (_, i) =>
     Buffer.from(
       labResultMessage({ controlId: `CRASH${i}`, patientId: `P${i % 7}`, orderNumber: `ORD${String(i).padStart(6, '0')}`, code: '3D046000001920402', name: 'HbA1c', value: (5 + (i % 40) / 10).toFixed(1), unit: '%', range: '4.6-6.2', observedAt: '202401151030', token: gateway }),
@@ -154,12 +159,7 @@ test('every message acknowledged before a kill -9 is stored exactly once', async
 test('messages answered CA in enhanced mode and not yet mapped at a kill -9 are all mapped after the restart', async () => {
   const ENHANCED_TOTAL = 100;
   await startServer();
-  const admin = await token(ADMIN.id, ADMIN.secret);
-  const api = (p: string, init: RequestInit = {}) =>
-    fetch(`http://127.0.0.1:${ports.http}${p}`, { ...init, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', ...init.headers } }).then((r) => r.json() as Promise<any>);
-  const org = await api('/fhir/Organization', { method: 'POST', body: JSON.stringify({ resourceType: 'Organization', name: '再起動病院', identifier: [{ system: 'http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no', value: '1318888880' }] }) });
-  const client = await api('/admin/clients', { method: 'POST', body: JSON.stringify({ name: 'enhanced gateway', role: 'gateway', organization: `Organization/${org.id}` }) });
-  const gateway = await token(client.client_id, client.client_secret);
+  const { gateway } = await createGateway('1318888880', '再起動病院');
   // MSH-15 AL: accept acknowledgment always (enhanced mode).
   const messages = Array.from({ length: ENHANCED_TOTAL }, (_, i) =>
     Buffer.from(
