@@ -7,5 +7,10 @@ ALTER TABLE inbox_message ADD CONSTRAINT inbox_message_status_check CHECK (statu
 ALTER TABLE inbox_message ADD COLUMN sender jsonb;
 ALTER TABLE inbox_message ADD COLUMN patient_key text;
 
--- The queue: the worker takes the oldest accepted message whose patient has none older still accepted.
-CREATE INDEX inbox_accepted ON inbox_message (patient_key, id) WHERE status = 'accepted';
+-- The queue: the worker takes the oldest accepted message (inbox_accepted_order, which holds only the queue,
+-- not the processed rows before it) whose patient has none older still accepted (inbox_accepted_patient).
+CREATE INDEX inbox_accepted_order ON inbox_message (id) WHERE status = 'accepted';
+CREATE INDEX inbox_accepted_patient ON inbox_message (patient_key, id) WHERE status = 'accepted';
+
+-- One accepted copy per facility and content, as one processed: a re-sent message is answered, not kept again.
+CREATE UNIQUE INDEX inbox_accepted_once ON inbox_message (facility, content_hash) WHERE status = 'accepted';

@@ -70,10 +70,11 @@ interface ForLater {
   later: LaterArrival;
 }
 
-/** What the inbox keeps of the sender for the worker's write: the token's claims, never the token. */
+/** What the inbox keeps of the sender for the worker's write: the token's claims (never the token), and its SS-MIX2 condition flag. */
 interface KeptSender {
   ctx: RequestContext;
   facility: SendingFacility;
+  deleted?: boolean;
 }
 
 /** HL7 table 0155: the accept acknowledgment types that put a message in enhanced mode. */
@@ -149,14 +150,14 @@ export class Hl7Ingest {
   }
 
   private async process(message: QueuedMessage, tx: Connection): Promise<QueueOutcome<AuditEntry>> {
-    const { ctx: keptCtx, facility } = message.sender as KeptSender;
-    const ctx: RequestContext = { ...keptCtx, requestId: randomUUID() };
+    // The request that sent it: its mapping is recorded as that request's, as in original mode.
+    const { ctx, facility, deleted } = message.sender as KeptSender;
     const text = decodeHl7(message.raw);
     const rejected = (ackCode: AckCode, issues: MappingIssue[]): QueueOutcome<AuditEntry> => ({ status: 'rejected', ackCode, reasonsJson: JSON.stringify(issues).replace(/\\u0000/g, '\ufffd') });
-    const mapping = this.map(text, facility, message.raw);
+    const mapping = this.map(text, facility);
     if ('refusal' in mapping) return rejected(mapping.refusal.code, mapping.refusal.issues);
     const options: IngestOptions = { transport: message.transport as IngestOptions['transport'], fileName: message.fileName };
-    const produce = this.producer(ctx, facility, mapping.mapped, mapping.mapped.bundle, options);
+    const produce = this.producer(ctx, facility, mapping.mapped, deleted ? asDeletion(mapping.mapped.bundle) : mapping.mapped.bundle, options);
     const produced = await produce(tx, message.id);
     return { status: 'processed', written: produced.written, dataType: mapping.mapped.dataType, warnings: mapping.mapped.issues, result: produced.result };
   }
@@ -249,7 +250,7 @@ export class Hl7Ingest {
       return reject('AR', [{ severity: 'error', code: '207', segment: 'MSH', segmentSequence: 1, field: 4, message: `MSH-4 names facility ${claimed}, but this client sends for ${facility.code}` }], facility.organizationReference, ctx);
     }
     if (enhanced) {
-      const sender: KeptSender = { ctx: { ...ctx, requestId: 'kept' }, facility };
+      const sender: KeptSender = { ctx, facility, deleted: options.deleted };
       const later: LaterArrival = {
         transport: options.transport,
         clientId: ctx.clientId,
@@ -265,7 +266,7 @@ export class Hl7Ingest {
       return { header, later };
     }
 
-    const mapping = this.map(text, facility, raw);
+    const mapping = this.map(text, facility);
     if ('refusal' in mapping) return reject(mapping.refusal.code, mapping.refusal.issues, facility.organizationReference, ctx);
     const { mapped } = mapping;
     const bundle = options.deleted ? asDeletion(mapped.bundle) : mapped.bundle;
@@ -285,13 +286,13 @@ export class Hl7Ingest {
   }
 
   /** Maps a message (pure): what it maps to, or the refusal with its ACK code when it cannot be stored. */
-  private map(text: string, facility: SendingFacility, raw: Buffer): { mapped: ReturnType<typeof mapHl7v2> } | { refusal: { code: AckCode; issues: MappingIssue[] } } {
+  private map(text: string, facility: SendingFacility): { mapped: ReturnType<typeof mapHl7v2> } | { refusal: { code: AckCode; issues: MappingIssue[] } } {
     let mapped: ReturnType<typeof mapHl7v2>;
     try {
       mapped = mapHl7v2(text, facility);
     } catch (err) {
       // A mapper bug must not lose the message or leave the sender without an answer.
-      this.logger.error({ err, controlId: readHeader(text)?.controlId, bytes: raw.length }, 'mapping failed');
+      this.logger.error({ err, controlId: readHeader(text)?.controlId }, 'mapping failed');
       return { refusal: { code: 'AR', issues: [{ severity: 'error', code: '207', message: 'The message could not be mapped; it is kept for review' }] } };
     }
     const errors = mapped.issues.filter((i) => i.severity === 'error');

@@ -126,9 +126,9 @@ export class InboxQueue {
 
 async function keepForLater(tx: Db, arrival: LaterArrival): Promise<Kept> {
   await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${arrival.facility + arrival.contentHash}, 0))`);
-  const [existing] = await tx.query<{ id: string }>(
-    sql`SELECT id::text AS id FROM inbox_message WHERE facility = ${arrival.facility} AND content_hash = ${arrival.contentHash} AND status IN ('accepted', 'processed') LIMIT 1`
-  );
+  // One lookup per status, each in its partial unique index (inbox_accepted_once, inbox_processed_once).
+  const [existing] = await tx.query<{ id: string }>(sql`SELECT id::text AS id FROM inbox_message WHERE facility = ${arrival.facility} AND content_hash = ${arrival.contentHash} AND status = 'accepted'
+    UNION ALL SELECT id::text AS id FROM inbox_message WHERE facility = ${arrival.facility} AND content_hash = ${arrival.contentHash} AND status = 'processed' LIMIT 1`);
   if (existing) return { inboxId: existing.id, duplicate: true };
   const [row] = await tx.query<{ id: string }>(sql`INSERT INTO inbox_message
       (transport, client_id, facility, message_control_id, message_type, file_name, content_hash, raw, status, ack_code, sender, patient_key)

@@ -170,3 +170,16 @@ test('a message sent again after its CA is answered CA as a duplicate and mapped
   await eventually(async () => ((await inbox('processed')).some((item) => item.messageControlId === 'ENH-DUP') ? true : undefined), 'ENH-DUP processed');
   expect((await fhir(`Observation?subject=Patient/${patient.id}`)).entry).toHaveLength(1);
 });
+
+test('an SS-MIX2 file sent with condition flag 0 in enhanced mode deletes what the message wrote, after its CA', async () => {
+  const post = (body: Buffer, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}/hl7/v2`, { method: 'POST', headers: { authorization: `Bearer ${gatewayToken}`, 'content-type': 'x-application/hl7-v2+er7', ...headers }, body });
+  // One order's result, sent twice: the second time its file says the data was deleted.
+  const result = (controlId: string) =>
+    withAckTypes(labResultMessage({ controlId, patientId: 'ENH-DEL', orderNumber: 'O-ENH-DEL', code: '3D046000001920402', name: 'HbA1c', value: '6.1', unit: '%', range: '4.6-6.2', observedAt: '202502011000' }), 'AL');
+  expect((await post(result('ENH-DEL1'))).headers.get('x-ack-code')).toBe('CA');
+  const patient = await patientOf('ENH-DEL');
+  await eventually(async () => (await fhir(`Observation?subject=Patient/${patient.id}`)).entry?.[0], 'the Observation');
+  expect((await post(result('ENH-DEL2'), { 'x-ssmix2-condition': '0' })).headers.get('x-ack-code')).toBe('CA');
+  await eventually(async () => ((await fhir(`Observation?subject=Patient/${patient.id}`)).entry?.length ? undefined : true), 'the Observation deleted');
+});
