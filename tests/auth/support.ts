@@ -150,6 +150,8 @@ export interface HttpLogin {
   organization?: string;
   /** The patient id to name on the consent screen when it asks for one. */
   patient?: string;
+  /** What to answer at the code page, asked when the login gets there; the authenticator app's next code unless told. */
+  code?: () => Promise<string>;
 }
 
 /**
@@ -194,11 +196,14 @@ export async function logInOverHttp(server: TestServer, login: HttpLogin): Promi
       continue;
     }
     const html = await res.text();
+    // A refused answer comes back on the same page; a person would stop there rather than post it again.
+    const refusal = /<div class="error" role="alert" id="error">([^<]*)<\/div>/.exec(html)?.[1];
+    if (res.status >= 400 && refusal) throw new Error(`login refused at ${res.status}: ${refusal}`);
     const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
     if (!action) throw new Error(`login stopped at ${res.status}: ${html.slice(0, 400)}`);
     const url = `${server.url}${action}`;
     if (action.endsWith('/password')) res = await send(url, { username: login.username, password: login.password });
-    else if (action.endsWith('/totp')) res = await send(url, { code: await totpCodeFor(server, login.username) });
+    else if (action.endsWith('/totp')) res = await send(url, { code: await (login.code ?? (() => totpCodeFor(server, login.username)))() });
     else if (action.endsWith('/facility')) res = await send(url, { organization: login.organization ?? '' });
     else if (action.endsWith('/consent')) res = await send(url, { decision: 'allow', ...(login.patient ? { patient: login.patient } : {}) });
     else throw new Error(`no answer for the login page posting to ${action}`);
