@@ -1,8 +1,9 @@
 /**
  * People who log in: practitioners (a Practitioner working at one or more facilities, each with a job role),
  * residents (bound to their regional Patient) and network-office staff. Passwords and recovery codes are kept
- * only as salted scrypt hashes; a TOTP secret is kept to check codes. Five wrong passwords or codes in a row
- * lock the account for a quarter of an hour (an office user can unlock it sooner).
+ * only as salted scrypt hashes; a TOTP secret is kept to check codes. Each code opens one login (RFC 6238
+ * §5.2), so a code seen over a shoulder or phished after it was used opens nothing. Five wrong passwords or
+ * codes in a row lock the account for a quarter of an hour (an office user can unlock it sooner).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
@@ -63,6 +64,7 @@ export interface IssuedTotp {
 export const MAX_FAILED_LOGINS = 5;
 export const LOCKOUT_SECONDS = 15 * 60;
 const TOTP_ISSUER = 'Tonet';
+export const TOTP_PERIOD_SECONDS = 30;
 
 export type CheckResult = { ok: true; account: Account } | { ok: false; reason: 'unknown' | 'locked' | 'inactive' | 'wrong'; account?: Account };
 
@@ -106,7 +108,8 @@ export class AccountStore {
     const account = (await this.byId(id))!;
     if (input.totp !== true) return { account, password };
     const { secret, uri } = this.newTotpSecret(account);
-    const recoveryCodes = (await this.confirmTotp(id, secret, currentTotpCode(secret, account.username)))!;
+    // No code of this secret has been shown to anyone yet, so none is spent: the first login may use the current one.
+    const recoveryCodes = await this.putTotpInForce(id, secret, null);
     return { account: (await this.byId(id))!, password, totp: { secret, uri, recoveryCodes } };
   }
 
@@ -135,18 +138,22 @@ export class AccountStore {
     return this.checkFactor(person, () => verifySecret(password, person.passwordHash));
   }
 
-  /** The second factor: a TOTP code (one step either side for clock drift) or an unused recovery code, which is then spent. */
+  /**
+   * The second factor: a TOTP code (one step either side for clock drift) of a step later than the last one
+   * accepted, or an unused recovery code; either is then spent. A spent code is answered as a wrong one, and
+   * counts towards the lock as one.
+   */
   async checkSecondFactor(id: string, code: string): Promise<CheckResult> {
     const person = await this.people.byId(id);
     if (!person) return { ok: false, reason: 'unknown' };
     return this.checkFactor(person, async () => {
       const trimmed = code.replace(/\s+/g, '');
-      if (person.totpSecret && /^\d{6}$/.test(trimmed)) return totpOf(person.totpSecret, person.username).validate({ token: trimmed, window: 1 }) !== null;
-      for (const [index, hash] of person.recoveryHashes.entries()) {
-        if (await verifySecret(trimmed, hash)) {
-          await this.people.setRecoveryHashes(person.id, person.recoveryHashes.filter((_, i) => i !== index));
-          return true;
-        }
+      if (person.totpSecret && /^\d{6}$/.test(trimmed)) {
+        const step = totpStepOf(person.totpSecret, person.username, trimmed);
+        return step !== undefined && this.people.acceptTotpStep(person.id, step);
+      }
+      for (const hash of person.recoveryHashes) {
+        if (await verifySecret(trimmed, hash)) return this.people.spendRecoveryHash(person.id, hash);
       }
       return false;
     });
@@ -180,10 +187,16 @@ export class AccountStore {
   /** Puts a TOTP secret in force once the person has shown a code from it; returns ten fresh recovery codes, shown once. */
   async confirmTotp(id: string, secret: string, code: string): Promise<string[] | undefined> {
     const account = await this.byId(id);
-    if (!account || totpOf(secret, account.username).validate({ token: code.replace(/\s+/g, ''), window: 1 }) === null) return undefined;
+    const step = account && totpStepOf(secret, account.username, code.replace(/\s+/g, ''));
+    if (step === undefined) return undefined;
+    // The code shown at enrolment is spent like one shown at a login.
+    return this.putTotpInForce(id, secret, step);
+  }
+
+  private async putTotpInForce(id: string, secret: string, acceptedStep: number | null): Promise<string[]> {
     const recoveryCodes = Array.from({ length: 10 }, () => randomBytes(5).toString('hex'));
     const hashes = await Promise.all(recoveryCodes.map(hashSecret));
-    await this.people.setTotp(id, secret, hashes);
+    await this.people.setTotp(id, secret, hashes, acceptedStep);
     return recoveryCodes;
   }
 
@@ -201,13 +214,24 @@ export class AccountStore {
   }
 }
 
-/** Only for the demo region and tests: the current code of an account's authenticator. */
-export function currentTotpCode(secret: string, username: string): string {
-  return totpOf(secret, username).generate();
+/** The TOTP time step a moment falls in: periods of TOTP_PERIOD_SECONDS since 1970. */
+export function totpStep(timestamp = Date.now()): number {
+  return Math.floor(timestamp / (TOTP_PERIOD_SECONDS * 1000));
+}
+
+/** Only for tests, as a person's authenticator app: the code of an account's secret at a time step (the current one unless told). */
+export function totpCode(secret: string, username: string, step = totpStep()): string {
+  return totpOf(secret, username).generate({ timestamp: step * TOTP_PERIOD_SECONDS * 1000 });
+}
+
+/** The time step of a code that is right for the secret at the moment, or undefined when it is not right. */
+function totpStepOf(secret: string, username: string, code: string, now = Date.now()): number | undefined {
+  const delta = totpOf(secret, username).validate({ token: code, window: 1, timestamp: now });
+  return delta === null ? undefined : totpStep(now) + delta;
 }
 
 function totpOf(secret: string, username: string): OTPAuth.TOTP {
-  return new OTPAuth.TOTP({ issuer: TOTP_ISSUER, label: username, algorithm: 'SHA1', digits: 6, period: 30, secret: OTPAuth.Secret.fromBase32(secret) });
+  return new OTPAuth.TOTP({ issuer: TOTP_ISSUER, label: username, algorithm: 'SHA1', digits: 6, period: TOTP_PERIOD_SECONDS, secret: OTPAuth.Secret.fromBase32(secret) });
 }
 
 function accountOf(person: PersonRecord): Account {

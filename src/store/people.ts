@@ -1,7 +1,7 @@
 /**
  * The people who log in, as stored: person_account (identity, facilities, password and recovery-code
- * hashes, TOTP secret, status and lockout count) and person_passkey (each WebAuthn credential's public key
- * and signature counter). What the fields mean — kinds, facility roles, when an account locks — is auth's
+ * hashes, TOTP secret and the time step of its last accepted code, status and lockout count) and
+ * person_passkey (each WebAuthn credential's public key and signature counter). What the fields mean — kinds, facility roles, when an account locks — is auth's
  * (src/auth/accounts.ts, passkeys.ts); this module only keeps and finds them.
  */
 import type { Db } from './db/database';
@@ -85,12 +85,26 @@ export class PersonAccounts {
     return { locked: Boolean(updated?.locked_until) };
   }
 
-  async setRecoveryHashes(id: string, hashes: string[]): Promise<void> {
-    await this.db.query(sql`UPDATE person_account SET recovery_hashes = ${JSON.stringify(hashes)}::jsonb WHERE id = ${id}`);
+  /**
+   * Spends a TOTP code's time step: true when it is later than the last one accepted, which it then becomes.
+   * Checked and written in one statement, so of two logins racing with one code exactly one is answered true.
+   */
+  async acceptTotpStep(id: string, step: number): Promise<boolean> {
+    const accepted = await this.db.query(sql`UPDATE person_account SET totp_last_step = ${step}
+      WHERE id = ${id} AND (totp_last_step IS NULL OR totp_last_step < ${step}) RETURNING id`);
+    return accepted.length > 0;
   }
 
-  async setTotp(id: string, secret: string, recoveryHashes: string[]): Promise<void> {
-    await this.db.query(sql`UPDATE person_account SET totp_secret = ${secret}, recovery_hashes = ${JSON.stringify(recoveryHashes)}::jsonb, changed_at = now() WHERE id = ${id}`);
+  /** Spends a recovery code (by its hash): true only for the one caller that took it out of the account's list. */
+  async spendRecoveryHash(id: string, hash: string): Promise<boolean> {
+    const spent = await this.db.query(sql`UPDATE person_account SET recovery_hashes = recovery_hashes - ${hash}::text
+      WHERE id = ${id} AND recovery_hashes @> jsonb_build_array(${hash}::text) RETURNING id`);
+    return spent.length > 0;
+  }
+
+  /** Puts a TOTP secret in force with fresh recovery codes; acceptedStep is the step of a code already shown for it, if any. */
+  async setTotp(id: string, secret: string, recoveryHashes: string[], acceptedStep: number | null): Promise<void> {
+    await this.db.query(sql`UPDATE person_account SET totp_secret = ${secret}, totp_last_step = ${acceptedStep}, recovery_hashes = ${JSON.stringify(recoveryHashes)}::jsonb, changed_at = now() WHERE id = ${id}`);
   }
 
   /** Sets the status unless the account is offboarded already (that is final); undefined when it is, or there is no such account. */
@@ -102,7 +116,7 @@ export class PersonAccounts {
   /** Forgets every second factor of the account: its passkeys, TOTP secret and recovery codes. */
   async dropSecondFactors(id: string): Promise<void> {
     await this.db.query(sql`DELETE FROM person_passkey WHERE account_id = ${id}`);
-    await this.db.query(sql`UPDATE person_account SET totp_secret = NULL, recovery_hashes = '[]'::jsonb WHERE id = ${id}`);
+    await this.db.query(sql`UPDATE person_account SET totp_secret = NULL, totp_last_step = NULL, recovery_hashes = '[]'::jsonb WHERE id = ${id}`);
   }
 
   async unlock(id: string): Promise<PersonRecord | undefined> {

@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { currentTotpCode } from '../../src/auth/accounts';
+import { TOTP_PERIOD_SECONDS, totpCode, totpStep } from '../../src/auth/accounts';
 import { sql } from '../../src/core/sql';
 import { startTestServer, type TestServer } from '../support/server';
 
@@ -52,10 +52,28 @@ export async function createAccount(server: TestServer, body: Record<string, unk
   return (await res.json()) as { id: string; username: string; password: string };
 }
 
-/** The TOTP secret of an account, read as the authenticator app would have it. */
+/** How long before the end of a step its previous step's code is no longer offered: it must still be taken when the server reads it. */
+const LAST_STEP_MARGIN_MS = 10_000;
+
+/**
+ * The earliest authenticator code the server will take next. The server takes codes one step either side of
+ * its clock (for drift) and each only once, so a test that logs one account in several times uses the last
+ * step's code (while this step has a while to run), then this step's, then the next step's, and only after
+ * that waits for the clock, as a person would wait for the app's next code. Returns the step too, for a caller
+ * that has to remember what it spent.
+ */
+export async function nextTotpCode(secret: string, username: string, spentStep?: number): Promise<{ code: string; step: number }> {
+  const stepMs = TOTP_PERIOD_SECONDS * 1000;
+  const earliest = stepMs - (Date.now() % stepMs) > LAST_STEP_MARGIN_MS ? totpStep() - 1 : totpStep();
+  const step = Math.max(earliest, (spentStep ?? -Infinity) + 1);
+  while (totpStep() + 1 < step) await new Promise((resolve) => setTimeout(resolve, stepMs - (Date.now() % stepMs)));
+  return { code: totpCode(secret, username, step), step };
+}
+
+/** The next code of an account, its secret and spent step read as the authenticator app and the person would know them. */
 export async function totpCodeFor(server: TestServer, username: string): Promise<string> {
-  const [row] = await server.tonet.db.query<{ totp_secret: string }>(sql`SELECT totp_secret FROM person_account WHERE username = ${username}`);
-  return currentTotpCode(row.totp_secret, username);
+  const [row] = await server.tonet.db.query<{ totp_secret: string; totp_last_step: string | null }>(sql`SELECT totp_secret, totp_last_step FROM person_account WHERE username = ${username}`);
+  return (await nextTotpCode(row.totp_secret, username, row.totp_last_step === null ? undefined : Number(row.totp_last_step))).code;
 }
 
 export interface Pkce {
@@ -116,7 +134,7 @@ export async function enrolledAccount(server: TestServer, body: Record<string, u
   const created = await createAccount(server, body);
   const account = (await server.tonet.accounts.byId(created.id))!;
   const { secret } = server.tonet.accounts.newTotpSecret(account);
-  if (!(await server.tonet.accounts.confirmTotp(account.id, secret, currentTotpCode(secret, account.username)))) throw new Error('TOTP enrolment failed');
+  if (!(await server.tonet.accounts.confirmTotp(account.id, secret, (await nextTotpCode(secret, account.username)).code))) throw new Error('TOTP enrolment failed');
   return created;
 }
 

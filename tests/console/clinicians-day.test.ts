@@ -13,8 +13,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page, WebSocket } from 'playwright-core';
-import { currentTotpCode } from '../../src/auth/accounts';
 import type { DemoCredentials, DemoPerson } from '../../src/demo/seed';
+import { nextTotpCode } from '../auth/support';
 import { ShippedServer, SHIPPED_ADMIN, startShippedServer } from '../support/shipped-server';
 import { accessibilityViolations, launchBrowser } from './browser';
 
@@ -69,9 +69,13 @@ async function newPage(): Promise<Page> {
   return page;
 }
 
+/** The time step of the last code each demo person logged in with: a code works once, so the next login takes a later one. */
+const spentSteps = new Map<string, number>();
+
 /**
  * Logs in at /console as a printed demo person: password, the authenticator app's code for the printed TOTP
- * secret (what an app given that secret shows), and the facility when the person works at several.
+ * secret (what an app given that secret shows, the next one when it was used already), and the facility when
+ * the person works at several.
  */
 async function logIn(page: Page, who: DemoPerson, facility?: string): Promise<void> {
   // As the README has it, at localhost: the console's login is registered at TONET_BASE_URL, http://localhost:$PORT by default.
@@ -81,7 +85,9 @@ async function logIn(page: Page, who: DemoPerson, facility?: string): Promise<vo
   await page.getByLabel('パスワード').fill(who.password);
   await page.getByRole('button', { name: /次へ/ }).click();
   if (who.totpSecret) {
-    await page.getByLabel('コード').fill(currentTotpCode(who.totpSecret, who.username));
+    const { code, step } = await nextTotpCode(who.totpSecret, who.username, spentSteps.get(who.username));
+    spentSteps.set(who.username, step);
+    await page.getByLabel('コード').fill(code);
     await page.getByRole('button', { name: /ログイン/ }).click();
   }
   if (facility) {
