@@ -8,10 +8,14 @@ import { authorizeUrl, enrolledAccount, exchangeCode, fhirGet, logInForCode, new
 
 const world = useLoginWorld();
 const HOSPITAL = 'Organization/core-hospital';
-let doctor: { id: string; username: string; password: string };
+let doctor: { id: string; username: string; password: string; practitioner: string };
+let doctors = 0;
 
-beforeAll(async () => {
-  doctor = await enrolledAccount(world.server, { kind: 'practitioner', username: 'dr.ito', name: '伊藤 一郎', practitioner: 'Practitioner/dr-ito', facilities: [{ organization: HOSPITAL, role: 'doctor' }] });
+// A doctor of their own for each test: each authenticator code opens one login, and one account logging in
+// through every test would wait half a minute for each next code.
+beforeEach(async () => {
+  const practitioner = `Practitioner/dr-ito-${++doctors}`;
+  doctor = { ...(await enrolledAccount(world.server, { kind: 'practitioner', username: `dr.ito.${doctors}`, name: '伊藤 一郎', practitioner, facilities: [{ organization: HOSPITAL, role: 'doctor' }] })), practitioner };
 });
 
 interface Tokens {
@@ -147,7 +151,7 @@ test("the API's AuditEvent names the practitioner, the app and the facility", as
   expect((await fhirGet(world.server, 'Patient?_count=1', tokens.access_token)).status).toBe(200);
   const [row] = await world.server.tonet.db.query<{ event: string }>(sql`SELECT event FROM audit_event WHERE action = 'search' AND client_id = 'tonet-console' ORDER BY seq DESC LIMIT 1`);
   const event = JSON.parse(row.event) as { agent: { who?: { reference?: string; display?: string }; requestor: boolean; altId?: string }[] };
-  expect(event.agent[0]).toMatchObject({ who: { reference: 'Practitioner/dr-ito', display: '伊藤 一郎' }, requestor: true });
+  expect(event.agent[0]).toMatchObject({ who: { reference: doctor.practitioner, display: '伊藤 一郎' }, requestor: true });
   expect(event.agent[1]).toMatchObject({ who: { reference: HOSPITAL }, altId: 'tonet-console', requestor: false });
 });
 
