@@ -11,6 +11,7 @@ import type {
   Coding,
   Condition,
   Dosage,
+  Extension,
   Identifier,
   Immunization,
   MedicationRequest,
@@ -93,9 +94,17 @@ function intervalFrom(effectiveTime: XmlElement | undefined): Interval {
   return { ...(start ? { start } : {}), ...(end ? { end } : {}) };
 }
 
-function identifiersOf(statement: XmlElement): { identifier?: Identifier[] } {
+/**
+ * What every entry resource begins with: its `_eCS` profile, the sending facility's institution number, and
+ * the statement's own ids.
+ */
+function ecsHead(profile: keyof typeof ECS_PROFILE, statement: XmlElement, context: EntryContext): { meta: { profile: string[] }; extension: Extension[]; identifier?: Identifier[] } {
   const identifiers = identifiersFromIIs(children(statement, 'id'));
-  return identifiers.length > 0 ? { identifier: identifiers } : {};
+  return {
+    meta: { profile: [ECS_PROFILE[profile]] },
+    extension: [institutionNumberExtension(context.institutionNumber)],
+    ...(identifiers.length > 0 ? { identifier: identifiers } : {}),
+  };
 }
 
 function conditionFrom(observation: XmlElement, context: EntryContext): Condition | undefined {
@@ -105,9 +114,7 @@ function conditionFrom(observation: XmlElement, context: EntryContext): Conditio
   const refuted = attribute(observation, 'negationInd') === 'true';
   return {
     resourceType: 'Condition',
-    meta: { profile: [ECS_PROFILE.Condition] },
-    extension: [institutionNumberExtension(context.institutionNumber)],
-    ...identifiersOf(observation),
+    ...ecsHead('Condition', observation, context),
     // An end date means the problem is over; without one the letter presents it as current.
     clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: end ? 'resolved' : 'active' }] },
     verificationStatus: {
@@ -180,9 +187,7 @@ function allergyFrom(observation: XmlElement, context: EntryContext): AllergyInt
     .filter((manifestation): manifestation is CodeableConcept => manifestation !== undefined);
   return {
     resourceType: 'AllergyIntolerance',
-    meta: { profile: [ECS_PROFILE.AllergyIntolerance] },
-    extension: [institutionNumberExtension(context.institutionNumber)],
-    ...identifiersOf(observation),
+    ...ecsHead('AllergyIntolerance', observation, context),
     clinicalStatus: {
       coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: end ? 'resolved' : 'active' }],
     },
@@ -221,9 +226,7 @@ function medicationRequestFrom(administration: XmlElement, context: EntryContext
   const dosage = dosageFrom(administration, context.narrative);
   return {
     resourceType: 'MedicationRequest',
-    meta: { profile: [ECS_PROFILE.MedicationRequest] },
-    extension: [institutionNumberExtension(context.institutionNumber)],
-    ...identifiersOf(administration),
+    ...ecsHead('MedicationRequest', administration, context),
     status: (statusCode && MEDICATION_STATUS[statusCode]) || 'unknown',
     intent: 'order',
     medicationCodeableConcept: medication,
@@ -281,9 +284,7 @@ function observationFrom(observation: XmlElement, kind: 'result' | 'finding', co
   const statusCode = attribute(child(observation, 'statusCode'), 'code');
   return {
     resourceType: 'Observation',
-    meta: { profile: [ECS_PROFILE.Observation] },
-    extension: [institutionNumberExtension(context.institutionNumber)],
-    ...identifiersOf(observation),
+    ...ecsHead('Observation', observation, context),
     // A CDA result without statusCode is a reported one: the letter states it as its finding.
     status: statusCode === 'active' ? 'preliminary' : 'final',
     category: [{ coding: [OBSERVATION_CATEGORY[kind]] }],
@@ -312,9 +313,7 @@ function immunizationFrom(administration: XmlElement, context: EntryContext): Im
   const doseUnit = attribute(doseQuantity, 'unit');
   return {
     resourceType: 'Immunization',
-    meta: { profile: [ECS_PROFILE.Immunization] },
-    extension: [institutionNumberExtension(context.institutionNumber)],
-    ...identifiersOf(administration),
+    ...ecsHead('Immunization', administration, context),
     // A negated administration records a vaccination not given; otherwise the letter reports one given.
     status: attribute(administration, 'negationInd') === 'true' ? 'not-done' : statusCode === 'nullified' ? 'entered-in-error' : 'completed',
     vaccineCode,
@@ -354,9 +353,7 @@ function procedureFrom(procedure: XmlElement, context: EntryContext): Procedure 
     .filter((site): site is CodeableConcept => site !== undefined);
   return {
     resourceType: 'Procedure',
-    meta: { profile: [ECS_PROFILE.Procedure] },
-    extension: [institutionNumberExtension(context.institutionNumber)],
-    ...identifiersOf(procedure),
+    ...ecsHead('Procedure', procedure, context),
     status: attribute(procedure, 'negationInd') === 'true' ? 'not-done' : (statusCode && PROCEDURE_STATUS[statusCode]) || 'completed',
     code,
     subject: context.patient,
