@@ -133,7 +133,7 @@ export class InboxMessages {
   async list(status: InboxStatus, limit: number): Promise<InboxSummary[]> {
     const rows = await this.db.query<SummaryRow>(
       sql`SELECT id::text AS id, received_at, processed_at, facility, message_control_id, message_type, status, error, file_name, transport
-          FROM inbox_message WHERE status = ${status} ORDER BY id DESC LIMIT ${limit}`
+          FROM inbox_message WHERE status = ${status} ORDER BY inbox_message.id DESC LIMIT ${limit}`
     );
     return rows.map(summaryOf);
   }
