@@ -12,6 +12,7 @@ import { BenchOptions } from './options';
 import { Prng } from './prng';
 import { Progress } from './progress';
 import type { ServerProcess } from './server-process';
+import type { SqlOverHttp } from './sql-over-http';
 import { elapsedMs, LatencySummary, summarize } from './stats';
 
 interface SearchSample {
@@ -33,8 +34,12 @@ export interface SearchResult {
   http: LatencySummary;
   httpNoTotal: LatencySummary;
   sql: LatencySummary;
+  /** The same SQL behind a bare HTTP server (sql-over-http.ts): the fixed cost of a request without Tonet's work. */
+  sqlOverHttp: LatencySummary;
   /** Tonet p99 over raw SQL p99. */
   p99Ratio: number;
+  /** Tonet p99 over the p99 of the SQL behind the bare HTTP server. */
+  p99RatioOverHttp: number;
   /** Samples where the page Tonet returned had a different number of matches than the SQL twin. */
   countMismatches: number;
   meanMatches: number;
@@ -113,11 +118,12 @@ export function searchKinds(options: BenchOptions, patientIds: string[]): Search
   ];
 }
 
-export async function measureSearch(options: BenchOptions, server: ServerProcess, pool: Pool, kind: SearchKind): Promise<SearchResult> {
+export async function measureSearch(options: BenchOptions, server: ServerProcess, pool: Pool, sqlOverHttp: SqlOverHttp, kind: SearchKind): Promise<SearchResult> {
   const rng = new Prng(options.seed ^ hash(kind.key));
   const http: number[] = [];
   const httpNoTotal: number[] = [];
   const sql: number[] = [];
+  const overHttp: number[] = [];
   let countMismatches = 0;
   let matches = 0;
   let example = '';
@@ -139,12 +145,14 @@ export async function measureSearch(options: BenchOptions, server: ServerProcess
     const served = await viaHttp();
     const servedNoTotal = await viaHttpNoTotal();
     const raw = sqlBefore ?? (await viaSql());
+    const rawOverHttp = await timedSqlOverHttp(sqlOverHttp, sample.sql);
     if (i < 0) continue;
     http.push(served.ms);
     httpNoTotal.push(servedNoTotal.ms);
     sql.push(raw.ms);
+    overHttp.push(rawOverHttp.ms);
     matches += served.count;
-    if (served.count !== raw.count) countMismatches++;
+    if (served.count !== raw.count || rawOverHttp.count !== raw.count) countMismatches++;
     progress.update(i + 1);
   }
   const result: SearchResult = {
@@ -154,13 +162,16 @@ export async function measureSearch(options: BenchOptions, server: ServerProcess
     http: summarize(http),
     httpNoTotal: summarize(httpNoTotal),
     sql: summarize(sql),
+    sqlOverHttp: summarize(overHttp),
     p99Ratio: 0,
+    p99RatioOverHttp: 0,
     countMismatches,
     meanMatches: matches / options.samples,
     cpu: cpu.read(),
   };
   result.p99Ratio = result.http.p99 / result.sql.p99;
-  progress.done(`p99 Tonet ${result.http.p99.toFixed(2)} ms vs SQL ${result.sql.p99.toFixed(2)} ms; ${describeCpu(result.cpu)}`);
+  result.p99RatioOverHttp = result.http.p99 / result.sqlOverHttp.p99;
+  progress.done(`p99 Tonet ${result.http.p99.toFixed(2)} ms vs SQL ${result.sql.p99.toFixed(2)} ms, SQL over HTTP ${result.sqlOverHttp.p99.toFixed(2)} ms; ${describeCpu(result.cpu)}`);
   return result;
 }
 
@@ -182,6 +193,15 @@ async function timedSearch(server: ServerProcess, path: string): Promise<{ ms: n
   const text = await res.text();
   const ms = elapsedMs(start);
   if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
+  return { ms, count: ((JSON.parse(text) as Bundle).entry ?? []).length };
+}
+
+async function timedSqlOverHttp(sqlOverHttp: SqlOverHttp, statement: { text: string; values: unknown[] }): Promise<{ ms: number; count: number }> {
+  const start = process.hrtime.bigint();
+  const res = await fetch(sqlOverHttp.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(statement) });
+  const text = await res.text();
+  const ms = elapsedMs(start);
+  if (res.status !== 200) throw new Error(`SQL over HTTP: HTTP ${res.status} ${text.slice(0, 300)}`);
   return { ms, count: ((JSON.parse(text) as Bundle).entry ?? []).length };
 }
 

@@ -21,6 +21,7 @@ import { regionalPhases } from './regional';
 import { BenchResults, printReport, TARGETS, verdicts, writeResults } from './report';
 import { startServer } from './server-process';
 import { sourceVersion } from './source-version';
+import { startSqlOverHttp } from './sql-over-http';
 import { streamCheck } from './stream';
 
 async function main(): Promise<number> {
@@ -56,7 +57,12 @@ async function main(): Promise<number> {
 
     const httpFloor = await measureHttpFloor(options, server);
     const search: SearchResult[] = [];
-    for (const kind of searchKinds(options, patientIds)) search.push(await measureSearch(options, server, pool, kind));
+    const sqlOverHttp = await startSqlOverHttp(pool);
+    try {
+      for (const kind of searchKinds(options, patientIds)) search.push(await measureSearch(options, server, pool, sqlOverHttp, kind));
+    } finally {
+      await sqlOverHttp.close();
+    }
 
     const make = crudRequests(options, patientIds);
     const phaseSeconds = Math.max(3, Math.round(options.crudSeconds / 4));
