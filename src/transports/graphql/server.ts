@@ -5,14 +5,14 @@
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import type { Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance } from 'fastify';
-import { getOperationAST, GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, print } from 'graphql';
+import { execute, getOperationAST, GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, print } from 'graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { useServer } from 'graphql-ws/use/ws';
 import { buildSchemaSync, PubSub } from 'type-graphql';
 import { WebSocketServer } from 'ws';
 import type { TokenService } from '../../auth/tokens';
 import type { RequestContext } from '../../core/context';
-import { graphqlEntry } from '../../audit/graphql';
+import { answerAudited, type AskedOperation, type GraphqlResult } from '../../audit/graphql';
 import { FhirError } from '../../core/errors';
 import { authenticate, contextFromToken } from '../http/app';
 import type { Logger } from '../../core/logger';
@@ -54,7 +54,7 @@ export interface GraphqlOptions {
   /** Further schemas to merge (the generated FHIR GraphQL schema), built at first use: generating them takes seconds. */
   schemas?: () => GraphQLSchema[];
   /** Extra context the merged schemas' resolvers need, built per request. */
-  extraContext?: (ctx: import('../../core/context').RequestContext) => Record<string, unknown>;
+  extraContext?: (ctx: RequestContext) => Record<string, unknown>;
 }
 
 export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void> } {
@@ -81,7 +81,7 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
     })());
 
   const introspection = new IntrospectionCache();
-  const contextFor = (ctx: import('../../core/context').RequestContext) => ({ ...domainContext(ctx, services), ...(options.extraContext?.(ctx) ?? {}) });
+  const contextFor = (ctx: RequestContext) => ({ ...domainContext(ctx, services), ...(options.extraContext?.(ctx) ?? {}) });
 
   app.route({
     method: ['GET', 'POST'],
@@ -91,7 +91,7 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
       if (request.method === 'GET' && wantsPage(request.headers.accept, !!query.query)) return reply.redirect('/graphiql');
       const ctx = await authenticate(tokens, request);
       const context = contextFor(ctx);
-      const execute = async (): Promise<IntrospectionAnswer> => {
+      const run = async (): Promise<IntrospectionAnswer> => {
         const headers = new HeaderMap();
         for (const [key, value] of Object.entries(request.headers)) if (typeof value === 'string') headers.set(key, value);
         const response = await (await apolloOnce()).executeHTTPGraphQLRequest({
@@ -104,29 +104,14 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
         return { status: response.status ?? 200, headers: [...response.headers], body };
       };
       // Introspection holds no patient data and is the same for every caller: answered once, not audited.
-      const shared = introspection.answer(request.body ?? query, execute);
-      const answer = await (shared ?? execute());
+      const shared = introspection.answer(request.body ?? query, run);
+      const answer = await (shared ?? answerAudited(services.audit, askedOverHttp(request.body ?? query, context), run, (answered) => resultIn(answered.body)));
       for (const [key, value] of answer.headers) reply.header(key, value);
       reply.status(answer.status);
-      if (!shared) await auditAnswer(ctx, request.body ?? query, answer.body, readBy(context), context.selfAudited);
       return reply.send(answer.body);
     },
   });
   registerGraphiql(app);
-
-  /** Records what the answer showed (the same rule as REST: patient data seen, or anything changed). */
-  const auditAnswer = async (ctx: RequestContext, asked: unknown, answer: string, read: Resource[], selfAudited: ReadonlySet<string>) => {
-    const queryText = String((asked as { query?: unknown } | undefined)?.query ?? '');
-    let data: unknown;
-    try {
-      data = (JSON.parse(answer) as { data?: unknown }).data;
-    } catch {
-      return;
-    }
-    const operationName = (asked as { operationName?: unknown } | undefined)?.operationName;
-    const entry = await graphqlEntry((r) => services.audit.patientsSeen(r), ctx, queryText.replace(/\s+/g, ' ').trim(), data, operationKind(queryText, typeof operationName === 'string' ? operationName : undefined) === 'mutation', read, selfAudited);
-    if (entry) await services.audit.append(entry);
-  };
 
   const standing = async (authorization: string | undefined): Promise<boolean> => {
     try {
@@ -146,16 +131,15 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
     {
       schema: () => schemaOnce(),
       // The token comes in the connection_init payload ({ authorization: "Bearer …" }), as browsers cannot set headers on a WebSocket.
-      // A subscription asks again at each delivery (live.ts): expiry, revocation and deactivation end the stream.
+      // A subscription asks again at each delivery (notify/deliveries.ts): expiry, revocation and deactivation end the stream.
       context: async (socket) => ({ ...contextFor(await contextFromToken(tokens, bearerOf(socket.connectionParams), 'ws')), standing: () => standing(bearerOf(socket.connectionParams)) }),
       onConnect: async (socket) => standing(bearerOf(socket.connectionParams)),
-      // Queries and mutations sent over the WebSocket are audited like those over HTTP; a subscription's deliveries are audited as they go out (live.ts).
-      onNext: async (_socket, _id, _payload, args, result) => {
-        const kind = getOperationAST(args.document, args.operationName)?.operation;
-        if (kind === 'subscription') return;
+      // Queries and mutations sent over the WebSocket are audited like those over HTTP; a subscription's deliveries
+      // are audited as they go out, where they are chosen for the subscriber (notify/deliveries.ts).
+      execute: (args) => {
         const context = args.contextValue as DomainContext;
-        const entry = await graphqlEntry((r) => services.audit.patientsSeen(r), context.ctx, print(args.document).replace(/\s+/g, ' ').trim(), result.data, kind === 'mutation', readBy(context), context.selfAudited);
-        if (entry) await services.audit.append(entry);
+        const asked = { ...executionOf(context), text: print(args.document), isMutation: getOperationAST(args.document, args.operationName)?.operation === 'mutation' };
+        return answerAudited(services.audit, asked, async () => execute(args), (result) => result);
       },
       // Checked again at each subscribe: a connection outlives tokens, and a deactivated client opens nothing new.
       onSubscribe: async (socket, _id, payload) => {
@@ -176,9 +160,26 @@ export function registerGraphql(options: GraphqlOptions): { stop(): Promise<void
   };
 }
 
-/** The resources the FHIR GraphQL resolvers of one request read (see FhirGraphQLContext.seen). */
-function readBy(context: object): Resource[] {
-  return (context as { seen?: Resource[] }).seen ?? [];
+/** What an HTTP request asks (a GET's query string or a POST's body), as the audit describes it. */
+function askedOverHttp(asked: unknown, context: DomainContext): AskedOperation {
+  const text = String((asked as { query?: unknown } | undefined)?.query ?? '');
+  const operationName = (asked as { operationName?: unknown } | undefined)?.operationName;
+  return { ...executionOf(context), text, isMutation: operationKind(text, typeof operationName === 'string' ? operationName : undefined) === 'mutation' };
+}
+
+/** Who asked, and what the resolvers of one request read and audited themselves (see FhirGraphQLContext.seen). */
+function executionOf(context: DomainContext): Pick<AskedOperation, 'ctx' | 'read' | 'selfAudited'> {
+  return { ctx: context.ctx, read: (context as { seen?: Resource[] }).seen ?? [], selfAudited: context.selfAudited };
+}
+
+/** The GraphQL result an HTTP answer holds; none when Apollo answered something else (its landing page). */
+function resultIn(body: string): GraphqlResult | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return parsed && typeof parsed === 'object' ? (parsed as GraphqlResult) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The kind of operation a request runs, from the parsed document (a text search would miss `query A {…} mutation B {…}`). */
