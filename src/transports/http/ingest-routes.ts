@@ -6,10 +6,11 @@ import type { FastifyInstance } from 'fastify';
 import type { AuditTrail } from '../../audit/types';
 import type { TokenService } from '../../auth/tokens';
 import type { InboxMessages, InboxSummary } from '../../store/inbox';
-import { badRequest, decodeClientComponent, FhirError, notFound } from '../../core/errors';
+import { badRequest, decodeClientComponent, FhirError } from '../../core/errors';
 import { authenticate } from './app';
 import { decodeHl7 } from '../../mapping/hl7v2';
 import type { Hl7Ingest } from '../../ingest/pipeline';
+import { inboxMessage, reviewInboxMessage } from '../../ingest/review';
 import { parseStoragePath } from '../../ingest/ssmix2-layout';
 import { assertMayStart } from '../../consent/interactions';
 
@@ -48,17 +49,10 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, in
     return { items: (await inbox.list(status, limit)).map(inboxItem) };
   });
 
-  /** One message of the inbox with its text, so the office can read what was refused and correct it. */
+  /** One message of the inbox with its text, so the office can read what was refused and correct it (a read, audited by the review). */
   app.get('/admin/inbox/:id', async (request) => {
     const ctx = await authenticate(tokens, request);
-    assertMayStart(ctx, 'review-inbox');
-    const { id } = request.params as { id: string };
-    if (!/^\d+$/.test(id)) throw notFound(`Inbox message ${id} not found`);
-    const message = await inbox.find(id);
-    if (!message) throw notFound(`Inbox message ${id} not found`);
-    // The text is patient data: the review is a read, naming the patients the message wrote (a refused one wrote none).
-    const patients = message.resources.filter((r) => r.startsWith('Patient/')).map((r) => r.slice('Patient/'.length));
-    await audit.append({ ctx, action: 'read', patientIds: patients, entities: message.resources.slice(0, 100), outcome: '0', description: `GET /admin/inbox/${id} (${message.messageType ?? 'unknown type'} ${message.messageControlId ?? ''}, ${message.status})`, remoteAddress: ctx.remoteAddress });
+    const message = await reviewInboxMessage(inbox, audit, ctx, (request.params as { id: string }).id);
     return { ...inboxItem(message), message: decodeHl7(message.raw) };
   });
 
@@ -67,9 +61,7 @@ export function registerIngestRoutes(app: FastifyInstance, ingest: Hl7Ingest, in
     const ctx = await authenticate(tokens, request);
     assertMayStart(ctx, 'review-inbox');
     const { id } = request.params as { id: string };
-    if (!/^\d+$/.test(id)) throw notFound(`Inbox message ${id} not found`);
-    const row = await inbox.find(id);
-    if (!row) throw notFound(`Inbox message ${id} not found`);
+    const row = await inboxMessage(inbox, id);
     if (row.status !== 'rejected') throw badRequest(`Inbox message ${id} is ${row.status}; only rejected messages are replayed`);
     if (!row.facility) throw badRequest(`Inbox message ${id} has no known sending facility; it must be re-sent by its gateway`);
     const corrected = Buffer.isBuffer(request.body) && request.body.length ? request.body : undefined;
