@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { refusedEntry } from '../../audit/refusals';
+import { recordRefusal } from '../../audit/refusals';
 import type { AuditTrail } from '../../audit/types';
 import type { RequestContext } from '../../core/context';
 import type { TokenService } from '../../auth/tokens';
@@ -78,7 +78,7 @@ export function createHttpApp(options: HttpOptions): FastifyInstance {
     else if (fhirError.status >= 500) request.log.error({ err }, 'request failed');
     if ((fhirError.status === 401 || fhirError.status === 403) && !fhirError.recorded) {
       try {
-        await options.audit.append(refusedEntry(request, fhirError.status, fhirError.message));
+        await recordRefusal(options.audit, request, fhirError.status, fhirError.message);
       } catch (auditErr) {
         // A refusal that cannot be recorded is a server failure, not a quiet 401/403.
         request.log.error({ err: auditErr }, 'could not record a refused request in the audit trail');
