@@ -129,14 +129,31 @@ function enhancedSource(source: LabMessageSource): LabMessageSource {
   return { message: (index, token) => Buffer.from(source.message(index, token).toString('utf8').replace('|P|2.5\r', '|P|2.5|||AL\r'), 'utf8') };
 }
 
-/** Waits until no message is left accepted and unmapped; answers the seconds since the phase began (`sent` seconds ago). */
+/** A worker that maps nothing for this long is stuck, and the run says so instead of waiting for ever. */
+const MAPPING_STALL_MS = 60_000;
+
+/**
+ * Waits until no message is left accepted and unmapped, showing how many are mapped; answers the seconds since
+ * the phase began (`sent` seconds ago).
+ */
 async function untilMapped(pool: Pool, sent: number): Promise<number> {
   const started = performance.now() - sent * 1000;
-  for (;;) {
-    const [{ waiting }] = (await pool.query<{ waiting: number }>(`SELECT count(*)::int AS waiting FROM inbox_message WHERE status = 'accepted'`)).rows;
-    if (waiting === 0) return (performance.now() - started) / 1000;
+  const waitingNow = async () => (await pool.query<{ waiting: number }>(`SELECT count(*)::int AS waiting FROM inbox_message WHERE status = 'accepted'`)).rows[0].waiting;
+  const atStart = await waitingNow();
+  const progress = new Progress('MLLP enhanced mode: mapping by the inbox worker', atStart, 'messages');
+  let waiting = atStart;
+  let lastChange = performance.now();
+  while (waiting > 0) {
     await new Promise((r) => setTimeout(r, 200));
+    const now = await waitingNow();
+    if (now < waiting) lastChange = performance.now();
+    else if (performance.now() - lastChange > MAPPING_STALL_MS) throw new Error(`the inbox worker mapped nothing for ${MAPPING_STALL_MS / 1000} s with ${now} messages still accepted`);
+    waiting = now;
+    progress.update(atStart - waiting);
   }
+  const seconds = (performance.now() - started) / 1000;
+  progress.done(`all mapped ${seconds.toFixed(1)} s after the first was sent`);
+  return seconds;
 }
 
 export interface Gateway {

@@ -40,13 +40,15 @@ export interface BenchResults {
   mllp?: MllpResult;
 }
 
+/** Issue 11's table where it names the measure (it replaced the earlier issues' 50% ingest, 1,000 requests/s, 400 MB and 1,000 messages/s). */
 export const TARGETS = {
-  ingestShareOfRaw: 0.5,
+  /** Transaction bundles against raw multi-row INSERT (issue 11: ≥ 35%; `$import` NDJSON ≥ 50%, bench/import.ts). */
+  ingestShareOfRaw: 0.35,
   searchP99OverRaw: 3,
   /** Issue 11: the first search after a bulk load, no ANALYZE run by anyone. */
   firstSearchMs: 100,
-  crudRequestsPerSecond: 1000,
-  peakRssMb: 400,
+  crudRequestsPerSecond: 1500,
+  peakRssMb: 300,
   /** Paging a history ten times longer may raise the peak resident set by at most this much more. */
   streamExtraGrowthMb: 32,
   /** Issue 5: search latency as a clinician whose grants cover the patients, over the same as admin, minus one. */
@@ -57,8 +59,8 @@ export const TARGETS = {
   /** Issue 7: overdue sweep of 100,000 enrolled patients; what the pathway rules add per ingested message. */
   pathwaySweepSeconds: 30,
   pathwayIngestOverhead: 0.1,
-  /** HL7 v2 lab results over MLLP with the many-connection setting, all acknowledged AA. */
-  mllpMessagesPerSecond: 1000,
+  /** HL7 v2 lab results over MLLP with the many-connection setting, original mode (ACK after mapping), all acknowledged AA. */
+  mllpMessagesPerSecond: 300,
   /** ACK p99 when sending at about half the measured many-connection rate. */
   mllpAckP99Ms: 50,
   /** Server peak resident set while the connections flood messages without waiting for ACKs. */
