@@ -12,6 +12,7 @@ import { registerAppRoutes } from './transports/http/auth/app-routes';
 import { registerLaunchRoutes } from './transports/http/auth/launch-routes';
 import { registerSelfRegistration } from './transports/http/auth/self-registration';
 import { AccountStore } from './auth/accounts';
+import { AccountAdministration } from './auth/account-administration';
 import { facilitiesFromRoles } from './auth/practitioner-roles';
 import { registerClientRoutes } from './transports/http/auth/client-routes';
 import { ClientStore, newSecret } from './auth/clients';
@@ -200,10 +201,11 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   });
   registerLaunchRoutes(http, tokens, audit, oidc.launches, (ctx, id) => repo.read(ctx, 'Patient', id), fhirBase);
   registerPasskeyAssets(http);
-  registerAccountRoutes(http, accounts, tokens, audit, oidc.revokeAccount, async (practitioner) => {
+  const accountAdministration = new AccountAdministration(accounts, audit, oidc.revokeAccount, async (practitioner) => {
     const roles = await repo.search(systemContext(), parseQuery('PractitionerRole', { practitioner, _count: '100' }));
     return facilitiesFromRoles(roles.matches.map((m) => JSON.parse(m.content)));
   });
+  registerAccountRoutes(http, tokens, accountAdministration);
   registerAppRoutes(http, tokens, audit, oidc.apps, (input) => clients.validate(input));
   registerSelfRegistration(http, repo, accounts, new GuessAttempts(connectionTo(db), 'card-link'), audit);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
