@@ -13,6 +13,7 @@ import { registerLaunchRoutes } from './transports/http/auth/launch-routes';
 import { registerSelfRegistration } from './transports/http/auth/self-registration';
 import { AccountStore } from './auth/accounts';
 import { AccountAdministration } from './auth/account-administration';
+import { ClientAdministration } from './auth/client-administration';
 import { facilitiesFromRoles } from './auth/practitioner-roles';
 import { registerClientRoutes } from './transports/http/auth/client-routes';
 import { ClientStore, newSecret } from './auth/clients';
@@ -180,7 +181,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   await registerCors(http, config.corsOrigins);
   registerMetricsRoute(http, metrics, config.metrics, config.trustProxy !== false, tokens);
   registerAuthRoutes(http, clients, tokens, audit);
-  registerClientRoutes(http, clients, tokens, audit);
+  registerClientRoutes(http, tokens, new ClientAdministration(clients, audit));
   const accounts = new AccountStore(new PersonAccounts(db));
   const oidc = createOidcProvider(new OidcPayloads(db), accounts, tokens, {
     baseUrl: config.baseUrl,

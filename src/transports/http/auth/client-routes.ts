@@ -1,53 +1,32 @@
 /**
- * The network office's client registry: create, list, deactivate and rotate the OAuth clients that systems
- * (gateways, facility systems, researchers) use. Only an administrator may; every change is audited with
- * who made it. A secret is answered once, at creation or rotation, and is stored only as a digest.
+ * The network office's client registry over HTTP: create, list, deactivate and rotate OAuth clients. Who
+ * may, and the audit of every change, are the administration's (auth/client-administration.ts); these routes
+ * adapt requests and shape answers. A secret is answered once and is stored only as a digest.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AuditTrail } from '../../../audit/types';
-import { badRequest } from '../../../core/errors';
+import type { FastifyInstance } from 'fastify';
 import { authenticate } from '../app';
-import type { ClientRecord, ClientStore, NewClient } from '../../../auth/clients';
-import type { RequestContext } from '../../../core/context';
+import type { ClientRecord, NewClient } from '../../../auth/clients';
+import type { ClientAdministration } from '../../../auth/client-administration';
 import type { TokenService } from '../../../auth/tokens';
-import { assertMayStart } from '../../../consent/interactions';
 
-const CHANGES = {
-  deactivate: async (clients: ClientStore, id: string) => ({ client: await clients.deactivate(id) }),
-  rotate: (clients: ClientStore, id: string) => clients.rotate(id),
-} as const;
-
-export function registerClientRoutes(app: FastifyInstance, clients: ClientStore, tokens: TokenService, audit: AuditTrail): void {
-  const asAdmin = async (request: FastifyRequest) => {
-    const ctx = await authenticate(tokens, request);
-    assertMayStart(ctx, 'manage-clients');
-    return ctx;
-  };
-  const recordChange = (ctx: RequestContext, request: FastifyRequest, description: string) =>
-    audit.append({ ctx, action: 'account-change', patientIds: [], entities: [], outcome: '0', description, remoteAddress: request.ip });
-
+export function registerClientRoutes(app: FastifyInstance, tokens: TokenService, administration: ClientAdministration): void {
   app.post('/admin/clients', async (request, reply) => {
-    const ctx = await asAdmin(request);
-    const body = request.body as NewClient | undefined;
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('Body must be JSON {name, role, organization?, patient?}');
-    const created = await clients.create(body);
-    await recordChange(ctx, request, `client ${created.clientId} (${body.role}) created`);
+    const ctx = await authenticate(tokens, request);
+    const body = request.body as NewClient;
+    const created = await administration.create(ctx, body);
     return reply.status(201).send({ client_id: created.clientId, client_secret: created.clientSecret, role: body.role, organization: body.organization, patient: body.patient });
   });
 
   app.get('/admin/clients', async (request) => {
-    await asAdmin(request);
-    return { clients: (await clients.list()).map(publicView) };
+    const ctx = await authenticate(tokens, request);
+    return { clients: (await administration.list(ctx)).map(publicView) };
   });
 
   app.post('/admin/clients/:id/:change', async (request, reply) => {
-    const ctx = await asAdmin(request);
+    const ctx = await authenticate(tokens, request);
     const { id, change } = request.params as { id: string; change: string };
-    if (!Object.hasOwn(CHANGES, change)) {
-      return reply.callNotFound();
-    }
-    const changed: { client: ClientRecord; clientSecret?: string } = await CHANGES[change as keyof typeof CHANGES](clients, id);
-    await recordChange(ctx, request, `client ${id}: ${change}`);
+    const changed = await administration.change(ctx, id, change);
+    if (!changed) return reply.callNotFound();
     return { ...publicView(changed.client), ...(changed.clientSecret ? { client_secret: changed.clientSecret } : {}) };
   });
 }
