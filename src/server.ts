@@ -13,6 +13,7 @@ import { registerLaunchRoutes } from './transports/http/auth/launch-routes';
 import { registerSelfRegistration } from './transports/http/auth/self-registration';
 import { AccountStore } from './auth/accounts';
 import { AccountAdministration } from './auth/account-administration';
+import { AppRegistration } from './auth/app-registration';
 import { ClientAdministration } from './auth/client-administration';
 import { facilitiesFromRoles } from './auth/practitioner-roles';
 import { registerClientRoutes } from './transports/http/auth/client-routes';
@@ -207,7 +208,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     return facilitiesFromRoles(roles.matches.map((m) => JSON.parse(m.content)));
   });
   registerAccountRoutes(http, tokens, accountAdministration);
-  registerAppRoutes(http, tokens, audit, oidc.apps, (input) => clients.validate(input));
+  registerAppRoutes(http, tokens, new AppRegistration(oidc.apps, audit, (input) => clients.validate(input)));
   registerSelfRegistration(http, repo, accounts, new GuessAttempts(connectionTo(db), 'card-link'), audit);
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
   registerIngestRoutes(http, ingest, inbox, tokens, audit);
