@@ -15,6 +15,7 @@ import { AccountStore } from './auth/accounts';
 import { AccountAdministration } from './auth/account-administration';
 import { AppRegistration } from './auth/app-registration';
 import { ClientAdministration } from './auth/client-administration';
+import { LaunchOpener } from './auth/oidc/launch-opener';
 import { facilitiesFromRoles } from './auth/practitioner-roles';
 import { registerClientRoutes } from './transports/http/auth/client-routes';
 import { ClientStore, newSecret } from './auth/clients';
@@ -201,7 +202,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     sessionSeconds: config.sessionAbsoluteSeconds,
     facilityName: async (organization) => ((await repo.read(systemContext(), 'Organization', organization.replace(/^Organization\//, '')).catch(() => undefined)) as { name?: string } | undefined)?.name,
   });
-  registerLaunchRoutes(http, tokens, audit, oidc.launches, (ctx, id) => repo.read(ctx, 'Patient', id), fhirBase);
+  registerLaunchRoutes(http, tokens, new LaunchOpener(oidc.launches, audit, (ctx, id) => repo.read(ctx, 'Patient', id)), fhirBase);
   registerPasskeyAssets(http);
   const accountAdministration = new AccountAdministration(accounts, audit, oidc.revokeAccount, async (practitioner) => {
     const roles = await repo.search(systemContext(), parseQuery('PractitionerRole', { practitioner, _count: '100' }));
