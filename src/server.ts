@@ -16,6 +16,7 @@ import { AccountAdministration } from './auth/account-administration';
 import { AppRegistration } from './auth/app-registration';
 import { ClientAdministration } from './auth/client-administration';
 import { LaunchOpener } from './auth/oidc/launch-opener';
+import { ResidentRegistration } from './auth/self-registration';
 import { facilitiesFromRoles } from './auth/practitioner-roles';
 import { registerClientRoutes } from './transports/http/auth/client-routes';
 import { ClientStore, newSecret } from './auth/clients';
@@ -210,7 +211,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   });
   registerAccountRoutes(http, tokens, accountAdministration);
   registerAppRoutes(http, tokens, new AppRegistration(oidc.apps, audit, (input) => clients.validate(input)));
-  registerSelfRegistration(http, repo, accounts, new GuessAttempts(connectionTo(db), 'card-link'), audit);
+  registerSelfRegistration(http, new ResidentRegistration(repo, accounts, new GuessAttempts(connectionTo(db), 'card-link'), audit));
   registerFhirRoutes(http, router, tokens, config.baseUrl, VERSION, audit);
   registerIngestRoutes(http, ingest, inbox, tokens, audit);
   // Enhanced mode's messages are mapped by this process's worker: two lanes on a 2-core PostgreSQL, one on the embedded database's one connection.
