@@ -15,6 +15,7 @@ import { AccountStore } from './auth/accounts';
 import { AccountAdministration } from './auth/account-administration';
 import { AppRegistration } from './auth/app-registration';
 import { ClientAdministration } from './auth/client-administration';
+import { ClientCredentials } from './auth/client-credentials';
 import { LaunchOpener } from './auth/oidc/launch-opener';
 import { ResidentRegistration } from './auth/self-registration';
 import { facilitiesFromRoles } from './auth/practitioner-roles';
@@ -183,7 +184,7 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
   metrics.observeHttp(http);
   await registerCors(http, config.corsOrigins);
   registerMetricsRoute(http, metrics, config.metrics, config.trustProxy !== false, tokens);
-  registerAuthRoutes(http, clients, tokens, audit);
+  registerAuthRoutes(http, new ClientCredentials(clients, audit), tokens);
   registerClientRoutes(http, tokens, new ClientAdministration(clients, audit));
   const accounts = new AccountStore(new PersonAccounts(db));
   const oidc = createOidcProvider(new OidcPayloads(db), accounts, tokens, {
