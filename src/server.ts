@@ -16,6 +16,7 @@ import { AccountAdministration } from './auth/account-administration';
 import { AppRegistration } from './auth/app-registration';
 import { ClientAdministration } from './auth/client-administration';
 import { ClientCredentials } from './auth/client-credentials';
+import { Logins } from './auth/logins';
 import { LaunchOpener } from './auth/oidc/launch-opener';
 import { ResidentRegistration } from './auth/self-registration';
 import { facilitiesFromRoles } from './auth/practitioner-roles';
@@ -194,13 +195,14 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     accessTokenSeconds: Math.min(config.tokenLifetimeSeconds, config.sessionIdleSeconds),
   });
   mountOidc(http, oidc.provider);
+  const passkeys = new Passkeys(new PersonPasskeys(db), config.baseUrl);
   registerLoginPages(http, {
     provider: oidc.provider,
     accounts,
-    passkeys: new Passkeys(new PersonPasskeys(db), config.baseUrl),
+    passkeys,
     facilities: oidc.facilities,
     launches: oidc.launches,
-    audit,
+    logins: new Logins(accounts, passkeys, audit),
     sessionSeconds: config.sessionAbsoluteSeconds,
     facilityName: async (organization) => ((await repo.read(systemContext(), 'Organization', organization.replace(/^Organization\//, '')).catch(() => undefined)) as { name?: string } | undefined)?.name,
   });

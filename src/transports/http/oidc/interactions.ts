@@ -3,12 +3,13 @@
  * code or a recovery code; TOTP enrolment first when a practitioner or office user has none, and a passkey
  * registered after the code when the person asks for it), then the facility when a practitioner works at
  * several, then consent for third-party apps. The progress of one login is kept in the
- * provider's interaction record, so any server process can answer the next step. Every success and failure
- * is audited; repeated failures lock the account (accounts.ts).
+ * provider's interaction record, so any server process can answer the next step. Each step is checked and
+ * audited by auth/logins.ts; repeated failures lock the account (accounts.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditTrail } from '../../../audit/types';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Account, AccountStore } from '../../../auth/accounts';
+import type { LoginAttempt, Logins } from '../../../auth/logins';
 import type { Passkeys } from '../../../auth/passkeys';
 import { assignmentFor, type FacilityChoices } from '../../../auth/oidc/claims';
 import type { EhrLaunch, LaunchContexts } from '../../../auth/oidc/launch';
@@ -47,14 +48,14 @@ export interface LoginPageServices {
   passkeys: Passkeys;
   facilities: FacilityChoices;
   launches: LaunchContexts;
-  audit: AuditTrail;
+  logins: Logins;
   sessionSeconds: number;
   /** The facility's name as its Organization gives it, for the facility choice. */
   facilityName(organization: string): Promise<string | undefined>;
 }
 
 export function registerLoginPages(app: FastifyInstance, services: LoginPageServices): void {
-  const { provider, accounts, passkeys, facilities, launches, audit, sessionSeconds } = services;
+  const { provider, accounts, passkeys, facilities, launches, logins, sessionSeconds } = services;
   const facilityPage = async (uid: string, account: Account, error?: string) =>
     facilityChoicePage(uid, account, await Promise.all(account.facilities.map((f) => services.facilityName(f.organization))), error);
   const html = (reply: FastifyReply, body: string, status = 200) => reply.status(status).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(body);
@@ -80,16 +81,7 @@ export function registerLoginPages(app: FastifyInstance, services: LoginPageServ
     const client = await provider.Client.find(details.params.client_id);
     return String(client?.clientName ?? details.params.client_id ?? '');
   };
-  const auditLogin = (request: FastifyRequest, details: Details, username: string, outcome: '0' | '4', what: string) =>
-    audit.append({
-      clientId: details.params.client_id,
-      action: outcome === '0' ? 'login' : 'login-failure',
-      patientIds: [],
-      entities: [],
-      outcome,
-      description: `login ${username} via ${details.params.client_id}: ${what}`,
-      remoteAddress: request.ip,
-    });
+  const attemptOf = (request: FastifyRequest, details: Details): LoginAttempt => ({ clientId: details.params.client_id, remoteAddress: request.ip });
 
   /** The second-factor page, with a fresh passkey challenge when the account has a passkey. */
   const secondFactor = async (reply: FastifyReply, details: Details, account: Account, error?: string) => {
@@ -113,7 +105,7 @@ export function registerLoginPages(app: FastifyInstance, services: LoginPageServ
     return finishLogin(request, reply, details, account, account.facilities[0]?.organization, amr);
   };
   const finishLogin = async (request: FastifyRequest, reply: FastifyReply, details: Details, account: Account, organization: string | undefined, amr: Amr) => {
-    await auditLogin(request, details, account.username, '0', `logged in (${amr.join('+')})${organization ? ` at ${organization}` : ''}`);
+    await logins.loggedIn(attemptOf(request, details), account, amr, organization);
     return finish(request, reply, { login: { accountId: account.id, amr, acr: amr.length > 1 ? 'urn:tonet:2fa' : 'urn:tonet:pwd' }, tonet: { organization } });
   };
 
@@ -143,11 +135,8 @@ export function registerLoginPages(app: FastifyInstance, services: LoginPageServ
     if (!details || details.prompt.name !== 'login') return expired(reply);
     const body = (request.body ?? {}) as Record<string, string>;
     const username = String(body.username ?? '').trim();
-    const result = await accounts.checkPassword(username, String(body.password ?? ''));
-    if (!result.ok) {
-      await auditLogin(request, details, username, '4', `password refused (${result.reason})`);
-      return html(reply, passwordPage(details.uid, failureText(result.reason)), 401);
-    }
+    const result = await logins.checkPassword(attemptOf(request, details), username, String(body.password ?? ''));
+    if (!result.ok) return html(reply, passwordPage(details.uid, failureText(result.reason)), 401);
     const account = result.account;
     if (account.hasTotp || (await passkeys.count(account.id)) > 0) return secondFactor(reply, details, account);
     // Required for practitioners and the office; a resident may ask for one at the password page.
@@ -164,11 +153,8 @@ export function registerLoginPages(app: FastifyInstance, services: LoginPageServ
     const stage = details?.result?.tonet;
     if (!details || stage?.stage !== 'second-factor') return expired(reply);
     const body = (request.body ?? {}) as Record<string, string>;
-    const result = await accounts.checkSecondFactor(stage.accountId, String(body.code ?? ''));
-    if (!result.ok) {
-      await auditLogin(request, details, result.account?.username ?? stage.accountId, '4', `second factor refused (${result.reason})`);
-      return html(reply, secondFactorPage(details.uid, stage.passkeyOptions, failureText(result.reason)), 401);
-    }
+    const result = await logins.checkCode(attemptOf(request, details), stage.accountId, String(body.code ?? ''));
+    if (!result.ok) return html(reply, secondFactorPage(details.uid, stage.passkeyOptions, failureText(result.reason)), 401);
     return afterSecondFactor(request, reply, details, result.account, ['pwd', 'otp'], body.register_passkey === 'yes');
   });
 
@@ -176,10 +162,9 @@ export function registerLoginPages(app: FastifyInstance, services: LoginPageServ
     const details = await detailsOf(request, reply);
     const stage = details?.result?.tonet;
     if (!details || stage?.stage !== 'second-factor' || !stage.passkeyChallenge) return expired(reply);
-    const answer = credentialOf(request.body);
-    const result = await accounts.checkFactorOf(stage.accountId, async () => answer !== undefined && passkeys.authenticate(stage.accountId, stage.passkeyChallenge!, answer as never));
+    const answer = credentialOf(request.body) as AuthenticationResponseJSON | undefined;
+    const result = await logins.checkPasskey(attemptOf(request, details), stage.accountId, stage.passkeyChallenge, answer);
     if (!result.ok) {
-      await auditLogin(request, details, result.account?.username ?? stage.accountId, '4', `passkey refused (${result.reason})`);
       if (!result.account) return expired(reply);
       return secondFactor(reply, details, result.account, failureText(result.reason));
     }
@@ -191,11 +176,9 @@ export function registerLoginPages(app: FastifyInstance, services: LoginPageServ
     const stage = details?.result?.tonet;
     const account = stage?.stage === 'register-passkey' ? await accounts.byId(stage.accountId) : undefined;
     if (!details || stage?.stage !== 'register-passkey' || !account) return expired(reply);
-    const answer = credentialOf(request.body);
-    if (!answer || !(await passkeys.register(account, stage.challenge, answer as never))) {
+    if (!(await logins.registerPasskey(attemptOf(request, details), account, stage.challenge, credentialOf(request.body) as RegistrationResponseJSON | undefined))) {
       return html(reply, registerPasskeyPage(details.uid, stage.options, 'パスキーを登録できませんでした。 The passkey could not be registered.'), 400);
     }
-    await audit.append({ clientId: details.params.client_id, action: 'account-change', patientIds: [], entities: [], outcome: '0', description: `account ${account.username}: passkey registered`, remoteAddress: request.ip });
     return chooseFacility(request, reply, details, account, stage.amr);
   });
 
@@ -203,10 +186,9 @@ export function registerLoginPages(app: FastifyInstance, services: LoginPageServ
     const details = await detailsOf(request, reply);
     const stage = details?.result?.tonet;
     if (!details || stage?.stage !== 'enrol-totp') return expired(reply);
-    const codes = await accounts.confirmTotp(stage.accountId, stage.secret, String((request.body as Record<string, string>)?.code ?? ''));
+    const codes = await logins.enrolTotp(attemptOf(request, details), stage.accountId, stage.secret, String((request.body as Record<string, string>)?.code ?? ''));
     if (!codes) return html(reply, enrolPage(details.uid, stage.secret, stage.uri, 'コードが違います。 The code is not right.'), 401);
     await saveStage(details, { stage: 'recovery-codes', accountId: stage.accountId, codes });
-    await audit.append({ clientId: details.params.client_id, action: 'account-change', patientIds: [], entities: [], outcome: '0', description: `account ${stage.accountId}: authenticator app enrolled`, remoteAddress: request.ip });
     return html(reply, recoveryCodesPage(details.uid, codes));
   });
 
@@ -251,7 +233,7 @@ export function registerLoginPages(app: FastifyInstance, services: LoginPageServ
     return (await launches.find(id, account?.practitioner)) ?? null;
   };
   const refuseLaunch = async (request: FastifyRequest, reply: FastifyReply, details: Details) => {
-    await auditLogin(request, details, details.session!.accountId, '4', 'EHR launch unknown, expired or not this person\'s');
+    await logins.refused(attemptOf(request, details), details.session!.accountId, "EHR launch unknown, expired or not this person's");
     return finish(request, reply, { error: 'invalid_request', error_description: 'The launch is unknown, expired or was opened by someone else' });
   };
   const grantConsent = async (request: FastifyRequest, reply: FastifyReply, details: Details, patient?: string) => {
@@ -276,7 +258,7 @@ export function registerLoginPages(app: FastifyInstance, services: LoginPageServ
     if (!details || details.prompt.name !== 'consent' || !details.session) return expired(reply);
     const body = (request.body ?? {}) as Record<string, string>;
     if (body.decision !== 'allow') {
-      await auditLogin(request, details, details.session.accountId, '4', 'app not allowed');
+      await logins.refused(attemptOf(request, details), details.session.accountId, 'app not allowed');
       return finish(request, reply, { error: 'access_denied', error_description: 'The person did not allow the app' });
     }
     const launch = await ehrLaunchOf(details);
