@@ -3,7 +3,7 @@
  * and secret name, or why it is refused. Every refusal records its own audit entry (a failed login, with the
  * client id tried), and repeated wrong secrets from one address are throttled (clients.ts).
  */
-import { refusedEntry, type RefusedRequest } from '../audit/refusals';
+import { recordRefusal, type RefusedRequest } from '../audit/refusals';
 import type { AuditTrail } from '../audit/types';
 import type { Client, ClientStore } from './clients';
 
@@ -20,21 +20,21 @@ export class ClientCredentials {
 
   async authenticate(request: RefusedRequest, presented: ClientCredentialsPresented): Promise<Client | ClientRefusal> {
     if (presented === 'malformed') {
-      await this.audit.append(refusedEntry(request, 401, 'malformed HTTP Basic credentials'));
+      await recordRefusal(this.audit, request, 401, 'malformed HTTP Basic credentials');
       return 'malformed';
     }
     const { clientId, clientSecret } = presented;
     if (!clientId || !clientSecret) {
-      await this.audit.append(refusedEntry(request, 401, 'client credentials missing', clientId));
+      await recordRefusal(this.audit, request, 401, 'client credentials missing', clientId);
       return 'missing';
     }
     const client = await this.clients.authenticate(clientId, clientSecret, request.ip);
     if (client === 'throttled') {
-      await this.audit.append(refusedEntry(request, 429, 'too many failed client authentications from this address', clientId));
+      await recordRefusal(this.audit, request, 429, 'too many failed client authentications from this address', clientId);
       return 'throttled';
     }
     if (client === 'wrong') {
-      await this.audit.append(refusedEntry(request, 401, 'unknown client or wrong secret', clientId));
+      await recordRefusal(this.audit, request, 401, 'unknown client or wrong secret', clientId);
       return 'wrong';
     }
     return client;
