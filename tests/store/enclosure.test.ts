@@ -1,6 +1,7 @@
 /**
  * The enclosure of issue 11: src/store/ is the only code that names one of Tonet's tables in SQL or holds a
- * database handle, and the layer rule (.dependency-cruiser.js) holds. Read from the sources themselves with
+ * database handle, the layer rule (.dependency-cruiser.js) holds, and no transport appends an audit entry
+ * itself (each interaction is audited where the layer below completes it). Read from the sources themselves with
  * the TypeScript parser, so comments never count and every string and template literal does.
  */
 import fs from 'node:fs';
@@ -95,4 +96,28 @@ describe('the layer rule', () => {
     expect(cruise.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`)).toEqual([]);
   });
 
+});
+
+describe('the transports audit nothing themselves', () => {
+  /** Calls such as `audit.append(…)`, `services.audit.record(…)`: an entry handed to the trail by the transport. */
+  function appends(file: string): string[] {
+    const source = ts.createSourceFile(file, fs.readFileSync(path.join(ROOT, file), 'utf8'), ts.ScriptTarget.ES2022, true);
+    const found: string[] = [];
+    const visit = (node: ts.Node): void => {
+      if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && ['append', 'record'].includes(node.expression.name.text) && /audit/i.test(node.expression.expression.getText(source))) {
+        found.push(`${file}:${source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1}: ${node.expression.getText(source)}`);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+    return found;
+  }
+
+  test('no file under src/transports hands an entry to the audit trail', () => {
+    expect(sourceFiles('src/transports').flatMap(appends)).toEqual([]);
+  });
+
+  test('the scan finds such a call where one is made', () => {
+    expect(appends('src/fhir/audited.ts').length).toBeGreaterThan(0);
+  });
 });
