@@ -80,7 +80,7 @@ function profiledCommand(cpuProfileDir: string, nodeOptions: string): [string, s
   mkdirSync(cpuProfileDir, { recursive: true });
   const home = path.resolve(__dirname, '../..');
   const node = path.join(path.dirname(require.resolve('node/package.json', { paths: [home] })), 'bin', 'node');
-  const heap = /max-old-space-size/.test(nodeOptions) ? [] : ['--max-old-space-size=256', '--max-semi-space-size=8'];
+  const heap = /max-old-space-size/.test(nodeOptions) ? [] : ['--max-old-space-size=256', '--max-semi-space-size=16'];
   return [node, [...heap, '--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`, path.join(home, 'dist', 'src', 'cli', 'main.js'), 'serve']];
 }
 
