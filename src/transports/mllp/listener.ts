@@ -88,12 +88,19 @@ export class FrameReader {
   private outsideSize = 0;
   /** A frame just ended with FS at the end of a chunk: its CR may open the next chunk. */
   private trailerDue = false;
+  /** Frames begun so far, the one in progress included: which frame a timer watches. */
+  private begun = 0;
 
   constructor(private readonly maxFrameBytes: number) {}
 
   /** True while a frame has started and not yet ended. */
   get partial(): boolean {
     return this.inFrame;
+  }
+
+  /** The ordinal of the frame that has started and not yet ended, if one has. */
+  get partialFrame(): number | undefined {
+    return this.inFrame ? this.begun : undefined;
   }
 
   push(chunk: Buffer): Frame[] {
@@ -109,6 +116,7 @@ export class FrameReader {
         const outside = this.rest();
         if (outside) frames.push(outside);
         this.inFrame = true;
+        this.begun++;
         position = start + 1;
         continue;
       }
@@ -126,6 +134,7 @@ export class FrameReader {
       position = stop + 1;
       // A cut frame's start byte opens the next frame at once.
       this.inFrame = cut;
+      if (cut) this.begun++;
       if (!cut && chunk[position] === CR) position++;
       else if (!cut && position === chunk.length) this.trailerDue = true;
     }
@@ -178,24 +187,36 @@ export function startMllpServer(ingest: Hl7Ingest, port: number, host: string, l
     const pending: Frame[] = [];
     let busy = false;
     let frameTimer: NodeJS.Timeout | undefined;
+    let timedFrame: number | undefined;
 
     const close = (reason: string) => {
       logger.warn({ remote: socket.remoteAddress, reason }, 'closing MLLP connection');
       socket.destroy();
     };
+    // The timeout is each frame's own, from its start byte: a sender streaming a backlog has a frame open at
+    // the end of almost every chunk, and one timer kept across them cut it off after a minute of healthy
+    // traffic. It also stops while the socket is paused (the server is storing what came), as the sender
+    // cannot deliver then.
+    const stopFrameTimer = () => {
+      clearTimeout(frameTimer);
+      frameTimer = undefined;
+      timedFrame = undefined;
+    };
     const watchFrame = () => {
-      if (reader.partial && !frameTimer) {
-        frameTimer = setTimeout(() => close(`a frame did not arrive whole within ${limits.frameTimeoutMs} ms`), limits.frameTimeoutMs);
-      } else if (!reader.partial && frameTimer) {
-        clearTimeout(frameTimer);
-        frameTimer = undefined;
-      }
+      const open = socket.isPaused() ? undefined : reader.partialFrame;
+      if (open === timedFrame) return;
+      stopFrameTimer();
+      if (open === undefined) return;
+      timedFrame = open;
+      frameTimer = setTimeout(() => close(`a frame did not arrive whole within ${limits.frameTimeoutMs} ms`), limits.frameTimeoutMs);
     };
 
     const drain = async () => {
-      if (busy) return;
+      // Only whole frames are work: a frame still arriving keeps its timer running.
+      if (busy || !pending.length) return;
       busy = true;
       socket.pause();
+      stopFrameTimer();
       while (pending.length && !socket.destroyed) {
         if (pending[0].refused) {
           // Refused and kept, so the sender hears which message was given up and the office can see it.
@@ -222,7 +243,9 @@ export function startMllpServer(ingest: Hl7Ingest, port: number, host: string, l
         for (const result of results) if (result.ack !== undefined) socket.write(frame(Buffer.from(result.ack, 'utf8')));
       }
       busy = false;
-      if (!socket.destroyed) socket.resume();
+      if (socket.destroyed) return;
+      socket.resume();
+      watchFrame();
     };
 
     const keepRefused = ({ bytes, refused }: RefusedFrame) => {
@@ -264,7 +287,7 @@ export function startMllpServer(ingest: Hl7Ingest, port: number, host: string, l
     });
     socket.on('error', (err) => logger.debug({ err: err.message }, 'MLLP socket error'));
     socket.on('close', () => {
-      clearTimeout(frameTimer);
+      stopFrameTimer();
       sockets.delete(socket);
     });
   });

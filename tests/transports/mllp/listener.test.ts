@@ -76,6 +76,27 @@ test('a frame trickled in byte by byte is cut off by the frame timeout, though n
   expect(sent).toBeLessThan(bytes.length - 1);
 });
 
+test('a sender streaming frames, with one open at the end of every write, is served past the frame timeout', async () => {
+  // Each frame arrives whole within 0.6 s, but for 4 s (twice the timeout) some frame is always open: the
+  // timeout is each frame's own, not one kept while frames follow each other.
+  const frames = Array.from({ length: 9 }, (_, i) => frame(message(`STREAM${i}`)));
+  const peer = await connect();
+  let acknowledged = '';
+  peer.socket.on('data', (chunk: Buffer) => (acknowledged += chunk.toString('utf8')));
+  const halves = frames.flatMap((f) => [f.subarray(0, f.length >> 1), f.subarray(f.length >> 1)]);
+  // Write n: the second half of frame n-1 with the first half of frame n.
+  for (let i = 0; i < halves.length; i += 2) {
+    peer.socket.write(Buffer.concat([i ? halves[i - 1] : Buffer.alloc(0), halves[i]]));
+    await new Promise((r) => setTimeout(r, 450));
+  }
+  peer.socket.write(halves[halves.length - 1]);
+  // A sender waits for its ACKs before it hangs up.
+  for (let i = 0; i < 100 && !peer.socket.destroyed && (acknowledged.match(/MSA\|AA\|STREAM\d/g) ?? []).length < frames.length; i++) await new Promise((r) => setTimeout(r, 100));
+  expect(peer.socket.destroyed).toBe(false);
+  peer.socket.destroy();
+  expect(acknowledged.match(/MSA\|AA\|STREAM\d/g)).toHaveLength(frames.length);
+}, 30_000);
+
 test('a frame over the size limit is refused with AR, its head kept in the inbox, and the connection closed', async () => {
   const peer = await connect();
   const big = message('BIG1', '7'.repeat(20_000));
