@@ -49,6 +49,13 @@ export interface CohortCell {
   members: string[];
 }
 
+/**
+ * The people a clinical resource belongs to: its compartments unnested and joined by equality, so PostgreSQL can
+ * hash the join. Joined as `pe.patient_id = ANY(r.compartments)` it could only test every resource against
+ * every patient: at 250,000 resources the HbA1c results alone were 119 million comparisons, 9.8 s a query.
+ */
+const OWNER_PERSON = raw('CROSS JOIN LATERAL unnest(r.compartments) AS owner(patient_id) JOIN person pe ON pe.patient_id = owner.patient_id');
+
 /** 市区町村 from a Japanese address: the city element, or the municipality written in the free text. */
 const MUNICIPALITY = sql`COALESCE(NULLIF(p.c->'address'->0->>'city', ''),
   substring(p.c->'address'->0->>'text' from '^(?:東京都|北海道|(?:京都|大阪)府|.{2,3}県)?(.+?[市区町村])'))`;
@@ -128,24 +135,28 @@ function cohortSql(c: CohortSelection, groupBy: readonly CohortDimension[], quar
   const referenceDate = c.to ? sql`${c.to.toISOString()}::date` : raw('current_date');
   const filters: Sql[] = [];
   const joins: Sql[] = [];
+  /** The people a clinical criterion selects, each computed once before the cohort is (see OWNER_PERSON). */
+  const sets: Sql[] = [];
   if (c.condition) {
-    filters.push(sql`p.person IN (SELECT pe.person FROM resource r JOIN sp_token t ON t.rid = r.rid
-      JOIN person pe ON pe.patient_id = ANY(r.compartments)
+    sets.push(sql`with_condition AS MATERIALIZED (SELECT DISTINCT pe.person FROM resource r JOIN sp_token t ON t.rid = r.rid
+      ${OWNER_PERSON}
       WHERE r.resource_type = 'Condition' AND NOT r.deleted AND t.resource_type = 'Condition' AND t.code = 'code'
         AND t.system = ANY(${[...c.condition.systems]}::text[]) AND t.value LIKE ${c.condition.pattern} ${period('onset-date', 'Condition')})`);
+    filters.push(sql`p.person IN (SELECT person FROM with_condition)`);
   }
   if (c.medication) {
-    filters.push(sql`p.person IN (SELECT pe.person FROM resource r JOIN sp_token t ON t.rid = r.rid
-      JOIN person pe ON pe.patient_id = ANY(r.compartments)
+    sets.push(sql`with_medication AS MATERIALIZED (SELECT DISTINCT pe.person FROM resource r JOIN sp_token t ON t.rid = r.rid
+      ${OWNER_PERSON}
       WHERE r.resource_type = 'MedicationRequest' AND NOT r.deleted AND t.resource_type = 'MedicationRequest' AND t.code = 'code'
         AND t.system = ANY(${[...c.medication.systems]}::text[]) AND t.value LIKE ${c.medication.pattern} ${period('authoredon', 'MedicationRequest')})`);
+    filters.push(sql`p.person IN (SELECT person FROM with_medication)`);
   }
   if (c.lab) {
     joins.push(sql`JOIN (
       SELECT DISTINCT ON (pe.person) pe.person, q.value
       FROM resource r JOIN sp_token t ON t.rid = r.rid AND t.resource_type = 'Observation' AND t.code = 'code' AND t.value = ${c.lab.code}
         JOIN sp_quantity q ON q.rid = r.rid AND q.resource_type = 'Observation' AND q.code = 'value-quantity'
-        JOIN person pe ON pe.patient_id = ANY(r.compartments)
+        ${OWNER_PERSON}
         LEFT JOIN sp_date dd ON dd.rid = r.rid AND dd.resource_type = 'Observation' AND dd.code = 'date'
       WHERE r.resource_type = 'Observation' AND NOT r.deleted ${period('date', 'Observation')}
       ORDER BY pe.person, dd.lo DESC NULLS LAST
@@ -185,6 +196,7 @@ function cohortSql(c: CohortSelection, groupBy: readonly CohortDimension[], quar
         WHERE x.resource_type = 'Consent' AND x.code = 'patient' AND x.target_type = 'Patient' AND x.target_id = pe.person)
       ORDER BY pe.person
     ),
+    ${sets.length ? sql`${sets.reduce((a, b) => sql`${a}, ${b}`)},` : raw('')}
     cohort AS (
       SELECT ${keys.reduce((a, b) => sql`${a}, ${b}`)}, ${value} AS value, p.person
       FROM people p ${joins.length ? joins.reduce((a, b) => sql`${a} ${b}`) : raw('')}
