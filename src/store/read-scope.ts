@@ -40,8 +40,10 @@ export function readScopeSql(scope: ReadScope, alias: string): Sql {
     parts.push(types ? sql`(${row}.source = ${by} AND ${row}.resource_type = ANY(${[...types]}::text[]))` : sql`${row}.source = ${by}`);
   }
   if (scope.grantedTo) {
-    const granted = sql`ARRAY(SELECT g.patient_id FROM access_grant g WHERE g.organization = ${scope.grantedTo})`;
-    parts.push(sql`(${row}.resource_type <> 'Consent' AND ${row}.compartments && ${granted})`);
+    // A probe of access_grant's key per row, not `compartments && ARRAY(every grant of the facility)`: an array
+    // overlap compares each element with each, so every row a search looked at cost as many text comparisons
+    // as the facility had grants (a name search at a clinic with 2,000 grants: 8 ms against 2.7 ms).
+    parts.push(sql`(${row}.resource_type <> 'Consent' AND EXISTS (SELECT 1 FROM access_grant g WHERE g.organization = ${scope.grantedTo} AND g.patient_id = ANY(${row}.compartments)))`);
   }
   if (scope.consentsNaming) {
     parts.push(sql`(${row}.resource_type = 'Consent' AND EXISTS (SELECT 1 FROM sp_reference a WHERE a.rid = ${row}.rid
