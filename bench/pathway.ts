@@ -11,7 +11,7 @@
  *    ≥ 8.0% raise Flags), in alternating rounds; target: ≤ 10% more time per message.
  */
 import { Client } from 'pg';
-import { RequestContext, systemContext } from '../src/core/context';
+import type { RequestContext } from '../src/core/context';
 import { loadConfig } from '../src/config';
 import { sql } from '../src/core/sql';
 import { INSTITUTION_NUMBER_SYSTEM } from '../src/ingest/facility';
@@ -39,8 +39,9 @@ async function main(): Promise<void> {
   const config = { ...loadConfig({ LOG_LEVEL: 'warn', PORT: '0', MLLP_PORT: '0' }), databaseUrl: url.toString() };
   const tonet = await buildServer(config, createLogger('warn'));
   try {
-    const system = systemContext('bench');
-    const hospital = await tonet.repo.create(system, { resourceType: 'Organization', name: 'Bench hospital', identifier: [{ system: INSTITUTION_NUMBER_SYSTEM, value: '1310009999' }] });
+    // The benchmark's operator, as the network office: the server itself does not set up a benchmark's facility.
+    const office: RequestContext = { clientId: 'bench-office', clientName: 'bench office', role: 'admin', purposeOfUse: 'OPERATIONS', requestId: 'bench' };
+    const hospital = await tonet.repo.create(office, { resourceType: 'Organization', name: 'Bench hospital', identifier: [{ system: INSTITUTION_NUMBER_SYSTEM, value: '1310009999' }] });
     const gateway: RequestContext = { clientId: 'bench-gateway', clientName: 'bench gateway', role: 'gateway', organization: `Organization/${hospital.id}`, purposeOfUse: 'TREAT', requestId: 'bench' };
 
     log(`seeding ${PATIENTS.toLocaleString('en-US')} enrolled patients × 8 activities, ${OVERDUE * 100}% overdue`);

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import packageJson from '../package.json';
 import type { GraphQLSchema } from 'graphql';
 import { registerAccountRoutes } from './transports/http/auth/account-routes';
-import { systemContext } from './core/context';
+import { systemActor } from './core/context';
 import { registerAppRoutes } from './transports/http/auth/app-routes';
 import { registerLaunchRoutes } from './transports/http/auth/launch-routes';
 import { registerSelfRegistration } from './transports/http/auth/self-registration';
@@ -204,12 +204,12 @@ export async function buildServer(config: Config, logger: Logger = createLogger(
     launches: oidc.launches,
     logins: new Logins(accounts, passkeys, audit),
     sessionSeconds: config.sessionAbsoluteSeconds,
-    facilityName: async (organization) => ((await repo.read(systemContext(), 'Organization', organization.replace(/^Organization\//, '')).catch(() => undefined)) as { name?: string } | undefined)?.name,
+    facilityName: async (organization) => ((await repo.read(systemActor('login-facility-name'), 'Organization', organization.replace(/^Organization\//, '')).catch(() => undefined)) as { name?: string } | undefined)?.name,
   });
   registerLaunchRoutes(http, tokens, new LaunchOpener(oidc.launches, audit, (ctx, id) => repo.read(ctx, 'Patient', id)), fhirBase);
   registerPasskeyAssets(http);
   const accountAdministration = new AccountAdministration(accounts, audit, oidc.revokeAccount, async (practitioner) => {
-    const roles = await repo.search(systemContext(), parseQuery('PractitionerRole', { practitioner, _count: '100' }));
+    const roles = await repo.search(systemActor('practitioner-facilities'), parseQuery('PractitionerRole', { practitioner, _count: '100' }));
     return facilitiesFromRoles(roles.matches.map((m) => JSON.parse(m.content)));
   });
   registerAccountRoutes(http, tokens, accountAdministration);

@@ -10,12 +10,13 @@
  * Lock order everywhere: Appointment row, then ledger row, then Slot row. The rows are store/booking-ledger.ts's.
  */
 import type { Appointment, ServiceRequest, Slot } from '@medplum/fhirtypes';
+import { systemActor } from '../core/context';
 import { conflict, forbidden, notFound, unprocessable } from '../core/errors';
 import type { Repository } from '../fhir/repository';
 import type { WriteHook } from '../store/resource-table';
 import type { StoredVersion } from '../store/resource-writes';
 import type { BookingLedger } from '../store/booking-ledger';
-import { bookingSystemContext, ENDING_STATUSES, STATUSES_OF } from './model';
+import { ENDING_STATUSES, STATUSES_OF } from './model';
 
 /** The ledger on a repository's connection: within its transaction when the repository is a transaction's. */
 export type LedgerIn = (repo: Repository) => BookingLedger;
@@ -85,12 +86,12 @@ async function claimSlot(ledger: BookingLedger, repo: Repository, slotId: string
     serviceRequestId: request?.id,
   });
   if (!claimed) throw slotTaken(slot);
-  await repo.update(bookingSystemContext('claim'), { ...slot, status: 'busy' });
+  await repo.update(systemActor('booking-slot'), { ...slot, status: 'busy' });
 }
 
 async function releaseSlot(ledger: BookingLedger, repo: Repository, slotId: string): Promise<void> {
   const slot = await ledger.lockStored<Slot>('Slot', slotId);
-  if (slot?.status === 'busy') await repo.update(bookingSystemContext('release'), { ...slot, status: 'free' });
+  if (slot?.status === 'busy') await repo.update(systemActor('booking-slot'), { ...slot, status: 'free' });
 }
 
 /** A booked Slot stays busy and in place until its booking ends. */

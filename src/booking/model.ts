@@ -3,7 +3,6 @@
  * does to the booking, and the code systems a referral for CT/MRI uses.
  */
 import type { Coding } from '@medplum/fhirtypes';
-import { systemContext, RequestContext } from '../core/context';
 import type { BookingState } from '../store/booking-ledger';
 
 /** JJ1017 (JIRA/JAHIS radiology procedure codes, 放射線部門の検査・手技コード): the procedure a ServiceRequest asks for. */
@@ -24,11 +23,3 @@ export const ENDING_STATUSES: ReadonlySet<string> = new Set(['cancelled', 'nosho
 export const REJECTED_BY_HOSPITAL: Coding = { system: 'http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason', code: 'prov', display: 'Provider' };
 /** …and when the booking clinic withdraws it. */
 export const CANCELLED_BY_CLINIC: Coding = { system: 'http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason', code: 'oth', display: 'Other' };
-
-/**
- * The ledger writes Slots and Appointments on the hospital's or clinic's behalf after the booking rules
- * decided who may act; as the server it keeps each resource's supplier (meta.source) as it was.
- */
-export function bookingSystemContext(requestId: string): RequestContext {
-  return systemContext(`booking:${requestId}`);
-}

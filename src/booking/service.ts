@@ -13,7 +13,7 @@
  */
 import { generateId } from '@medplum/core';
 import type { Appointment, AppointmentParticipant, Device, HealthcareService, Resource, Schedule, ServiceRequest, Slot } from '@medplum/fhirtypes';
-import type { RequestContext } from '../core/context';
+import { RequestContext, systemActor } from '../core/context';
 import { patientsOf } from '../core/compartments';
 import type { AuditSink } from '../audit/types';
 import type { AccessPolicy } from '../consent/access';
@@ -22,7 +22,7 @@ import type { Repository } from '../fhir/repository';
 import { parseQuery, Query } from '../fhir/router';
 import { MAX_COUNT } from '../store/search/execute';
 import type { LedgerIn } from './ledger';
-import { bookingSystemContext, CANCELLED_BY_CLINIC, ENDING_STATUSES, REJECTED_BY_HOSPITAL } from './model';
+import { CANCELLED_BY_CLINIC, ENDING_STATUSES, REJECTED_BY_HOSPITAL } from './model';
 import { slotTimes } from './opening-hours';
 import type { BookingRecord, BookingState } from '../store/booking-ledger';
 import { assertMayStart } from '../consent/interactions';
@@ -149,14 +149,14 @@ export class BookingService {
     return this.hospitalAnswer(ctx, repo, appointmentId, async (tx, appointment, row) => {
       if (row.state === 'booked') return;
       await this.ledgerIn(tx).setState(appointmentId, 'booked');
-      await tx.update(bookingSystemContext(ctx.requestId), { ...appointment, status: 'booked', participant: answered(appointment, 'accepted') });
+      await tx.update(systemActor('booking-answer', ctx.requestId), { ...appointment, status: 'booked', participant: answered(appointment, 'accepted') });
     });
   }
 
   /** The hospital turns a booking down, with its reason; the slot is freed. */
   async reject(ctx: RequestContext, repo: Repository, appointmentId: string, reason: string): Promise<BookingSummary> {
     return this.hospitalAnswer(ctx, repo, appointmentId, async (tx, appointment) => {
-      await tx.update(bookingSystemContext(ctx.requestId), {
+      await tx.update(systemActor('booking-answer', ctx.requestId), {
         ...appointment,
         status: 'cancelled',
         cancelationReason: { coding: [REJECTED_BY_HOSPITAL], text: reason },
@@ -206,7 +206,7 @@ export class BookingService {
   /** Whether the hospital may read the referral now: the same read decision, taken for a clinician of the hospital. */
   async hospitalSeesReferral(repo: Repository, summary: BookingSummary): Promise<boolean> {
     if (!summary.hospital || !summary.serviceRequest) return false;
-    const hospitalClinician: RequestContext = { ...bookingSystemContext('referral-check'), role: 'clinician', organization: summary.hospital };
+    const hospitalClinician: RequestContext = { ...systemActor('referral-check'), role: 'clinician', organization: summary.hospital };
     return this.ledgerIn(repo).serviceRequestVisible(this.access.readScope(hospitalClinician), summary.serviceRequest.slice('ServiceRequest/'.length));
   }
 

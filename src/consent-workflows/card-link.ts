@@ -10,7 +10,7 @@
  * the limit; every refusal gets the same answer whichever check failed, so nothing can be probed.
  */
 import type { Consent, Patient } from '@medplum/fhirtypes';
-import { RequestContext, systemContext } from '../core/context';
+import { RequestContext, systemActor } from '../core/context';
 import type { AuditSink } from '../audit/types';
 import { GuessAttempts } from '../store/guess-attempts';
 import { badRequest, FhirError, outcome, recordedRefusal, tooManyRequests } from '../core/errors';
@@ -121,7 +121,7 @@ async function facilityConsent(repo: Repository, ctx: RequestContext, regional: 
   );
   if (current) return current;
   // Written by the server on the card's evidence (clients may not write active Consents), as the facility's own record.
-  return (await repo.create(systemContext(ctx.requestId), {
+  return (await repo.create(systemActor('card-link-consent', ctx.requestId), {
     resourceType: 'Consent',
     meta: { source: organization },
     status: 'active',

@@ -11,7 +11,7 @@
  * new declaration (card or exact name, counted by the rate limit) opens it again.
  */
 import type { Basic, Bundle, Communication, Consent, HumanName, Organization, Patient, Resource } from '@medplum/fhirtypes';
-import { RequestContext, systemContext } from '../core/context';
+import { RequestContext, systemActor } from '../core/context';
 import { patientsOf } from '../core/compartments';
 import type { AuditSink } from '../audit/types';
 import { badRequest, forbidden, FhirError, outcome, recordedRefusal, tooManyRequests } from '../core/errors';
@@ -109,7 +109,7 @@ async function reopenedSummary(repo: Repository, audit: AuditSink, ctx: RequestC
   }
   const answer = await repo.transaction(async (tx): Promise<Bundle | FhirError> => {
     const closes = await openDeclaration(tx.connection, ctx.clientId, patientId);
-    const found = closes ? (await tx.readMany(systemContext(ctx.requestId), [{ resourceType: 'Patient', id: patientId }]))[0] : undefined;
+    const found = closes ? (await tx.readMany(systemActor('emergency-resident', ctx.requestId), [{ resourceType: 'Patient', id: patientId }]))[0] : undefined;
     const patient = found && !(found instanceof FhirError) ? (found as Patient) : undefined;
     const enrolment = patient ? (await consentsOf(tx, patientId)).find((c) => isKind(c, ENROLMENT.code as string) && c.status === 'active') : undefined;
     if (!closes || !patient || !enrolment || !allowsEmergencyUse(enrolment)) {
@@ -127,7 +127,7 @@ async function mayDeclareEmergency(repo: Repository, ctx: RequestContext): Promi
   if (!ctx.organization) return false;
   if (ctx.role === 'emergency') return true;
   if (ctx.role !== 'clinician' || ctx.purposeOfUse !== 'ETREAT') return false;
-  const organization = (await repo.readMany(systemContext(ctx.requestId), [{ resourceType: 'Organization', id: ctx.organization.slice('Organization/'.length) }]))[0];
+  const organization = (await repo.readMany(systemActor('facility-type', ctx.requestId), [{ resourceType: 'Organization', id: ctx.organization.slice('Organization/'.length) }]))[0];
   if (organization instanceof FhirError) return false;
   const types = ((organization as Organization).type ?? []).flatMap((t) => t.coding ?? []).filter((c) => c.system === FACILITY_TYPE_SYSTEM);
   return types.some((c) => EMERGENCY_CAPABLE_TYPES.includes(c.code as string));
@@ -171,7 +171,7 @@ async function findResident(repo: Repository, request: EmergencyRequest): Promis
   if (!request.name || !request.birthDate) throw badRequest('Give cardNumber, or name and birthDate', ['cardNumber']);
   const wanted = spaceless(request.name);
   if (!wanted) throw badRequest('Give the full name', ['name']);
-  const page = await repo.search(systemContext(), {
+  const page = await repo.search(systemActor('emergency-resident'), {
     ...parseQuery('Patient', { birthdate: request.birthDate, identifier: `${CARD_DIGEST_SYSTEM}|`, _count: String(SAME_BIRTH_DATE_LIMIT + 1) }),
     total: 'none',
   });
@@ -221,5 +221,5 @@ async function notifyFamilyDoctor(repo: Repository, ctx: RequestContext, patient
     payload: [{ contentString: `救急時閲覧 emergency access by ${ctx.clientName} (${ctx.organization}): ${reason}` }],
   };
   // Written as the family doctor's own record, so that facility sees it whatever its consents say.
-  await repo.create(systemContext(ctx.requestId), { ...communication, meta: { source: familyDoctor } });
+  await repo.create(systemActor('emergency-notice', ctx.requestId), { ...communication, meta: { source: familyDoctor } });
 }

@@ -4,7 +4,7 @@
  * emergency use was allowed. Withdrawal makes every Consent of the resident inactive; the grants follow.
  */
 import type { Consent, Patient } from '@medplum/fhirtypes';
-import { systemContext } from '../core/context';
+import { systemActor } from '../core/context';
 import { badRequest } from '../core/errors';
 import { OperationParameters, parametersOf } from '../fhir/parameters';
 import type { Repository } from '../fhir/repository';
@@ -103,21 +103,21 @@ export const newCardSecretOperation: OperationHandler = {
       if (!enrolled) throw badRequest(`Patient/${id} is not an enrolled resident`);
       const cardSecret = newCardSecret();
       // The resident may not write their Patient otherwise; the server records the new digest for them.
-      await tx.update(systemContext(ctx.requestId), await withCardSecret(patient, cardSecret));
+      await tx.update(systemActor('card-secret', ctx.requestId), await withCardSecret(patient, cardSecret));
       return { status: 200, resource: parametersOf({ cardSecret }) };
     });
   },
 };
 
 export async function consentsOf(repo: Repository, patientId: string): Promise<Consent[]> {
-  const page = await repo.search(systemContext(), { ...parseQuery('Consent', { patient: `Patient/${patientId}`, _count: '1000' }), total: 'none' });
+  const page = await repo.search(systemActor('consent-lookup'), { ...parseQuery('Consent', { patient: `Patient/${patientId}`, _count: '1000' }), total: 'none' });
   return page.matches.map((m) => JSON.parse(m.content) as Consent);
 }
 
 /** The regional Patient holding a card number, if any. Only the network office writes card digests. */
 export async function patientByCard(repo: Repository, cardNumber: string): Promise<Patient | undefined> {
   const { system, value } = await cardNumberIdentifier(cardNumber);
-  const page = await repo.search(systemContext(), { ...parseQuery('Patient', { identifier: `${system}|${value}` }), total: 'none' });
+  const page = await repo.search(systemActor('card-lookup'), { ...parseQuery('Patient', { identifier: `${system}|${value}` }), total: 'none' });
   return page.matches[0] ? (JSON.parse(page.matches[0].content) as Patient) : undefined;
 }
 

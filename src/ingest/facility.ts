@@ -3,7 +3,7 @@
  * (医療機関コード) that the Organization carries as an identifier. Ingest trusts this, never MSH-4.
  */
 import type { Organization } from '@medplum/fhirtypes';
-import { systemContext } from '../core/context';
+import { systemActor } from '../core/context';
 import type { Repository } from '../fhir/repository';
 import type { SendingFacility } from '../mapping/types';
 
@@ -20,7 +20,7 @@ export class FacilityDirectory {
     const cached = this.cache.get(organizationReference);
     if (cached) return cached;
     const id = organizationReference.replace(/^Organization\//, '');
-    const org = (await this.repo.read(systemContext(), 'Organization', id).catch(() => undefined)) as Organization | undefined;
+    const org = (await this.repo.read(systemActor('sending-facility'), 'Organization', id).catch(() => undefined)) as Organization | undefined;
     const identifiers = org?.identifier ?? [];
     const code = (identifiers.find((i) => i.system === INSTITUTION_NUMBER_SYSTEM) ?? identifiers.find((i) => /^\d{10}$/.test(i.value ?? '')))?.value;
     if (!code || !/^\d{10}$/.test(code)) return undefined;

@@ -5,13 +5,13 @@
  * are read once here, so a malformed one stops the start instead of failing at the first $apply.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { systemContext } from '../core/context';
+import { systemActor } from '../core/context';
 import type { Repository } from '../fhir/repository';
 import { SHIPPED_PATHWAYS } from './definitions';
 import { activityRules } from './rules';
 
 export async function loadPathways(repo: Repository): Promise<{ created: number }> {
-  const ctx = systemContext('pathway-catalogue');
+  const ctx = systemActor('pathway-catalogue');
   let created = 0;
   for (const pathway of SHIPPED_PATHWAYS) {
     for (const resource of [...pathway.activities, pathway.plan] as (Resource & { url?: string; version?: string })[]) {

@@ -6,7 +6,7 @@
  * (an active facility Consent, i.e. an access grant), as both will see its results and alerts.
  */
 import type { ActivityDefinition, CarePlan, CarePlanActivity, Organization, PlanDefinition } from '@medplum/fhirtypes';
-import { RequestContext, systemContext } from '../core/context';
+import { RequestContext, systemActor } from '../core/context';
 import { FACILITY_TYPE_SYSTEM } from '../consent/model';
 import { SYSTEM } from '../mapping/hl7v2/codesystems';
 import { badRequest, conflict, FhirError, forbidden, outcome } from '../core/errors';
@@ -41,7 +41,7 @@ export function applyOperation(ledgerIn: PathwayLedgerIn): OperationHandler {
       // follow-up clinic may see them is its own Consent's business, decided on every read it makes, and is not
       // told to the hospital by the answer.
       await repo.read(ctx, 'Patient', regionalId);
-      await repo.read(systemContext(ctx.requestId), 'Organization', clinic.slice('Organization/'.length));
+      await repo.read(systemActor('follow-up-clinic', ctx.requestId), 'Organization', clinic.slice('Organization/'.length));
       const ledger = ledgerIn(repo);
       if (await ledger.isLinkedLocalRecord(regionalId)) throw refused(`${subject} is a facility's own record; apply the pathway to the regional Patient it is linked to`);
       const activities = await activityDefinitions(repo, plan);
@@ -83,7 +83,7 @@ export function applyOperation(ledgerIn: PathwayLedgerIn): OperationHandler {
 /** The caller's facility, which must be a core hospital (医療機関種別 in Organization.type). */
 async function coreHospitalOf(repo: Repository, ctx: RequestContext): Promise<string> {
   const facility = facilityStarting(ctx, 'apply-pathway');
-  const organization = (await repo.read(systemContext(ctx.requestId), 'Organization', facility.slice('Organization/'.length))) as Organization;
+  const organization = (await repo.read(systemActor('facility-type', ctx.requestId), 'Organization', facility.slice('Organization/'.length))) as Organization;
   const isCoreHospital = (organization.type ?? []).some((t) => t.coding?.some((c) => c.system === FACILITY_TYPE_SYSTEM && c.code === 'core-hospital'));
   if (!isCoreHospital) throw forbidden(`${facility} is not a core hospital; pathways are applied by the specialist at a core hospital`);
   return facility;
@@ -98,7 +98,7 @@ interface AppliedActivity {
 
 /** The ActivityDefinitions the plan's actions name (url|version), with their rules read and checked. */
 async function activityDefinitions(repo: Repository, plan: PlanDefinition): Promise<AppliedActivity[]> {
-  const system = systemContext();
+  const system = systemActor('pathway-definitions');
   const out: AppliedActivity[] = [];
   for (const action of plan.action ?? []) {
     const canonical = action.definitionCanonical;

@@ -2,13 +2,13 @@
  * The Flags care-pathway rules raise, and what happens to them afterwards: closed when the missing result
  * arrives, acknowledged by the care team ($acknowledge, audited).
  *
- * A pathway Flag is written by Tonet itself (system context), so it carries no meta.source: no single facility
+ * A pathway Flag is written by Tonet itself (a system actor), so it carries no meta.source: no single facility
  * supplied it, and none may change it by PUT. It sits in the regional Patient's compartment (subject), so every
  * facility with an active facility Consent for the patient — the care team, which $apply checked — sees it, and
  * it reaches the `alertRaised` subscription of each of them.
  */
 import type { Extension, Flag } from '@medplum/fhirtypes';
-import { systemContext } from '../core/context';
+import { systemActor } from '../core/context';
 import { patientsOf } from '../core/compartments';
 import type { AuditSink } from '../audit/types';
 import { unprocessable } from '../core/errors';
@@ -117,7 +117,7 @@ export async function raiseAlerts(repo: Repository, ledger: PathwayLedger, alert
 export async function writeFlags(repo: Repository, alerts: AlertInput[]): Promise<Flag[]> {
   const at = new Date().toISOString();
   const flags = alerts.map((a) => pathwayFlag(a, at));
-  const system = systemContext('pathway');
+  const system = systemActor('pathway-rules');
   for (let i = 0; i < flags.length; i += FLAG_BATCH) await repo.createMany(system, flags.slice(i, i + FLAG_BATCH));
   return flags;
 }
@@ -131,7 +131,7 @@ export function activityKey(canonical: string): string {
 
 /** The new versions of the missed-test Flags whose alerts a result ended (PathwayLedger.recordResults). */
 export async function endMissedTestFlags(repo: Repository, flags: Flag[]): Promise<void> {
-  const system = systemContext('pathway');
+  const system = systemActor('pathway-rules');
   const end = new Date().toISOString();
   for (const flag of flags) await repo.update(system, { ...flag, status: 'inactive', period: { ...flag.period, end } });
 }
@@ -168,7 +168,7 @@ export function acknowledgeOperation(audit: AuditSink): OperationHandler {
       const by = ctx.organization ? { reference: ctx.organization, display: ctx.clientName } : { display: ctx.clientName };
       const acknowledged: Flag = { ...flag, extension: [...(flag.extension ?? []), { url: EXT.acknowledgement, extension: [{ url: 'by', valueReference: by }, { url: 'at', valueDateTime: at }] }] };
       return repo.transaction(async (tx) => {
-        const stored = (await tx.update(systemContext(ctx.requestId), acknowledged)).resource;
+        const stored = (await tx.update(systemActor('flag-acknowledgement', ctx.requestId), acknowledged)).resource;
         await audit.record(tx.connection, {
           ctx,
           action: 'operation',
