@@ -13,6 +13,8 @@ const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
 const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
 export const TONET_ROLE = 'https://tonet.example/fhir/CodeSystem/client-role';
 export const TONET_CLIENT = 'https://tonet.example/fhir/client-id';
+/** agent.policy of the server acting on its own: this prefix and the SystemReason (core/context.ts). */
+const SYSTEM_REASON_POLICY = 'urn:tonet:system-reason:';
 
 const REST: Coding = { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' };
 const PATIENT_RECORD: Coding = { system: DCM, code: '110110', display: 'Patient Record' };
@@ -69,19 +71,25 @@ function transactionEntity(requestId: string): AuditEventEntity {
   return { what: { identifier: { value: requestId } }, type: { system: 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType', code: 'XrequestId' } };
 }
 
-/** The client that asked: the facility (or resident) it acts for as `who`, the client id as `altId`. */
+/**
+ * The client that asked: the facility (or resident) it acts for as `who`, the client id as `altId`. The server
+ * acting on its own names its reason: in `policy`, R4's "policy or plan that authorized the activity", where a
+ * person's Consent would stand; and in its name ("Tonet (pathway-rules)"), which the audit pages show.
+ */
 function requestor(entry: AuditEntry): AuditEventAgent {
   const ctx = entry.ctx;
   const clientId = ctx?.clientId ?? entry.clientId;
   const actsFor = ctx?.organization ?? ctx?.patient;
   const remote = entry.remoteAddress ?? ctx?.remoteAddress;
+  const name = ctx?.systemReason ? `${ctx.clientName} (${ctx.systemReason})` : ctx?.clientName;
   return {
     type: { coding: [{ system: DCM, code: '110153', display: 'Source Role ID' }] },
     ...(ctx ? { role: [{ coding: [{ system: TONET_ROLE, code: ctx.role }] }] } : {}),
-    who: actsFor ? { reference: actsFor, display: ctx?.clientName } : { identifier: { system: TONET_CLIENT, value: clientId ?? 'unknown' }, display: ctx?.clientName },
+    who: actsFor ? { reference: actsFor, display: name } : { identifier: { system: TONET_CLIENT, value: clientId ?? 'unknown' }, display: name },
     ...(clientId ? { altId: clientId } : {}),
-    ...(ctx ? { name: ctx.clientName } : {}),
+    ...(name !== undefined ? { name } : {}),
     requestor: true,
+    ...(ctx?.systemReason ? { policy: [`${SYSTEM_REASON_POLICY}${ctx.systemReason}`] } : {}),
     ...(remote ? { network: { address: remote, type: '2' as const } } : {}),
   };
 }
