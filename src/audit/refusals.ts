@@ -14,7 +14,7 @@ export interface RefusedRequest {
   tonet?: RequestContext;
 }
 
-export function refusedEntry(request: RefusedRequest, status: 401 | 403 | 429, reason: string, clientId?: string): AuditEntry {
+function refusedEntry(request: RefusedRequest, status: 401 | 403 | 429, reason: string, clientId?: string): AuditEntry {
   return {
     ctx: request.tonet,
     clientId,

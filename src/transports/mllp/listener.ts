@@ -93,11 +93,6 @@ export class FrameReader {
 
   constructor(private readonly maxFrameBytes: number) {}
 
-  /** True while a frame has started and not yet ended. */
-  get partial(): boolean {
-    return this.inFrame;
-  }
-
   /** The ordinal of the frame that has started and not yet ended, if one has. */
   get partialFrame(): number | undefined {
     return this.inFrame ? this.begun : undefined;

@@ -117,7 +117,7 @@ test('the frame reader is linear: a 12 MB frame in 200,000 small chunks comes ou
   for (let i = 0; i < framed.length; i += 64) out.push(...reader.push(framed.subarray(i, i + 64)));
   expect(out).toHaveLength(1);
   expect(out[0].bytes.equals(body)).toBe(true);
-  expect(reader.partial).toBe(false);
+  expect(reader.partialFrame).toBeUndefined();
 });
 
 test('frames split anywhere, several to a chunk and with text between them, are read alike; the text is handed out as outside, line breaks and stray end bytes are not', () => {
